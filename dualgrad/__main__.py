@@ -1,0 +1,82 @@
+"""``python -m dualgrad``: a tour of PyTorch's autograd tutorial, run on dualgrad."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import dualgrad as torch
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title} ==")
+
+
+def tour() -> None:
+    """Each section of the autograd tutorial, with what it prints."""
+    _section("The requires_grad flag")
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    print("x =", x)
+    print("x.requires_grad:", x.requires_grad)
+
+    _section("Computing gradients: y = x**2 + 3*x + 1 at x = 2")
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x**2 + 3 * x + 1
+    y.backward()
+    print("y =", y)
+    print("dy/dx = 2x + 3 =", x.grad)
+
+    _section("Gradient flow: e = (a*b)**2 + 3 at a = 1, b = 2")
+    a = torch.tensor(1.0, requires_grad=True)
+    b = torch.tensor(2.0, requires_grad=True)
+    e = (a * b) ** 2 + 3
+    e.backward()
+    print("de/da = 2ab**2 =", a.grad)
+    print("de/db = 2a**2b =", b.grad)
+
+    _section("Preventing gradient tracking")
+    x = torch.tensor(1.0, requires_grad=True)
+    print("x.detach().requires_grad:", x.detach().requires_grad)
+    with torch.no_grad():
+        z = x * 2
+    print("(x * 2 under no_grad).requires_grad:", z.requires_grad)
+
+    _section("Gradient accumulation")
+    x = torch.tensor(1.0, requires_grad=True)
+    optimizer = torch.optim.SGD([x], lr=0.1)
+    for step in range(3):
+        (x**2).backward()
+        print(f"after backward {step + 1}: x.grad =", x.grad)
+    optimizer.zero_grad()
+    print("after optimizer.zero_grad(): x.grad =", x.grad)
+
+    _section("Linear regression: y = 2x + 1 + noise")
+    torch.manual_seed(0)
+    x = torch.randn(10, 1)
+    y = 2 * x + 1 + 0.1 * torch.randn(10, 1)
+    w = torch.randn(1, 1, requires_grad=True)
+    b = torch.randn(1, requires_grad=True)
+    learning_rate = 0.1
+    for epoch in range(100):
+        loss = ((torch.matmul(x, w) + b - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= learning_rate * w.grad
+            b -= learning_rate * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+        if epoch % 25 == 0 or epoch == 99:
+            print(f"epoch {epoch:3d}: loss {loss.item():.4f}")
+    print(f"learned w = {w.item():.3f} (true 2), b = {b.item():.3f} (true 1)")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the tour."""
+    parser = argparse.ArgumentParser(prog="python -m dualgrad", description=__doc__)
+    parser.parse_args(argv)
+    print(f"dualgrad {torch.__version__} on the {torch.get_backend().name} backend")
+    tour()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Running primitives on Tensors: unwrap, compute, record the tape node.
+
+This is the only module that sees Tensors, the tape and primitives together. ``apply`` is the
+hot path of every operation; ``elementwise`` prepares operands first (Python scalars become
+constants, dtypes are promoted through ``astype`` and shapes broadcast through
+``broadcast_to``), so that primitives' rules see inputs of one dtype and one shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _dtypes, config
+from .autograd.grad_mode import is_grad_enabled
+from .autograd.graph import Node
+from .ops import Primitive, astype, broadcast_to
+from .tensor import Tensor
+
+
+def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
+    """Run ``prim`` on ``inputs`` and record a tape node when an input requires grad."""
+    backend = inputs[0]._backend
+    arrays = []
+    traced = False
+    for tensor in inputs:
+        if tensor._backend is not backend:
+            _raise_mixed_backends(prim, inputs)
+        arrays.append(tensor._array)
+        traced = traced or tensor._requires_grad
+    ans = prim.forward(backend.xp, *arrays, **params)
+    out = Tensor._wrap(ans, backend)
+    if traced and is_grad_enabled():
+        _record(prim, params, inputs, out)
+    return out
+
+
+def _record(
+    prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor
+) -> None:
+    parents = tuple(
+        (tensor._node or tensor) if tensor._requires_grad and prim.differentiable(i) else None
+        for i, tensor in enumerate(inputs)
+    )
+    if not out.dtype.is_floating_point or not any(parent is not None for parent in parents):
+        return  # integer and bool results, and masks, never carry gradients
+    out._node = Node(prim, params, inputs, parents, out._array)
+    out._requires_grad = True
+
+
+def _raise_mixed_backends(prim: Primitive, inputs: tuple[Tensor, ...]) -> None:
+    names = ", ".join(dict.fromkeys(tensor._backend.name for tensor in inputs))
+    msg = (
+        f"{prim.name}: inputs come from different backends ({names}); "
+        "create them under one backend or convert with dualgrad.asarray"
+    )
+    raise TypeError(msg)
+
+
+# --- elementwise operands -------------------------------------------------------------------
+_SCALAR_KIND = {bool: "b", int: "i", float: "f", complex: "c"}
+_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def elementwise(prim: Primitive, *operands: Any) -> Tensor:
+    """Apply an elementwise primitive to Tensors and Python scalars, NumPy style.
+
+    Python scalars are weakly typed, as in PyTorch and the Array API: ``x * 2`` keeps ``x``'s
+    dtype, and only a float scalar with an integer tensor moves to the default float dtype.
+    """
+    tensors = [operand for operand in operands if isinstance(operand, Tensor)]
+    if not tensors:
+        msg = f"{prim.name}: expected at least one Tensor, got {operands!r}"
+        raise TypeError(msg)
+    backend = tensors[0]._backend
+    dtype = _result_dtype(prim, operands)
+    prepared = []
+    for i, operand in enumerate(operands):
+        if isinstance(operand, Tensor):
+            if i in prim.promote and operand.dtype is not dtype:
+                operand = apply(astype, (operand,), {"dtype": dtype})
+        else:
+            operand_dtype = dtype if i in prim.promote else _scalar_dtype(operand)
+            operand = Tensor._wrap(
+                backend.scalar(_check_scalar(prim, operand), operand_dtype), backend
+            )
+        prepared.append(operand)
+    shapes = [operand.shape for operand in prepared]
+    if any(shape != shapes[0] for shape in shapes):
+        shape = broadcast_shapes(prim.name, *shapes)
+        for i, operand in enumerate(prepared):
+            if operand.shape != shape and operand._requires_grad and is_grad_enabled():
+                prepared[i] = apply(broadcast_to, (operand,), {"shape": shape})
+    return apply(prim, tuple(prepared), {})
+
+
+def _check_scalar(prim: Primitive, value: Any) -> Any:
+    if type(value) not in _SCALAR_KIND and not isinstance(value, bool | int | float | complex):
+        msg = (
+            f"{prim.name}: unsupported operand of type {type(value).__name__}; "
+            "expected a Tensor or a Python number (wrap arrays with dualgrad.asarray)"
+        )
+        raise TypeError(msg)
+    return value
+
+
+def _scalar_dtype(value: Any) -> _dtypes.DType:
+    kind = _SCALAR_KIND.get(type(value), "f")
+    if kind == "b":
+        return _dtypes.bool
+    if kind == "i":
+        return _dtypes.int64
+    if kind == "c":
+        return (
+            _dtypes.complex128
+            if config.get_default_dtype() is _dtypes.float64
+            else _dtypes.complex64
+        )
+    return config.get_default_dtype()
+
+
+def _result_dtype(prim: Primitive, operands: tuple[Any, ...]) -> _dtypes.DType:
+    """Promote the tensors' dtypes; a scalar of a higher kind lifts the result to its default."""
+    strong = None
+    weak_kind = None
+    for i in prim.promote:
+        operand = operands[i]
+        if isinstance(operand, Tensor):
+            dtype = operand.dtype
+            strong = dtype if strong is None else _dtypes.promote_types(strong, dtype)
+        else:
+            kind = _SCALAR_KIND.get(type(operand), "f")
+            if weak_kind is None or _KIND_RANK[kind] > _KIND_RANK[weak_kind]:
+                weak_kind = kind
+    if strong is None:
+        return _scalar_dtype({"b": True, "i": 0, "f": 0.0, "c": 0j}[weak_kind or "f"])
+    if weak_kind is not None and _KIND_RANK[weak_kind] > _KIND_RANK[strong.kind]:
+        return _scalar_dtype({"i": 0, "f": 0.0, "c": 0j}[weak_kind])
+    return strong
+
+
+def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape the given shapes broadcast to, or a ValueError naming them all."""
+    ndim = max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(shape) for shape in shapes)
+            msg = f"{op_name}: shapes {listed} cannot be broadcast together"
+            raise ValueError(msg)
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)

@@ -1,0 +1,97 @@
+"""dualgrad's dtypes: names shared by every backend, and Array API type promotion."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DType",
+    "bool",
+    "complex64",
+    "complex128",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "promote_types",
+    "uint8",
+]
+
+import builtins
+
+
+class DType:
+    """A dtype by name; each backend maps it to its own array dtype."""
+
+    __slots__ = ("itemsize", "kind", "name")
+
+    def __init__(self, name: str, kind: str, itemsize: int) -> None:
+        self.name = name
+        self.kind = kind  # "b" bool, "i" signed, "u" unsigned, "f" real float, "c" complex
+        self.itemsize = itemsize
+
+    @property
+    def is_floating_point(self) -> builtins.bool:
+        """True for real floating dtypes (the ones that can require grad)."""
+        return self.kind == "f"
+
+    @property
+    def is_complex(self) -> builtins.bool:
+        """True for complex dtypes."""
+        return self.kind == "c"
+
+    def __repr__(self) -> str:
+        return f"dualgrad.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+bool = DType("bool", "b", 1)
+int8 = DType("int8", "i", 1)
+int16 = DType("int16", "i", 2)
+int32 = DType("int32", "i", 4)
+int64 = DType("int64", "i", 8)
+uint8 = DType("uint8", "u", 1)
+float16 = DType("float16", "f", 2)
+float32 = DType("float32", "f", 4)
+float64 = DType("float64", "f", 8)
+complex64 = DType("complex64", "c", 8)
+complex128 = DType("complex128", "c", 16)
+
+ALL_DTYPES: tuple[DType, ...] = (
+    bool,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    float16,
+    float32,
+    float64,
+    complex64,
+    complex128,
+)
+BY_NAME: dict[str, DType] = {dtype.name: dtype for dtype in ALL_DTYPES}
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_BY_KIND_AND_SIZE = {(dtype.kind, dtype.itemsize): dtype for dtype in ALL_DTYPES}
+
+
+def promote_types(a: DType, b: DType) -> DType:
+    """The dtype two operands are computed in.
+
+    Within a kind this is the Array API's promotion (the wider one wins). Across kinds it is
+    PyTorch's: bool < integer < float < complex, and the higher kind keeps its own width, so
+    ``int64 tensor * float32 tensor`` is float32 rather than NumPy's float64.
+    """
+    if a is b:
+        return a
+    rank_a, rank_b = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
+    if rank_a != rank_b:
+        return a if rank_a > rank_b else b
+    if a.kind != b.kind:  # signed with unsigned: the smallest signed type holding both
+        size = max(a.itemsize * (1 + (a.kind == "u")), b.itemsize * (1 + (b.kind == "u")))
+        return _BY_KIND_AND_SIZE.get(("i", min(size, 8)), int64)
+    return a if a.itemsize >= b.itemsize else b

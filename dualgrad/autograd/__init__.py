@@ -1,0 +1,24 @@
+"""Reverse mode: the tape, backward, grad mode.
+
+Example:
+    >>> import dualgrad
+    >>> x = dualgrad.tensor(2.0, requires_grad=True)
+    >>> dualgrad.autograd.grad(x ** 2, x)
+    (tensor(4.),)
+"""
+
+from __future__ import annotations
+
+from .engine import backward, grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import Node
+
+__all__ = [
+    "Node",
+    "backward",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]

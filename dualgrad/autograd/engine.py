@@ -1,0 +1,299 @@
+"""Reverse mode: walk the tape backwards from the outputs, accumulating cotangents.
+
+The walk is iterative (a heap of nodes keyed by sequence number, so a 1,000,000-op chain needs
+no recursion) and visits each node once, after every consumer of its output has contributed.
+Leaves' gradients are gathered in temporaries and committed only when the whole walk has
+succeeded, so a backward that fails (a hook raising, a freed graph) leaves every ``.grad`` as
+it was.
+
+First-order backward runs the rules on raw backend arrays. With ``create_graph=True`` it runs
+them on Tensors, through the differentiable namespace ``dualgrad._functions``, so the backward
+pass is itself recorded and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+__all__ = ["backward", "grad"]
+
+import heapq
+from collections.abc import Sequence
+from typing import Any
+
+from .. import _dispatch, _functions
+from ..tensor import Tensor
+from .grad_mode import set_grad_enabled
+from .graph import Node
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
+def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool) -> Any:
+    """The cotangent that seeds the walk at ``root``: ``gradient``, or 1 for a single element."""
+    if not root.requires_grad:
+        msg = (
+            f"element {index} of tensors does not require grad and does not have a grad_fn; "
+            "create the inputs with requires_grad=True"
+        )
+        raise RuntimeError(msg)
+    if gradient is None:
+        if root.numel() != 1:
+            msg = (
+                f"backward() on a tensor of shape {root.shape} needs a gradient "
+                "(grad can be implicitly created only for scalar outputs); "
+                "pass gradient=dualgrad.ones_like(y)"
+            )
+            raise RuntimeError(msg)
+        gradient = _functions.ones_like(root)
+    elif not isinstance(gradient, Tensor):
+        msg = f"gradient must be a Tensor, got {type(gradient).__name__}"
+        raise TypeError(msg)
+    if gradient.shape != root.shape:
+        msg = f"gradient has shape {gradient.shape} but the output has shape {root.shape}"
+        raise ValueError(msg)
+    if gradient._backend is not root._backend:
+        msg = f"gradient comes from backend {gradient._backend.name}, the output from {root._backend.name}"
+        raise TypeError(msg)
+    if gradient.dtype is not root.dtype:
+        gradient = gradient.astype(root.dtype)
+    return gradient if create_graph else gradient._array
+
+
+def _freed_graph_error(node: Node) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (at {node.name()}): its saved "
+        "values were freed after the first backward. Pass retain_graph=True to the first "
+        "backward() if you need to backward through it again."
+    )
+
+
+def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
+    if node.versions is None:
+        return
+    for i, (tensor, version) in enumerate(zip(inputs, node.versions, strict=True)):
+        if tensor._version != version:
+            msg = (
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: input {i} of [{node.name()}], a tensor of shape "
+                f"{tensor.shape}, is at version {tensor._version}; expected version {version} "
+                "instead. Compute the update out of place (y = y + ...) or after backward()."
+            )
+            raise RuntimeError(msg)
+
+
+def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: bool) -> Any:
+    """Pass a cotangent through a tensor's hooks; each may return a replacement."""
+    value = cotangent if create_graph else Tensor._wrap(cotangent, backend)
+    for hook in list(hooks):
+        result = hook(value)
+        if result is not None:
+            if not isinstance(result, Tensor) or result.shape != value.shape:
+                got = (
+                    f"shape {result.shape}"
+                    if isinstance(result, Tensor)
+                    else type(result).__name__
+                )
+                msg = f"hook {hook!r} returned {got}; expected None or a Tensor of shape {value.shape}"
+                raise ValueError(msg)
+            value = result
+    return value if create_graph else value._array
+
+
+def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, Any]]:
+    """Each differentiable input's cotangent: ``(input index, cotangent)``."""
+    inputs = node.inputs
+    assert inputs is not None  # the caller checked that the graph is not freed
+    _check_versions(node, inputs)
+    prim, params = node.prim, node.params
+    if create_graph:
+        xp = _functions
+        values = inputs
+        # Rules that use the output must see it as a function of the inputs; recompute it.
+        ans = (
+            _dispatch.apply(prim, inputs, params)
+            if not prim.linear
+            else Tensor._wrap(node.ans, inputs[0]._backend)
+        )
+    else:
+        xp = inputs[0]._backend.xp
+        values = tuple(t._array for t in inputs)
+        ans = node.ans
+    cotangents = []
+    for i, parent in enumerate(node.parents):
+        if parent is None:
+            continue
+        if prim.variadic:
+            cotangents.append((i, prim.vjp(xp, g, ans, *values, index=i, **params)))
+        else:
+            cotangents.append((i, prim.vjp[i](xp, g, ans, *values, **params)))
+    return cotangents
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    cotangents: Sequence[Any],
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Tensor] | None = None,
+) -> dict[Any, Any]:
+    """Walk the tape from ``roots``; return each reached leaf's (or captured node's) cotangent.
+
+    Nothing is written to any tensor here: the caller commits the result.
+    """
+    heap: list[tuple[int, Node]] = []
+    pending: dict[Node, Any] = {}
+    results: dict[Any, Any] = {}  # leaf Tensor -> cotangent; captured Node -> cotangent
+    retained: list[tuple[Tensor, Any]] = []
+    captured_nodes = {t._node for t in capture or () if t._node is not None}
+
+    def send(target: Node | Tensor, cotangent: Any) -> None:
+        if isinstance(target, Node):
+            if target in pending:
+                pending[target] = pending[target] + cotangent
+            else:
+                pending[target] = cotangent
+                heapq.heappush(heap, (-target.seq, target))
+        else:
+            results[target] = results[target] + cotangent if target in results else cotangent
+
+    for root, cotangent in zip(roots, cotangents, strict=True):
+        send(root._node or root, cotangent)
+
+    with set_grad_enabled(create_graph):
+        while heap:
+            _, node = heapq.heappop(heap)
+            g = pending.pop(node)
+            if node.inputs is None:
+                raise _freed_graph_error(node)
+            if node.pre_hooks:
+                g = _run_hooks(node.pre_hooks, g, node.inputs[0]._backend, create_graph)
+            if node.retained_by is not None and (owner := node.retained_by()) is not None:
+                retained.append((owner, g))
+            if node in captured_nodes:
+                results[node] = g
+            for i, cotangent in _node_cotangents(node, g, create_graph):
+                send(node.parents[i], cotangent)
+            if not retain_graph:
+                node.inputs = node.ans = None
+        for leaf in [r for r in results if isinstance(r, Tensor) and r._hooks]:
+            results[leaf] = _run_hooks(leaf._hooks, results[leaf], leaf._backend, create_graph)
+    for owner, g in retained:
+        _accumulate(owner, g, create_graph)
+    return results
+
+
+def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
+    """Add a cotangent into ``tensor.grad`` (in place on the existing grad, as PyTorch does)."""
+    if create_graph:
+        tensor._grad = cotangent if tensor._grad is None else tensor._grad + cotangent
+    elif tensor._grad is None:
+        tensor._grad = Tensor._wrap(cotangent, tensor._backend)
+    else:
+        tensor._grad._array = tensor._grad._array + cotangent
+        tensor._grad._version += 1
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves of their graph.
+
+    Args:
+        tensors: the outputs to differentiate (a Tensor or a sequence of them).
+        grad_tensors: their cotangents (None for single-element outputs).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the backward pass, for higher-order derivatives.
+        inputs: if given, only these leaves accumulate gradients.
+
+    Raises:
+        RuntimeError: an output does not require grad, needs a gradient, or its graph was freed.
+    """
+    roots = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) or (None,) * len(roots)
+    if len(grads) != len(roots):
+        msg = f"backward: got {len(roots)} tensors but {len(grads)} gradients"
+        raise ValueError(msg)
+    cotangents = [
+        _root_cotangent(r, g, i, create_graph)
+        for i, (r, g) in enumerate(zip(roots, grads, strict=True))
+    ]
+    keep = create_graph if retain_graph is None else retain_graph
+    only = None if inputs is None else set(_as_tuple(inputs))
+    results = run_backward(
+        roots, cotangents, retain_graph=keep, create_graph=create_graph, capture=only
+    )
+    for target, cotangent in results.items():
+        if isinstance(target, Tensor) and (only is None or target in only):
+            _accumulate(target, cotangent, create_graph)
+    if only is not None:
+        for tensor in only:
+            if tensor._node is not None and tensor._node in results:
+                _accumulate(tensor, results[tensor._node], create_graph)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    Args:
+        outputs: the tensors to differentiate.
+        inputs: the tensors to differentiate with respect to (leaves or not).
+        grad_outputs: the cotangents of ``outputs`` (None for single-element outputs).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the computation, for higher-order derivatives.
+        allow_unused: return None for an input the outputs do not depend on, instead of raising.
+
+    Raises:
+        RuntimeError: an input was not used to compute the outputs (and ``allow_unused`` is
+            False), or as for ``backward``.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor(3.0, requires_grad=True)
+        >>> (dx,) = dualgrad.autograd.grad(x ** 3, x, create_graph=True)
+        >>> dualgrad.autograd.grad(dx, x)
+        (tensor(18.),)
+    """
+    roots = _as_tuple(outputs)
+    targets = _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs) or (None,) * len(roots)
+    for target in targets:
+        if not isinstance(target, Tensor) or not target.requires_grad:
+            msg = "grad: every input must be a Tensor that requires grad"
+            raise RuntimeError(msg)
+    cotangents = [
+        _root_cotangent(r, g, i, create_graph)
+        for i, (r, g) in enumerate(zip(roots, grads, strict=True))
+    ]
+    keep = create_graph if retain_graph is None else retain_graph
+    results = run_backward(
+        roots, cotangents, retain_graph=keep, create_graph=create_graph, capture=targets
+    )
+    gradients: list[Tensor | None] = []
+    for target in targets:
+        value = results.get(target._node if target._node is not None else target)
+        if value is None:
+            if not allow_unused:
+                msg = (
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+                raise RuntimeError(msg)
+            gradients.append(None)
+        else:
+            gradients.append(value if create_graph else Tensor._wrap(value, target._backend))
+    return tuple(gradients)

@@ -1,0 +1,70 @@
+"""The tape: one Node per recorded operation."""
+
+from __future__ import annotations
+
+__all__ = ["Node"]
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..ops import Primitive
+    from ..tensor import Tensor
+
+# Sequence numbers order the tape: a node's inputs were always recorded before it, so walking
+# nodes by decreasing number visits every consumer of a value before the value's own node.
+_sequence = itertools.count()
+
+
+class Node:
+    """One recorded operation: what its vjp needs, and where the cotangents go.
+
+    ``parents[i]`` is where input ``i``'s cotangent goes: the Node that produced it, the leaf
+    Tensor that accumulates it, or None when it needs none. They are captured when the op is
+    recorded, so an in-place change to an input afterwards cannot redirect them.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "ans",
+        "inputs",
+        "output_modified",
+        "params",
+        "parents",
+        "pre_hooks",
+        "prim",
+        "retained_by",
+        "seq",
+        "versions",
+    )
+
+    def __init__(
+        self,
+        prim: Primitive,
+        params: dict[str, Any],
+        inputs: tuple[Tensor, ...],
+        parents: tuple[Node | Tensor | None, ...],
+        ans: Any,
+    ) -> None:
+        self.prim = prim
+        self.params = params
+        self.inputs: tuple[Tensor, ...] | None = inputs  # None once the graph is freed
+        self.parents = parents
+        self.ans = ans
+        self.seq = next(_sequence)
+        self.versions = None if prim.linear else tuple(t._version for t in inputs)
+        self.output_modified = False  # set when the output tensor is changed in place
+        self.pre_hooks: list[Any] | None = None  # the output tensor's register_hook functions
+        self.retained_by: Any = None  # weakref to the output tensor, after retain_grad()
+
+    def name(self) -> str:
+        """PyTorch's name for this node's backward function, e.g. ``MulBackward0``."""
+        return self.prim.grad_fn_name
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes (or leaves) this node's cotangents flow to, as in PyTorch."""
+        return tuple((parent, 0) for parent in self.parents)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"

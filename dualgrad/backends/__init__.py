@@ -1,0 +1,181 @@
+"""Array backends: what the engine needs from an array library, and the registry of them.
+
+A backend is an Array API namespace (``xp``, which the primitives' rules are handed) plus the
+few things the standard lacks: dtype mapping, conversion from Python data and NumPy, random
+numbers, and ``index_add`` (the scatter-add behind ``__getitem__``'s vjp). Everything else goes
+through ``xp``. Built-in backends are created lazily, on first use, so an optional library that
+is not installed costs nothing until it is asked for.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Backend",
+    "available_backends",
+    "backend_for_array",
+    "get_backend_by_name",
+    "register_backend",
+    "seed_all",
+]
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import ALL_DTYPES, DType
+
+Array = Any
+
+
+class Backend:
+    """One array library as the engine sees it.
+
+    Subclasses set ``name`` and call ``__init__`` with the library's Array API namespace; they
+    override ``index_add``, the random-number methods and ``owns`` where the defaults (which go
+    through NumPy) do not fit.
+    """
+
+    name: str = ""
+    install_hint: str = ""
+
+    def __init__(self, namespace: Any) -> None:
+        # The rules' namespace: the standard's functions plus dualgrad's few extras, copied into
+        # one flat object so that a rule's ``xp.exp`` is a single dict lookup.
+        standard = {
+            key: getattr(namespace, key) for key in dir(namespace) if not key.startswith("__")
+        }
+        self.xp = types.SimpleNamespace(**standard, index_add=self.index_add)
+        self.namespace = namespace
+        self._native = {}
+        self._dtype_of: dict[Any, DType] = {}
+        for dtype in ALL_DTYPES:
+            native = getattr(namespace, dtype.name, None)
+            if native is not None:
+                self._native[dtype] = native
+                self._dtype_of[native] = dtype
+
+    def __repr__(self) -> str:
+        return f"<dualgrad backend {self.name!r}>"
+
+    # --- dtypes ---------------------------------------------------------------------------
+    def native_dtype(self, dtype: DType) -> Any:
+        """The library's dtype object for a dualgrad dtype."""
+        try:
+            return self._native[dtype]
+        except KeyError:
+            msg = f"backend {self.name!r} has no dtype {dtype.name}"
+            raise TypeError(msg) from None
+
+    def dtype_of(self, array: Array) -> DType:
+        """The dualgrad dtype of one of this library's arrays."""
+        return self._dtype_of[array.dtype]
+
+    # --- arrays -----------------------------------------------------------------------------
+    def owns(self, obj: object) -> bool:
+        """Whether ``obj`` is an array of this library."""
+        raise NotImplementedError
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        """This library's copy of a NumPy array (same dtype)."""
+        return self.namespace.asarray(array)
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        """A NumPy copy of one of this library's arrays, for printing and ``.numpy()``."""
+        return np.asarray(array)
+
+    def scalar(self, value: complex, dtype: DType) -> Array:
+        """A 0-d array holding a Python number, in ``dtype``."""
+        return self.namespace.asarray(value, dtype=self.native_dtype(dtype))
+
+    def index_add(self, x: Array, key: Any, values: Array) -> Array:
+        """A copy of ``x`` with ``values`` added at ``x[key]``, repeated indices accumulating."""
+        out = np.array(self.to_numpy(x))
+        np.add.at(out, tuple(self._key_to_numpy(part) for part in key), self.to_numpy(values))
+        return self.from_numpy(out)
+
+    def _key_to_numpy(self, part: Any) -> Any:
+        return self.to_numpy(part) if self.owns(part) else part
+
+    # --- random numbers ----------------------------------------------------------------------
+    def seed(self, seed: int) -> None:
+        """Reset the random stream (``dualgrad.manual_seed``)."""
+        self._rng = np.random.default_rng(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: DType) -> Array:
+        """Standard normal samples."""
+        return self.from_numpy(self._rng.standard_normal(shape).astype(dtype.name))
+
+    def rand(self, shape: tuple[int, ...], dtype: DType) -> Array:
+        """Uniform samples on [0, 1)."""
+        return self.from_numpy(self._rng.random(shape).astype(dtype.name))
+
+
+_FACTORIES: dict[str, Callable[[], Backend]] = {}
+_INSTANCES: dict[str, Backend] = {}
+_seed = 0  # the last manual_seed; backends created later start from it too
+
+
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
+    """Make a backend available under ``name``; ``factory`` builds it on first use."""
+    _FACTORIES[name] = factory
+    _INSTANCES.pop(name, None)
+
+
+def available_backends() -> tuple[str, ...]:
+    """Names of every registered backend, installed or not."""
+    return tuple(_FACTORIES)
+
+
+def get_backend_by_name(name: str) -> Backend:
+    """The backend registered as ``name``, created on first use.
+
+    Raises:
+        ValueError: no backend of that name is registered.
+        ImportError: the backend's library is not installed (the message says how to install it).
+    """
+    backend = _INSTANCES.get(name)
+    if backend is not None:
+        return backend
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        choices = ", ".join(_FACTORIES)
+        msg = f"unknown backend {name!r}; choose one of: {choices}"
+        raise ValueError(msg)
+    backend = factory()
+    backend.seed(_seed)
+    _INSTANCES[name] = backend
+    return backend
+
+
+def seed_all(seed: int) -> None:
+    """Seed every backend's random generator, including those created later."""
+    global _seed
+    _seed = seed
+    for backend in _INSTANCES.values():
+        backend.seed(seed)
+
+
+def backend_for_array(obj: object) -> Backend | None:
+    """The already-created backend owning ``obj``, or None when ``obj`` is no backend's array."""
+    for backend in _INSTANCES.values():
+        if backend.owns(obj):
+            return backend
+    return None
+
+
+def _numpy_backend() -> Backend:
+    from .numpy import NumPyBackend
+
+    return NumPyBackend()
+
+
+def _array_api_strict_backend() -> Backend:
+    from .array_api_strict import ArrayAPIStrictBackend
+
+    return ArrayAPIStrictBackend()
+
+
+register_backend("numpy", _numpy_backend)
+register_backend("array_api_strict", _array_api_strict_backend)

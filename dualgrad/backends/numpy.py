@@ -1,0 +1,39 @@
+"""The NumPy backend (the default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat.numpy as compat_numpy
+import numpy as np
+
+from . import Backend
+
+
+class NumPyBackend(Backend):
+    """NumPy through ``array_api_compat.numpy``."""
+
+    name = "numpy"
+
+    def __init__(self) -> None:
+        super().__init__(compat_numpy)
+
+    def owns(self, obj: object) -> bool:
+        return isinstance(obj, np.ndarray | np.generic)
+
+    def dtype_of(self, array: Any) -> Any:
+        return self._dtype_of[array.dtype.type]
+
+    def from_numpy(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def to_numpy(self, array: np.ndarray) -> np.ndarray:
+        return np.asarray(array)
+
+    def scalar(self, value: complex, dtype: Any) -> np.ndarray:
+        return np.asarray(value, dtype=dtype.name)
+
+    def index_add(self, x: np.ndarray, key: Any, values: np.ndarray) -> np.ndarray:
+        out = np.array(x)  # a copy: arrays are never mutated, only replaced
+        np.add.at(out, key, values)
+        return out

@@ -1,0 +1,12 @@
+"""Every primitive dualgrad can differentiate, by family; ``REGISTRY`` maps names to them."""
+
+from __future__ import annotations
+
+from ._primitive import REGISTRY, Primitive
+from .elementwise import *  # noqa: F403
+from .index import *  # noqa: F403
+from .linalg import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .shape import *  # noqa: F403
+
+__all__ = ["REGISTRY", "Primitive", *REGISTRY]

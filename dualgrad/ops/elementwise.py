@@ -1,0 +1,188 @@
+"""Elementwise primitives. Inputs arrive broadcast to one shape and promoted to one dtype."""
+
+from __future__ import annotations
+
+from ._primitive import Primitive, binary, nondiff, piecewise_constant, unary
+
+
+def _ones_where(xp, mask, like):
+    """``mask`` as 1.0 / 0.0 in the dtype of ``like``."""
+    return xp.astype(mask, like.dtype)
+
+
+# --- linear ---------------------------------------------------------------------------------
+add = Primitive(
+    "add",
+    forward=lambda xp, x, y: x + y,
+    vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: g),
+    jvp=(lambda xp, t, ans, x, y: t, lambda xp, t, ans, x, y: t),
+    linear=True,
+    elementwise=True,
+)
+subtract = Primitive(
+    "subtract",
+    forward=lambda xp, x, y: x - y,
+    vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g),
+    jvp=(lambda xp, t, ans, x, y: t, lambda xp, t, ans, x, y: -t),
+    linear=True,
+    elementwise=True,
+    grad_fn="Sub",
+)
+negative = Primitive(
+    "negative",
+    forward=lambda xp, x: -x,
+    vjp=(lambda xp, g, ans, x: -g,),
+    jvp=(lambda xp, t, ans, x: -t,),
+    linear=True,
+    elementwise=True,
+    grad_fn="Neg",
+)
+positive = Primitive(
+    "positive",
+    forward=lambda xp, x: +x,
+    vjp=(lambda xp, g, ans, x: g,),
+    jvp=(lambda xp, t, ans, x: t,),
+    linear=True,
+    elementwise=True,
+)
+astype = Primitive(
+    "astype",
+    # ``dtype`` is a dualgrad DType; both namespaces spell their dtypes by the same names.
+    forward=lambda xp, x, *, dtype: xp.astype(x, getattr(xp, dtype.name)),
+    vjp=(lambda xp, g, ans, x, *, dtype: xp.astype(g, x.dtype),),
+    jvp=(lambda xp, t, ans, x, *, dtype: xp.astype(t, ans.dtype),),
+    linear=True,
+    grad_fn="ToCopy",
+)
+
+# --- products and quotients -----------------------------------------------------------------
+multiply = binary(
+    "multiply",
+    dx=lambda xp, x, y, ans: y,
+    dy=lambda xp, x, y, ans: x,
+    forward=lambda xp, x, y: x * y,
+    grad_fn="Mul",
+)
+divide = binary(
+    "divide",
+    dx=lambda xp, x, y, ans: 1.0 / y,
+    dy=lambda xp, x, y, ans: -ans / y,
+    forward=lambda xp, x, y: x / y,
+    grad_fn="Div",
+)
+
+
+# --- pow ------------------------------------------------------------------------------------
+def _pow_dx(xp, x, y, ans):
+    # y * x**(y-1) is 0 * inf at x = 0, y = 0; the derivative of x**0 is 0 (PyTorch agrees).
+    return xp.where(y == 0, xp.zeros_like(x), y * x ** (y - 1))
+
+
+def _pow_dy(xp, x, y, ans):
+    # ans * log(x), with log(0) * 0 taken as 0 (the limit for y > 0), as PyTorch does.
+    safe_x = xp.where(x == 0, xp.ones_like(x), x)
+    return ans * xp.log(safe_x)
+
+
+pow = binary("pow", dx=_pow_dx, dy=_pow_dy, forward=lambda xp, x, y: x**y)
+
+# --- transcendental -------------------------------------------------------------------------
+exp = unary("exp", d=lambda xp, x, ans: ans)
+log = unary("log", d=lambda xp, x, ans: 1.0 / x)
+sin = unary("sin", d=lambda xp, x, ans: xp.cos(x))
+cos = unary("cos", d=lambda xp, x, ans: -xp.sin(x))
+tanh = unary("tanh", d=lambda xp, x, ans: 1.0 - ans * ans)
+sqrt = unary("sqrt", d=lambda xp, x, ans: 0.5 / ans)
+square = unary("square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x)
+abs = unary("abs", d=lambda xp, x, ans: xp.sign(x))
+sign = piecewise_constant("sign")
+floor = piecewise_constant("floor")
+ceil = piecewise_constant("ceil")
+trunc = piecewise_constant("trunc")
+round = piecewise_constant("round")
+remainder = binary(
+    "remainder",
+    dx=lambda xp, x, y, ans: xp.ones_like(x),
+    dy=lambda xp, x, y, ans: -xp.floor(x / y),
+    forward=lambda xp, x, y: x % y,
+)
+
+
+# --- maximum, minimum, clip -----------------------------------------------------------------
+# At ties the gradient is split evenly between the two inputs, as PyTorch does.
+def _share_of_first(xp, wins, ties, like):
+    return _ones_where(xp, wins, like) + 0.5 * _ones_where(xp, ties, like)
+
+
+maximum = binary(
+    "maximum",
+    dx=lambda xp, x, y, ans: _share_of_first(xp, x > y, x == y, x),
+    dy=lambda xp, x, y, ans: _share_of_first(xp, y > x, x == y, x),
+)
+minimum = binary(
+    "minimum",
+    dx=lambda xp, x, y, ans: _share_of_first(xp, x < y, x == y, x),
+    dy=lambda xp, x, y, ans: _share_of_first(xp, y < x, x == y, x),
+)
+
+
+def _where_else_zero(xp, mask, g):
+    return xp.where(mask, g, xp.zeros_like(g))
+
+
+# clip(x, low, high): x passes its gradient where it lies within [low, high], bounds included
+# (PyTorch's clamp); outside, the bound it was clipped to receives it. Assumes low <= high.
+clip = Primitive(
+    "clip",
+    forward=lambda xp, x, low, high: xp.minimum(xp.maximum(x, low), high),
+    vjp=(
+        lambda xp, g, ans, x, low, high: _where_else_zero(xp, (x >= low) & (x <= high), g),
+        lambda xp, g, ans, x, low, high: _where_else_zero(xp, x < low, g),
+        lambda xp, g, ans, x, low, high: _where_else_zero(xp, x > high, g),
+    ),
+    jvp=(
+        lambda xp, t, ans, x, low, high: _where_else_zero(xp, (x >= low) & (x <= high), t),
+        lambda xp, t, ans, x, low, high: _where_else_zero(xp, x < low, t),
+        lambda xp, t, ans, x, low, high: _where_else_zero(xp, x > high, t),
+    ),
+    elementwise=True,
+    grad_fn="Clamp",
+)
+
+where = Primitive(
+    "where",
+    forward=lambda xp, condition, x, y: xp.where(condition, x, y),
+    vjp=(
+        None,
+        lambda xp, g, ans, condition, x, y: _where_else_zero(xp, condition, g),
+        lambda xp, g, ans, condition, x, y: _where_else_zero(xp, ~condition, g),
+    ),
+    jvp=(
+        None,
+        lambda xp, t, ans, condition, x, y: _where_else_zero(xp, condition, t),
+        lambda xp, t, ans, condition, x, y: _where_else_zero(xp, ~condition, t),
+    ),
+    elementwise=True,
+)
+
+# --- integer-valued and boolean results: no gradients ---------------------------------------
+floor_divide = nondiff("floor_divide", 2)
+equal = nondiff("equal", 2)
+not_equal = nondiff("not_equal", 2)
+less = nondiff("less", 2)
+less_equal = nondiff("less_equal", 2)
+greater = nondiff("greater", 2)
+greater_equal = nondiff("greater_equal", 2)
+logical_and = nondiff("logical_and", 2)
+logical_or = nondiff("logical_or", 2)
+logical_xor = nondiff("logical_xor", 2)
+logical_not = nondiff("logical_not", 1)
+bitwise_and = nondiff("bitwise_and", 2)
+bitwise_or = nondiff("bitwise_or", 2)
+bitwise_xor = nondiff("bitwise_xor", 2)
+bitwise_invert = nondiff("bitwise_invert", 1)
+isnan = nondiff("isnan", 1)
+isinf = nondiff("isinf", 1)
+isfinite = nondiff("isfinite", 1)
+
+__all__ = [name for name, value in globals().items() if isinstance(value, Primitive)]

@@ -1,0 +1,99 @@
+"""Shape primitives: reshape, permute_dims, broadcast_to, concat. All linear."""
+
+from __future__ import annotations
+
+__all__ = ["broadcast_to", "concat", "permute_dims", "reshape"]
+
+from ._primitive import Primitive
+
+
+def _batch(g, unbatched_ndim):
+    """The leading batch axes of a cotangent or tangent."""
+    return g.shape[: g.ndim - unbatched_ndim]
+
+
+# --- reshape --------------------------------------------------------------------------------
+reshape = Primitive(
+    "reshape",
+    forward=lambda xp, x, *, shape: xp.reshape(x, shape),
+    vjp=(lambda xp, g, ans, x, *, shape: xp.reshape(g, _batch(g, ans.ndim) + x.shape),),
+    jvp=(lambda xp, t, ans, x, *, shape: xp.reshape(t, _batch(t, x.ndim) + ans.shape),),
+    linear=True,
+    grad_fn="View",
+)
+
+
+# --- permute_dims ---------------------------------------------------------------------------
+def _permute_batched(xp, g, axes):
+    """Permute the trailing ``len(axes)`` axes of ``g`` by ``axes`` (negative ints)."""
+    nb = g.ndim - len(axes)
+    return xp.permute_dims(g, tuple(range(nb)) + tuple(g.ndim + a for a in axes))
+
+
+def _inverse(axes):
+    ndim = len(axes)
+    inverse = [0] * ndim
+    for position, axis in enumerate(axes):
+        inverse[axis + ndim] = position - ndim
+    return tuple(inverse)
+
+
+permute_dims = Primitive(
+    "permute_dims",
+    forward=lambda xp, x, *, axes: xp.permute_dims(x, tuple(x.ndim + a for a in axes)),
+    vjp=(lambda xp, g, ans, x, *, axes: _permute_batched(xp, g, _inverse(axes)),),
+    jvp=(lambda xp, t, ans, x, *, axes: _permute_batched(xp, t, axes),),
+    linear=True,
+    grad_fn="Permute",
+)
+
+
+# --- broadcast_to ---------------------------------------------------------------------------
+def _unbroadcast(xp, g, ans, x, *, shape):
+    # The one place that sums cotangents over broadcast axes: the axes broadcast_to added in
+    # front, and the axes where x had length 1.
+    lead = len(shape) - x.ndim
+    axes = tuple(range(-len(shape), -x.ndim)) + tuple(
+        i - x.ndim for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1
+    )
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return xp.reshape(g, _batch(g, len(shape)) + x.shape)
+
+
+broadcast_to = Primitive(
+    "broadcast_to",
+    forward=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
+    vjp=(_unbroadcast,),
+    jvp=(lambda xp, t, ans, x, *, shape: xp.broadcast_to(t, _batch(t, x.ndim) + shape),),
+    linear=True,
+    grad_fn="Expand",
+)
+
+
+# --- concat ---------------------------------------------------------------------------------
+def _concat_vjp(xp, g, ans, *xs, axis, index):
+    start = sum(x.shape[axis] for x in xs[:index])
+    part = (slice(start, start + xs[index].shape[axis]),) + (slice(None),) * (-axis - 1)
+    return g[(..., *part)]
+
+
+def _concat_jvp(xp, tangents, ans, *xs, axis):
+    given = next(t for t in tangents if t is not None)
+    batch = _batch(given, xs[0].ndim)
+    filled = [
+        xp.broadcast_to(xp.zeros_like(x), batch + x.shape) if t is None else t
+        for t, x in zip(tangents, xs, strict=True)
+    ]
+    return xp.concat(filled, axis=axis)
+
+
+concat = Primitive(
+    "concat",
+    forward=lambda xp, *xs, axis: xp.concat(list(xs), axis=axis),
+    vjp=_concat_vjp,
+    jvp=_concat_jvp,
+    linear=True,
+    variadic=True,
+    grad_fn="Cat",
+)

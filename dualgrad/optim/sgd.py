@@ -1,0 +1,95 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+__all__ = ["SGD"]
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..autograd.grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD: for each parameter ``p`` with gradient ``g``,
+
+    ``g += weight_decay * p``; with momentum ``b = momentum * b + (1 - dampening) * g`` (``b = g``
+    on the first step) and ``g = g + momentum * b`` (Nesterov) or ``g = b``; then
+    ``p -= lr * g`` (``+=`` when ``maximize``).
+
+    Raises:
+        ValueError: a negative ``lr``, ``momentum`` or ``weight_decay``, or Nesterov without
+            momentum or with dampening.
+
+    Example:
+        >>> import dualgrad
+        >>> w = dualgrad.tensor(1.0, requires_grad=True)
+        >>> opt = dualgrad.optim.SGD([w], lr=0.1)
+        >>> (w ** 2).backward()
+        >>> opt.step()
+        >>> w
+        tensor(0.8000, requires_grad=True)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        for name, value in (
+            ("learning rate", lr),
+            ("momentum value", momentum),
+            ("weight_decay value", weight_decay),
+        ):
+            if value < 0.0:
+                msg = f"Invalid {name}: {value}"
+                raise ValueError(msg)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            msg = "Nesterov momentum requires a momentum and zero dampening"
+            raise ValueError(msg)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self) -> None:
+        """Take one step for every parameter that has a gradient."""
+        updates = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    updates.append((p, self._direction(p, group)))
+        # Commit only once every direction is computed, so a failing step changes nothing.
+        for p, (direction, buffer, lr) in updates:
+            if buffer is not None:
+                self.state.setdefault(p, {})["momentum_buffer"] = buffer
+            p.sub_(lr * direction)
+
+    def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, float]:
+        g = -p.grad if group["maximize"] else p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        buffer = None
+        momentum = group["momentum"]
+        if momentum != 0:
+            previous = self.state.get(p, {}).get("momentum_buffer")
+            buffer = (
+                g.detach()
+                if previous is None
+                else momentum * previous + (1 - group["dampening"]) * g
+            )
+            g = g + momentum * buffer if group["nesterov"] else buffer
+        return g, buffer, group["lr"]

@@ -1,0 +1,413 @@
+"""Tensor: a mutable box around one backend array, with PyTorch's autograd attributes.
+
+The array inside is never mutated: in-place operations (``x -= ...``, ``add_``, ``zero_``)
+compute a new array and swap it in, bumping the version counter. That works the same on
+immutable arrays (JAX) and keeps every saved value valid, so the version check below exists
+only to report what PyTorch reports. Tensors never alias each other: ``detach()`` and ``reshape``
+share the array object but a later in-place change to one leaves the other as it was.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Tensor"]
+
+import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._dtypes import DType
+
+if TYPE_CHECKING:
+    from .autograd.graph import Node
+    from .backends import Backend
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Create tensors with ``dualgrad.tensor``, ``dualgrad.zeros``, ``dualgrad.randn`` and friends.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor(2.0, requires_grad=True)
+        >>> y = x ** 2 + 3 * x + 1
+        >>> y.backward()
+        >>> x.grad
+        tensor(7.)
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_array",
+        "_backend",
+        "_grad",
+        "_hooks",
+        "_node",
+        "_requires_grad",
+        "_version",
+    )
+
+    # Make ``ndarray * tensor`` call Tensor.__rmul__ instead of NumPy broadcasting over elements.
+    __array_priority__ = 1000
+    __array_ufunc__ = None
+
+    _array: Any
+    _backend: Backend
+    _grad: Tensor | None
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None
+    _node: Node | None
+    _requires_grad: bool
+    _version: int
+
+    def __init__(self, array: Any, backend: Backend, *, requires_grad: bool = False) -> None:
+        self._array = array
+        self._backend = backend
+        self._grad = None
+        self._hooks = None
+        self._node = None
+        self._requires_grad = False
+        self._version = 0
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array: Any, backend: Backend) -> Tensor:
+        """A fresh tensor that requires no grad (the fast constructor used by every op)."""
+        tensor = cls.__new__(cls)
+        tensor._array = array
+        tensor._backend = backend
+        tensor._grad = None
+        tensor._hooks = None
+        tensor._node = None
+        tensor._requires_grad = False
+        tensor._version = 0
+        return tensor
+
+    # --- array attributes -------------------------------------------------------------------
+    @property
+    def array(self) -> Any:
+        """The backend array inside (NumPy, JAX, ...), without any graph."""
+        return self._array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape, as a tuple of ints."""
+        return tuple(self._array.shape)
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return self._array.ndim
+
+    @property
+    def dtype(self) -> DType:
+        """The dtype, as a dualgrad dtype (``dualgrad.float32``, ...)."""
+        return self._backend.dtype_of(self._array)
+
+    @property
+    def device(self) -> Any:
+        """The device the array lives on, as the backend names it."""
+        from array_api_compat import device
+
+        return device(self._array)
+
+    @property
+    def backend(self) -> Backend:
+        """The backend this tensor's array belongs to."""
+        return self._backend
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (as PyTorch's ``size()``), or the length of axis ``dim``."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        count = 1
+        for n in self.shape:
+            count *= n
+        return count
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's spelling of ``ndim``)."""
+        return self.ndim
+
+    def item(self) -> Any:
+        """The single element as a Python number.
+
+        Raises:
+            ValueError: the tensor has more than one element.
+        """
+        if self.numel() != 1:
+            msg = f"item(): a tensor with {self.numel()} elements cannot be converted to a Python number"
+            raise ValueError(msg)
+        return self._backend.to_numpy(self._array).reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The elements as (nested) Python lists of numbers."""
+        return self._backend.to_numpy(self._array).tolist()
+
+    def numpy(self) -> Any:
+        """The values as a NumPy array.
+
+        Raises:
+            RuntimeError: the tensor requires grad (use ``detach().numpy()``).
+        """
+        if self.requires_grad:
+            msg = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            raise RuntimeError(msg)
+        return self._backend.to_numpy(self._array)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    # --- autograd attributes ----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            if not value:
+                msg = (
+                    "you can only change requires_grad flags of leaf tensors; "
+                    "use detach() to get a tensor that does not require grad"
+                )
+                raise RuntimeError(msg)
+            return
+        if value and not self.dtype.is_floating_point:
+            msg = (
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}; "
+                "convert first, e.g. x.to(dualgrad.float32)"
+            )
+            raise TypeError(msg)
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return this tensor."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The tape node that produced this tensor, or None for a leaf."""
+        return self._node
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                msg = f"assigned grad must be a Tensor or None, got {type(value).__name__}"
+                raise TypeError(msg)
+            if value.shape != self.shape:
+                msg = (
+                    f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}"
+                )
+                raise ValueError(msg)
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf keeps its ``.grad`` after backward."""
+        return self._node is not None and self._node.retained_by is not None
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if not self._requires_grad:
+            msg = "can't retain_grad on a tensor that has requires_grad=False"
+            raise RuntimeError(msg)
+        if self._node is not None:
+            self._node.retained_by = weakref.ref(self)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed.
+
+        The hook may return a new gradient (same shape) to use instead.
+
+        Raises:
+            RuntimeError: the tensor does not require grad.
+        """
+        if not self._requires_grad:
+            msg = "cannot register a hook on a tensor that doesn't require gradient"
+            raise RuntimeError(msg)
+        if self._node is not None:
+            if self._node.pre_hooks is None:
+                self._node.pre_hooks = []
+            hooks = self._node.pre_hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
+
+        Args:
+            gradient: the cotangent of this tensor; needed unless it has a single element.
+            retain_graph: keep the graph for another backward (default: ``create_graph``).
+            create_graph: record the backward pass too, for higher derivatives.
+            inputs: accumulate only into these leaves.
+
+        Raises:
+            RuntimeError: this tensor does not require grad, the graph was already freed, or
+                a value needed for it was modified in place.
+        """
+        from .autograd.engine import backward
+
+        backward(
+            (self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs
+        )
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (a new leaf that requires no grad)."""
+        return Tensor._wrap(self._array, self._backend)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place, making it a leaf."""
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    # --- in-place updates -------------------------------------------------------------------
+    def _update(self, compute: Callable[[Tensor], Tensor], op_name: str) -> Tensor:
+        """Swap in ``compute(self)``'s array (and graph), as an in-place op would."""
+        from .autograd.grad_mode import is_grad_enabled  # the autograd package imports Tensor
+
+        if self._node is None and self._requires_grad and is_grad_enabled():
+            msg = (
+                f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
+                "operation; wrap the update in `with dualgrad.no_grad():`"
+            )
+            raise RuntimeError(msg)
+        before = Tensor._wrap(self._array, self._backend)  # what the recorded op saw
+        before._node, before._requires_grad, before._version = (
+            self._node,
+            self._requires_grad,
+            self._version,
+        )
+        result = compute(before)
+        if result.shape != self.shape:
+            msg = f"{op_name}: the result has shape {result.shape} but the tensor has shape {self.shape}"
+            raise ValueError(msg)
+        if result.dtype is not self.dtype:
+            if self.dtype.kind in "biu" and result.dtype.kind not in "biu":
+                msg = f"{op_name}: result type {result.dtype} can't be cast to the tensor's {self.dtype}"
+                raise TypeError(msg)
+            result = result.astype(self.dtype)
+        self._array = result._array
+        if result._node is not None:
+            self._node, self._requires_grad = result._node, True
+        self._version += 1
+        return self
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self += alpha * other`` in place."""
+        return self._update(lambda x: x + (other if alpha == 1 else alpha * other), "add_")
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self -= alpha * other`` in place."""
+        return self._update(lambda x: x - (other if alpha == 1 else alpha * other), "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place."""
+        return self._update(lambda x: x * other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other`` in place."""
+        return self._update(lambda x: x / other, "div_")
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self._update(lambda x: x * 0, "zero_")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` in place."""
+        return self._update(lambda x: x * 0 + value, "fill_")
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy ``source``'s values (broadcast to this shape) in place."""
+        return self._update(lambda x: x * 0 + source, "copy_")
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # --- printing ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    # --- Python protocols -------------------------------------------------------------------
+    __hash__ = object.__hash__
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            msg = "len() of a 0-d tensor"
+            raise TypeError(msg)
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            msg = f"the truth value of a tensor with {self.numel()} elements is ambiguous; use .any() or .all()"
+            raise RuntimeError(msg)
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.ndim != 0:
+            msg = "only 0-d integer tensors can be converted to an index"
+            raise TypeError(msg)
+        return int(self.item())
+
+    def __array_namespace__(self, api_version: str | None = None) -> Any:
+        import dualgrad
+
+        return dualgrad
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Unregister the hook (no-op if already removed)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
