@@ -138,7 +138,10 @@ class Tensor:
             ValueError: the tensor has more than one element.
         """
         if self.numel() != 1:
-            msg = f"item(): a tensor with {self.numel()} elements cannot be converted to a Python number"
+            msg = (
+                f"item(): a tensor with {self.numel()} elements cannot be converted to a "
+                "Python number; index one element first"
+            )
             raise ValueError(msg)
         return self._backend.to_numpy(self._array).reshape(()).item()
 
@@ -153,7 +156,10 @@ class Tensor:
             RuntimeError: the tensor requires grad (use ``detach().numpy()``).
         """
         if self.requires_grad:
-            msg = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            msg = (
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
             raise RuntimeError(msg)
         return self._backend.to_numpy(self._array)
 
@@ -307,11 +313,17 @@ class Tensor:
         )
         result = compute(before)
         if result.shape != self.shape:
-            msg = f"{op_name}: the result has shape {result.shape} but the tensor has shape {self.shape}"
+            msg = (
+                f"{op_name}: the result has shape {result.shape} but the tensor has shape "
+                f"{self.shape}; in-place operations cannot change a tensor's shape"
+            )
             raise ValueError(msg)
         if result.dtype is not self.dtype:
             if self.dtype.kind in "biu" and result.dtype.kind not in "biu":
-                msg = f"{op_name}: result type {result.dtype} can't be cast to the tensor's {self.dtype}"
+                msg = (
+                    f"{op_name}: result type {result.dtype} can't be cast to the tensor's "
+                    f"{self.dtype}; convert the tensor first"
+                )
                 raise TypeError(msg)
             result = result.astype(self.dtype)
         self._array = result._array
@@ -378,7 +390,10 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            msg = f"the truth value of a tensor with {self.numel()} elements is ambiguous; use .any() or .all()"
+            msg = (
+                f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
+                "use .any() or .all()"
+            )
             raise RuntimeError(msg)
         return bool(self.item())
 

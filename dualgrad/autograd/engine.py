@@ -55,7 +55,10 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
         msg = f"gradient has shape {gradient.shape} but the output has shape {root.shape}"
         raise ValueError(msg)
     if gradient._backend is not root._backend:
-        msg = f"gradient comes from backend {gradient._backend.name}, the output from {root._backend.name}"
+        msg = (
+            f"gradient comes from backend {gradient._backend.name}, "
+            f"the output from {root._backend.name}; create both under one backend"
+        )
         raise TypeError(msg)
     if gradient.dtype is not root.dtype:
         gradient = gradient.astype(root.dtype)
@@ -96,7 +99,10 @@ def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: boo
                     if isinstance(result, Tensor)
                     else type(result).__name__
                 )
-                msg = f"hook {hook!r} returned {got}; expected None or a Tensor of shape {value.shape}"
+                msg = (
+                    f"hook {hook!r} returned {got}; "
+                    f"expected None or a Tensor of shape {value.shape}"
+                )
                 raise ValueError(msg)
             value = result
     return value if create_graph else value._array
@@ -289,8 +295,8 @@ def grad(
         if value is None:
             if not allow_unused:
                 msg = (
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
                 )
                 raise RuntimeError(msg)
             gradients.append(None)
