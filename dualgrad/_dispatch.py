@@ -1,8 +1,8 @@
-"""Running primitives on Tensors: unwrap, compute, record the tape node.
+"""Running primitives on Tensors: unwrap, compute, record the tape node, push tangents.
 
-This is the only module that sees Tensors, the tape and primitives together. ``apply`` is the
-hot path of every operation; ``elementwise`` prepares operands first (Python scalars become
-constants, dtypes are promoted through ``astype`` and shapes broadcast through
+This is the only module that sees Tensors, the tape, the duals and primitives together.
+``apply`` is the hot path of every operation; ``elementwise`` prepares operands first (Python
+scalars become constants, dtypes are promoted through ``astype`` and shapes broadcast through
 ``broadcast_to``), so that primitives' rules see inputs of one dtype and one shape.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _dtypes, config
+from . import _dtypes, config, forward_ad
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import Node
 from .ops import Primitive, astype, broadcast_to
@@ -18,19 +18,24 @@ from .tensor import Tensor
 
 
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
-    """Run ``prim`` on ``inputs`` and record a tape node when an input requires grad."""
+    """Run ``prim`` on ``inputs``; record a tape node or push tangents as the inputs need."""
     backend = inputs[0]._backend
     arrays = []
-    traced = False
+    traced = dual = False
     for tensor in inputs:
         if tensor._backend is not backend:
             _raise_mixed_backends(prim, inputs)
         arrays.append(tensor._array)
         traced = traced or tensor._requires_grad
+        dual = dual or tensor._tangents is not None
     ans = prim.forward(backend.xp, *arrays, **params)
     out = Tensor._wrap(ans, backend)
-    if traced and is_grad_enabled():
-        _record(prim, params, inputs, out)
+    if traced or dual:
+        forward = is_grad_enabled() and config.get_mode() == "forward"
+        if traced and not forward and is_grad_enabled():
+            _record(prim, params, inputs, out)
+        if dual or (traced and forward):
+            forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
     return out
 
 
@@ -88,7 +93,8 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
     if any(shape != shapes[0] for shape in shapes):
         shape = broadcast_shapes(prim.name, *shapes)
         for i, operand in enumerate(prepared):
-            if operand.shape != shape and operand._requires_grad and is_grad_enabled():
+            differentiable = (operand._requires_grad and is_grad_enabled()) or operand._tangents
+            if operand.shape != shape and differentiable:
                 prepared[i] = apply(broadcast_to, (operand,), {"shape": shape})
     return apply(prim, tuple(prepared), {})
 

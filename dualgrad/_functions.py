@@ -5,6 +5,9 @@ Each validates and canonicalizes its arguments (axes become tuples of negative i
 dispatcher. This module is also the namespace the derivative rules are handed when their result
 must itself be differentiable (``create_graph=True``): every name a rule calls on ``xp`` exists
 here, taking and returning Tensors.
+
+The Array API names shadow Python builtins here (``sum``, ``max``, ``any``, ``round``, ...):
+inside this module, call ``builtins.<name>`` for Python's own.
 """
 
 from __future__ import annotations
@@ -306,7 +309,7 @@ def squeeze(x: Tensor, /, axis: Any = None) -> Tensor:
         axes = tuple(i - x.ndim for i, n in enumerate(x.shape) if n == 1)
     else:
         axes = normalize_axes(axis, x.ndim, "squeeze")
-        if any(x.shape[a] != 1 for a in axes):
+        if builtins.any(x.shape[a] != 1 for a in axes):
             msg = f"squeeze: axis {axis} of a tensor of shape {x.shape} does not have length 1"
             raise ValueError(msg)
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i - x.ndim not in axes))
@@ -335,7 +338,7 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0) -> Tensor:
     ndim = tensors[0].ndim
     (normalized,) = normalize_axes(axis, ndim, "concat")
     for t in tensors:
-        others_match = t.ndim == ndim and all(
+        others_match = t.ndim == ndim and builtins.all(
             a == b
             for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape, strict=True))
             if i - ndim != normalized
@@ -354,7 +357,7 @@ def stack(arrays: Sequence[Tensor], /, *, axis: int = 0) -> Tensor:
     if not tensors:
         msg = "stack: expected a non-empty sequence of tensors"
         raise ValueError(msg)
-    if any(t.shape != tensors[0].shape for t in tensors):
+    if builtins.any(t.shape != tensors[0].shape for t in tensors):
         shapes = ", ".join(str(t.shape) for t in tensors)
         msg = f"stack: expected tensors of one shape, got {shapes}"
         raise ValueError(msg)
@@ -391,7 +394,8 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     if x.shape[:-2] != y.shape[:-2]:
         batch = broadcast_shapes("matmul", x.shape[:-2], y.shape[:-2])
         x, y = (
-            t if not t.requires_grad else broadcast_to(t, batch + t.shape[-2:]) for t in (x, y)
+            t if not (t.requires_grad or t._tangents) else broadcast_to(t, batch + t.shape[-2:])
+            for t in (x, y)
         )
     out = apply(ops.matmul, (x, y), {})
     if x1.ndim == 1:

@@ -156,7 +156,7 @@ def _flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     merged = 1
     for n in self.shape[start : end + 1]:
         merged *= n
-    return fn.reshape(self, (*self.shape[:start], merged, *self.shape[end + 1:]))
+    return fn.reshape(self, (*self.shape[:start], merged, *self.shape[end + 1 :]))
 
 
 def _expand(self: Tensor, *sizes: Any) -> Tensor:

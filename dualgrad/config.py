@@ -1,12 +1,22 @@
-"""Process-wide settings: the default floating dtype and the active backend.
+"""Process-wide settings: the default floating dtype, the active backend and the AD mode.
 
-``set_*`` change the default for every thread; ``use_backend`` overrides it for the current
-thread (or asyncio task) only, through a ``ContextVar``, and restores it on exit.
+``set_*`` change the default for every thread; ``use_backend`` and ``use_mode`` override it for
+the current thread (or asyncio task) only, through a ``ContextVar``, and restore it on exit.
 """
 
 from __future__ import annotations
 
-__all__ = ["get_backend", "get_default_dtype", "set_backend", "set_default_dtype", "use_backend"]
+__all__ = [
+    "MODES",
+    "get_backend",
+    "get_default_dtype",
+    "get_mode",
+    "set_backend",
+    "set_default_dtype",
+    "set_mode",
+    "use_backend",
+    "use_mode",
+]
 
 import contextlib
 import os
@@ -20,6 +30,8 @@ from .backends import Backend, get_backend_by_name
 _default_dtype: DType = _dtypes.float32
 _default_backend_name: str = os.environ.get("DUALGRAD_BACKEND", "numpy")
 _backend_override: ContextVar[Backend | None] = ContextVar("dualgrad_backend", default=None)
+
+MODES = ("reverse", "forward")
 
 
 def set_default_dtype(dtype: DType) -> None:
@@ -67,3 +79,45 @@ def use_backend(name: str) -> Iterator[Backend]:
         yield _backend_override.get()  # type: ignore[misc]
     finally:
         _backend_override.reset(token)
+
+
+# --- the AD mode behind backward() ----------------------------------------------------------
+def _checked_mode(mode: str, where: str) -> str:
+    if mode not in MODES:
+        msg = f"{where}: unknown mode {mode!r}; choose one of: {', '.join(MODES)}"
+        raise ValueError(msg)
+    return mode
+
+
+_default_mode = _checked_mode(os.environ.get("DUALGRAD_MODE", "reverse"), "DUALGRAD_MODE")
+_mode_override: ContextVar[str | None] = ContextVar("dualgrad_mode", default=None)
+
+
+def get_mode() -> str:
+    """The engine behind ``backward()``: ``"reverse"`` (the tape) or ``"forward"`` (duals)."""
+    return _mode_override.get() or _default_mode
+
+
+def set_mode(mode: str) -> None:
+    """Choose the engine behind ``backward()`` for every thread.
+
+    ``"reverse"`` records a tape and walks it backwards: one pass per output, whatever the
+    number of inputs. ``"forward"`` seeds every leaf that requires grad with an identity tangent
+    block and pushes the blocks through each operation as it runs: one pass per input element,
+    whatever the number of outputs, and nothing is recorded. Both give the same ``.grad``.
+
+    Raises:
+        ValueError: unknown mode (the message lists the valid ones).
+    """
+    global _default_mode
+    _default_mode = _checked_mode(mode, "set_mode")
+
+
+@contextlib.contextmanager
+def use_mode(mode: str) -> Iterator[str]:
+    """Use AD mode ``mode`` inside the block, in this thread only."""
+    token = _mode_override.set(_checked_mode(mode, "use_mode"))
+    try:
+        yield mode
+    finally:
+        _mode_override.reset(token)

@@ -44,6 +44,7 @@ class Tensor:
         "_hooks",
         "_node",
         "_requires_grad",
+        "_tangents",
         "_version",
     )
 
@@ -57,6 +58,7 @@ class Tensor:
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
     _node: Node | None
     _requires_grad: bool
+    _tangents: dict[Any, Any] | None  # forward mode: tangent per dual level or seeded leaf
     _version: int
 
     def __init__(self, array: Any, backend: Backend, *, requires_grad: bool = False) -> None:
@@ -66,6 +68,7 @@ class Tensor:
         self._hooks = None
         self._node = None
         self._requires_grad = False
+        self._tangents = None
         self._version = 0
         if requires_grad:
             self.requires_grad = True
@@ -80,6 +83,7 @@ class Tensor:
         tensor._hooks = None
         tensor._node = None
         tensor._requires_grad = False
+        tensor._tangents = None
         tensor._version = 0
         return tensor
 
@@ -227,15 +231,32 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """Whether this non-leaf keeps its ``.grad`` after backward."""
-        return self._node is not None and self._node.retained_by is not None
+        return getattr(self._node, "retained_by", None) is not None
 
     def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward.
+
+        Raises:
+            RuntimeError: the tensor does not require grad, or was computed in forward mode
+                (which yields derivatives of outputs, not of intermediate values).
+        """
         if not self._requires_grad:
             msg = "can't retain_grad on a tensor that has requires_grad=False"
             raise RuntimeError(msg)
         if self._node is not None:
-            self._node.retained_by = weakref.ref(self)
+            self._reverse_node("retain_grad").retained_by = weakref.ref(self)
+
+    def _reverse_node(self, what: str) -> Node:
+        """This tensor's tape node, or a clear error when it was computed in forward mode."""
+        from .autograd.graph import Node
+
+        if not isinstance(self._node, Node):
+            msg = (
+                f"{what}() on a non-leaf tensor needs reverse mode, which records the "
+                "intermediate values; compute it under dualgrad.use_mode('reverse')"
+            )
+            raise RuntimeError(msg)
+        return self._node
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed.
@@ -249,9 +270,10 @@ class Tensor:
             msg = "cannot register a hook on a tensor that doesn't require gradient"
             raise RuntimeError(msg)
         if self._node is not None:
-            if self._node.pre_hooks is None:
-                self._node.pre_hooks = []
-            hooks = self._node.pre_hooks
+            node = self._reverse_node("register_hook")
+            if node.pre_hooks is None:
+                node.pre_hooks = []
+            hooks = node.pre_hooks
         else:
             if self._hooks is None:
                 self._hooks = []
@@ -285,13 +307,14 @@ class Tensor:
         )
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (a new leaf that requires no grad)."""
+        """The same values, cut from the graph and from every tangent: a constant leaf."""
         return Tensor._wrap(self._array, self._backend)
 
     def detach_(self) -> Tensor:
-        """Cut this tensor from the graph in place, making it a leaf."""
+        """Cut this tensor from the graph and its tangents in place, making it a leaf."""
         self._node = None
         self._requires_grad = False
+        self._tangents = None
         return self
 
     # --- in-place updates -------------------------------------------------------------------
@@ -306,10 +329,11 @@ class Tensor:
             )
             raise RuntimeError(msg)
         before = Tensor._wrap(self._array, self._backend)  # what the recorded op saw
-        before._node, before._requires_grad, before._version = (
+        before._node, before._requires_grad, before._version, before._tangents = (
             self._node,
             self._requires_grad,
             self._version,
+            self._tangents,
         )
         result = compute(before)
         if result.shape != self.shape:
@@ -327,6 +351,7 @@ class Tensor:
                 raise TypeError(msg)
             result = result.astype(self.dtype)
         self._array = result._array
+        self._tangents = result._tangents
         if result._node is not None:
             self._node, self._requires_grad = result._node, True
         self._version += 1

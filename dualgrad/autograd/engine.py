@@ -13,16 +13,16 @@ pass is itself recorded and can be differentiated again.
 
 from __future__ import annotations
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "cotangents_of", "grad"]
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import _dispatch, _functions
+from .. import _dispatch, _functions, forward_ad
 from ..tensor import Tensor
 from .grad_mode import set_grad_enabled
-from .graph import Node
+from .graph import ForwardNode, Node
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -144,17 +144,20 @@ def run_backward(
     *,
     retain_graph: bool,
     create_graph: bool,
-    capture: Sequence[Tensor] | None = None,
-) -> dict[Any, Any]:
-    """Walk the tape from ``roots``; return each reached leaf's (or captured node's) cotangent.
+    capture: Iterable[Tensor] = (),
+) -> tuple[dict[Any, Any], list[tuple[Tensor, Any]]]:
+    """Walk the tape from ``roots``.
 
-    Nothing is written to any tensor here: the caller commits the result.
+    Returns:
+        Each reached leaf's cotangent (keyed by the leaf) and each captured tensor's node's
+        cotangent (keyed by the node); and the ``retain_grad()`` tensors with their gradients.
+        Nothing is written to any tensor here: the caller commits the result.
     """
     heap: list[tuple[int, Node]] = []
     pending: dict[Node, Any] = {}
-    results: dict[Any, Any] = {}  # leaf Tensor -> cotangent; captured Node -> cotangent
+    results: dict[Any, Any] = {}
     retained: list[tuple[Tensor, Any]] = []
-    captured_nodes = {t._node for t in capture or () if t._node is not None}
+    captured_nodes = {t._node for t in capture if t._node is not None}
 
     def send(target: Node | Tensor, cotangent: Any) -> None:
         if isinstance(target, Node):
@@ -185,11 +188,44 @@ def run_backward(
                 send(node.parents[i], cotangent)
             if not retain_graph:
                 node.inputs = node.ans = None
+    return results, retained
+
+
+def _gradients(
+    roots: Sequence[Tensor],
+    cotangents: Sequence[Any],
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Iterable[Tensor] = (),
+) -> tuple[dict[Any, Any], list[tuple[Tensor, Any]]]:
+    """Leaves' (and captured nodes') cotangents from roots of either mode, hooks applied.
+
+    Roots computed in forward mode carry their derivatives already; they are contracted with
+    their cotangents. Roots on the tape are walked backwards.
+    """
+    on_tape = [i for i, root in enumerate(roots) if not isinstance(root._node, ForwardNode)]
+    in_forward = [i for i in range(len(roots)) if i not in on_tape]
+    if in_forward and create_graph:
+        msg = (
+            "backward(create_graph=True) needs the tape: compute the output under "
+            "dualgrad.use_mode('reverse'), or use dualgrad.hessian / dualgrad.hvp"
+        )
+        raise RuntimeError(msg)
+    results, retained = run_backward(
+        [roots[i] for i in on_tape],
+        [cotangents[i] for i in on_tape],
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        capture=capture,
+    )
+    for i in in_forward:
+        for leaf, cotangent in forward_ad.contract(roots[i], cotangents[i], retain_graph).items():
+            results[leaf] = results[leaf] + cotangent if leaf in results else cotangent
+    with set_grad_enabled(create_graph):
         for leaf in [r for r in results if isinstance(r, Tensor) and r._hooks]:
             results[leaf] = _run_hooks(leaf._hooks, results[leaf], leaf._backend, create_graph)
-    for owner, g in retained:
-        _accumulate(owner, g, create_graph)
-    return results
+    return results, retained
 
 
 def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
@@ -203,6 +239,18 @@ def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
         tensor._grad._version += 1
 
 
+def _root_cotangents(
+    roots: tuple[Tensor, ...], grads: tuple[Any, ...], create_graph: bool
+) -> list[Any]:
+    if len(grads) != len(roots):
+        msg = f"got {len(roots)} outputs but {len(grads)} gradients; pass one per output"
+        raise ValueError(msg)
+    return [
+        _root_cotangent(root, gradient, i, create_graph)
+        for i, (root, gradient) in enumerate(zip(roots, grads, strict=True))
+    ]
+
+
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -212,37 +260,37 @@ def backward(
 ) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves of their graph.
 
+    Works the same whichever mode computed ``tensors``: on the tape it walks backwards; in
+    forward mode it contracts the tangent blocks the leaves seeded.
+
     Args:
         tensors: the outputs to differentiate (a Tensor or a sequence of them).
         grad_tensors: their cotangents (None for single-element outputs).
         retain_graph: keep the graph for another backward (default: ``create_graph``).
-        create_graph: record the backward pass, for higher-order derivatives.
-        inputs: if given, only these leaves accumulate gradients.
+        create_graph: record the backward pass, for higher-order derivatives (reverse mode).
+        inputs: if given, only these tensors accumulate gradients.
 
     Raises:
         RuntimeError: an output does not require grad, needs a gradient, or its graph was freed.
     """
     roots = _as_tuple(tensors)
-    grads = _as_tuple(grad_tensors) or (None,) * len(roots)
-    if len(grads) != len(roots):
-        msg = f"backward: got {len(roots)} tensors but {len(grads)} gradients"
-        raise ValueError(msg)
-    cotangents = [
-        _root_cotangent(r, g, i, create_graph)
-        for i, (r, g) in enumerate(zip(roots, grads, strict=True))
-    ]
+    cotangents = _root_cotangents(
+        roots, _as_tuple(grad_tensors) or (None,) * len(roots), create_graph
+    )
     keep = create_graph if retain_graph is None else retain_graph
     only = None if inputs is None else set(_as_tuple(inputs))
-    results = run_backward(
-        roots, cotangents, retain_graph=keep, create_graph=create_graph, capture=only
+    results, retained = _gradients(
+        roots, cotangents, retain_graph=keep, create_graph=create_graph, capture=only or ()
     )
+    # Commit only now that every gradient is computed: a failure above changed no .grad.
+    for owner, cotangent in retained:
+        _accumulate(owner, cotangent, create_graph)
     for target, cotangent in results.items():
         if isinstance(target, Tensor) and (only is None or target in only):
             _accumulate(target, cotangent, create_graph)
-    if only is not None:
-        for tensor in only:
-            if tensor._node is not None and tensor._node in results:
-                _accumulate(tensor, results[tensor._node], create_graph)
+    for tensor in only or ():
+        if tensor._node is not None and tensor._node in results:
+            _accumulate(tensor, results[tensor._node], create_graph)
 
 
 def grad(
@@ -276,22 +324,20 @@ def grad(
     """
     roots = _as_tuple(outputs)
     targets = _as_tuple(inputs)
-    grads = _as_tuple(grad_outputs) or (None,) * len(roots)
     for target in targets:
         if not isinstance(target, Tensor) or not target.requires_grad:
             msg = "grad: every input must be a Tensor that requires grad"
             raise RuntimeError(msg)
-    cotangents = [
-        _root_cotangent(r, g, i, create_graph)
-        for i, (r, g) in enumerate(zip(roots, grads, strict=True))
-    ]
+    cotangents = _root_cotangents(
+        roots, _as_tuple(grad_outputs) or (None,) * len(roots), create_graph
+    )
     keep = create_graph if retain_graph is None else retain_graph
-    results = run_backward(
+    results, _ = _gradients(
         roots, cotangents, retain_graph=keep, create_graph=create_graph, capture=targets
     )
     gradients: list[Tensor | None] = []
     for target in targets:
-        value = results.get(target._node if target._node is not None else target)
+        value = results.get(target._node if isinstance(target._node, Node) else target)
         if value is None:
             if not allow_unused:
                 msg = (
@@ -303,3 +349,29 @@ def grad(
         else:
             gradients.append(value if create_graph else Tensor._wrap(value, target._backend))
     return tuple(gradients)
+
+
+def cotangents_of(
+    output: Tensor,
+    cotangent: Tensor,
+    inputs: Sequence[Tensor],
+    *,
+    create_graph: bool,
+    batched: bool,
+) -> dict[Any, Tensor]:
+    """For the function transforms: each input's cotangent, keyed like ``run_backward``'s.
+
+    With ``batched``, ``cotangent`` carries leading batch axes (a block of cotangents, as
+    ``jacrev`` seeds), which the batch-polymorphic rules carry through in one pass. The graph is
+    kept, so that ``vjp``'s function can be called again.
+    """
+    if batched:
+        seed = cotangent if create_graph else cotangent._array
+    else:
+        seed = _root_cotangent(output, cotangent, 0, create_graph)
+    results, _ = _gradients(
+        (output,), (seed,), retain_graph=True, create_graph=create_graph, capture=inputs
+    )
+    if create_graph:
+        return results
+    return {key: Tensor._wrap(value, output._backend) for key, value in results.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Node"]
+__all__ = ["ForwardNode", "Node"]
 
 import itertools
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,28 @@ class Node:
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """The nodes (or leaves) this node's cotangents flow to, as in PyTorch."""
         return tuple((parent, 0) for parent in self.parents)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class ForwardNode:
+    """Stands for an operation run in forward mode: names it (``grad_fn``), saves nothing.
+
+    Forward mode computes derivatives as operations run, so there is no tape to walk; the node
+    only remembers whether ``backward()`` already consumed its output's tangents, so that a
+    second backward without ``retain_graph`` fails as it does in reverse mode.
+    """
+
+    __slots__ = ("consumed", "prim")
+
+    def __init__(self, prim: Primitive) -> None:
+        self.prim = prim
+        self.consumed = False
+
+    def name(self) -> str:
+        """PyTorch's name for this node's backward function, e.g. ``MulBackward0``."""
+        return self.prim.grad_fn_name
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"

@@ -1,0 +1,285 @@
+"""Forward mode: dual numbers, as in ``torch.autograd.forward_ad``, and their propagation.
+
+A Tensor carries at most one tangent per *stream*. A stream is either a dual level (opened by
+``dual_level()``; tangents attached with ``make_dual``) or, in forward mode (``set_mode``), a
+leaf that requires grad, seeded with an identity tangent block of shape
+``(leaf.numel(), *leaf.shape)``. Every primitive pushes each stream's tangents through its jvp
+rules as it runs; the rules are batch-polymorphic, so a block of tangents costs one call.
+
+Streams are ordered: seeded leaves first, then dual levels by nesting depth. A tangent of an
+inner level is computed on Tensors that carry the outer levels' tangents (through dualgrad's
+differentiable namespace), so it can itself be differentiated by the outer level; an outer
+level never sees an inner level's tangent. That ordering is what rules out perturbation
+confusion: in ``d/dx [x * d/dy (x + y)]`` the inner derivative is the constant 1.
+
+``no_grad()`` stops seeded tangents (forward mode behind ``backward()`` behaves like the tape,
+which ``no_grad()`` also stops), while tangents attached with ``make_dual`` flow through
+``no_grad()`` as they do in PyTorch. ``detach()`` drops every tangent.
+
+Example:
+    >>> import dualgrad
+    >>> import dualgrad.forward_ad as fwAD
+    >>> x = dualgrad.tensor([1.0, 2.0])
+    >>> with fwAD.dual_level():
+    ...     y = fwAD.make_dual(x, dualgrad.ones_like(x)) ** 2
+    ...     fwAD.unpack_dual(y).tangent
+    tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+__all__ = ["UnpackedDualTensor", "dual_level", "make_dual", "unpack_dual"]
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any, NamedTuple
+
+from .autograd.graph import ForwardNode
+from .ops import Primitive
+from .tensor import Tensor
+
+
+class DualLevel:
+    """One ``dual_level()`` block: a stream of tangents, live while the block is open."""
+
+    __slots__ = ("active", "order")
+
+    def __init__(self, order: int) -> None:
+        self.order = order
+        self.active = True
+
+    def __repr__(self) -> str:
+        return f"<dual level {self.order}{'' if self.active else ' (closed)'}>"
+
+
+class SeedKey:
+    """The stream of one leaf in forward mode; refers to the leaf weakly (no cycles)."""
+
+    __slots__ = ("__weakref__", "leaf")
+    order = 0
+    active = True
+
+    def __init__(self, leaf: Tensor) -> None:
+        self.leaf = weakref.ref(leaf)
+
+
+_levels: ContextVar[tuple[DualLevel, ...]] = ContextVar("dualgrad_dual_levels", default=())
+
+
+@contextlib.contextmanager
+def dual_level() -> Iterator[DualLevel]:
+    """Open a dual level: ``make_dual`` attaches tangents to it until the block ends.
+
+    Levels nest; each keeps its own tangents.
+    """
+    levels = _levels.get()
+    level = DualLevel(order=len(levels) + 1)
+    token = _levels.set((*levels, level))
+    try:
+        yield level
+    finally:
+        level.active = False
+        _levels.reset(token)
+
+
+def _current_level(level: DualLevel | None, where: str) -> DualLevel:
+    if level is not None:
+        return level
+    levels = _levels.get()
+    if not levels:
+        msg = f"{where}: no dual level is active; use `with dualgrad.forward_ad.dual_level():`"
+        raise RuntimeError(msg)
+    return levels[-1]
+
+
+class UnpackedDualTensor(NamedTuple):
+    """``unpack_dual``'s result: the primal and its tangent (None if it has none)."""
+
+    primal: Tensor
+    tangent: Tensor | None
+
+
+def _alias(x: Tensor) -> Tensor:
+    """A new Tensor with ``x``'s value, graph and tangents (differentiable back to ``x``)."""
+    if x._requires_grad:
+        from . import _functions
+
+        return _functions.positive(x)
+    alias = Tensor._wrap(x._array, x._backend)
+    alias._tangents = None if x._tangents is None else dict(x._tangents)
+    return alias
+
+
+def _stored(tangent: Tensor) -> Any:
+    """A tangent as kept on a Tensor: the raw array unless it carries derivatives itself."""
+    return tangent if tangent._tangents or tangent._requires_grad else tangent._array
+
+
+def _as_tensor(value: Any, like: Tensor) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._wrap(value, like._backend)
+
+
+def attach_tangent(x: Tensor, key: Any, tangent: Tensor) -> Tensor:
+    """A dual Tensor: ``x`` (graph and other tangents kept) with ``tangent`` on stream ``key``.
+
+    ``tangent`` may carry leading batch axes in front of ``x``'s shape (a block of tangents).
+    """
+    dual = _alias(x)
+    dual._tangents = {**(dual._tangents or {}), key: _stored(tangent)}
+    return dual
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: DualLevel | None = None) -> Tensor:
+    """``tensor`` with ``tangent`` attached at the current dual level.
+
+    Raises:
+        RuntimeError: no dual level is active.
+        TypeError: either is not a floating Tensor, or they come from different backends.
+        ValueError: the shapes differ.
+    """
+    level = _current_level(level, "make_dual")
+    for name, value in (("tensor", tensor), ("tangent", tangent)):
+        if not isinstance(value, Tensor) or not value.dtype.is_floating_point:
+            msg = f"make_dual: {name} must be a floating point Tensor, got {value!r}"
+            raise TypeError(msg)
+    if tangent.shape != tensor.shape:
+        msg = f"make_dual: the tangent has shape {tangent.shape} but the tensor has {tensor.shape}"
+        raise ValueError(msg)
+    if tangent._backend is not tensor._backend:
+        msg = (
+            f"make_dual: the tangent comes from backend {tangent._backend.name}, the tensor "
+            f"from {tensor._backend.name}; create both under one backend"
+        )
+        raise TypeError(msg)
+    if tangent.dtype is not tensor.dtype:
+        tangent = tangent.astype(tensor.dtype)
+    return attach_tangent(tensor, level, tangent)
+
+
+def unpack_dual(tensor: Tensor, *, level: DualLevel | None = None) -> UnpackedDualTensor:
+    """Split a dual tensor into its primal and its tangent at the current level."""
+    level = _current_level(level, "unpack_dual")
+    primal = _alias(tensor)
+    value = None
+    if primal._tangents is not None:
+        value = primal._tangents.pop(level, None)
+    return UnpackedDualTensor(primal, None if value is None else _as_tensor(value, tensor))
+
+
+# --- propagation (called by the dispatcher) -------------------------------------------------
+def seed(leaf: Tensor) -> None:
+    """Give a leaf that requires grad its identity tangent block (forward mode), once."""
+    if leaf._tangents is not None and any(type(key) is SeedKey for key in leaf._tangents):
+        return
+    n = leaf.numel()
+    namespace = leaf._backend.namespace
+    dtype = leaf._backend.native_dtype(leaf.dtype)
+    block = namespace.reshape(namespace.eye(n, dtype=dtype), (n, *leaf.shape))
+    leaf._tangents = {**(leaf._tangents or {}), SeedKey(leaf): block}
+
+
+def _live(key: Any, seeded: bool) -> bool:
+    return key.active if type(key) is DualLevel else seeded
+
+
+def _restricted(x: Tensor, order: int) -> Tensor:
+    """``x`` as a constant carrying only the tangents of streams outer to ``order``."""
+    view = Tensor._wrap(x._array, x._backend)
+    if x._tangents:
+        outer = {k: v for k, v in x._tangents.items() if k.order < order and k.active}
+        view._tangents = outer or None
+    return view
+
+
+def push_tangents(
+    prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor, seeded: bool
+) -> None:
+    """Give ``out`` its tangent on every live stream its inputs carry.
+
+    Args:
+        seeded: forward mode is recording: seed leaves that require grad and push their blocks.
+    """
+    keys: dict[Any, None] = {}
+    for tensor in inputs:
+        if seeded and tensor._requires_grad and tensor._node is None:
+            seed(tensor)
+        if tensor._tangents:
+            keys.update(dict.fromkeys(k for k in tensor._tangents if _live(k, seeded)))
+    if not keys or not out.dtype.is_floating_point:
+        return
+    out._tangents = {}
+    for key in sorted(keys, key=lambda k: k.order):  # outer streams first: inner ones use them
+        tangent = _output_tangent(prim, params, inputs, out, key)
+        if tangent is not None:
+            out._tangents[key] = tangent
+    if not out._tangents:
+        out._tangents = None
+    elif seeded and any(type(key) is SeedKey for key in out._tangents):
+        out._requires_grad = True
+        out._node = ForwardNode(prim)
+
+
+def _output_tangent(
+    prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor, key: Any
+) -> Any:
+    """The output tangent on one stream: the sum of the jvp rules' shares (or None)."""
+    given = [None if t._tangents is None else t._tangents.get(key) for t in inputs]
+    positions = [i for i, t in enumerate(given) if t is not None and prim.differentiable(i)]
+    if not positions:
+        return None
+    nested = any(isinstance(t, Tensor) for t in given) or any(
+        t._tangents and any(k.order < key.order and k.active for k in t._tangents) for t in inputs
+    )
+    if nested:
+        from . import _functions as xp
+
+        values: tuple[Any, ...] = tuple(_restricted(t, key.order) for t in inputs)
+        ans: Any = _restricted(out, key.order)
+        given = [None if t is None else _as_tensor(t, out) for t in given]
+    else:
+        xp = out._backend.xp
+        values = tuple(t._array for t in inputs)
+        ans = out._array
+    if prim.variadic:
+        tangent = prim.jvp(
+            xp,
+            [given[i] if i in positions else None for i in range(len(given))],
+            ans,
+            *values,
+            **params,
+        )  # type: ignore[operator]
+    else:
+        tangent = None
+        for i in positions:
+            share = prim.jvp[i](xp, given[i], ans, *values, **params)  # type: ignore[index]
+            tangent = share if tangent is None else tangent + share
+    return _stored(tangent) if nested else tangent
+
+
+def contract(root: Tensor, cotangent: Any, retain_graph: bool) -> dict[Tensor, Any]:
+    """Forward mode's ``backward()``: each seeded leaf's gradient from ``root``'s blocks.
+
+    The block of leaf ``w`` holds d root / d w, shape ``(w.numel(), *root.shape)``; contracting
+    it with the cotangent gives the vector-Jacobian product that reverse mode would.
+    """
+    node = root._node
+    assert isinstance(node, ForwardNode)
+    if node.consumed:
+        msg = (
+            f"Trying to backward through the graph a second time (at {node.name()}): "
+            "forward mode consumed its tangents in the first backward. Pass "
+            "retain_graph=True to the first backward() if you need to backward through it again."
+        )
+        raise RuntimeError(msg)
+    node.consumed = not retain_graph
+    xp = root._backend.xp
+    gradients = {}
+    for key, block in (root._tangents or {}).items():
+        leaf = key.leaf() if type(key) is SeedKey else None
+        if leaf is not None:
+            block = block._array if isinstance(block, Tensor) else block
+            flat = xp.tensordot(block, cotangent, axes=root.ndim)
+            gradients[leaf] = xp.reshape(flat, leaf.shape)
+    return gradients
