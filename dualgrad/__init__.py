@@ -111,12 +111,35 @@ from ._functions import (
 )
 from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .config import get_backend, get_default_dtype, set_backend, set_default_dtype, use_backend
+from .config import (
+    get_backend,
+    get_default_dtype,
+    get_mode,
+    set_backend,
+    set_default_dtype,
+    set_mode,
+    use_backend,
+    use_mode,
+)
+from .func import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .tensor import Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "vjp",
+    "value_and_grad",
+    "jvp",
+    "jacrev",
+    "jacfwd",
+    "hvp",
+    "hessian",
+    "grad",
+    "use_mode",
+    "set_mode",
+    "get_mode",
+    "func",
+    "forward_ad",
     "DType",
     "Tensor",
     "abs",

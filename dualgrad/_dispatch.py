@@ -31,12 +31,25 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     ans = prim.forward(backend.xp, *arrays, **params)
     out = Tensor._wrap(ans, backend)
     if traced or dual:
-        forward = is_grad_enabled() and config.get_mode() == "forward"
-        if traced and not forward and is_grad_enabled():
-            _record(prim, params, inputs, out)
-        if dual or (traced and forward):
-            forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
+        differentiate(prim, params, inputs, out, traced=traced, dual=dual)
     return out
+
+
+def differentiate(
+    prim: Primitive,
+    params: dict[str, Any],
+    inputs: tuple[Tensor, ...],
+    out: Tensor,
+    *,
+    traced: bool,
+    dual: bool,
+) -> None:
+    """Make ``out`` differentiable as the inputs need: a tape node, tangents, or both."""
+    forward = is_grad_enabled() and config.get_mode() == "forward"
+    if traced and not forward and is_grad_enabled():
+        _record(prim, params, inputs, out)
+    if dual or (traced and forward):
+        forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
 
 
 def _record(

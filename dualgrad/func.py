@@ -168,7 +168,10 @@ def value_and_grad(
         out, aux = _split_aux(result, has_aux, "grad")
         if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
             got = f"shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
-            msg = f"grad: the function must return a floating point scalar Tensor, got {got}; use jacrev or vjp for other outputs"
+            msg = (
+                f"grad: the function must return a floating point scalar Tensor, got {got}; "
+                "use jacrev or vjp for other outputs"
+            )
             raise TypeError(msg)
         grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep)
         value = out if keep else out.detach()
@@ -225,7 +228,10 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
         for output, cot in zip(outputs, cotangents, strict=True):
             cot = asarray(cot)
             if cot.shape != output.shape:
-                msg = f"vjp_fn: the cotangent has shape {cot.shape} but the output has {output.shape}"
+                msg = (
+                    f"vjp_fn: the cotangent has shape {cot.shape} "
+                    f"but the output has shape {output.shape}"
+                )
                 raise ValueError(msg)
             grads = _gradients_of(output, leaves, cot, keep)
             total = grads if total is None else [a + b for a, b in zip(total, grads, strict=True)]

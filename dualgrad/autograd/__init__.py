@@ -1,4 +1,4 @@
-"""Reverse mode: the tape, backward, grad mode.
+"""Reverse mode: the tape, backward, grad mode, and custom Functions.
 
 Example:
     >>> import dualgrad
@@ -10,10 +10,13 @@ Example:
 from __future__ import annotations
 
 from .engine import backward, grad
+from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
     "Node",
     "backward",
     "enable_grad",

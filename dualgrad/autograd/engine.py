@@ -118,9 +118,11 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         xp = _functions
         values = inputs
         # Rules that use the output must see it as a function of the inputs; recompute it.
+        # (Linear rules read only its shape; a custom Function's rules never read it.)
+        recompute = not prim.linear and prim.forward is not None
         ans = (
             _dispatch.apply(prim, inputs, params)
-            if not prim.linear
+            if recompute
             else Tensor._wrap(node.ans, inputs[0]._backend)
         )
     else:
