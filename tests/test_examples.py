@@ -74,7 +74,6 @@ def test_example_matches_live_pytorch(path, tmp_path):
     assert result.stdout == EXPECTED[path.stem], result.stderr
 
 
-@pytest.mark.xfail(reason="forward mode lands with the forward-mode engine", strict=False)
 @example_files
 def test_example_runs_in_forward_mode_too(path):
     result = _run(path, DUALGRAD_MODE="forward")
