@@ -70,12 +70,42 @@ def tour() -> None:
     print(f"learned w = {w.item():.3f} (true 2), b = {b.item():.3f} (true 1)")
 
 
+def _mlp_gradients(mode: str) -> list[torch.Tensor]:
+    """The gradients of a small tanh network's loss, computed by ``backward()`` in ``mode``."""
+    torch.manual_seed(1)
+    x = torch.randn(8, 3, dtype=torch.float64)
+    target = torch.randn(8, 1, dtype=torch.float64)
+    w1 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    b1 = torch.zeros(4, dtype=torch.float64, requires_grad=True)
+    w2 = torch.randn(4, 1, dtype=torch.float64, requires_grad=True)
+    with torch.use_mode(mode):
+        loss = ((torch.tanh(x @ w1 + b1) @ w2 - target) ** 2).mean()
+        loss.backward()
+    return [w1.grad, b1.grad, w2.grad]
+
+
+def both_modes() -> None:
+    """The same gradients from the tape (reverse) and from dual numbers (forward)."""
+    _section("Two engines, one answer: d loss / d w1 of a small tanh network")
+    reverse, forward = _mlp_gradients("reverse"), _mlp_gradients("forward")
+    print(f"{'reverse mode':>14}  {'forward mode':>14}")
+    for r, f in zip(
+        reverse[0].reshape(-1).tolist()[:6], forward[0].reshape(-1).tolist()[:6], strict=True
+    ):
+        print(f"{r:14.10f}  {f:14.10f}")
+    difference = max((a - b).abs().max().item() for a, b in zip(reverse, forward, strict=True))
+    print(
+        f"largest difference over all {sum(g.numel() for g in reverse)} gradients: {difference:.2e}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the tour."""
     parser = argparse.ArgumentParser(prog="python -m dualgrad", description=__doc__)
     parser.parse_args(argv)
     print(f"dualgrad {torch.__version__} on the {torch.get_backend().name} backend")
     tour()
+    both_modes()
 
 
 if __name__ == "__main__":
