@@ -121,7 +121,21 @@ def _elementwise_function(prim: ops.Primitive, nin: int) -> Any:
 add = _elementwise_function(ops.add, 2)
 subtract = _elementwise_function(ops.subtract, 2)
 multiply = _elementwise_function(ops.multiply, 2)
-divide = _elementwise_function(ops.divide, 2)
+
+
+def divide(x1: Any, x2: Any, /) -> Tensor:
+    """True division; integer and bool tensors are divided in the default float dtype."""
+    return elementwise(ops.divide, _as_float(x1), _as_float(x2))
+
+
+def _as_float(x: Any) -> Any:
+    if isinstance(x, Tensor) and not x.dtype.is_floating_point and not x.dtype.is_complex:
+        from .config import get_default_dtype
+
+        return astype(x, get_default_dtype())
+    return x
+
+
 pow = _elementwise_function(ops.pow, 2)
 maximum = _elementwise_function(ops.maximum, 2)
 minimum = _elementwise_function(ops.minimum, 2)
@@ -384,12 +398,18 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     """
     x1, x2 = _promoted([_tensor(x1, "matmul"), _tensor(x2, "matmul")])
     if x1.ndim == 0 or x2.ndim == 0:
-        msg = f"matmul: operands must have at least 1 dimension, got shapes {x1.shape} and {x2.shape}"
+        msg = (
+            "matmul: operands must have at least 1 dimension, "
+            f"got shapes {x1.shape} and {x2.shape}"
+        )
         raise ValueError(msg)
     x = x1 if x1.ndim > 1 else reshape(x1, (1, x1.shape[0]))
     y = x2 if x2.ndim > 1 else reshape(x2, (x2.shape[0], 1))
     if x.shape[-1] != y.shape[-2]:
-        msg = f"matmul: shapes {x1.shape} and {x2.shape} are not aligned ({x.shape[-1]} != {y.shape[-2]})"
+        msg = (
+            f"matmul: shapes {x1.shape} and {x2.shape} are not aligned "
+            f"({x.shape[-1]} != {y.shape[-2]})"
+        )
         raise ValueError(msg)
     if x.shape[:-2] != y.shape[:-2]:
         batch = broadcast_shapes("matmul", x.shape[:-2], y.shape[:-2])
@@ -420,12 +440,18 @@ def _index_part(part: Any, x: Tensor) -> Any:
             msg = f"tensors used as indices must be integer or bool, got {part.dtype}"
             raise IndexError(msg)
         if part._backend is not x._backend:
-            msg = f"index: the index comes from backend {part._backend.name}, the tensor from {x._backend.name}"
+            msg = (
+                f"index: the index comes from backend {part._backend.name}, "
+                f"the tensor from {x._backend.name}; create both under one backend"
+            )
             raise TypeError(msg)
         return part._array
     values = np.asarray(part)
     if values.dtype.kind not in "iub":
-        msg = f"only integers, slices, None, Ellipsis and integer or bool arrays are valid indices, got {part!r}"
+        msg = (
+            "only integers, slices, None, Ellipsis and integer or bool arrays are valid "
+            f"indices, got {part!r}"
+        )
         raise IndexError(msg)
     return x._backend.from_numpy(values.astype(np.int64) if values.dtype.kind in "iu" else values)
 
@@ -434,7 +460,22 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]`` with NumPy's indexing rules; the gradient scatters back (adding repeats)."""
     parts = key if isinstance(key, tuple) else (key,)
     canonical = tuple(_index_part(part, x) for part in parts)
+    if _indexed_axes(canonical, x) < x.ndim and not builtins.any(p is Ellipsis for p in canonical):
+        # The Array API wants partial keys spelled out (NumPy agrees); a key naming every axis
+        # stays as it is, since the standard allows integer arrays only beside integers.
+        canonical = (*canonical, Ellipsis)
     return apply(ops.getitem, (x,), {"key": canonical})
+
+
+def _indexed_axes(key: tuple[Any, ...], x: Tensor) -> int:
+    """How many of ``x``'s axes a canonical key consumes (a mask: one per dimension)."""
+    count = 0
+    for part in key:
+        if part is None or part is Ellipsis or isinstance(part, builtins.bool):
+            continue
+        is_mask = hasattr(part, "shape") and x._backend.dtype_of(part).kind == "b"
+        count += part.ndim if is_mask else 1
+    return count
 
 
 def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:

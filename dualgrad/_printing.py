@@ -105,12 +105,15 @@ def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     pieces = [text]
     last_line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_length + len(suffix) + 2 > LINEWIDTH:
+        # Break lines where PyTorch breaks them: measure ``dtype=dualgrad.float64`` as PyTorch's
+        # shorter ``dtype=torch.float64``, so the output differs from PyTorch's in that name only.
+        width = len(suffix.replace("dualgrad.", "torch."))
+        if last_line_length + width + 2 > LINEWIDTH:
             pieces.append(",\n" + " " * indent + suffix)
-            last_line_length = indent + len(suffix)
+            last_line_length = indent + width
         else:
             pieces.append(", " + suffix)
-            last_line_length += len(suffix) + 2
+            last_line_length += width + 2
     pieces.append(")")
     return "".join(pieces)
 

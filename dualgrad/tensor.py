@@ -226,6 +226,12 @@ class Tensor:
                     f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}"
                 )
                 raise ValueError(msg)
+            if value._backend is not self._backend or value.dtype is not self.dtype:
+                msg = (
+                    f"assigned grad is a {value.dtype} tensor on backend {value._backend.name} "
+                    f"but the tensor is {self.dtype} on {self._backend.name}; convert it first"
+                )
+                raise TypeError(msg)
         self._grad = value
 
     @property
@@ -352,8 +358,8 @@ class Tensor:
             result = result.astype(self.dtype)
         self._array = result._array
         self._tangents = result._tangents
-        if result._node is not None:
-            self._node, self._requires_grad = result._node, True
+        if is_grad_enabled():  # the result's history replaces ours; under no_grad ours stays
+            self._node, self._requires_grad = result._node, result._requires_grad
         self._version += 1
         return self
 
@@ -375,15 +381,30 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
-        return self._update(lambda x: x * 0, "zero_")
+        return self._fill(0, "zero_")
 
     def fill_(self, value: Any) -> Tensor:
         """Fill with ``value`` in place."""
-        return self._update(lambda x: x * 0 + value, "fill_")
+        return self._fill(value, "fill_")
+
+    def _fill(self, value: Any, op_name: str) -> Tensor:
+        # A tensor in the graph stays in it, with zero gradient, as in PyTorch.
+        from ._creation import full_like, ones_like
+        from ._functions import where
+
+        def filled(x: Tensor) -> Tensor:
+            constant = full_like(x, value)
+            if not x._requires_grad:
+                return constant
+            return where(ones_like(x, dtype="bool"), constant, x)
+
+        return self._update(filled, op_name)
 
     def copy_(self, source: Any) -> Tensor:
         """Copy ``source``'s values (broadcast to this shape) in place."""
-        return self._update(lambda x: x * 0 + source, "copy_")
+        from ._functions import broadcast_to
+
+        return self._update(lambda x: broadcast_to(source, x.shape), "copy_")
 
     __iadd__ = add_
     __isub__ = sub_

@@ -28,11 +28,14 @@ class ArrayAPIStrictBackend(Backend):
     def __init__(self) -> None:
         super().__init__(array_api_strict)
 
+    # The array class is not exported under a public name; take it from an array.
+    _array_type = type(array_api_strict.asarray(0))
+
     def owns(self, obj: object) -> bool:
-        return isinstance(obj, array_api_strict.Array)
+        return isinstance(obj, self._array_type)
 
     def from_numpy(self, array: np.ndarray) -> Any:
-        return array_api_strict.asarray(np.ascontiguousarray(array))
+        return array_api_strict.asarray(np.asarray(array))
 
     def to_numpy(self, array: Any) -> np.ndarray:
         return np.asarray(array)

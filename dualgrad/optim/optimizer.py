@@ -29,7 +29,10 @@ class Optimizer(abc.ABC):
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
-            msg = f"{type(self).__name__} got an empty parameter list"
+            msg = (
+                f"{type(self).__name__} got an empty parameter list; pass the tensors to "
+                "optimize, e.g. model.parameters() or [w, b]"
+            )
             raise ValueError(msg)
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
@@ -46,10 +49,16 @@ class Optimizer(abc.ABC):
                 msg = f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}"
                 raise TypeError(msg)
             if not p.is_leaf:
-                msg = f"{type(self).__name__} can only optimize leaf tensors; pass the tensor before any operation"
+                msg = (
+                    f"{type(self).__name__} can only optimize leaf tensors, got one with "
+                    f"grad_fn={p.grad_fn.name()}; pass the tensor before any operation"
+                )
                 raise ValueError(msg)
             if id(p) in seen:
-                msg = f"{type(self).__name__}: a parameter appears more than once; pass each tensor once"
+                msg = (
+                    f"{type(self).__name__}: a parameter of shape {p.shape} appears more than "
+                    "once; pass each tensor once"
+                )
                 raise ValueError(msg)
             seen.add(id(p))
         self.param_groups.append({**self.defaults, **group, "params": params})

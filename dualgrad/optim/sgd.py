@@ -49,10 +49,13 @@ class SGD(Optimizer):
             ("weight_decay value", weight_decay),
         ):
             if value < 0.0:
-                msg = f"Invalid {name}: {value}"
+                msg = f"Invalid {name}: {value}; it must be >= 0"
                 raise ValueError(msg)
         if nesterov and (momentum <= 0 or dampening != 0):
-            msg = "Nesterov momentum requires a momentum and zero dampening"
+            msg = (
+                "Nesterov momentum requires a momentum and zero dampening, got "
+                f"momentum={momentum}, dampening={dampening}; set momentum > 0 and dampening=0"
+            )
             raise ValueError(msg)
         defaults = {
             "lr": lr,
@@ -71,12 +74,16 @@ class SGD(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    updates.append((p, self._direction(p, group)))
-        # Commit only once every direction is computed, so a failing step changes nothing.
-        for p, (direction, buffer, lr) in updates:
+                    direction, buffer, lr = self._direction(p, group)
+                    update = lr * direction
+                    _check_update(p, update)
+                    updates.append((p, update, buffer))
+        # Commit only once every update is computed and known to apply, so a failing step
+        # changes no parameter and no state.
+        for p, update, buffer in updates:
             if buffer is not None:
                 self.state.setdefault(p, {})["momentum_buffer"] = buffer
-            p.sub_(lr * direction)
+            p.sub_(update)
 
     def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, float]:
         g = -p.grad if group["maximize"] else p.grad
@@ -93,3 +100,10 @@ class SGD(Optimizer):
             )
             g = g + momentum * buffer if group["nesterov"] else buffer
         return g, buffer, group["lr"]
+
+
+def _check_update(p: Any, update: Any) -> None:
+    """Raise now whatever ``p.sub_(update)`` would raise, before any parameter changes."""
+    if update.backend is p.backend and update.shape == p.shape and p.dtype.is_floating_point:
+        return  # the common case: nothing can fail
+    p.detach().sub_(update)  # a trial on a detached copy: it raises, or p stays as it is
