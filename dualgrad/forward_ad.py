@@ -281,5 +281,8 @@ def contract(root: Tensor, cotangent: Any, retain_graph: bool) -> dict[Tensor, A
         if leaf is not None:
             block = block._array if isinstance(block, Tensor) else block
             flat = xp.tensordot(block, cotangent, axes=root.ndim)
-            gradients[leaf] = xp.reshape(flat, leaf.shape)
+            gradient = xp.reshape(flat, leaf.shape)
+            # A leaf updated in place under no_grad is seeded afresh (a new key), while values
+            # computed before still carry its old block: both paths count, as on the tape.
+            gradients[leaf] = gradients[leaf] + gradient if leaf in gradients else gradient
     return gradients

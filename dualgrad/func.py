@@ -253,6 +253,9 @@ def jacrev(
 ) -> Callable[..., Any]:
     """The Jacobian by reverse mode: shape ``out.shape + x.shape``, one vectorized pass.
 
+    Tuple outputs and tuple ``argnums`` nest as in ``jacfwd`` (outputs outside, arguments
+    inside); each output takes one pass.
+
     Example:
         >>> import dualgrad
         >>> dualgrad.jacrev(lambda x: x ** 2)(dualgrad.tensor([1.0, 2.0]))
@@ -266,14 +269,17 @@ def jacrev(
         tensors, raw = _as_tensors(args)
         result, leaves, keep = _run_on_tape(f, tensors, positions, kwargs, "jacrev")
         out, aux = _split_aux(result, has_aux, "jacrev")
-        out = _floating(out, "jacrev")
-        seeds = _identity_block(out)
-        blocks = _gradients_of(out, leaves, seeds, keep, batched=True)
-        jacobians = [
-            _functions.reshape(b, out.shape + leaf.shape)
-            for b, leaf in zip(blocks, leaves, strict=True)
-        ]
-        jacobian = jacobians[0] if single else tuple(jacobians)
+
+        def jacobian_of(output: Any) -> Any:
+            output = _floating(output, "jacrev")
+            blocks = _gradients_of(output, leaves, _identity_block(output), keep, batched=True)
+            jacobians = [
+                _functions.reshape(b, output.shape + leaf.shape)
+                for b, leaf in zip(blocks, leaves, strict=True)
+            ]
+            return jacobians[0] if single else tuple(jacobians)
+
+        jacobian = _map_outputs(jacobian_of, out)
         return (_unwrap(jacobian, raw), aux) if has_aux else _unwrap(jacobian, raw)
 
     return jacrev_f
@@ -351,6 +357,10 @@ def jacfwd(
     """The Jacobian by forward mode: shape ``out.shape + x.shape``, one vectorized pass per
     argument.
 
+    When ``f`` returns a tuple, the result is a tuple with one Jacobian per output; with a
+    tuple ``argnums``, each Jacobian is itself a tuple with one entry per argument (outputs
+    outside, arguments inside, as ``torch.func.jacfwd``).
+
     Example:
         >>> import dualgrad
         >>> dualgrad.jacfwd(lambda x: x ** 2)(dualgrad.tensor([1.0, 2.0]))
@@ -372,14 +382,35 @@ def jacfwd(
                 call_args[i] = forward_ad.attach_tangent(x, level, _identity_block(x))
                 out, aux = _split_aux(f(*call_args, **kwargs), has_aux, "jacfwd")
                 _, block = _unpack(out, level, batch=(x.numel(),))
-            # block: (x.numel(), *out.shape) -> out.shape + x.shape
-            moved = _functions.permute_dims(block, (*range(1, block.ndim), 0))
-            jacobian = _functions.reshape(moved, block.shape[1:] + x.shape)
-            jacobians.append(jacobian if keep else jacobian.detach())
-        jacobian = jacobians[0] if single else tuple(jacobians)
+            jacobians.append(_map_outputs(lambda b, x=x: _jacobian_of_block(b, x, keep), block))
+        jacobian = jacobians[0] if single else _outputs_outside(jacobians)
         return (_unwrap(jacobian, raw), aux) if has_aux else _unwrap(jacobian, raw)
 
     return jacfwd_f
+
+
+def _jacobian_of_block(block: Tensor, x: Tensor, keep: bool) -> Tensor:
+    """A tangent block ``(x.numel(), *out.shape)`` as a Jacobian ``out.shape + x.shape``."""
+    moved = _functions.permute_dims(block, (*range(1, block.ndim), 0))
+    jacobian = _functions.reshape(moved, block.shape[1:] + x.shape)
+    return jacobian if keep else jacobian.detach()
+
+
+def _map_outputs(fn: Callable[[Any], Any], value: Any) -> Any:
+    """``fn`` applied to each output of a (possibly nested) tuple or list of outputs."""
+    if isinstance(value, tuple | list):
+        return type(value)(_map_outputs(fn, v) for v in value)
+    return fn(value)
+
+
+def _outputs_outside(per_argument: list[Any]) -> Any:
+    """One result per argument, each shaped like the outputs -> outputs outside, arguments in."""
+    first = per_argument[0]
+    if isinstance(first, tuple | list):
+        return type(first)(
+            _outputs_outside([result[k] for result in per_argument]) for k in range(len(first))
+        )
+    return tuple(per_argument)
 
 
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
