@@ -46,6 +46,8 @@ def differentiate(
 ) -> None:
     """Make ``out`` differentiable as the inputs need: a tape node, tangents, or both."""
     forward = is_grad_enabled() and config.get_mode() == "forward"
+    if forward and traced and any(type(t._node) is Node for t in inputs):
+        forward = False  # a value from the tape: stay on the tape, which pulls back duals
     if traced and not forward and is_grad_enabled():
         _record(prim, params, inputs, out)
     if dual or (traced and forward):
@@ -55,8 +57,12 @@ def differentiate(
 def _record(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor
 ) -> None:
+    # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
+    # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
     parents = tuple(
-        (tensor._node or tensor) if tensor._requires_grad and prim.differentiable(i) else None
+        (tensor._node if type(tensor._node) is Node else tensor)
+        if tensor._requires_grad and prim.differentiable(i)
+        else None
         for i, tensor in enumerate(inputs)
     )
     if not out.dtype.is_floating_point or not any(parent is not None for parent in parents):

@@ -258,11 +258,35 @@ def _output_tangent(
     return _stored(tangent) if nested else tangent
 
 
-def contract(root: Tensor, cotangent: Any, retain_graph: bool) -> dict[Tensor, Any]:
-    """Forward mode's ``backward()``: each seeded leaf's gradient from ``root``'s blocks.
+def pull_back(tensor: Tensor, cotangent: Any) -> dict[Tensor, Any]:
+    """Each seeded leaf's cotangent from a forward-mode tensor's blocks and its cotangent.
 
-    The block of leaf ``w`` holds d root / d w, shape ``(w.numel(), *root.shape)``; contracting
-    it with the cotangent gives the vector-Jacobian product that reverse mode would.
+    The block of leaf ``w`` holds d tensor / d w, shape ``(w.numel(), *tensor.shape)``;
+    contracting it with the cotangent gives the vector-Jacobian product reverse mode would. The
+    cotangent may carry leading batch axes (``jacrev``), which the result keeps.
+    """
+    xp = tensor._backend.xp
+    k = tensor.ndim
+    batch = tuple(cotangent.shape[: cotangent.ndim - k])
+    cotangent_axes = list(range(len(batch), len(batch) + k))
+    gradients: dict[Tensor, Any] = {}
+    for key, block in (tensor._tangents or {}).items():
+        leaf = key.leaf() if type(key) is SeedKey else None
+        if leaf is not None:
+            block = block._array if isinstance(block, Tensor) else block
+            flat = xp.tensordot(cotangent, block, axes=(cotangent_axes, list(range(1, k + 1))))
+            gradient = xp.reshape(flat, batch + leaf.shape)
+            # A leaf updated in place under no_grad is seeded afresh (a new key), while values
+            # computed before still carry its old block: both paths count, as on the tape.
+            gradients[leaf] = gradients[leaf] + gradient if leaf in gradients else gradient
+    return gradients
+
+
+def contract(root: Tensor, cotangent: Any, retain_graph: bool) -> dict[Tensor, Any]:
+    """Forward mode's ``backward()`` from ``root``: its blocks pulled back (``pull_back``).
+
+    Raises:
+        RuntimeError: ``root``'s tangents were consumed by an earlier backward.
     """
     node = root._node
     assert isinstance(node, ForwardNode)
@@ -274,15 +298,4 @@ def contract(root: Tensor, cotangent: Any, retain_graph: bool) -> dict[Tensor, A
         )
         raise RuntimeError(msg)
     node.consumed = not retain_graph
-    xp = root._backend.xp
-    gradients = {}
-    for key, block in (root._tangents or {}).items():
-        leaf = key.leaf() if type(key) is SeedKey else None
-        if leaf is not None:
-            block = block._array if isinstance(block, Tensor) else block
-            flat = xp.tensordot(block, cotangent, axes=root.ndim)
-            gradient = xp.reshape(flat, leaf.shape)
-            # A leaf updated in place under no_grad is seeded afresh (a new key), while values
-            # computed before still carry its old block: both paths count, as on the tape.
-            gradients[leaf] = gradients[leaf] + gradient if leaf in gradients else gradient
-    return gradients
+    return pull_back(root, cotangent)

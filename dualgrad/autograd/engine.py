@@ -168,6 +168,15 @@ def run_backward(
             else:
                 pending[target] = cotangent
                 heapq.heappush(heap, (-target.seq, target))
+        elif isinstance(target._node, ForwardNode):  # computed in forward mode: pull back
+            if create_graph:
+                msg = (
+                    "create_graph=True through a value computed in forward mode: compute the "
+                    "whole program under dualgrad.use_mode('reverse')"
+                )
+                raise RuntimeError(msg)
+            for leaf, pulled in forward_ad.pull_back(target, cotangent).items():
+                send(leaf, pulled)
         else:
             results[target] = results[target] + cotangent if target in results else cotangent
 
@@ -329,6 +338,13 @@ def grad(
     for target in targets:
         if not isinstance(target, Tensor) or not target.requires_grad:
             msg = "grad: every input must be a Tensor that requires grad"
+            raise RuntimeError(msg)
+        if isinstance(target._node, ForwardNode):
+            msg = (
+                "grad with respect to a non-leaf tensor computed in forward mode: forward mode "
+                "yields derivatives with respect to leaves only; compute it under "
+                "dualgrad.use_mode('reverse')"
+            )
             raise RuntimeError(msg)
     cotangents = _root_cotangents(
         roots, _as_tuple(grad_outputs) or (None,) * len(roots), create_graph
