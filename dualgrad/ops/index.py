@@ -1,31 +1,161 @@
 """Indexing: ``x[key]`` and its transpose, the scatter-add ``index_add``.
 
-``key`` is a tuple of ints, slices, ``None``, ``Ellipsis`` and integer or boolean backend arrays.
-A cotangent or tangent with leading batch axes is indexed with full slices in front of the key.
+``key`` is a tuple of ints, slices, ``None``, ``Ellipsis`` and integer or boolean backend arrays,
+with NumPy's meaning on every backend. A cotangent or tangent with leading batch axes is indexed
+with full slices in front of a basic key, and through flat positions when the key holds arrays
+(see ``_positions``).
 """
 
 from __future__ import annotations
 
 __all__ = ["getitem", "index_add"]
 
+import math
+
+from array_api_compat import array_namespace
+
 from ._primitive import Primitive
 
 
-def _batched(key, g, unbatched_ndim):
-    return (slice(None),) * (g.ndim - unbatched_ndim) + key
+# --- keys the Array API does not take --------------------------------------------------------
+# The standard allows integer arrays only beside integers, in a key naming every axis, and a mask
+# only as the sole index; NumPy allows them anywhere. A cotangent's or tangent's leading batch
+# axes need full slices in front of the key, which makes any array key non-standard, and NumPy
+# would move the axes of split advanced indices (x[i, :, j], x[0, :, j]) in front of the batch
+# axes. So such keys are turned into flat positions, computed by NumPy's rules from the key alone,
+# and a block is gathered with one 1-D integer array, which every namespace takes.
+def _is_array(part):
+    return hasattr(part, "shape")
 
 
+def _is_mask(part):
+    return _is_array(part) and part.dtype == array_namespace(part).bool
+
+
+def _basic(key):
+    """Whether batch axes can be taken by full slices in front of the key: it holds no arrays.
+
+    (Nor NumPy's rare Python-bool indices, which are left to the namespace as they are.)
+    """
+    return not any(_is_array(part) for part in key) or any(isinstance(part, bool) for part in key)
+
+
+def _standard(key, ndim):
+    """Whether every Array API namespace takes this key holding arrays as it is."""
+    if len(key) == 1 and _is_mask(key[0]):
+        return key[0].ndim == ndim
+    return len(key) == ndim and all(
+        isinstance(part, int) or (_is_array(part) and not _is_mask(part)) for part in key
+    )
+
+
+_SPLIT = object()
+
+
+def _positions(key, shape):
+    """Flat positions, in a C-ordered array of ``shape``, of the elements ``array[key]`` picks.
+
+    NumPy's rules: masks stand for their ``nonzero()`` arrays, integers beside arrays are
+    advanced indices too, and the advanced indices' broadcast axes replace them in place when
+    they are adjacent, else go first. The result is an integer array of ``array[key]``'s shape.
+    """
+    # The key's own namespace builds the positions: it holds raw arrays even when a rule's ``xp``
+    # is dualgrad's differentiable namespace.
+    ns = array_namespace(*(part for part in key if _is_array(part)))
+    parts = []
+    for part in key:
+        parts.extend(ns.nonzero(part) if _is_mask(part) else (part,))
+    named = sum(part is not None and part is not Ellipsis for part in parts)
+    fill = [slice(None)] * (len(shape) - named)
+    at = next((k for k, part in enumerate(parts) if part is Ellipsis), len(parts))
+    # NumPy counts an Ellipsis between advanced indices as splitting them, even when it stands
+    # for no axes; a placeholder keeps that.
+    parts = parts[:at] + (fill or [_SPLIT]) + parts[at + 1 :] if at < len(parts) else parts + fill
+
+    strides = [math.prod(shape[axis + 1 :]) for axis in range(len(shape))]
+    advanced, indices, others = [], [], []  # others: (part position, length, flat offsets)
+    axis = 0
+    for k, part in enumerate(parts):
+        if part is _SPLIT:
+            continue
+        if part is None:
+            others.append((k, 1, None))
+            continue
+        if isinstance(part, slice):
+            steps = range(*part.indices(shape[axis]))
+            offsets = ns.arange(steps.start, steps.stop, steps.step, dtype=ns.int64)
+            others.append((k, len(steps), offsets * strides[axis]))
+        else:
+            # take() checks the bounds and wraps negative indices, as indexing would.
+            index = ns.asarray(part, dtype=ns.int64)
+            wrapped = ns.take(ns.arange(shape[axis], dtype=ns.int64), ns.reshape(index, (-1,)))
+            advanced.append(k)
+            indices.append(ns.reshape(wrapped, index.shape) * strides[axis])
+        axis += 1
+    # Result axes: the other parts' axes in order, with the advanced indices' broadcast axes in
+    # place of the first advanced index when they are adjacent, else in front.
+    indices = ns.broadcast_arrays(*indices)
+    broadcast = indices[0].shape
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
+    lead = sum(k < advanced[0] for k, _, _ in others) if adjacent else 0
+    sizes = [n for _, n, _ in others]
+    result = (*sizes[:lead], *broadcast, *sizes[lead:])
+    positions = ns.zeros(result, dtype=ns.int64)
+    for j, (_, n, offsets) in enumerate(others):
+        if offsets is not None:
+            place = j if j < lead else j + len(broadcast)
+            placed = tuple(n if d == place else 1 for d in range(len(result)))
+            positions = positions + ns.reshape(offsets, placed)
+    for index in indices:
+        placed = (1,) * lead + broadcast + (1,) * (len(others) - lead)
+        positions = positions + ns.reshape(index, placed)
+    return positions
+
+
+def _flat_positions(key, batch, shape):
+    """Positions, in a flattened ``batch + shape`` block, of ``block[..., *key]``'s elements."""
+    positions = _positions(key, shape)
+    ns = array_namespace(positions)
+    starts = ns.arange(math.prod(batch), dtype=ns.int64) * math.prod(shape)
+    flat = ns.reshape(starts, (-1, 1)) + ns.reshape(positions, (1, -1))
+    return ns.reshape(flat, (-1,)), positions.shape
+
+
+def _gather(xp, block, key, shape):
+    """``block[..., *key]`` with NumPy's rules, for a block of shape ``batch + shape``."""
+    batch = block.shape[: block.ndim - len(shape)]
+    if _basic(key):
+        return block[(slice(None),) * len(batch) + key]
+    if not batch and _standard(key, len(shape)):
+        return block[key]
+    flat, indexed_shape = _flat_positions(key, batch, shape)
+    return xp.reshape(xp.reshape(block, (-1,))[(flat,)], batch + indexed_shape)
+
+
+def _scatter_add(xp, block, key, values, shape):
+    """``block`` with ``values`` added at ``block[..., *key]``, for a block ``batch + shape``."""
+    batch = block.shape[: block.ndim - len(shape)]
+    if _basic(key):
+        return xp.index_add(block, (slice(None),) * len(batch) + key, values)
+    if not batch:
+        return xp.index_add(block, key, values)  # backends scatter with NumPy's rules
+    flat, _ = _flat_positions(key, batch, shape)
+    added = xp.index_add(xp.reshape(block, (-1,)), (flat,), xp.reshape(values, (-1,)))
+    return xp.reshape(added, block.shape)
+
+
+# --- getitem, index_add ---------------------------------------------------------------------
 def _getitem_vjp(xp, g, ans, x, *, key):
     batch = g.shape[: g.ndim - ans.ndim]
     zeros = xp.broadcast_to(xp.zeros_like(x), batch + x.shape)
-    return xp.index_add(zeros, _batched(key, g, ans.ndim), g)
+    return _scatter_add(xp, zeros, key, g, x.shape)
 
 
 getitem = Primitive(
     "getitem",
-    forward=lambda xp, x, *, key: x[key],
+    forward=lambda xp, x, *, key: _gather(xp, x, key, x.shape),
     vjp=(_getitem_vjp,),
-    jvp=(lambda xp, t, ans, x, *, key: t[_batched(key, t, x.ndim)],),
+    jvp=(lambda xp, t, ans, x, *, key: _gather(xp, t, key, x.shape),),
     linear=True,
     grad_fn="Index",
 )
@@ -34,7 +164,7 @@ getitem = Primitive(
 def _index_add_values_jvp(xp, t, ans, x, values, *, key):
     batch = t.shape[: t.ndim - values.ndim]
     zeros = xp.broadcast_to(xp.zeros_like(x), batch + x.shape)
-    return xp.index_add(zeros, _batched(key, t, values.ndim), t)
+    return _scatter_add(xp, zeros, key, t, x.shape)
 
 
 index_add = Primitive(
@@ -42,7 +172,7 @@ index_add = Primitive(
     forward=lambda xp, x, values, *, key: xp.index_add(x, key, values),
     vjp=(
         lambda xp, g, ans, x, values, *, key: g,
-        lambda xp, g, ans, x, values, *, key: g[_batched(key, g, ans.ndim)],
+        lambda xp, g, ans, x, values, *, key: _gather(xp, g, key, x.shape),
     ),
     jvp=(lambda xp, t, ans, x, values, *, key: t, _index_add_values_jvp),
     linear=True,

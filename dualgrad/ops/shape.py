@@ -61,8 +61,9 @@ def _unbroadcast(xp, g, ans, x, *, shape):
     return xp.reshape(g, _batch(g, len(shape)) + x.shape)
 
 
-def _broadcast_tangent(xp, t, ans, x, *, shape):
-    # New leading axes go between the batch axes and x's own, so batch axes stay in front.
+def _broadcast_jvp(xp, t, ans, x, *, shape):
+    # The axes broadcast_to adds go between a tangent's batch axes and x's axes, where
+    # broadcasting alone would not put them.
     batch = _batch(t, x.ndim)
     t = xp.reshape(t, batch + (1,) * (len(shape) - x.ndim) + x.shape)
     return xp.broadcast_to(t, batch + shape)
@@ -72,7 +73,7 @@ broadcast_to = Primitive(
     "broadcast_to",
     forward=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
     vjp=(_unbroadcast,),
-    jvp=(_broadcast_tangent,),
+    jvp=(_broadcast_jvp,),
     linear=True,
     grad_fn="Expand",
 )
