@@ -14,7 +14,10 @@ from __future__ import annotations
 from . import (
     _tensor_methods,  # noqa: F401 - attaches operators and methods to Tensor
     autograd,
+    forward_ad,
+    func,
     optim,
+    testing,
 )
 from ._creation import (
     arange,
@@ -127,6 +130,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "testing",
     "vjp",
     "value_and_grad",
     "jvp",

@@ -94,9 +94,8 @@ def both_modes() -> None:
     ):
         print(f"{r:14.10f}  {f:14.10f}")
     difference = max((a - b).abs().max().item() for a, b in zip(reverse, forward, strict=True))
-    print(
-        f"largest difference over all {sum(g.numel() for g in reverse)} gradients: {difference:.2e}"
-    )
+    count = sum(g.numel() for g in reverse)
+    print(f"largest difference over all {count} gradients: {difference:.2e}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

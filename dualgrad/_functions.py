@@ -460,6 +460,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]`` with NumPy's indexing rules; the gradient scatters back (adding repeats)."""
     parts = key if isinstance(key, tuple) else (key,)
     canonical = tuple(_index_part(part, x) for part in parts)
+    _check_integer_bounds(canonical, x)
     if _indexed_axes(canonical, x) < x.ndim and not builtins.any(p is Ellipsis for p in canonical):
         # The Array API wants partial keys spelled out (NumPy agrees); a key naming every axis
         # stays as it is, since the standard allows integer arrays only beside integers.
@@ -476,6 +477,26 @@ def _indexed_axes(key: tuple[Any, ...], x: Tensor) -> int:
         is_mask = hasattr(part, "shape") and x._backend.dtype_of(part).kind == "b"
         count += part.ndim if is_mask else 1
     return count
+
+
+def _check_integer_bounds(key: tuple[Any, ...], x: Tensor) -> None:
+    """IndexError for an integer out of range (some backends, like JAX, would clamp it)."""
+    if _indexed_axes(key, x) > x.ndim:
+        msg = f"too many indices for a tensor of shape {x.shape}: {len(key)} were given"
+        raise IndexError(msg)
+    axis = 0
+    for position, part in enumerate(key):
+        if part is Ellipsis:
+            axis = x.ndim - _indexed_axes(key[position + 1 :], x)
+        elif part is None or isinstance(part, builtins.bool):
+            continue
+        elif isinstance(part, int):
+            if not -x.shape[axis] <= part < x.shape[axis]:
+                msg = f"index {part} is out of bounds for axis {axis} with size {x.shape[axis]}"
+                raise IndexError(msg)
+            axis += 1
+        else:
+            axis += _indexed_axes((part,), x)
 
 
 def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:

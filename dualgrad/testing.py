@@ -1,8 +1,10 @@
-"""Checking derivatives against central finite differences.
+"""Checking derivatives: against central finite differences, and one engine against the other.
 
 ``gradcheck`` compares the Jacobian that reverse mode computes for a function of Tensors with
 the one central differences estimate; ``numerical_jvp`` is the finite-difference estimate
 itself, for checks written against NumPy arrays (the derivative rules' tests use it).
+``check_modes`` runs a function through both engines (``backward()`` in reverse and forward
+mode, ``jacrev`` and ``jacfwd``) and compares them.
 
 Example:
     >>> import dualgrad
@@ -14,14 +16,15 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["GradcheckError", "gradcheck", "numerical_jvp"]
+__all__ = ["GradcheckError", "ModeReport", "check_modes", "gradcheck", "numerical_jvp"]
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import _dtypes
+from . import _dtypes, config, func
 from .autograd import grad, no_grad
 from .tensor import Tensor
 
@@ -202,3 +205,110 @@ def _compare(
         f"atol + rtol * |numerical| = {tolerance[row, column]:.3g} (atol={atol}, rtol={rtol})"
     )
     raise GradcheckError(msg)
+
+
+# --- forward mode against reverse mode ------------------------------------------------------
+@dataclass(frozen=True)
+class ModeReport:
+    """What ``check_modes`` compared: the largest difference per input and comparison."""
+
+    rows: tuple[tuple[int, str, float], ...]  # (input index, comparison, largest |difference|)
+
+    @property
+    def largest_difference(self) -> float:
+        """The largest difference over every input and comparison."""
+        return max((difference for _, _, difference in self.rows), default=0.0)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"input {i}: {comparison}: largest |difference| {difference:.3g}"
+            for i, comparison, difference in self.rows
+        )
+
+
+def check_modes(
+    fn: Callable[..., Tensor], *inputs: Any, atol: float = 1e-10, rtol: float = 1e-7
+) -> ModeReport:
+    """Run ``fn`` through both engines and compare what they give.
+
+    Two comparisons per floating-point Tensor input: the ``.grad`` that ``backward()`` leaves
+    in reverse mode and in forward mode (the output contracted with ones), and the Jacobians of
+    ``jacrev`` and ``jacfwd``. They must agree to ``atol + rtol * |reverse|``.
+
+    Args:
+        fn: a function of the inputs returning one floating-point Tensor.
+        *inputs: its arguments; the floating-point Tensors among them are differentiated.
+        atol: absolute tolerance.
+        rtol: relative tolerance, relative to the reverse-mode value.
+
+    Returns:
+        The report of every comparison (``str(report)`` is readable).
+
+    Raises:
+        GradcheckError: the engines disagree; the message is the report.
+        ValueError: no input is a floating-point Tensor.
+
+    Example:
+        >>> import dualgrad
+        >>> from dualgrad.testing import check_modes
+        >>> x = dualgrad.tensor([0.5, 1.0], dtype=dualgrad.float64)
+        >>> check_modes(lambda x: dualgrad.sin(x) * x, x).largest_difference < 1e-12
+        True
+    """
+    checked = tuple(
+        i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.dtype.is_floating_point
+    )
+    if not checked:
+        msg = "check_modes: no input is a floating point Tensor; pass the tensors to differentiate"
+        raise ValueError(msg)
+    reverse = _backward_grads(fn, inputs, checked, "reverse")
+    forward = _backward_grads(fn, inputs, checked, "forward")
+    by_rows = func.jacrev(fn, argnums=checked)(*inputs)
+    by_columns = func.jacfwd(fn, argnums=checked)(*inputs)
+    rows = []
+    failures = []
+    pairs = (
+        ("backward() reverse vs forward", reverse, forward),
+        ("jacrev vs jacfwd", by_rows, by_columns),
+    )
+    for comparison, expected, got in pairs:
+        for i, a, b in zip(checked, expected, got, strict=True):
+            a_values, b_values = a.detach().numpy(), b.detach().numpy()
+            difference = float(np.max(np.abs(a_values - b_values), initial=0.0))
+            rows.append((i, comparison, difference))
+            if not np.allclose(b_values, a_values, atol=atol, rtol=rtol, equal_nan=True):
+                failures.append(i)
+    report = ModeReport(tuple(rows))
+    if failures:
+        msg = f"check_modes: the engines disagree beyond atol={atol}, rtol={rtol}\n{report}"
+        raise GradcheckError(msg)
+    return report
+
+
+def _backward_grads(
+    fn: Callable[..., Tensor], inputs: tuple[Any, ...], checked: tuple[int, ...], mode: str
+) -> list[Tensor]:
+    """The ``.grad`` of each checked input after ``backward()`` on ``fn``'s output in ``mode``."""
+    arguments = list(inputs)
+    leaves = []
+    for i in checked:
+        leaf = inputs[i].detach().requires_grad_()
+        arguments[i] = leaf
+        leaves.append(leaf)
+    with config.use_mode(mode):
+        output = fn(*arguments)
+        if output.requires_grad:
+            output.backward(gradient=_ones_like(output))
+    return [leaf.grad if leaf.grad is not None else _zeros_like(leaf) for leaf in leaves]
+
+
+def _ones_like(x: Tensor) -> Tensor:
+    from ._creation import ones_like
+
+    return ones_like(x.detach())
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    from ._creation import zeros_like
+
+    return zeros_like(x.detach())

@@ -11,8 +11,16 @@ import dualgrad
 # name -> (module that must be importable, how to install it)
 BACKENDS = {
     "numpy": ("numpy", "pip install dualgrad"),
+    "jax": ("jax", "pip install 'dualgrad[jax]'"),
     "array_api_strict": ("array_api_strict", "pip install 'dualgrad[dev]'"),
 }
+
+if importlib.util.find_spec("jax") is not None:
+    import jax
+
+    # The checks run in float64, which JAX computes only in its 64-bit mode. dualgrad never
+    # turns it on by itself (it is a process-wide JAX setting); the test session does.
+    jax.config.update("jax_enable_x64", True)
 
 
 def _backend_param(name: str) -> object:

@@ -19,7 +19,7 @@ from rule_checks import TOLERANCES, RuleCase, assert_close, inner, make_tensor
 import dualgrad
 from dualgrad import ops
 from dualgrad.autograd import grad
-from dualgrad.testing import GradcheckError, gradcheck, numerical_jvp
+from dualgrad.testing import GradcheckError, check_modes, gradcheck, numerical_jvp
 
 BATCH = (2, 3)  # two extra leading axes on cotangents and tangents
 
@@ -143,6 +143,18 @@ def test_vjp_through_tensors_matches_rules(case: RuleCase) -> None:
     for i, g in zip(case.inputs, grads, strict=True):
         got = np.zeros_like(case.primals[i]) if g is None else g.numpy()
         assert_close(got, case.vjp(i, u), case.tolerance.rtol, case.tolerance.atol, f"input {i}")
+
+
+@differentiable
+def test_forward_and_reverse_mode_agree(case: RuleCase) -> None:
+    """backward() in both modes, and jacfwd and jacrev, give the same derivatives."""
+    tol = case.tolerance
+    check_modes(
+        lambda *xs: case.run(list(xs)),
+        *case.leaves(requires_grad=()),
+        atol=tol.atol,
+        rtol=tol.rtol,
+    )
 
 
 @differentiable

@@ -171,6 +171,12 @@ def _numpy_backend() -> Backend:
     return NumPyBackend()
 
 
+def _jax_backend() -> Backend:
+    from .jax import JaxBackend
+
+    return JaxBackend()
+
+
 def _array_api_strict_backend() -> Backend:
     from .array_api_strict import ArrayAPIStrictBackend
 
@@ -178,4 +184,5 @@ def _array_api_strict_backend() -> Backend:
 
 
 register_backend("numpy", _numpy_backend)
+register_backend("jax", _jax_backend)
 register_backend("array_api_strict", _array_api_strict_backend)
