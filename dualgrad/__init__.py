@@ -112,6 +112,7 @@ from ._functions import (
     trunc,
     where,
 )
+from ._jit import jit
 from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .config import (
@@ -130,6 +131,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "jit",
     "testing",
     "vjp",
     "value_and_grad",

@@ -16,9 +16,14 @@ from .autograd.graph import Node
 from .ops import Primitive, astype, broadcast_to
 from .tensor import Tensor
 
+# While dualgrad.jit traces a step: told which Tensors each operation reads (see _jit.py).
+recorder: Any = None
+
 
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
     """Run ``prim`` on ``inputs``; record a tape node or push tangents as the inputs need."""
+    if recorder is not None:
+        recorder.read(inputs)
     backend = inputs[0]._backend
     arrays = []
     traced = dual = False

@@ -232,6 +232,10 @@ class Tensor:
                     f"but the tensor is {self.dtype} on {self._backend.name}; convert it first"
                 )
                 raise TypeError(msg)
+        from . import _dispatch
+
+        if _dispatch.recorder is not None:
+            _dispatch.recorder.write_grad(self)
         self._grad = value
 
     @property
@@ -356,6 +360,10 @@ class Tensor:
                 )
                 raise TypeError(msg)
             result = result.astype(self.dtype)
+        from . import _dispatch
+
+        if _dispatch.recorder is not None:
+            _dispatch.recorder.write(self)
         self._array = result._array
         self._tangents = result._tangents
         if is_grad_enabled():  # the result's history replaces ours; under no_grad ours stays

@@ -241,6 +241,8 @@ def _gradients(
 
 def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
     """Add a cotangent into ``tensor.grad`` (in place on the existing grad, as PyTorch does)."""
+    if _dispatch.recorder is not None:
+        _dispatch.recorder.write_grad(tensor)
     if create_graph:
         tensor._grad = cotangent if tensor._grad is None else tensor._grad + cotangent
     elif tensor._grad is None:

@@ -82,7 +82,13 @@ class SGD(Optimizer):
         # changes no parameter and no state.
         for p, update, buffer in updates:
             if buffer is not None:
-                self.state.setdefault(p, {})["momentum_buffer"] = buffer
+                state = self.state.setdefault(p, {})
+                if "momentum_buffer" in state:
+                    # In place, as PyTorch does: the state keeps its Tensors (dualgrad.jit
+                    # relies on that to carry them from one compiled step to the next).
+                    state["momentum_buffer"].copy_(buffer)
+                else:
+                    state["momentum_buffer"] = buffer
             p.sub_(update)
 
     def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, float]:

@@ -1,0 +1,135 @@
+"""dualgrad.jit: a whole training step compiled on JAX, and the same step run as is elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dualgrad
+
+
+def _tutorial_regression(epochs: int, step_wrapper: Callable[[Any], Any]) -> list[float]:
+    """The autograd tutorial's linear regression, its step passed through ``step_wrapper``."""
+    dualgrad.manual_seed(0)
+    x = dualgrad.randn(10, 1, dtype=dualgrad.float64)
+    y = 2 * x + 1 + 0.1 * dualgrad.randn(10, 1, dtype=dualgrad.float64)
+    w = dualgrad.randn(1, 1, dtype=dualgrad.float64, requires_grad=True)
+    b = dualgrad.randn(1, dtype=dualgrad.float64, requires_grad=True)
+
+    def step(x: dualgrad.Tensor, y: dualgrad.Tensor) -> dualgrad.Tensor:
+        loss = ((dualgrad.matmul(x, w) + b - y) ** 2).mean()
+        loss.backward()
+        with dualgrad.no_grad():
+            w.sub_(0.1 * w.grad)
+            b.sub_(0.1 * b.grad)
+        w.grad.zero_()
+        b.grad.zero_()
+        return loss
+
+    stepper = step_wrapper(step)
+    return [stepper(x, y).item() for _ in range(epochs)] + [w.item(), b.item()]
+
+
+def _mlp_training(steps: int, step_wrapper: Callable[[Any], Any]) -> list[float]:
+    """A small tanh MLP trained with SGD and momentum; returns the losses, then the weights."""
+    dualgrad.manual_seed(1)
+    x = dualgrad.randn(32, 4, dtype=dualgrad.float64)
+    target = dualgrad.randn(32, 1, dtype=dualgrad.float64)
+    w1 = dualgrad.randn(4, 16, dtype=dualgrad.float64, requires_grad=True)
+    b1 = dualgrad.zeros(16, dtype=dualgrad.float64, requires_grad=True)
+    w2 = dualgrad.randn(16, 1, dtype=dualgrad.float64, requires_grad=True)
+    optimizer = dualgrad.optim.SGD([w1, b1, w2], lr=0.05, momentum=0.9)
+
+    def step(x: dualgrad.Tensor, target: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = ((dualgrad.tanh(x @ w1 + b1) @ w2 - target) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    stepper = step_wrapper(step)
+    losses = [stepper(x, target).item() for _ in range(steps)]
+    return losses + w2.reshape(-1).tolist()
+
+
+@pytest.fixture
+def jax_backend() -> Any:
+    pytest.importorskip("jax", reason="the jax backend needs JAX: pip install 'dualgrad[jax]'")
+    with dualgrad.use_backend("jax") as backend:
+        yield backend
+
+
+def test_jit_trajectory_equals_eager_on_jax(jax_backend: Any) -> None:
+    eager = _mlp_training(15, lambda step: step)
+    compiled = _mlp_training(15, dualgrad.jit)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-10, atol=1e-12)
+
+
+def test_jit_runs_the_tutorial_regression_on_jax(jax_backend: Any) -> None:
+    eager = _tutorial_regression(30, lambda step: step)
+    compiled = _tutorial_regression(30, dualgrad.jit)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-10, atol=1e-12)
+
+
+def test_jit_compiles_once_and_then_skips_python(jax_backend: Any) -> None:
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+    runs = []
+
+    @dualgrad.jit
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        runs.append(1)
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        with dualgrad.no_grad():
+            w.sub_(0.01 * w.grad)
+        w.grad = None
+        return loss
+
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    for _ in range(3):
+        step(x)
+    python_runs = len(runs)  # eager, discovery trace, compilation trace
+    for _ in range(5):
+        step(x)
+    assert len(runs) == python_runs
+    assert w.grad is None
+    assert isinstance(w.array, type(x.array))
+
+
+def test_jit_keeps_arrays_on_the_backend(jax_backend: Any) -> None:
+    import jax
+
+    w = dualgrad.tensor([1.0, -1.0], dtype=dualgrad.float64, requires_grad=True)
+
+    @dualgrad.jit
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        loss = (w * x).square().sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        out = step(dualgrad.ones(2, dtype=dualgrad.float64))
+    assert isinstance(out.array, jax.Array)
+    assert isinstance(w.grad.array, jax.Array)
+    np.testing.assert_allclose(w.grad.numpy(), 3 * 2 * np.array([1.0, -1.0]))
+
+
+def test_jit_rejects_a_non_tensor_result(jax_backend: Any) -> None:
+    @dualgrad.jit
+    def step(x: dualgrad.Tensor) -> str:
+        return "done"
+
+    x = dualgrad.ones(2)
+    step(x)  # the first call runs as is
+    with pytest.raises(TypeError, match="must return Tensors"):
+        step(x)
+
+
+def test_jit_runs_the_function_as_is_elsewhere() -> None:
+    with dualgrad.use_backend("numpy"):
+        eager = _mlp_training(5, lambda step: step)
+        compiled = _mlp_training(5, dualgrad.jit)
+    assert compiled == eager
