@@ -37,6 +37,12 @@ def backend(request: pytest.FixtureRequest) -> object:
         yield active
 
 
+@pytest.fixture(params=[_backend_param(name) for name in BACKENDS])
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """Every test using this runs once per installed backend, given by name (for subprocesses)."""
+    return request.param
+
+
 @pytest.fixture
 def float64():
     """Make float64 the default dtype for the test (finite differences need it)."""

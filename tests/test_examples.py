@@ -59,8 +59,8 @@ def test_example_imports_dualgrad_as_torch(path):
 
 
 @example_files
-def test_example_prints_what_pytorch_prints(path):
-    result = _run(path)
+def test_example_prints_what_pytorch_prints(path, backend_name):
+    result = _run(path, DUALGRAD_BACKEND=backend_name)
     assert result.stdout == EXPECTED[path.stem], result.stderr
 
 
@@ -75,6 +75,6 @@ def test_example_matches_live_pytorch(path, tmp_path):
 
 
 @example_files
-def test_example_runs_in_forward_mode_too(path):
-    result = _run(path, DUALGRAD_MODE="forward")
+def test_example_runs_in_forward_mode_too(path, backend_name):
+    result = _run(path, DUALGRAD_MODE="forward", DUALGRAD_BACKEND=backend_name)
     assert result.stdout == EXPECTED[path.stem], result.stderr

@@ -10,6 +10,7 @@ is not installed costs nothing until it is asked for.
 from __future__ import annotations
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "Backend",
     "available_backends",
     "backend_for_array",
@@ -20,6 +21,7 @@ __all__ = [
 
 import types
 from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import numpy as np
@@ -123,8 +125,34 @@ def register_backend(name: str, factory: Callable[[], Backend]) -> None:
     _INSTANCES.pop(name, None)
 
 
+ENTRY_POINT_GROUP = "dualgrad.backends"
+
+
+def _discover_plugins() -> None:
+    """Register the backends other packages declare in the ``dualgrad.backends`` entry-point
+    group: ``name = "package.module:factory"``, a callable returning a ``Backend``."""
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name not in _FACTORIES:
+            register_backend(entry_point.name, _plugin_factory(entry_point))
+
+
+def _plugin_factory(entry_point: EntryPoint) -> Callable[[], Backend]:
+    def factory() -> Backend:
+        backend = entry_point.load()()
+        if not isinstance(backend, Backend):
+            msg = (
+                f"the {ENTRY_POINT_GROUP} entry point {entry_point.name!r} "
+                f"({entry_point.value}) returned {type(backend).__name__}, not a Backend"
+            )
+            raise TypeError(msg)
+        return backend
+
+    return factory
+
+
 def available_backends() -> tuple[str, ...]:
-    """Names of every registered backend, installed or not."""
+    """Names of every registered backend (built in or plugged in), installed or not."""
+    _discover_plugins()
     return tuple(_FACTORIES)
 
 
@@ -138,6 +166,8 @@ def get_backend_by_name(name: str) -> Backend:
     backend = _INSTANCES.get(name)
     if backend is not None:
         return backend
+    if name not in _FACTORIES:
+        _discover_plugins()
     factory = _FACTORIES.get(name)
     if factory is None:
         choices = ", ".join(_FACTORIES)
