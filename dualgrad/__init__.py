@@ -112,6 +112,11 @@ from ._functions import (
     trunc,
     where,
 )
+from ._functions_elementwise import *  # noqa: F403
+from ._functions_linalg import *  # noqa: F403
+from ._functions_nn import *  # noqa: F403
+from ._functions_reduce import *  # noqa: F403
+from ._functions_shape import *  # noqa: F403
 from ._jit import jit
 from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -254,4 +259,11 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+]
+__all__ += [
+    *_functions_elementwise.__all__,  # noqa: F405
+    *_functions_linalg.__all__,  # noqa: F405
+    *_functions_nn.__all__,  # noqa: F405
+    *_functions_reduce.__all__,  # noqa: F405
+    *_functions_shape.__all__,  # noqa: F405
 ]

@@ -502,3 +502,11 @@ def _check_integer_bounds(key: tuple[Any, ...], x: Tensor) -> None:
 def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:
     """A copy of ``x`` with ``values`` added at ``x[key]`` (the transpose of ``getitem``)."""
     return apply(ops.index_add, (x, values), {"key": key})
+
+
+# The families' further functions join this namespace (they import helpers from above).
+from ._functions_elementwise import *  # noqa: E402, F403
+from ._functions_linalg import *  # noqa: E402, F403
+from ._functions_nn import *  # noqa: E402, F403
+from ._functions_reduce import *  # noqa: E402, F403
+from ._functions_shape import *  # noqa: E402, F403

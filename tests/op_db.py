@@ -104,6 +104,8 @@ class OpSpec:
             NumPy's function of the primitive's name unless given.
         xfail: known failures, ``{backend name or test name: why}``.
         label: added to the variant ids when one primitive has several lines.
+        torch: PyTorch's counterpart, ``(torch, tensors, params) -> tensor``, for the check of
+            gradients against PyTorch (test_rules.TORCH_OPS covers the core set).
     """
 
     prim: Primitive
@@ -117,6 +119,7 @@ class OpSpec:
     reference: Callable[..., Any] | None = None
     xfail: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
+    torch: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:
@@ -461,6 +464,15 @@ OP_DB: list[OpSpec] = [
     OpSpec(ops.any, shapes=REDUCED, params=REDUCTIONS[:1] + REDUCTIONS[3:4]),
     OpSpec(ops.all, shapes=REDUCED, params=REDUCTIONS[:1] + REDUCTIONS[3:4]),
 ]
+
+# The families' lines live in their own modules (they import the helpers above).
+from op_db_elementwise import SPECS as ELEMENTWISE_SPECS  # noqa: E402
+from op_db_linalg import SPECS as LINALG_SPECS  # noqa: E402
+from op_db_nn import SPECS as NN_SPECS  # noqa: E402
+from op_db_reduce import SPECS as REDUCE_SPECS  # noqa: E402
+from op_db_shape import SPECS as SHAPE_SPECS  # noqa: E402
+
+OP_DB += [*ELEMENTWISE_SPECS, *LINALG_SPECS, *NN_SPECS, *REDUCE_SPECS, *SHAPE_SPECS]
 
 VARIANTS: list[Variant] = [variant for spec in OP_DB for variant in spec.variants()]
 DIFFERENTIABLE = [variant for variant in VARIANTS if variant.spec.differentiable]

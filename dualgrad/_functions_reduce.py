@@ -1,0 +1,9 @@
+"""Reductions and statistics beyond sum/mean/max/min (prod, var, std, logsumexp, cumulative ...).
+
+Public functions here are re-exported by ``dualgrad._functions`` (so derivative rules find them on
+the differentiable namespace) and by ``dualgrad``.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

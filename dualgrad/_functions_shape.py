@@ -1,0 +1,9 @@
+"""Shape and indexing functions beyond the core set (flip, roll, tile, take, sort, index_put ...).
+
+Public functions here are re-exported by ``dualgrad._functions`` (so derivative rules find them on
+the differentiable namespace) and by ``dualgrad``.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
