@@ -381,3 +381,11 @@ def test_gradients_at_ties_match_pytorch(function: Callable[..., Any], backend: 
     tol = TOLERANCES["float64"].torch
     for ours, theirs, name in zip(*grads, "xy", strict=True):
         assert_close(ours, theirs, tol, tol, f"grad of {name}")
+
+
+def test_operator_page_lists_every_primitive_from_the_table() -> None:
+    from render_operators import PAGE, render
+
+    assert PAGE.read_text() == render(), (
+        "docs/operators.md is stale: python tests/render_operators.py"
+    )
