@@ -43,6 +43,13 @@ def backend_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(params=dualgrad.config.MODES)
+def mode(request: pytest.FixtureRequest) -> object:
+    """Every test using this runs once in reverse mode and once in forward mode."""
+    with dualgrad.use_mode(request.param):
+        yield request.param
+
+
 @pytest.fixture
 def float64():
     """Make float64 the default dtype for the test (finite differences need it)."""

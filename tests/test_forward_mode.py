@@ -15,28 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tensors import as_numpy as _np
+from tensors import leaf as _t
 
 import dualgrad
 import dualgrad.forward_ad as fwAD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MODES = ("reverse", "forward")
-
-
-def _t(values, *, requires_grad=False, dtype=dualgrad.float64):
-    """A leaf on the active backend (from a list: a NumPy array would keep the numpy backend)."""
-    return dualgrad.tensor(np.asarray(values).tolist(), dtype=dtype, requires_grad=requires_grad)
-
-
-def _np(tensor):
-    return tensor.detach().numpy()
-
-
-@pytest.fixture(params=MODES)
-def mode(request):
-    """Run the test once in each mode (behaviour that must not depend on the engine)."""
-    with dualgrad.use_mode(request.param):
-        yield request.param
 
 
 @pytest.fixture

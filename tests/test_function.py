@@ -9,32 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tensors import as_numpy as _np
+from tensors import leaf as _t
 
 import dualgrad
 import dualgrad.forward_ad as fwAD
 from dualgrad.autograd import Function
 
-MODES = ("reverse", "forward")
+MODES = dualgrad.config.MODES
 RNG = np.random.default_rng(99)
 X4 = RNG.standard_normal(4)
 Y4 = RNG.standard_normal(4)
 X23 = RNG.standard_normal((2, 3))
-
-
-def _t(values, *, requires_grad=False, dtype=dualgrad.float64):
-    """A leaf on the active backend (from a list: a NumPy array would keep the numpy backend)."""
-    return dualgrad.tensor(np.asarray(values).tolist(), dtype=dtype, requires_grad=requires_grad)
-
-
-def _np(tensor):
-    return tensor.detach().numpy()
-
-
-@pytest.fixture(params=MODES)
-def mode(request):
-    """Run the test once in each mode."""
-    with dualgrad.use_mode(request.param):
-        yield request.param
 
 
 class Cube(Function):
