@@ -70,14 +70,24 @@ def tour() -> None:
     print(f"learned w = {w.item():.3f} (true 2), b = {b.item():.3f} (true 1)")
 
 
+def _widest_float() -> torch.DType:
+    """float64 where the backend has it (JAX only in its 64-bit mode), else float32."""
+    try:
+        torch.get_backend().native_dtype(torch.float64)
+    except TypeError:
+        return torch.float32
+    return torch.float64
+
+
 def _mlp_gradients(mode: str) -> list[torch.Tensor]:
     """The gradients of a small tanh network's loss, computed by ``backward()`` in ``mode``."""
+    dtype = _widest_float()
     torch.manual_seed(1)
-    x = torch.randn(8, 3, dtype=torch.float64)
-    target = torch.randn(8, 1, dtype=torch.float64)
-    w1 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
-    b1 = torch.zeros(4, dtype=torch.float64, requires_grad=True)
-    w2 = torch.randn(4, 1, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(8, 3, dtype=dtype)
+    target = torch.randn(8, 1, dtype=dtype)
+    w1 = torch.randn(3, 4, dtype=dtype, requires_grad=True)
+    b1 = torch.zeros(4, dtype=dtype, requires_grad=True)
+    w2 = torch.randn(4, 1, dtype=dtype, requires_grad=True)
     with torch.use_mode(mode):
         loss = ((torch.tanh(x @ w1 + b1) @ w2 - target) ** 2).mean()
         loss.backward()
@@ -86,7 +96,7 @@ def _mlp_gradients(mode: str) -> list[torch.Tensor]:
 
 def both_modes() -> None:
     """The same gradients from the tape (reverse) and from dual numbers (forward)."""
-    _section("Two engines, one answer: d loss / d w1 of a small tanh network")
+    _section(f"Two engines, one answer: d loss / d w1 of a small tanh network ({_widest_float()})")
     reverse, forward = _mlp_gradients("reverse"), _mlp_gradients("forward")
     print(f"{'reverse mode':>14}  {'forward mode':>14}")
     for r, f in zip(
