@@ -16,6 +16,7 @@ from . import (
     autograd,
     forward_ad,
     func,
+    nn,
     optim,
     testing,
 )
@@ -136,6 +137,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "nn",
     "jit",
     "testing",
     "vjp",

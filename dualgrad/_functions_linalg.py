@@ -1,9 +1,813 @@
 """Linear algebra beyond matmul: tensordot, vecdot, outer, trace, diagonal, einsum, linalg.
 
 Public functions here are re-exported by ``dualgrad._functions`` (so derivative rules find them on
-the differentiable namespace) and by ``dualgrad``.
+the differentiable namespace) and by ``dualgrad``. The functions of ``dualgrad.linalg`` (the
+decompositions, solvers and norms) are defined here too and re-exported by that module, which is
+itself exported as ``linalg``: a rule's ``xp.linalg.inv`` then finds them on the differentiable
+namespace.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import builtins
+import operator
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import ops
+from ._creation import zeros_like
+from ._dispatch import apply, broadcast_shapes
+from ._functions import (
+    AxisError,
+    _promoted,
+    _tensor,
+    abs,
+    astype,
+    broadcast_to,
+    expand_dims,
+    matmul,
+    matrix_transpose,
+    max,
+    min,
+    normalize_axes,
+    permute_dims,
+    reshape,
+    sqrt,
+    sum,
+    where,
+)
+from .tensor import Tensor
+
+__all__ = [
+    "diagonal",
+    "einsum",
+    "linalg",
+    "outer",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
+    "vecdot",
+]
+
+
+# --- triangles ------------------------------------------------------------------------------
+def _triangle(x: Tensor, k: int, name: str, lower: bool) -> Tensor:
+    x = _tensor(x, name)
+    if x.ndim < 2:
+        msg = f"{name}: expected at least 2 dimensions, got shape {x.shape}"
+        raise ValueError(msg)
+    namespace = x._backend.namespace
+    rows, cols = x.shape[-2:]
+    offsets = namespace.arange(cols)[None, :] - namespace.arange(rows)[:, None]
+    keep = offsets <= k if lower else offsets >= k
+    return where(Tensor._wrap(keep, x._backend), x, zeros_like(x))
+
+
+def tril(x: Tensor, /, *, k: int = 0) -> Tensor:
+    """The lower triangle of the last two axes: entries on or below diagonal ``k``, else zero.
+
+    Args:
+        x: a tensor of shape ``(..., M, N)``.
+        k: the diagonal kept last (0 the main one, positive above it, negative below).
+
+    Returns:
+        A tensor like ``x``; the gradient passes to the kept entries.
+
+    Raises:
+        ValueError: ``x`` has fewer than 2 dimensions.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.tril(dualgrad.ones(2, 2))
+        tensor([[1., 0.],
+                [1., 1.]])
+    """
+    return _triangle(x, operator.index(k), "tril", lower=True)
+
+
+def triu(x: Tensor, /, *, k: int = 0) -> Tensor:
+    """The upper triangle of the last two axes: entries on or above diagonal ``k``, else zero.
+
+    Args:
+        x: a tensor of shape ``(..., M, N)``.
+        k: the first diagonal kept (0 the main one, positive above it, negative below).
+
+    Returns:
+        A tensor like ``x``; the gradient passes to the kept entries.
+
+    Raises:
+        ValueError: ``x`` has fewer than 2 dimensions.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.triu(dualgrad.ones(2, 2))
+        tensor([[1., 1.],
+                [0., 1.]])
+    """
+    return _triangle(x, operator.index(k), "triu", lower=False)
+
+
+# --- diagonal and trace ---------------------------------------------------------------------
+def diagonal(x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal of the matrices spanned by ``axis1`` and ``axis2``, as a last axis.
+
+    As NumPy's and PyTorch's ``diagonal``: the two axes are removed and the diagonal appended.
+    ``dualgrad.linalg.diagonal`` is the Array API's version, on the last two axes.
+
+    Args:
+        x: a tensor with at least 2 dimensions.
+        offset: which diagonal (positive above the main one, negative below).
+        axis1: the rows' axis.
+        axis2: the columns' axis.
+
+    Returns:
+        A tensor of ``x``'s other axes followed by the diagonal's length.
+
+    Raises:
+        ValueError: ``x`` has fewer than 2 dimensions, or ``axis1`` and ``axis2`` are one axis.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.diagonal(dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]]), offset=1)
+        tensor([2.])
+    """
+    x = _tensor(x, "diagonal")
+    if x.ndim < 2:
+        msg = f"diagonal: expected at least 2 dimensions, got shape {x.shape}"
+        raise ValueError(msg)
+    (first,) = normalize_axes(axis1, x.ndim, "diagonal")
+    (second,) = normalize_axes(axis2, x.ndim, "diagonal")
+    if first == second:
+        msg = f"diagonal: axis1 and axis2 must differ, got {axis1} and {axis2}"
+        raise ValueError(msg)
+    others = [a for a in range(-x.ndim, 0) if a not in (first, second)]
+    x = permute_dims(x, (*others, first, second))
+    offset = operator.index(offset)
+    rows, cols = x.shape[-2:]
+    length = builtins.max(
+        0, builtins.min(rows + builtins.min(offset, 0), cols - builtins.max(offset, 0))
+    )
+    steps = np.arange(length)
+    return x[..., steps + builtins.max(-offset, 0), steps + builtins.max(offset, 0)]
+
+
+def trace(
+    x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None
+) -> Tensor:
+    """The sum along a diagonal of the matrices spanned by ``axis1`` and ``axis2``.
+
+    As NumPy's ``trace`` (PyTorch's takes 2-D tensors only); ``dualgrad.linalg.trace`` is the
+    Array API's version, on the last two axes.
+
+    Args:
+        x: a tensor with at least 2 dimensions.
+        offset: which diagonal (positive above the main one, negative below).
+        axis1: the rows' axis.
+        axis2: the columns' axis.
+        dtype: the result's dtype (default: ``x``'s).
+
+    Returns:
+        A tensor of ``x``'s other axes.
+
+    Raises:
+        ValueError: as ``diagonal``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.trace(dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
+    """
+    diag = diagonal(x, offset=offset, axis1=axis1, axis2=axis2)
+    if dtype is not None:
+        diag = astype(diag, dtype)
+    return sum(diag, axis=-1)
+
+
+def _linalg_diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
+    """The diagonal of the last two axes (the Array API's ``linalg.diagonal``).
+
+    Args:
+        x: a tensor of shape ``(..., M, N)``.
+        offset: which diagonal (positive above the main one, negative below).
+
+    Returns:
+        A tensor of shape ``(..., K)``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.diagonal(dualgrad.ones(2, 3, 3)).shape
+        (2, 3)
+    """
+    return diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def _linalg_trace(x: Tensor, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
+    """The sum along a diagonal of the last two axes (the Array API's ``linalg.trace``).
+
+    Args:
+        x: a tensor of shape ``(..., M, N)``.
+        offset: which diagonal (positive above the main one, negative below).
+        dtype: the result's dtype (default: ``x``'s).
+
+    Returns:
+        A tensor of shape ``(...)``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.trace(dualgrad.ones(2, 3, 3))
+        tensor([3., 3.])
+    """
+    return trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+_linalg_diagonal.__name__ = _linalg_diagonal.__qualname__ = "diagonal"
+_linalg_trace.__name__ = _linalg_trace.__qualname__ = "trace"
+
+
+# --- products -------------------------------------------------------------------------------
+def tensordot(
+    x1: Tensor, x2: Tensor, /, *, axes: int | tuple[Sequence[int], Sequence[int]] = 2
+) -> Tensor:
+    """Sum the products over the last ``axes`` axes of ``x1`` and the first of ``x2``.
+
+    Args:
+        x1: a tensor.
+        x2: a tensor.
+        axes: how many axes to contract (the last of ``x1`` with the first of ``x2``), or a pair
+            of sequences naming the axes of each to contract, in matching order.
+
+    Returns:
+        A tensor of ``x1``'s free axes followed by ``x2``'s.
+
+    Raises:
+        ValueError: the contracted axes' lengths differ, or ``axes`` is out of range.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.tensordot(dualgrad.ones(2, 3), dualgrad.ones(3, 4), axes=1).shape
+        (2, 4)
+    """
+    x1, x2 = _promoted([_tensor(x1, "tensordot"), _tensor(x2, "tensordot")])
+    if isinstance(axes, int | np.integer):
+        count = operator.index(axes)
+        if not 0 <= count <= builtins.min(x1.ndim, x2.ndim):
+            msg = f"tensordot: axes={count} is out of range for shapes {x1.shape} and {x2.shape}"
+            raise ValueError(msg)
+        first = tuple(range(x1.ndim - count, x1.ndim))
+        second = tuple(range(count))
+    else:
+        try:
+            first_given, second_given = axes
+        except (TypeError, ValueError):
+            msg = f"tensordot: axes must be an int or a pair of sequences, got {axes!r}"
+            raise ValueError(msg) from None
+        first_given = (first_given,) if isinstance(first_given, int) else tuple(first_given)
+        second_given = (second_given,) if isinstance(second_given, int) else tuple(second_given)
+        if len(first_given) != len(second_given):
+            msg = f"tensordot: axes {axes!r} name different numbers of axes"
+            raise ValueError(msg)
+        first = tuple(_axis(a, x1.ndim) for a in first_given)
+        second = tuple(_axis(a, x2.ndim) for a in second_given)
+        if len(set(first)) != len(first) or len(set(second)) != len(second):
+            msg = f"tensordot: repeated axis in {axes!r}"
+            raise ValueError(msg)
+    for a, b in zip(first, second, strict=True):
+        if x1.shape[a] != x2.shape[b]:
+            msg = (
+                f"tensordot: axis {a} of shape {x1.shape} and axis {b} of shape {x2.shape} "
+                "have different lengths"
+            )
+            raise ValueError(msg)
+    free1 = [a for a in range(x1.ndim) if a not in first]
+    free2 = [b for b in range(x2.ndim) if b not in second]
+    size = int(np.prod([x1.shape[a] for a in first]))
+    left = reshape(permute_dims(x1, (*free1, *first)), (_numel(x1, free1), size))
+    right = reshape(permute_dims(x2, (*second, *free2)), (size, _numel(x2, free2)))
+    out_shape = tuple(x1.shape[a] for a in free1) + tuple(x2.shape[b] for b in free2)
+    return reshape(matmul(left, right), out_shape)
+
+
+def _numel(x: Tensor, axes: Sequence[int]) -> int:
+    """The number of elements along ``axes`` of ``x``."""
+    return int(np.prod([x.shape[a] for a in axes]))
+
+
+def _axis(axis: int, ndim: int) -> int:
+    """``axis`` as a non-negative int, or an AxisError."""
+    if not -ndim <= axis < ndim:
+        msg = f"tensordot: axis {axis} is out of range for a tensor with {ndim} dimensions"
+        raise AxisError(msg)
+    return operator.index(axis) % ndim
+
+
+def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
+    """The dot product of vectors along ``axis``; the other axes broadcast.
+
+    Args:
+        x1: a tensor.
+        x2: a tensor of the same length along ``axis``.
+        axis: the axis of the vectors (after broadcasting).
+
+    Returns:
+        A tensor of the broadcast shape without ``axis``.
+
+    Raises:
+        ValueError: the lengths along ``axis`` differ.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.vecdot(dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
+    x1, x2 = _tensor(x1, "vecdot"), _tensor(x2, "vecdot")
+    if x1.ndim == 0 or x2.ndim == 0:
+        msg = f"vecdot: expected at least 1 dimension, got shapes {x1.shape} and {x2.shape}"
+        raise ValueError(msg)
+    ndim = builtins.max(x1.ndim, x2.ndim)
+    (normalized,) = normalize_axes(axis, ndim, "vecdot")
+    if (
+        -normalized > builtins.min(x1.ndim, x2.ndim)
+        or x1.shape[normalized] != x2.shape[normalized]
+    ):
+        msg = f"vecdot: shapes {x1.shape} and {x2.shape} differ in length along axis {axis}"
+        raise ValueError(msg)
+    return sum(x1 * x2, axis=normalized)
+
+
+def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """The outer product of two vectors: ``out[i, j] = x1[i] * x2[j]``.
+
+    Raises:
+        ValueError: an input is not 1-D.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.outer(dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([1.0, 0.0, -1.0]))
+        tensor([[ 1.,  0., -1.],
+                [ 2.,  0., -2.]])
+    """
+    x1, x2 = _tensor(x1, "outer"), _tensor(x2, "outer")
+    if x1.ndim != 1 or x2.ndim != 1:
+        msg = f"outer: expected two 1-D tensors, got shapes {x1.shape} and {x2.shape}"
+        raise ValueError(msg)
+    return expand_dims(x1, axis=-1) * expand_dims(x2, axis=0)
+
+
+# --- einsum ---------------------------------------------------------------------------------
+_ELLIPSIS_LABELS = "".join(chr(0x100 + i) for i in range(32))
+
+
+def einsum(subscripts: str, /, *operands: Tensor) -> Tensor:
+    """Einstein summation, as ``numpy.einsum``: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
+
+    Built from dualgrad's own operations (diagonals for repeated labels, broadcasting products,
+    sums), so it runs on every backend, the strict Array API one included (which has no einsum),
+    and differentiates to any order in both modes. Labels are summed out as soon as no later
+    operand needs them; it does not search for an optimal contraction order.
+
+    Args:
+        subscripts: the operands' labels separated by commas, optionally ``->`` and the output's
+            labels (implicit mode, without ``->``: the labels seen once, in alphabetical order).
+            ``...`` stands for broadcast axes.
+        *operands: the tensors, one per label group.
+
+    Returns:
+        The tensor the subscripts describe.
+
+    Raises:
+        ValueError: the subscripts do not match the operands, or a label's lengths differ.
+
+    Example:
+        >>> import dualgrad
+        >>> a = dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> dualgrad.einsum("ii->", a)
+        tensor(5.)
+    """
+    if not isinstance(subscripts, str):
+        msg = f"einsum: expected the subscripts string first, got {type(subscripts).__name__}"
+        raise TypeError(msg)
+    tensors = _promoted([_tensor(t, "einsum") for t in operands]) if operands else []
+    spec = subscripts.replace(" ", "")
+    inputs_spec, arrow, output_spec = spec.partition("->")
+    groups = inputs_spec.split(",")
+    if len(groups) != len(tensors):
+        msg = f"einsum: {subscripts!r} names {len(groups)} operands, got {len(tensors)}"
+        raise ValueError(msg)
+    labels = [
+        _einsum_labels(group, t, subscripts) for group, t in zip(groups, tensors, strict=True)
+    ]
+    if arrow:
+        if "..." in output_spec:
+            width = builtins.max(
+                (_ellipsis_width(g, t) for g, t in zip(groups, tensors, strict=True)), default=0
+            )
+            output_spec = output_spec.replace("...", _ELLIPSIS_LABELS[:width][::-1])
+        output = list(output_spec)
+    else:
+        counts: dict[str, int] = {}
+        for group in labels:
+            for label in group:
+                counts[label] = counts.get(label, 0) + 1
+        broadcast = sorted((c for c in counts if c in _ELLIPSIS_LABELS), reverse=True)
+        output = broadcast + sorted(c for c, n in counts.items() if n == 1 and c not in broadcast)
+    sizes: dict[str, int] = {}
+    for group, t in zip(labels, tensors, strict=True):
+        for label, n in zip(group, t.shape, strict=True):
+            if label in sizes and n != 1 and sizes[label] not in (1, n):
+                msg = (
+                    f"einsum: label {label!r} has lengths {sizes[label]} and {n} in {subscripts!r}"
+                )
+                raise ValueError(msg)
+            if n != 1 or label not in sizes:
+                sizes[label] = n
+    for label in output:
+        if label not in sizes or output.count(label) > 1:
+            msg = (
+                f"einsum: output label {label!r} of {subscripts!r} "
+                "is missing from the inputs or repeated"
+            )
+            raise ValueError(msg)
+    order = list(dict.fromkeys([label for group in labels for label in group]))
+    terms = []
+    for group, t in zip(labels, tensors, strict=True):
+        group, t = list(group), t
+        while len(set(group)) < len(group):  # a repeated label: take that diagonal
+            label = next(c for c in group if group.count(c) > 1)
+            first = group.index(label)
+            second = group.index(label, first + 1)
+            t = diagonal(t, axis1=first, axis2=second)
+            group = [c for i, c in enumerate(group) if i not in (first, second)] + [label]
+        terms.append((group, t))
+    result_labels: list[str] = []
+    result: Tensor | None = None
+    for index, (group, t) in enumerate(terms):
+        needed = set(output).union(*(g for g, _ in terms[index + 1 :]))
+        if result is None:
+            result_labels, result = group, t
+        else:
+            merged = [c for c in order if c in result_labels or c in group]
+            result = _aligned(result, result_labels, merged) * _aligned(t, group, merged)
+            result_labels = merged
+        summed = [i for i, c in enumerate(result_labels) if c not in needed]
+        if summed:
+            result = sum(result, axis=tuple(summed))
+            result_labels = [c for c in result_labels if c in needed]
+    assert result is not None
+    result = permute_dims(result, [result_labels.index(c) for c in output])
+    target = tuple(sizes[c] for c in output)
+    return result if result.shape == target else broadcast_to(result, target)
+
+
+def _ellipsis_width(group: str, t: Tensor) -> int:
+    """How many axes ``...`` stands for in one operand."""
+    return t.ndim - len(group.replace("...", "")) if "..." in group else 0
+
+
+def _einsum_labels(group: str, t: Tensor, subscripts: str) -> list[str]:
+    """One operand's labels, ``...`` expanded into private labels aligned from the right."""
+    letters = group.replace("...", "")
+    if not builtins.all(c.isalpha() for c in letters) or group.count("...") > 1:
+        msg = (
+            f"einsum: invalid subscripts {subscripts!r}: labels are letters, with one ... at most"
+        )
+        raise ValueError(msg)
+    width = _ellipsis_width(group, t)
+    if width < 0 or ("..." not in group and len(letters) != t.ndim):
+        msg = f"einsum: subscripts {group!r} do not fit an operand of shape {t.shape}"
+        raise ValueError(msg)
+    return list(group.replace("...", _ELLIPSIS_LABELS[:width][::-1]))
+
+
+def _aligned(t: Tensor, labels: list[str], order: list[str]) -> Tensor:
+    """``t`` with its axes in ``order``, length 1 for the labels it lacks."""
+    present = [c for c in order if c in labels]
+    t = permute_dims(t, [labels.index(c) for c in present])
+    shape = tuple(t.shape[present.index(c)] if c in labels else 1 for c in order)
+    return reshape(t, shape)
+
+
+# --- dualgrad.linalg: solvers, determinants, decompositions, norms --------------------------
+class EighResult(NamedTuple):
+    """``eigh``'s result: eigenvalues in ascending order and eigenvectors as columns."""
+
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class QRResult(NamedTuple):
+    """``qr``'s result: orthonormal columns ``Q`` and upper triangular ``R``."""
+
+    Q: Tensor
+    R: Tensor
+
+
+class SVDResult(NamedTuple):
+    """``svd``'s result: ``x = U @ (S[..., None] * Vh)``."""
+
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+class SlogdetResult(NamedTuple):
+    """``slogdet``'s result: ``det = sign * exp(logabsdet)``."""
+
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
+    """``x`` checked to be a floating tensor of (square, if asked) matrices."""
+    x = _tensor(x, name)
+    if not x.dtype.is_floating_point:
+        msg = (
+            f"{name}: expected a real floating point tensor, got {x.dtype}; convert it with astype"
+        )
+        raise TypeError(msg)
+    if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
+        kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
+        msg = f"{name}: expected {kind}, got shape {x.shape}"
+        raise ValueError(msg)
+    return x
+
+
+def inv(x: Tensor, /) -> Tensor:
+    """The inverse of each square matrix; the gradient is ``-inv(x)^T g inv(x)^T``.
+
+    Raises:
+        TypeError: ``x`` is not floating point.
+        ValueError: ``x`` is not a stack of square matrices.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.inv(dualgrad.tensor([[2.0, 0.0], [0.0, 4.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.2500]])
+    """
+    return apply(ops.inv, (_matrices(x, "inv", square=True),), {})
+
+
+def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """The solution ``y`` of ``x1 @ y = x2``, batch axes broadcasting.
+
+    Args:
+        x1: square matrices ``(..., M, M)``.
+        x2: right-hand sides ``(..., M, K)``, or one vector ``(M,)``.
+
+    Returns:
+        The solutions, of shape ``(..., M, K)`` (or ``(..., M)`` for a vector).
+
+    Raises:
+        TypeError: an input is not floating point.
+        ValueError: the shapes do not fit.
+
+    Example:
+        >>> import dualgrad
+        >>> a = dualgrad.tensor([[2.0, 0.0], [0.0, 4.0]])
+        >>> dualgrad.linalg.solve(a, dualgrad.tensor([1.0, 1.0]))
+        tensor([0.5000, 0.2500])
+    """
+    a = _matrices(x1, "solve", square=True)
+    b = _tensor(x2, "solve")
+    a, b = _promoted([a, b])
+    vector = b.ndim == 1
+    if vector:
+        b = expand_dims(b, axis=-1)
+    if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
+        msg = f"solve: shapes {x1.shape} and {x2.shape} do not fit (x2 is (..., M, K) or (M,))"
+        raise ValueError(msg)
+    batch = broadcast_shapes("solve", a.shape[:-2], b.shape[:-2])
+    a = broadcast_to(a, batch + a.shape[-2:])
+    b = broadcast_to(b, batch + b.shape[-2:])
+    out = apply(ops.solve, (a, b), {})
+    return reshape(out, out.shape[:-1]) if vector else out
+
+
+def det(x: Tensor, /) -> Tensor:
+    """The determinant of each square matrix; its gradient is ``det(x) * inv(x)^T``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.det(dualgrad.tensor([[2.0, 1.0], [1.0, 3.0]]))
+        tensor(5.)
+    """
+    return apply(ops.det, (_matrices(x, "det", square=True),), {})
+
+
+def slogdet(x: Tensor, /) -> SlogdetResult:
+    """The sign and the log of the absolute value of each determinant.
+
+    The sign carries no gradient; ``logabsdet``'s gradient is ``inv(x)^T``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.slogdet(dualgrad.tensor([[-2.0, 0.0], [0.0, 1.0]])).sign
+        tensor(-1.)
+    """
+    x = _matrices(x, "slogdet", square=True)
+    return SlogdetResult(apply(ops.slogdet_sign, (x,), {}), apply(ops.slogdet_logabsdet, (x,), {}))
+
+
+def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor ``L`` (lower triangular, ``x = L @ L^T``) of symmetric positive
+    definite matrices.
+
+    Only the symmetric part ``(x + x^T) / 2`` is read (as JAX does; NumPy reads the lower
+    triangle), so every backend computes one function and its gradient is symmetric.
+
+    Args:
+        x: symmetric positive definite matrices ``(..., M, M)``.
+        upper: return ``L^T`` instead.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.cholesky(dualgrad.tensor([[4.0, 2.0], [2.0, 2.0]]))
+        tensor([[2., 0.],
+                [1., 1.]])
+    """
+    factor = apply(ops.cholesky, (_matrices(x, "cholesky", square=True),), {})
+    return matrix_transpose(factor) if upper else factor
+
+
+def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
+    """The reduced QR decomposition ``x = Q @ R`` of square or tall matrices (M >= N).
+
+    ``R``'s diagonal is made non-negative, so every backend gives the same factors (and they
+    are unique for full-rank ``x``). Differentiable where ``x`` has full column rank.
+
+    Args:
+        x: matrices ``(..., M, N)`` with ``M >= N``.
+        mode: ``"reduced"`` only.
+
+    Raises:
+        ValueError: a wide matrix, or another mode.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.qr(dualgrad.tensor([[0.0, 2.0], [-3.0, 1.0]])).R
+        tensor([[ 3., -1.],
+                [ 0.,  2.]])
+    """
+    x = _matrices(x, "qr")
+    if mode != "reduced":
+        msg = f"qr: only mode='reduced' is supported, got {mode!r}"
+        raise ValueError(msg)
+    if x.shape[-2] < x.shape[-1]:
+        msg = f"qr: expected square or tall matrices (M >= N), got shape {x.shape}"
+        raise ValueError(msg)
+    return QRResult(apply(ops.qr_q, (x,), {}), apply(ops.qr_r, (x,), {}))
+
+
+def eigh(x: Tensor, /) -> EighResult:
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices.
+
+    Only the symmetric part ``(x + x^T) / 2`` is read. Each eigenvector's largest-magnitude
+    entry is made positive, so every backend gives the same vectors. The eigenvectors'
+    gradient divides by the gaps between eigenvalues: at repeated eigenvalues the eigenvectors
+    are not unique and their gradient is infinite or NaN (the eigenvalues' gradient is fine).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.eigh(dualgrad.tensor([[2.0, 0.0], [0.0, 1.0]])).eigenvalues
+        tensor([1., 2.])
+    """
+    x = _matrices(x, "eigh", square=True)
+    return EighResult(apply(ops.eigvalsh, (x,), {}), apply(ops.eigh_eigenvectors, (x,), {}))
+
+
+def eigvalsh(x: Tensor, /) -> Tensor:
+    """The eigenvalues (ascending) of symmetric matrices, as ``eigh(x).eigenvalues``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.eigvalsh(dualgrad.tensor([[2.0, 1.0], [1.0, 2.0]]))
+        tensor([1., 3.])
+    """
+    return apply(ops.eigvalsh, (_matrices(x, "eigvalsh", square=True),), {})
+
+
+def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
+    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending.
+
+    Each column of ``U`` has its largest-magnitude entry made positive (``Vh`` follows), so
+    every backend gives the same factors. ``U`` and ``Vh``'s gradients divide by the gaps
+    between singular values and by the singular values: at repeated or zero singular values
+    they are infinite or NaN (``S``'s gradient is fine).
+
+    Args:
+        x: matrices ``(..., M, N)``.
+        full_matrices: for non-square ``x``, complete ``U`` or ``Vh`` to square orthogonal
+            matrices (not differentiable; pass False when gradients are needed).
+
+    Raises:
+        ValueError: ``full_matrices=True`` for non-square ``x`` that needs gradients.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.svd(dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]])).S
+        tensor([4., 3.])
+    """
+    x = _matrices(x, "svd")
+    if full_matrices and x.shape[-1] != x.shape[-2]:
+        if x.requires_grad or x._tangents is not None:
+            msg = (
+                f"svd: full_matrices=True for shape {x.shape} is not differentiable; "
+                "pass full_matrices=False"
+            )
+            raise ValueError(msg)
+        backend = x._backend
+        u, s, vh = backend.namespace.linalg.svd(x._array, full_matrices=True)
+        return SVDResult(*(Tensor._wrap(a, backend) for a in (u, s, vh)))
+    return SVDResult(
+        apply(ops.svd_u, (x,), {}), apply(ops.svdvals, (x,), {}), apply(ops.svd_vh, (x,), {})
+    )
+
+
+def svdvals(x: Tensor, /) -> Tensor:
+    """The singular values of matrices, in descending order.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.svdvals(dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]]))
+        tensor([4., 3.])
+    """
+    return apply(ops.svdvals, (_matrices(x, "svdvals"),), {})
+
+
+def vector_norm(
+    x: Tensor, /, *, axis: Any = None, keepdims: bool = False, ord: float = 2
+) -> Tensor:
+    """The vector ``ord``-norm over ``axis`` (all axes when None).
+
+    ``ord`` is any real number or ``inf``/``-inf``: ``sum(abs(x)**ord)**(1/ord)``, the largest
+    or smallest magnitude, and for 0 the count of non-zeros (which has no gradient). Like the
+    composition it is, the 2-norm's gradient at ``x = 0`` is NaN (PyTorch gives 0).
+
+    Raises:
+        TypeError: ``x`` is not floating point.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.vector_norm(dualgrad.tensor([3.0, -4.0]))
+        tensor(5.)
+    """
+    x = _tensor(x, "vector_norm")
+    if not x.dtype.is_floating_point:
+        msg = f"vector_norm: expected a real floating point tensor, got {x.dtype}"
+        raise TypeError(msg)
+    axes = normalize_axes(axis, x.ndim, "vector_norm")
+    magnitude = abs(x)
+    if ord == float("inf"):
+        return max(magnitude, axis=axes, keepdims=keepdims)
+    if ord == -float("inf"):
+        return min(magnitude, axis=axes, keepdims=keepdims)
+    if ord == 0:
+        return sum(astype(x != 0, x.dtype), axis=axes, keepdims=keepdims)
+    if ord == 1:
+        return sum(magnitude, axis=axes, keepdims=keepdims)
+    if ord == 2:
+        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+    return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
+    """The matrix norm of the last two axes.
+
+    Args:
+        x: matrices ``(..., M, N)``.
+        keepdims: keep the two axes with length 1.
+        ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
+            smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
+            ``inf`` or ``-inf`` (largest or smallest row sum).
+
+    Raises:
+        TypeError: ``x`` is not floating point.
+        ValueError: an unknown ``ord``, or fewer than 2 dimensions.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.matrix_norm(dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]]), ord=2)
+        tensor(4.)
+    """
+    x = _matrices(x, "matrix_norm")
+    inf = float("inf")
+    if isinstance(ord, str) and ord == "fro":
+        out = sqrt(sum(x * x, axis=(-2, -1)))
+    elif isinstance(ord, str) and ord == "nuc":
+        out = sum(svdvals(x), axis=-1)
+    elif ord in (2, -2):
+        out = (max if ord == 2 else min)(svdvals(x), axis=-1)
+    elif ord in (1, -1, inf, -inf):
+        along = -2 if ord in (1, -1) else -1
+        out = (max if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
+    else:
+        msg = f"matrix_norm: unknown ord {ord!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
+        raise ValueError(msg)
+    return reshape(out, (*out.shape, 1, 1)) if keepdims else out
+
+
+# dualgrad.linalg re-exports the functions above; imported last, as it reads this module.
+from . import linalg  # noqa: E402

@@ -6,4 +6,321 @@ the differentiable namespace) and by ``dualgrad``.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+__all__ = [
+    "argmax",
+    "argmin",
+    "cumulative_prod",
+    "cumulative_sum",
+    "logsumexp",
+    "prod",
+    "std",
+    "var",
+]
+
+import builtins
+import math
+from typing import Any
+
+from . import _dtypes, ops
+from ._creation import as_dtype
+from ._dispatch import apply
+from ._functions import (
+    AxisError,
+    _tensor,
+    astype,
+    concat,
+    mean,
+    normalize_axes,
+    reshape,
+    sqrt,
+    sum,
+)
+from .tensor import Tensor
+
+
+def _floating(x: Tensor, op_name: str) -> None:
+    if not x.dtype.is_floating_point:
+        msg = (
+            f"{op_name}: expected a floating point tensor, got {x.dtype}; "
+            "convert it first with dualgrad.astype(x, dualgrad.float64)"
+        )
+        raise TypeError(msg)
+
+
+# --- prod, logsumexp ------------------------------------------------------------------------
+def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+    """The product of the elements over ``axis`` (all axes when None).
+
+    The gradient needs no division by ``x``, so it is exact where ``x`` has zeros: each element
+    gets the product of the others in its reduction.
+
+    Args:
+        x: the input tensor.
+        axis: an int, a tuple of ints, or None for every axis.
+        dtype: the result's dtype (``x`` is converted first); None keeps ``x``'s, except that
+            bool and narrower integer tensors give int64, as the Array API says.
+        keepdims: keep the reduced axes as length 1.
+
+    Returns:
+        The product; ``1`` over no elements.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([[1.0, 0.0], [3.0, 4.0]], requires_grad=True)
+        >>> dualgrad.prod(x, axis=1).sum().backward()
+        >>> x.grad
+        tensor([[0., 1.],
+                [4., 3.]])
+    """
+    x = _with_dtype(_tensor(x, "prod"), dtype)
+    axes = normalize_axes(axis, x.ndim, "prod")
+    return apply(ops.prod, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+
+
+def logsumexp(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, computed without overflow.
+
+    The largest element is subtracted before exponentiating, so ``x`` of any magnitude gives a
+    finite result; over no elements the result is ``-inf``. The gradient is the softmax of ``x``.
+
+    Args:
+        x: a floating point tensor.
+        axis: an int, a tuple of ints, or None for every axis.
+        keepdims: keep the reduced axes as length 1.
+
+    Returns:
+        The reduced tensor.
+
+    Raises:
+        TypeError: ``x`` is not floating point.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.logsumexp(dualgrad.tensor([1000.0, 1000.0]))
+        tensor(1000.6932)
+    """
+    x = _tensor(x, "logsumexp")
+    _floating(x, "logsumexp")
+    axes = normalize_axes(axis, x.ndim, "logsumexp")
+    return apply(ops.logsumexp, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+
+
+# --- var, std -------------------------------------------------------------------------------
+def var(
+    x: Tensor, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False
+) -> Tensor:
+    """The variance over ``axis``: ``sum((x - mean) ** 2) / (N - correction)``.
+
+    ``correction=1`` gives the unbiased sample variance (NumPy's ``ddof=1``, PyTorch's
+    default and its ``unbiased=True``); the Array API's default is 0. Where ``N - correction``
+    is not positive the result is ``inf`` or ``nan``, as in NumPy.
+
+    Args:
+        x: a floating point tensor.
+        axis: an int, a tuple of ints, or None for every axis.
+        correction: subtracted from the number of elements ``N`` in the divisor.
+        keepdims: keep the reduced axes as length 1.
+
+    Returns:
+        The variance.
+
+    Raises:
+        TypeError: ``x`` is not floating point.
+        ValueError: ``correction`` is negative.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.var(dualgrad.tensor([1.0, 2.0, 3.0, 4.0]), correction=1)
+        tensor(1.6667)
+    """
+    x = _tensor(x, "var")
+    _floating(x, "var")
+    if correction < 0:
+        msg = f"var: correction must be non-negative, got {correction}"
+        raise ValueError(msg)
+    axes = normalize_axes(axis, x.ndim, "var")
+    count = math.prod(x.shape[a] for a in axes)
+    deviations = x - mean(x, axis=axes, keepdims=True)
+    squares = sum(deviations * deviations, axis=axes, keepdims=keepdims)
+    return squares / builtins.max(count - correction, 0.0)
+
+
+def std(
+    x: Tensor, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False
+) -> Tensor:
+    """The standard deviation over ``axis``: the square root of ``var`` (same arguments).
+
+    Its gradient is infinite or nan where the standard deviation is 0, as in PyTorch.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.std(dualgrad.tensor([[1.0, 3.0], [2.0, 2.0]]), axis=1)
+        tensor([1., 0.])
+    """
+    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+
+
+# --- cumulative sums and products -----------------------------------------------------------
+def cumulative_sum(
+    x: Tensor,
+    /,
+    *,
+    axis: int | None = None,
+    dtype: Any = None,
+    include_initial: bool = False,
+) -> Tensor:
+    """Running sums along ``axis``.
+
+    Args:
+        x: a tensor with at least one dimension.
+        axis: the axis; may be None only for a 1-D ``x``.
+        dtype: the result's dtype (``x`` is converted first); None keeps ``x``'s, except that
+            bool and narrower integer tensors give int64, as the Array API says.
+        include_initial: start with the sum of no elements (0), so the axis grows by one.
+
+    Returns:
+        The running sums.
+
+    Raises:
+        ValueError: ``x`` is 0-d, or ``axis`` is None for ``x`` with several dimensions.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.cumulative_sum(dualgrad.tensor([1.0, 2.0, 3.0]), include_initial=True)
+        tensor([0., 1., 3., 6.])
+    """
+    return _cumulative(ops.cumulative_sum, 0, x, axis, dtype, include_initial)
+
+
+def cumulative_prod(
+    x: Tensor,
+    /,
+    *,
+    axis: int | None = None,
+    dtype: Any = None,
+    include_initial: bool = False,
+) -> Tensor:
+    """Running products along ``axis``.
+
+    First derivatives are exact where ``x`` has zeros. Second derivatives are exact with at
+    most one zero along the axis; with exactly two zeros, the second derivative of the output
+    with respect to both of them is taken as 0. Running products that underflow to 0 with no
+    zero in ``x`` pass no gradient back.
+
+    Args:
+        x: a tensor with at least one dimension.
+        axis: the axis; may be None only for a 1-D ``x``.
+        dtype: the result's dtype (``x`` is converted first); None keeps ``x``'s, except that
+            bool and narrower integer tensors give int64, as the Array API says.
+        include_initial: start with the product of no elements (1), so the axis grows by one.
+
+    Returns:
+        The running products.
+
+    Raises:
+        ValueError: ``x`` is 0-d, or ``axis`` is None for ``x`` with several dimensions.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.cumulative_prod(dualgrad.tensor([1.0, 2.0, 3.0]))
+        tensor([1., 2., 6.])
+    """
+    return _cumulative(ops.cumulative_prod, 1, x, axis, dtype, include_initial)
+
+
+def _cumulative(
+    prim: ops.Primitive, initial: int, x: Any, axis: Any, dtype: Any, include_initial: bool
+) -> Tensor:
+    x = _with_dtype(_tensor(x, prim.name), dtype)
+    if x.ndim == 0:
+        msg = f"{prim.name}: expected at least one dimension, got a 0-d tensor; reshape it to (1,)"
+        raise ValueError(msg)
+    if axis is None:
+        if x.ndim > 1:
+            msg = (
+                f"{prim.name}: axis is required for a tensor of shape {x.shape}; "
+                "pass axis=, or flatten it first with dualgrad.reshape(x, (-1,))"
+            )
+            raise ValueError(msg)
+        axis = 0
+    (normalized,) = normalize_axes(axis, x.ndim, prim.name)
+    out = apply(prim, (x,), {"axis": normalized})
+    if not include_initial:
+        return out
+    shape = tuple(1 if i - x.ndim == normalized else n for i, n in enumerate(x.shape))
+    backend = x._backend
+    native = backend.native_dtype(x.dtype)
+    start = Tensor._wrap(backend.namespace.full(shape, initial, dtype=native), backend)
+    return concat([start, out], axis=normalized)
+
+
+def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` in ``dtype``; with None, bool and narrow integers widened as Array API sums are."""
+    if dtype is not None:
+        return astype(x, as_dtype(dtype), copy=False)
+    if x.dtype.kind == "b" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
+        return astype(x, _dtypes.int64)
+    if x.dtype.kind == "u" and x.dtype.itemsize < 8:
+        # dualgrad has no uint64: widen to int64, which holds every narrower unsigned value
+        return astype(x, _dtypes.int64)
+    return x
+
+
+# --- argmax, argmin -------------------------------------------------------------------------
+def argmax(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """The index of the largest element along ``axis`` (of the flattened ``x`` when None).
+
+    The first index wins a tie. The result is int64 and never requires grad.
+
+    Args:
+        x: the input tensor.
+        axis: an int, or None for the flattened tensor.
+        keepdims: keep the reduced axis (every axis, when ``axis`` is None) as length 1.
+
+    Returns:
+        An int64 tensor of indices.
+
+    Raises:
+        ValueError: the axis has no elements.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.argmax(dualgrad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+        tensor([1, 0])
+    """
+    return _arg_extreme(ops.argmax, x, axis, keepdims)
+
+
+def argmin(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """The index of the smallest element along ``axis``; see ``argmax``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.argmin(dualgrad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+        tensor([0, 1])
+    """
+    return _arg_extreme(ops.argmin, x, axis, keepdims)
+
+
+def _arg_extreme(prim: ops.Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = _tensor(x, prim.name)
+    if axis is not None and not isinstance(axis, int):
+        msg = f"{prim.name}: axis must be an int or None, got {axis!r}"
+        raise TypeError(msg)
+    if axis is None:
+        flat = reshape(x, (-1,))
+        if flat.shape[0] == 0:
+            msg = f"{prim.name}: cannot take the index of a tensor with no elements"
+            raise ValueError(msg)
+        index = apply(prim, (flat,), {"axis": -1, "keepdims": False})
+        return reshape(index, (1,) * x.ndim) if keepdims else index
+    if x.ndim == 0:
+        if axis not in (0, -1):
+            msg = f"{prim.name}: axis {axis} is out of range for a tensor with 0 dimensions"
+            raise AxisError(msg)
+        return _arg_extreme(prim, x, None, keepdims)
+    (normalized,) = normalize_axes(axis, x.ndim, prim.name)
+    if x.shape[normalized] == 0:
+        msg = f"{prim.name}: axis {axis} of a tensor of shape {x.shape} has no elements"
+        raise ValueError(msg)
+    return apply(prim, (x,), {"axis": normalized, "keepdims": builtins.bool(keepdims)})

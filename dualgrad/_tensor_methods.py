@@ -28,6 +28,99 @@ def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
 
 
+def _statistic(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``var``/``std`` with PyTorch's spelling too: ``dim``, ``keepdim``, ``unbiased``, and
+    PyTorch's default correction of 1 (the Array API's default is 0; pass it explicitly)."""
+
+    def method(
+        self: Tensor,
+        axis: Any = None,
+        *,
+        correction: float | None = None,
+        keepdims: bool = False,
+        dim: Any = None,
+        keepdim: bool | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        if correction is None:
+            correction = 1.0 if unbiased is None or unbiased else 0.0
+        return function(self, correction=correction, **_reduce_axis(axis, keepdims, dim, keepdim))
+
+    method.__name__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
+def _index_reduction(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    def method(
+        self: Tensor,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return function(self, **_reduce_axis(axis, keepdims, dim, keepdim))
+
+    method.__name__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
+def _cumulative(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """PyTorch's ``cumsum(dim)``: the axis positionally."""
+
+    def method(self: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        return function(self, axis=dim if axis is None else axis)
+
+    method.__name__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
+def _diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over axes ``dim1`` and ``dim2`` (PyTorch's ``diagonal``)."""
+    return fn.diagonal(self, offset=offset, axis1=dim1, axis2=dim2)
+
+
+def _argsort(
+    self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+) -> Tensor:
+    """Indices that sort along ``dim``."""
+    return fn.argsort(self, axis=dim, descending=descending, stable=stable)
+
+
+class _SortResult(tuple):
+    """``(values, indices)``, as PyTorch's ``sort`` returns."""
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+
+def _sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """``(values, indices)`` sorted along ``dim``, as PyTorch's ``sort``; the values carry the
+    gradient through the permutation."""
+    indices = fn.argsort(self, axis=dim, descending=descending, stable=stable)
+    return _SortResult((fn.take_along_axis(self, indices, axis=dim), indices))
+
+
+def _nn() -> Any:
+    from .nn import functional  # imports the functions themselves
+
+    return functional
+
+
+def _setitem(self: Tensor, key: Any, value: Any) -> None:
+    """``self[key] = value``, recorded in the graph: the gradient reaches both the overwritten
+    tensor (zero where overwritten) and ``value``."""
+    self._update(lambda x: fn.index_put(x, key, value), "__setitem__")
+
+
 def _install_methods() -> None:
     def reduction(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
         def method(
@@ -115,8 +208,50 @@ def _install_methods() -> None:
     for name in (
         "abs", "exp", "log", "sin", "cos", "tanh", "sqrt", "square", "sign", "floor", "ceil",
         "trunc", "round", "isnan", "isinf", "isfinite", "logical_not",
+        "acos", "asin", "atan", "atan2", "acosh", "asinh", "atanh", "cosh", "sinh", "tan",
+        "expm1", "log1p", "log2", "log10", "logaddexp", "hypot", "copysign", "reciprocal",
+        "sigmoid", "signbit", "outer", "tril", "triu",
     ):  # fmt: skip
         methods[name] = getattr(fn, name)
+    for torch_name, name in (
+        ("arccos", "acos"), ("arcsin", "asin"), ("arctan", "atan"), ("arctan2", "atan2"),
+        ("arccosh", "acosh"), ("arcsinh", "asinh"), ("arctanh", "atanh"),
+    ):  # fmt: skip
+        methods[torch_name] = getattr(fn, name)
+    methods.update(
+        __lshift__=fn.bitwise_left_shift,
+        __rlshift__=swap(fn.bitwise_left_shift),
+        __rshift__=fn.bitwise_right_shift,
+        __rrshift__=swap(fn.bitwise_right_shift),
+        prod=reduction(fn.prod),
+        logsumexp=reduction(fn.logsumexp),
+        var=_statistic(fn.var),
+        std=_statistic(fn.std),
+        argmax=_index_reduction(fn.argmax),
+        argmin=_index_reduction(fn.argmin),
+        cumsum=_cumulative(fn.cumulative_sum),
+        cumprod=_cumulative(fn.cumulative_prod),
+        trace=fn.trace,
+        diagonal=_diagonal,
+        det=lambda self: fn.linalg.det(self),
+        inverse=lambda self: fn.linalg.inv(self),
+        slogdet=lambda self: fn.linalg.slogdet(self),
+        flip=lambda self, dims=None: fn.flip(self, axis=dims),
+        roll=lambda self, shifts, dims=None: fn.roll(self, shifts, axis=dims),
+        tile=lambda self, *reps: fn.tile(self, _shape_args(reps)),
+        repeat=lambda self, *sizes: fn.tile(self, _shape_args(sizes)),  # PyTorch's repeat tiles
+        repeat_interleave=lambda self, repeats, dim=None: fn.repeat(self, repeats, axis=dim),
+        argsort=_argsort,
+        sort=_sort,
+        take=lambda self, indices: fn.take(fn.reshape(self, (-1,)), indices, axis=0),
+        movedim=lambda self, source, destination: fn.moveaxis(self, source, destination),
+        moveaxis=lambda self, source, destination: fn.moveaxis(self, source, destination),
+        __setitem__=_setitem,
+        erf=fn.erf,
+        relu=lambda self: _nn().relu(self),
+        softmax=lambda self, dim: _nn().softmax(self, dim=dim),
+        log_softmax=lambda self, dim: _nn().log_softmax(self, dim=dim),
+    )
     for name, function in methods.items():
         setattr(Tensor, name, function)
 

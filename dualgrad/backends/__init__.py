@@ -2,9 +2,9 @@
 
 A backend is an Array API namespace (``xp``, which the primitives' rules are handed) plus the
 few things the standard lacks: dtype mapping, conversion from Python data and NumPy, random
-numbers, and ``index_add`` (the scatter-add behind ``__getitem__``'s vjp). Everything else goes
-through ``xp``. Built-in backends are created lazily, on first use, so an optional library that
-is not installed costs nothing until it is asked for.
+numbers, ``index_add`` (the scatter-add behind ``__getitem__``'s vjp) and the special function
+``erf``. Everything else goes through ``xp``. Built-in backends are created lazily, on first
+use, so an optional library that is not installed costs nothing until it is asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ __all__ = [
     "seed_all",
 ]
 
+import abc
+import math
 import types
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
@@ -31,7 +33,7 @@ from .._dtypes import ALL_DTYPES, DType
 Array = Any
 
 
-class Backend:
+class Backend(abc.ABC):
     """One array library as the engine sees it.
 
     Subclasses set ``name`` and call ``__init__`` with the library's Array API namespace; they
@@ -45,10 +47,14 @@ class Backend:
     def __init__(self, namespace: Any) -> None:
         # The rules' namespace: the standard's functions plus dualgrad's few extras, copied into
         # one flat object so that a rule's ``xp.exp`` is a single dict lookup.
+        names = [*dir(namespace), "linalg"]  # array_api_strict's linalg is not in its dir()
         standard = {
-            key: getattr(namespace, key) for key in dir(namespace) if not key.startswith("__")
+            key: getattr(namespace, key)
+            for key in names
+            if not key.startswith("__") and hasattr(namespace, key)
         }
-        self.xp = types.SimpleNamespace(**standard, index_add=self.index_add)
+        extras = {"index_add": self.index_add, "erf": self.erf}
+        self.xp = types.SimpleNamespace(**{**standard, **extras})
         self.namespace = namespace
         self._native = {}
         self._dtype_of: dict[Any, DType] = {}
@@ -75,9 +81,9 @@ class Backend:
         return self._dtype_of[array.dtype]
 
     # --- arrays -----------------------------------------------------------------------------
+    @abc.abstractmethod
     def owns(self, obj: object) -> bool:
         """Whether ``obj`` is an array of this library."""
-        raise NotImplementedError
 
     def from_numpy(self, array: np.ndarray) -> Array:
         """This library's copy of a NumPy array (same dtype)."""
@@ -100,6 +106,10 @@ class Backend:
     def _key_to_numpy(self, part: Any) -> Any:
         return self.to_numpy(part) if self.owns(part) else part
 
+    def erf(self, x: Array) -> Array:
+        """The error function, elementwise, in ``x``'s dtype."""
+        return self.from_numpy(_numpy_erf(self.to_numpy(x)))
+
     # --- random numbers ----------------------------------------------------------------------
     def seed(self, seed: int) -> None:
         """Reset the random stream (``dualgrad.manual_seed``)."""
@@ -112,6 +122,17 @@ class Backend:
     def rand(self, shape: tuple[int, ...], dtype: DType) -> Array:
         """Uniform samples on [0, 1)."""
         return self.from_numpy(self._rng.random(shape).astype(dtype.name))
+
+
+def _numpy_erf(x: np.ndarray) -> np.ndarray:
+    """The error function of a NumPy array: SciPy's when it is installed, else ``math.erf``."""
+    try:
+        from scipy.special import erf
+    except ImportError:
+        values = np.asarray(x)
+        out = np.fromiter(map(math.erf, values.ravel().tolist()), values.dtype, values.size)
+        return out.reshape(values.shape)
+    return np.asarray(erf(x))
 
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}

@@ -2,7 +2,7 @@
 
 ``array_api_strict`` rejects everything the standard does not define, so the test suite running
 on it proves that no rule or engine path leans on NumPy behaviour. Only the extras the standard
-lacks (random numbers, ``index_add``) go through NumPy, in the base class.
+lacks (random numbers, ``index_add``, ``erf``) go through NumPy, in the base class.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from . import Backend
 try:
     import jax
     import jax.numpy as jnp
+    import jax.scipy.special
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     msg = "the jax backend needs JAX: pip install 'dualgrad[jax]'"
     raise ImportError(msg) from err
@@ -63,6 +64,9 @@ class JaxBackend(Backend):
 
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
         return x.at[key].add(values)
+
+    def erf(self, x: Any) -> Any:
+        return jax.scipy.special.erf(x)
 
     def seed(self, seed: int) -> None:
         self._key = jax.random.key(seed)

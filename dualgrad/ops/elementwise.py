@@ -185,4 +185,94 @@ isnan = nondiff("isnan", 1)
 isinf = nondiff("isinf", 1)
 isfinite = nondiff("isfinite", 1)
 
+
+# --- inverse trigonometric, hyperbolic, logarithms ------------------------------------------
+# Products like (1 - x) * (1 + x) instead of 1 - x * x keep precision near the domain's ends.
+_LN2 = 0.6931471805599453
+_LN10 = 2.302585092994046
+
+tan = unary("tan", d=lambda xp, x, ans: 1.0 + ans * ans)
+asin = unary("asin", d=lambda xp, x, ans: 1.0 / xp.sqrt((1.0 - x) * (1.0 + x)))
+acos = unary("acos", d=lambda xp, x, ans: -1.0 / xp.sqrt((1.0 - x) * (1.0 + x)))
+atan = unary("atan", d=lambda xp, x, ans: 1.0 / (1.0 + x * x))
+sinh = unary("sinh", d=lambda xp, x, ans: xp.cosh(x))
+cosh = unary("cosh", d=lambda xp, x, ans: xp.sinh(x))
+# 1 / sqrt(x^2 + 1) through hypot, which does not overflow for large |x|.
+asinh = unary("asinh", d=lambda xp, x, ans: 1.0 / xp.hypot(x, xp.ones_like(x)))
+acosh = unary("acosh", d=lambda xp, x, ans: 1.0 / xp.sqrt((x - 1.0) * (x + 1.0)))
+atanh = unary("atanh", d=lambda xp, x, ans: 1.0 / ((1.0 - x) * (1.0 + x)))
+expm1 = unary("expm1", d=lambda xp, x, ans: ans + 1.0)
+log1p = unary("log1p", d=lambda xp, x, ans: 1.0 / (1.0 + x))
+log2 = unary("log2", d=lambda xp, x, ans: 1.0 / (x * _LN2))
+log10 = unary("log10", d=lambda xp, x, ans: 1.0 / (x * _LN10))
+
+
+# sigmoid: 1 / (1 + exp(-x)) overflows exp for x << 0; with e = exp(-|x|) <= 1 neither branch
+# of the where overflows, and sigmoid(x) = e / (1 + e) there keeps tiny results accurate.
+def _sigmoid_forward(xp, x):
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+sigmoid = unary("sigmoid", d=lambda xp, x, ans: ans * (1.0 - ans), forward=_sigmoid_forward)
+
+
+# --- atan2, hypot, logaddexp, copysign ------------------------------------------------------
+# atan2(x1, x2) is the angle of the point (x2, x1); dividing by hypot twice avoids overflowing
+# x1^2 + x2^2. Like PyTorch, the derivative at the origin is nan.
+def _atan2_dx(xp, x, y, ans):
+    h = xp.hypot(x, y)
+    return y / h / h
+
+
+def _atan2_dy(xp, x, y, ans):
+    h = xp.hypot(x, y)
+    return -x / h / h
+
+
+atan2 = binary("atan2", dx=_atan2_dx, dy=_atan2_dy)
+
+
+# hypot at the origin: the zero subgradient (as abs has at 0) rather than 0 / 0.
+def _nonzero(xp, ans):
+    return xp.where(ans == 0, xp.ones_like(ans), ans)
+
+
+hypot = binary(
+    "hypot",
+    dx=lambda xp, x, y, ans: x / _nonzero(xp, ans),
+    dy=lambda xp, x, y, ans: y / _nonzero(xp, ans),
+)
+# The native kernels are stable (max(x, y) + log1p(exp(-|x - y|))); exp(x - ans) <= 1.
+logaddexp = binary(
+    "logaddexp",
+    dx=lambda xp, x, y, ans: xp.exp(x - ans),
+    dy=lambda xp, x, y, ans: xp.exp(y - ans),
+)
+
+
+# copysign(x, y) = |x| with y's sign bit: +-1 in x (signed zeros included), piecewise constant in
+# y, whose derivative is zero wherever it exists (PyTorch agrees).
+def _copysign_dx(xp, x, y, ans):
+    one = xp.ones_like(x)
+    return xp.where(xp.signbit(x) == xp.signbit(y), one, -one)
+
+
+copysign = Primitive(
+    "copysign",
+    forward=lambda xp, x, y: xp.copysign(x, y),
+    vjp=(
+        lambda xp, g, ans, x, y: g * _copysign_dx(xp, x, y, ans),
+        lambda xp, g, ans, x, y: xp.zeros_like(g),
+    ),
+    jvp=(
+        lambda xp, t, ans, x, y: t * _copysign_dx(xp, x, y, ans),
+        lambda xp, t, ans, x, y: xp.zeros_like(t),
+    ),
+    elementwise=True,
+)
+signbit = nondiff("signbit", 1)
+bitwise_left_shift = nondiff("bitwise_left_shift", 2)
+bitwise_right_shift = nondiff("bitwise_right_shift", 2)
+
 __all__ = [name for name, value in globals().items() if isinstance(value, Primitive)]

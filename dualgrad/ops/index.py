@@ -8,7 +8,7 @@ with full slices in front of a basic key, and through flat positions when the ke
 
 from __future__ import annotations
 
-__all__ = ["getitem", "index_add"]
+__all__ = ["argsort", "getitem", "index_add"]
 
 import math
 
@@ -177,4 +177,17 @@ index_add = Primitive(
     jvp=(lambda xp, t, ans, x, values, *, key: t, _index_add_values_jvp),
     linear=True,
     grad_fn="IndexPut",
+)
+
+
+# --- argsort: indices, no gradients ------------------------------------------------------------
+# sort is a plain function (argsort, then a gather through getitem), so its gradient follows the
+# permutation; only the indices need a primitive.
+argsort = Primitive(
+    "argsort",
+    forward=lambda xp, x, *, axis, descending, stable: xp.argsort(
+        x, axis=axis, descending=descending, stable=stable
+    ),
+    vjp=(None,),
+    jvp=(None,),
 )

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["all", "any", "max", "mean", "min", "sum"]
+__all__ = [
+    "all",
+    "any",
+    "argmax",
+    "argmin",
+    "cumulative_prod",
+    "cumulative_sum",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "prod",
+    "sum",
+]
 
 from ._primitive import Primitive
 
@@ -86,6 +99,176 @@ any = Primitive(
 all = Primitive(
     "all",
     forward=lambda xp, x, *, axis, keepdims: xp.all(x, axis=axis, keepdims=keepdims),
+    vjp=(None,),
+    jvp=(None,),
+)
+
+
+# --- prod -----------------------------------------------------------------------------------
+def _reversed(a, axis):
+    """``a`` reversed along the (negative) ``axis``; a slice, so Tensors differentiate it."""
+    return a[(..., slice(None, None, -1)) + (slice(None),) * (-axis - 1)]
+
+
+def _prod_of_others(xp, x, axis):
+    """For each element of ``x``, the product of the others in its reduction: no division, so
+    it is exact where ``x`` has zeros. The reduced axes are moved last and flattened; then the
+    product of all elements before and of all after each one come from exclusive cumulative
+    products from the left and from the right."""
+    kept = tuple(a for a in range(-x.ndim, 0) if a not in axis)
+    order = tuple(x.ndim + a for a in kept + axis)
+    moved = xp.permute_dims(x, order)
+    flat = xp.reshape(moved, (*moved.shape[: len(kept)], _count(x, axis)))
+    before = xp.cumulative_prod(flat, axis=-1, include_initial=True)[..., :-1]
+    after = _reversed(
+        xp.cumulative_prod(_reversed(flat, -1), axis=-1, include_initial=True)[..., :-1], -1
+    )
+    others = xp.reshape(before * after, moved.shape)
+    inverse = [0] * x.ndim
+    for position, source in enumerate(order):
+        inverse[source] = position
+    return xp.permute_dims(others, tuple(inverse))
+
+
+prod = Primitive(
+    "prod",
+    forward=lambda xp, x, *, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
+    vjp=(
+        lambda xp, g, ans, x, *, axis, keepdims: (
+            _expand_back(xp, g, x, axis, keepdims) * _prod_of_others(xp, x, axis)
+        ),
+    ),
+    jvp=(
+        lambda xp, t, ans, x, *, axis, keepdims: xp.sum(
+            t * _prod_of_others(xp, x, axis), axis=axis, keepdims=keepdims
+        ),
+    ),
+)
+
+
+# --- logsumexp ------------------------------------------------------------------------------
+def _logsumexp_forward(xp, x, *, axis, keepdims):
+    if _count(x, axis) == 0:  # a shape test: the sum of no exponentials is 0, its log -inf
+        shape = tuple(1 if i - x.ndim in axis else n for i, n in enumerate(x.shape))
+        out = xp.full(shape, -math.inf, dtype=x.dtype)
+        return out if keepdims else xp.reshape(out, _drop(x, axis))
+    # Subtract the largest element, so that exp never overflows and at least one term is 1; an
+    # infinite maximum is left out, so that rows of -inf give -inf and rows with +inf give +inf.
+    shift = xp.max(x, axis=axis, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, xp.zeros_like(shift))
+    total = xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)
+    # A row of -inf sums to 0: its log is -inf, computed without log(0)'s divide-by-zero warning
+    positive = total > 0
+    logs = xp.log(xp.where(positive, total, xp.ones_like(total)))
+    out = xp.where(positive, logs, xp.full_like(total, -math.inf)) + shift
+    return out if keepdims else xp.reshape(out, _drop(x, axis))
+
+
+def _drop(x, axis):
+    return tuple(n for i, n in enumerate(x.shape) if i - x.ndim not in axis)
+
+
+def _softmax_weights(xp, ans, x, axis, keepdims):
+    """d logsumexp / d x: the softmax of ``x`` over ``axis``, from the saved result."""
+    return xp.exp(x - _expand_back(xp, ans, x, axis, keepdims))
+
+
+logsumexp = Primitive(
+    "logsumexp",
+    forward=_logsumexp_forward,
+    vjp=(
+        lambda xp, g, ans, x, *, axis, keepdims: (
+            _expand_back(xp, g, x, axis, keepdims) * _softmax_weights(xp, ans, x, axis, keepdims)
+        ),
+    ),
+    jvp=(
+        lambda xp, t, ans, x, *, axis, keepdims: xp.sum(
+            t * _softmax_weights(xp, ans, x, axis, keepdims), axis=axis, keepdims=keepdims
+        ),
+    ),
+)
+
+
+# --- cumulative_sum, cumulative_prod --------------------------------------------------------
+# ``axis`` is one negative int. ``include_initial`` is not a param: dualgrad.cumulative_sum and
+# cumulative_prod concatenate the initial 0 or 1 themselves.
+def _reverse_cumulative_sum(xp, g, axis):
+    """``out[i] = sum(g[j] for j >= i)`` along ``axis``: the transpose of a cumulative sum."""
+    return _reversed(xp.cumulative_sum(_reversed(g, axis), axis=axis), axis)
+
+
+cumulative_sum = Primitive(
+    "cumulative_sum",
+    forward=lambda xp, x, *, axis: xp.cumulative_sum(x, axis=axis),
+    vjp=(lambda xp, g, ans, x, *, axis: _reverse_cumulative_sum(xp, g, axis),),
+    jvp=(lambda xp, t, ans, x, *, axis: xp.cumulative_sum(t, axis=axis),),
+    linear=True,
+    grad_fn="Cumsum",
+)
+
+
+# d ans[k] / d x[i] = prod(x[j] for j <= k if j != i) for i <= k. Away from zeros that is
+# ans[k] / x[i] (PyTorch's formula). Along a row with zeros, with z the first of them:
+# - a nonzero x[i] still gets sum(g[k] * ans[k] for k >= i) / x[i] (exact: for i > z every term
+#   carries the factor x[z] = 0, and so do ans[k] for k >= z);
+# - x[z] gets sum(g[k] * skip[k] for k >= z), where skip is the cumulative product with x[z]
+#   replaced by 1 (skip[k] = prod(x[j] for j <= k if j != z) for k >= z);
+# - later zeros get 0 (each term carries the factor x[z] = 0).
+# So first derivatives are exact with any zeros. Second derivatives are exact with at most one
+# zero per row; with exactly two, d(cotangent of the second) / d(first) is missed (taken as 0).
+# Where ans[k] underflows to 0 without a zero in x, the cotangents from those k are lost too.
+def _cumulative_prod_parts(xp, x, axis):
+    zero = x == 0
+    zeros_so_far = xp.cumulative_sum(xp.astype(zero, x.dtype), axis=axis)
+    first_zero = xp.logical_and(zero, zeros_so_far == 1)
+    ones = xp.ones_like(x)
+    safe_x = xp.where(zero, ones, x)
+    skip = xp.cumulative_prod(xp.where(first_zero, ones, x), axis=axis)
+    return zero, first_zero, safe_x, skip
+
+
+def _cumulative_prod_vjp(xp, g, ans, x, *, axis):
+    zero, first_zero, safe_x, skip = _cumulative_prod_parts(xp, x, axis)
+    at_nonzero = _reverse_cumulative_sum(xp, g * ans, axis) / safe_x
+    at_first_zero = _reverse_cumulative_sum(xp, g * skip, axis)
+    at_zero = xp.where(first_zero, at_first_zero, xp.zeros_like(at_first_zero))
+    return xp.where(zero, at_zero, at_nonzero)
+
+
+def _cumulative_prod_jvp(xp, t, ans, x, *, axis):
+    zero, first_zero, safe_x, skip = _cumulative_prod_parts(xp, x, axis)
+    ratio = t / safe_x
+    from_nonzero = ans * xp.cumulative_sum(xp.where(zero, xp.zeros_like(ratio), ratio), axis=axis)
+    from_first_zero = skip * xp.cumulative_sum(
+        xp.where(first_zero, t, xp.zeros_like(t)), axis=axis
+    )
+    return from_nonzero + from_first_zero
+
+
+cumulative_prod = Primitive(
+    "cumulative_prod",
+    forward=lambda xp, x, *, axis: xp.cumulative_prod(x, axis=axis),
+    vjp=(_cumulative_prod_vjp,),
+    jvp=(_cumulative_prod_jvp,),
+    grad_fn="Cumprod",
+)
+
+
+# --- argmax, argmin: indices, no gradients --------------------------------------------------
+# ``axis`` is one negative int (dualgrad.argmax flattens first for None); results are int64.
+argmax = Primitive(
+    "argmax",
+    forward=lambda xp, x, *, axis, keepdims: xp.astype(
+        xp.argmax(x, axis=axis, keepdims=keepdims), xp.int64
+    ),
+    vjp=(None,),
+    jvp=(None,),
+)
+argmin = Primitive(
+    "argmin",
+    forward=lambda xp, x, *, axis, keepdims: xp.astype(
+        xp.argmin(x, axis=axis, keepdims=keepdims), xp.int64
+    ),
     vjp=(None,),
     jvp=(None,),
 )

@@ -1,0 +1,7 @@
+"""Neural-network building blocks; ``dualgrad.nn.functional`` holds the functions."""
+
+from __future__ import annotations
+
+from . import functional
+
+__all__ = ["functional"]

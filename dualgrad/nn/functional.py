@@ -1,0 +1,637 @@
+"""Activations, dropout, ``linear`` and losses, under PyTorch's names and signatures.
+
+``import dualgrad.nn.functional as F`` reads as in PyTorch. Everything here is differentiable in
+both modes and numerically stable: softmax, log_softmax, softplus and log_sigmoid are fused
+primitives (``dualgrad.ops.nn``), and no function exponentiates a large positive number, so
+logits of +-1000 give finite values and gradients.
+
+Example:
+    >>> import dualgrad
+    >>> import dualgrad.nn.functional as F
+    >>> logits = dualgrad.tensor([[1000.0, -1000.0]], requires_grad=True)
+    >>> loss = F.cross_entropy(logits, dualgrad.tensor([1]))
+    >>> loss
+    tensor(2000., grad_fn=<DivBackward0>)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "gelu",
+    "huber_loss",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "logsigmoid",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import _dispatch, _functions, ops
+from .._dispatch import apply
+from .._dtypes import int64
+from .._functions import normalize_axes
+from ..tensor import Tensor
+
+
+def _tensor(x: Any, name: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    msg = f"{name}: expected a Tensor, got {type(x).__name__}; wrap it with dualgrad.asarray"
+    raise TypeError(msg)
+
+
+def _floating(x: Any, name: str) -> Tensor:
+    x = _tensor(x, name)
+    if not x.dtype.is_floating_point:
+        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with .float()"
+        raise TypeError(msg)
+    return x
+
+
+def _applied(x: Tensor, inplace: bool, compute: Any) -> Tensor:
+    """``compute(x)``; with ``inplace``, ``x`` overwritten with it, as PyTorch's ``relu_`` etc.
+
+    The value is computed from a copy, so the operation's saved input is not the tensor that
+    the in-place update then changes (a leaf that requires grad still refuses the update).
+    """
+    if not inplace:
+        return compute(x)
+    return x.copy_(compute(x.clone()))
+
+
+def _values(x: Tensor) -> np.ndarray | None:
+    """``x``'s values for checking them, or None while they are abstract (under jax.jit or
+    dualgrad.jit, whose tracers cannot be converted: the checks are then skipped)."""
+    if _dispatch.recorder is not None:
+        return None
+    try:
+        return np.asarray(x._backend.to_numpy(x._array))
+    except TypeError:  # jax's TracerArrayConversionError
+        return None
+
+
+# --- activations ----------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``, with gradient 0 at 0 as in PyTorch (NaN stays NaN).
+
+    Example:
+        >>> import dualgrad
+        >>> import dualgrad.nn.functional as F
+        >>> F.relu(dualgrad.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
+    x = _tensor(input, "relu")
+    return _applied(x, inplace, lambda v: _functions.where(v <= 0, 0, v))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, else ``negative_slope * input`` (slope at 0, as in PyTorch)."""
+    x = _tensor(input, "leaky_relu")
+    return _applied(x, inplace, lambda v: _functions.where(v > 0, v, v * negative_slope))
+
+
+def _expm1_nonpositive(x: Tensor) -> Tensor:
+    """``exp(x) - 1`` for ``x <= 0``, accurate near 0: 2 tanh(x/2) / (1 - tanh(x/2))."""
+    half = _functions.tanh(x * 0.5)
+    return 2.0 * half / (1.0 - half)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+    x = _floating(input, "elu")
+
+    def compute(v: Tensor) -> Tensor:
+        nonpositive = v <= 0
+        # exp only ever sees values <= 0, so the unused side cannot overflow into a NaN gradient.
+        negative_side = alpha * _expm1_nonpositive(_functions.where(nonpositive, v, 0.0))
+        return _functions.where(nonpositive, negative_side, v)
+
+    return _applied(x, inplace, compute)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit: ``input * Phi(input)``, exact or with PyTorch's tanh formula.
+
+    Args:
+        input: a floating point tensor.
+        approximate: ``"none"`` (through ``erf``) or ``"tanh"``.
+
+    Raises:
+        ValueError: ``approximate`` is neither.
+    """
+    x = _floating(input, "gelu")
+    if approximate == "none":
+        return x * 0.5 * (1.0 + _functions.erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1.0 + _functions.tanh(inner))
+    msg = f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}"
+    raise ValueError(msg)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-input))``, without overflow."""
+    x = _floating(input, "sigmoid")
+    own = getattr(_functions, "sigmoid", None)
+    if own is not None:
+        return own(x)
+    return _functions.exp(logsigmoid(x))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``input * sigmoid(input)``."""
+    x = _floating(input, "silu")
+    return _applied(x, inplace, lambda v: v * sigmoid(v))
+
+
+def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent."""
+    return _functions.tanh(_tensor(input, "tanh"))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * input)) / beta``, and ``input`` itself where ``beta * input >
+    threshold``, as in PyTorch; computed without overflow for any input."""
+    x = _floating(input, "softplus")
+    return apply(ops.softplus, (x,), {"beta": float(beta), "threshold": float(threshold)})
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(input))``, finite for any input (``-softplus(-input)``)."""
+    return apply(ops.log_sigmoid, (_floating(input, "logsigmoid"),), {})
+
+
+log_sigmoid = logsigmoid  # the name used by dualgrad.ops and PyTorch's aten
+
+
+def _softmax_axis(x: Tensor, dim: int | None, name: str) -> tuple[int, ...]:
+    if dim is None:
+        # PyTorch's deprecated implicit choice.
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. "
+            "Change the call to include dim=X as an argument.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return normalize_axes(dim, x.ndim, name)
+
+
+def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
+    return x if dtype is None else _functions.astype(x, dtype)
+
+
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """``exp(input)`` normalized to sum to 1 along ``dim``, without overflow.
+
+    Args:
+        input: a floating point tensor.
+        dim: the axis to normalize along.
+        dtype: if given, ``input`` is converted to it first.
+
+    Example:
+        >>> import dualgrad
+        >>> import dualgrad.nn.functional as F
+        >>> F.softmax(dualgrad.tensor([1000.0, 1000.0]), dim=0)
+        tensor([0.5000, 0.5000])
+    """
+    x = _floating(_with_dtype(_tensor(input, "softmax"), dtype), "softmax")
+    return apply(ops.softmax, (x,), {"axis": _softmax_axis(x, dim, "softmax")})
+
+
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """``input - logsumexp(input)`` along ``dim``: log-probabilities, finite for any logits."""
+    x = _floating(_with_dtype(_tensor(input, "log_softmax"), dtype), "log_softmax")
+    return apply(ops.log_softmax, (x,), {"axis": _softmax_axis(x, dim, "log_softmax")})
+
+
+# --- dropout, linear ------------------------------------------------------------------------
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    The mask comes from the input's backend generator, which ``dualgrad.manual_seed`` seeds.
+
+    Raises:
+        ValueError: ``p`` is outside [0, 1].
+    """
+    x = _floating(input, "dropout")
+    if not 0.0 <= p <= 1.0:
+        msg = f"dropout probability has to be between 0 and 1, but got {p}"
+        raise ValueError(msg)
+    if not training or p == 0.0:
+        return x
+    backend = x._backend
+    uniform = Tensor._wrap(backend.rand(x.shape, x.dtype), backend)
+    scale = _functions.astype(uniform >= p, x.dtype) * (0.0 if p == 1.0 else 1.0 / (1.0 - p))
+    return _applied(x, inplace, lambda v: v * scale)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``; ``weight`` is ``(out_features, in_features)``.
+
+    Example:
+        >>> import dualgrad
+        >>> import dualgrad.nn.functional as F
+        >>> F.linear(dualgrad.ones(2, 3), dualgrad.ones(4, 3), dualgrad.zeros(4)).shape
+        (2, 4)
+    """
+    x, w = _tensor(input, "linear"), _tensor(weight, "linear")
+    out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)
+    return out if bias is None else out + _tensor(bias, "linear")
+
+
+# --- losses: reductions ---------------------------------------------------------------------
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The reduction, with PyTorch's deprecated ``size_average`` and ``reduce`` taking over."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        return "none" if not reduce else ("mean" if size_average else "sum")
+    if reduction not in _REDUCTIONS:
+        msg = f"{reduction!r} is not a valid value for reduction; choose one of {_REDUCTIONS}"
+        raise ValueError(msg)
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return _functions.mean(loss)
+    if reduction == "sum":
+        return _functions.sum(loss)
+    return loss
+
+
+def _pointwise_loss(
+    name: str, input: Any, target: Any, weight: Any, reduction: str, elementwise_loss: Any
+) -> tuple[Tensor, Tensor | None]:
+    x, y = _floating(input, name), _tensor(target, name)
+    if x.shape != y.shape:
+        warnings.warn(
+            f"{name}: using a target size ({y.shape}) that is different to the input size "
+            f"({x.shape}); they are broadcast, which is likely not what you want",
+            UserWarning,
+            stacklevel=3,
+        )
+    if weight is not None and _tensor(weight, name).shape != x.shape:
+        msg = f"{name}: weight of shape {weight.shape} must have the input's shape {x.shape}"
+        raise ValueError(msg)
+    return elementwise_loss(x - y), weight
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Squared error; with ``weight``, ``'mean'`` divides by the sum of the weights."""
+    reduction = _reduction(size_average, reduce, reduction)
+    loss, weight = _pointwise_loss("mse_loss", input, target, weight, reduction, _square)
+    return _weighted(loss, weight, reduction)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Absolute error (gradient 0 where input equals target); with ``weight``, ``'mean'``
+    divides by the sum of the weights."""
+    reduction = _reduction(size_average, reduce, reduction)
+    loss, weight = _pointwise_loss("l1_loss", input, target, weight, reduction, _functions.abs)
+    return _weighted(loss, weight, reduction)
+
+
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """``0.5 * d**2`` where ``|d| <= delta``, else ``delta * (|d| - 0.5 * delta)``, for
+    ``d = input - target``; with ``weight``, ``'mean'`` is the plain mean of the weighted loss,
+    as in PyTorch."""
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        msg = f"huber_loss: delta must be positive, got {delta}"
+        raise ValueError(msg)
+
+    def huber(d: Tensor) -> Tensor:
+        size = _functions.abs(d)
+        return _functions.where(size <= delta, 0.5 * d * d, delta * (size - 0.5 * delta))
+
+    loss, weight = _pointwise_loss("huber_loss", input, target, weight, reduction, huber)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _square(d: Tensor) -> Tensor:
+    return d * d
+
+
+def _weighted(loss: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    if reduction == "mean":
+        return _functions.sum(loss) / _functions.sum(weight)
+    return _reduce(loss, reduction)
+
+
+# --- losses: classes ------------------------------------------------------------------------
+def _class_axis(x: Tensor, name: str) -> int:
+    if x.ndim == 0:
+        msg = f"{name}: input must have a class axis, got a 0-d tensor"
+        raise ValueError(msg)
+    return 0 if x.ndim == 1 else 1
+
+
+def _class_weight(weight: Any, x: Tensor, axis: int, name: str) -> Tensor | None:
+    """``weight`` (one per class) shaped to broadcast along the class axis of ``x``."""
+    if weight is None:
+        return None
+    weight = _tensor(weight, name)
+    classes = x.shape[axis]
+    if weight.shape != (classes,):
+        msg = f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}"
+        raise ValueError(msg)
+    return _functions.reshape(weight, (classes,) + (1,) * (x.ndim - axis - 1))
+
+
+def _picked(x: Tensor, target: Tensor, weight: Any, ignore_index: int, name: str) -> Any:
+    """Per target: ``x`` at the target class, that class's weight (0 where ignored), and the
+    mask of targets that count. ``x`` has its class axis at 1 (or 0 if 1-D)."""
+    axis = _class_axis(x, name)
+    target = _tensor(target, name)
+    if target.dtype.kind not in "iu":
+        msg = f"{name}: class-index targets must be integers, got {target.dtype}"
+        raise TypeError(msg)
+    expected = x.shape[:axis] + x.shape[axis + 1 :]
+    if target.shape != expected:
+        msg = (
+            f"{name}: expected a target of shape {expected} for input {x.shape}, "
+            f"got {target.shape}"
+        )
+        raise ValueError(msg)
+    classes = x.shape[axis]
+    values = _values(target)
+    if values is not None:
+        bad = values[(values != ignore_index) & ((values < 0) | (values >= classes))]
+        if bad.size:
+            msg = f"Target {int(bad.flat[0])} is out of bounds for {classes} classes."
+            raise IndexError(msg)
+    backend = x._backend
+    native = backend.native_dtype(target.dtype if target.dtype.kind == "i" else int64)
+    labels = Tensor._wrap(backend.namespace.arange(classes, dtype=native), backend)
+    labels = _functions.reshape(labels, (classes,) + (1,) * (x.ndim - axis - 1))
+    one_hot = _functions.expand_dims(target, axis) == labels
+    valid = target != ignore_index
+    # where(), not multiplication by the one-hot mask: log-probabilities may be -inf.
+    picked = _functions.sum(_functions.where(one_hot, x, 0.0), axis=axis)
+    class_weight = _class_weight(weight, x, axis, name)
+    if class_weight is None:
+        weights = _functions.astype(valid, x.dtype)
+    else:
+        chosen = _functions.sum(_functions.where(one_hot, class_weight, 0.0), axis=axis)
+        weights = _functions.where(valid, chosen, 0.0)
+    return picked, weights, valid
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of class indices: ``-weight[t] * input[n, t]`` per target ``t``.
+
+    Args:
+        input: log-probabilities, ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: class indices, ``()``, ``(N,)`` or ``(N, d1, ...)``.
+        weight: one weight per class.
+        ignore_index: targets equal to it contribute nothing, to the sum or to the count.
+        reduction: ``'mean'`` divides by the summed weights of the counted targets (NaN when
+            none counts), ``'sum'`` adds, ``'none'`` keeps one loss per target.
+
+    Raises:
+        TypeError: the target is not integer.
+        ValueError: shapes do not fit.
+        IndexError: a target is outside ``[0, C)`` and not ``ignore_index``.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    x = _floating(input, "nll_loss")
+    picked, weights, valid = _picked(x, target, weight, ignore_index, "nll_loss")
+    losses = _functions.where(valid, -(weights * picked), 0.0)
+    if reduction == "mean":
+        return _functions.sum(losses) / _functions.sum(weights)
+    return _reduce(losses, reduction)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy between logits and class indices or class probabilities, as in PyTorch.
+
+    Computed as ``nll_loss(log_softmax(input, class axis), ...)``, finite for any logits.
+
+    Args:
+        input: unnormalized logits, ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: class indices (integer, ``input``'s shape without the class axis) or class
+            probabilities (floating, ``input``'s shape).
+        weight: one weight per class.
+        ignore_index: for class indices, targets equal to it count for nothing.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``. With class indices, ``'mean'`` divides
+            by the summed weights of the counted targets; with probabilities, by the number of
+            targets (``numel / C``), weights or not.
+        label_smoothing: in [0, 1]: the target is mixed with the uniform distribution.
+
+    Raises:
+        TypeError: a target of another dtype.
+        ValueError: shapes that do not fit, ``label_smoothing`` outside [0, 1], or an
+            ``ignore_index`` >= 0 with probabilities.
+        IndexError: a class index outside ``[0, C)`` and not ``ignore_index``.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    x = _floating(input, "cross_entropy")
+    target = _tensor(target, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        msg = f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        raise ValueError(msg)
+    axis = _class_axis(x, "cross_entropy")
+    classes = x.shape[axis]
+    log_probs = apply(ops.log_softmax, (x,), {"axis": (axis - x.ndim,)})
+    class_weight = _class_weight(weight, x, axis, "cross_entropy")
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probabilities(
+            log_probs, target, class_weight, axis, ignore_index, reduction, label_smoothing
+        )
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return nll
+    # PyTorch: (1 - eps) * nll + eps / C * (the loss against the uniform distribution)
+    _, weights, valid = _picked(log_probs, target, weight, ignore_index, "cross_entropy")
+    weighted = log_probs if class_weight is None else log_probs * class_weight
+    smooth = _functions.where(valid, -_functions.sum(weighted, axis=axis), 0.0)
+    if reduction == "mean":
+        smooth = _functions.sum(smooth) / _functions.sum(weights)
+    else:
+        smooth = _reduce(smooth, reduction)
+    return (1.0 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+
+
+def _cross_entropy_probabilities(
+    log_probs: Tensor,
+    target: Tensor,
+    class_weight: Tensor | None,
+    axis: int,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+) -> Tensor:
+    if target.shape != log_probs.shape:
+        msg = (
+            f"cross_entropy: class-probability targets must have the input's shape "
+            f"{log_probs.shape}, got {target.shape}"
+        )
+        raise ValueError(msg)
+    if ignore_index >= 0:
+        msg = "cross_entropy: ignore_index is not supported for class-probability targets"
+        raise ValueError(msg)
+    classes = log_probs.shape[axis]
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    # where(), not a plain product: a zero target with a -inf log-probability contributes 0.
+    terms = _functions.where(target == 0, 0.0, log_probs * target)
+    if class_weight is not None:
+        terms = terms * class_weight
+    if reduction == "none":
+        return -_functions.sum(terms, axis=axis)
+    total = -_functions.sum(terms)
+    if reduction == "sum":
+        return total
+    count = log_probs.numel() // classes if classes else 0
+    return total / count if count else total * math.nan
+
+
+# --- losses: binary -------------------------------------------------------------------------
+def _clamped_log(x: Tensor) -> Tensor:
+    """``max(log(x), -100)`` as PyTorch's binary_cross_entropy, without log(0) in the graph."""
+    positive = x > 0
+    logs = _functions.log(_functions.where(positive, x, 1.0))
+    return _functions.where(positive & (logs > -100.0), logs, -100.0)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``-weight * (target * log(input) + (1 - target) * log(1 - input))``, logs clamped at
+    -100 as in PyTorch.
+
+    Raises:
+        ValueError: shapes differ, or an input lies outside [0, 1].
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    x, y = _floating(input, "binary_cross_entropy"), _tensor(target, "binary_cross_entropy")
+    if x.shape != y.shape:
+        msg = (
+            f"binary_cross_entropy: target size {y.shape} differs from input size {x.shape}; "
+            "make them the same"
+        )
+        raise ValueError(msg)
+    values = _values(x)
+    if values is not None and np.any((values < 0) | (values > 1)):
+        msg = "binary_cross_entropy: all elements of input should be between 0 and 1"
+        raise ValueError(msg)
+    loss = -(y * _clamped_log(x) + (1.0 - y) * _clamped_log(1.0 - x))
+    if weight is not None:
+        loss = loss * _tensor(weight, "binary_cross_entropy")
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross entropy of ``sigmoid(input)``, computed from the logits without overflow:
+    ``(1 - target) * input - (1 + (pos_weight - 1) * target) * logsigmoid(input)``.
+
+    Args:
+        pos_weight: weight of the positive term, broadcast along the last (class) axis.
+
+    Raises:
+        ValueError: shapes differ.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    x = _floating(input, "binary_cross_entropy_with_logits")
+    y = _tensor(target, "binary_cross_entropy_with_logits")
+    if x.shape != y.shape:
+        msg = (
+            f"binary_cross_entropy_with_logits: target size {y.shape} differs from input "
+            f"size {x.shape}; make them the same"
+        )
+        raise ValueError(msg)
+    log_sig = logsigmoid(x)
+    if pos_weight is None:
+        loss = (1.0 - y) * x - log_sig
+    else:
+        log_weight = (_tensor(pos_weight, "binary_cross_entropy_with_logits") - 1.0) * y + 1.0
+        loss = (1.0 - y) * x - log_weight * log_sig
+    if weight is not None:
+        loss = loss * _tensor(weight, "binary_cross_entropy_with_logits")
+    return _reduce(loss, reduction)
