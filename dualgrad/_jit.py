@@ -94,7 +94,9 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
 class _Recorder:
     """What a traced call does to the Tensors that existed before it."""
 
-    def __init__(self, existing: set[int]) -> None:
+    def __init__(self, existing: dict[int, Tensor]) -> None:
+        # The Tensors themselves, not only their ids: a Tensor that died during the trace would
+        # free its id for a new Tensor holding a tracer, which would then pass for state.
         self.existing = existing
         self.state: dict[int, Tensor] = {}  # read or updated: its array is an input and output
         self.grad_leaves: dict[int, Tensor] = {}  # their .grad is an input and output
@@ -141,7 +143,7 @@ class _Compiled:
 
         self.fn = fn
         self.args = args
-        recorder = _Recorder({id(o) for o in gc.get_objects() if type(o) is Tensor})
+        recorder = _Recorder({id(o): o for o in gc.get_objects() if type(o) is Tensor})
         previous, _dispatch.recorder = _dispatch.recorder, recorder
         try:
             jax.make_jaxpr(self._discover)(self._arrays(args))

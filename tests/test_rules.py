@@ -8,6 +8,7 @@ against PyTorch where it is installed. ``tests/op_db.py`` says which inputs each
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -389,3 +390,43 @@ def test_operator_page_lists_every_primitive_from_the_table() -> None:
     assert PAGE.read_text() == render(), (
         "docs/operators.md is stale: python tests/render_operators.py"
     )
+
+
+# --- against JAX ------------------------------------------------------------------------------
+def _jax_counterpart(variant: Variant) -> Callable[..., Any] | None:
+    """``jax.numpy``'s function of the primitive's name, when its params are only axes."""
+    if importlib.util.find_spec("jax") is None or set(variant.params) - {"axis", "keepdims"}:
+        return None
+    import jax.numpy as jnp
+
+    return getattr(jnp, variant.spec.name, None)
+
+
+JAX_VARIANTS = [v for v in DIFFERENTIABLE if _jax_counterpart(v) is not None]
+
+
+@pytest.mark.parametrize("variant", JAX_VARIANTS, ids=str)
+def test_gradients_match_jax(variant: Variant) -> None:
+    """dualgrad's reverse mode (on NumPy) against ``jax.vjp`` of jax.numpy's function."""
+    import jax
+    import jax.numpy as jnp
+
+    case = RuleCase(variant, dualgrad.backends.get_backend_by_name("numpy"))
+    u = case.cotangent()
+    leaves = case.leaves()
+    case.run(leaves).backward(case.tensor(u))
+    function = _jax_counterpart(variant)
+
+    def restricted(*differentiated: Any) -> Any:
+        arguments = [jnp.asarray(p) for p in case.primals]
+        for i, value in zip(case.inputs, differentiated, strict=True):
+            arguments[i] = value
+        if variant.spec.prim.variadic:  # concat takes its arrays as one sequence
+            return function(arguments, **variant.params)
+        return function(*arguments, **variant.params)
+
+    _, pullback = jax.vjp(restricted, *(jnp.asarray(case.primals[i]) for i in case.inputs))
+    expected = pullback(jnp.asarray(u))
+    tol = case.tolerance.torch
+    for i, want in zip(case.inputs, expected, strict=True):
+        assert_close(leaves[i].grad.numpy(), np.asarray(want), tol, tol, f"input {i}")
