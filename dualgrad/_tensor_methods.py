@@ -51,7 +51,9 @@ def _statistic(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
     return method
 
 
-def _index_reduction(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+def _reduction(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """A reduction method taking the Array API's ``axis``/``keepdims`` or PyTorch's spelling."""
+
     def method(
         self: Tensor,
         axis: Any = None,
@@ -122,21 +124,6 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
 
 
 def _install_methods() -> None:
-    def reduction(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
-        def method(
-            self: Tensor,
-            axis: Any = None,
-            keepdims: bool = False,
-            *,
-            dim: Any = None,
-            keepdim: bool | None = None,
-        ) -> Tensor:
-            return function(self, **_reduce_axis(axis, keepdims, dim, keepdim))
-
-        method.__name__ = function.__name__
-        method.__doc__ = function.__doc__
-        return method
-
     def swap(function: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
         return lambda self, other: function(other, self)
 
@@ -174,14 +161,14 @@ def _install_methods() -> None:
         "__eq__": fn.equal,
         "__ne__": fn.not_equal,
         "__getitem__": fn.getitem,
-        "sum": reduction(fn.sum),
-        "mean": reduction(fn.mean),
-        "max": reduction(fn.max),
-        "min": reduction(fn.min),
-        "amax": reduction(fn.max),
-        "amin": reduction(fn.min),
-        "any": reduction(fn.any),
-        "all": reduction(fn.all),
+        "sum": _reduction(fn.sum),
+        "mean": _reduction(fn.mean),
+        "max": _reduction(fn.max),
+        "min": _reduction(fn.min),
+        "amax": _reduction(fn.max),
+        "amin": _reduction(fn.min),
+        "any": _reduction(fn.any),
+        "all": _reduction(fn.all),
         "add": fn.add,
         "sub": fn.subtract,
         "subtract": fn.subtract,
@@ -223,12 +210,12 @@ def _install_methods() -> None:
         __rlshift__=swap(fn.bitwise_left_shift),
         __rshift__=fn.bitwise_right_shift,
         __rrshift__=swap(fn.bitwise_right_shift),
-        prod=reduction(fn.prod),
-        logsumexp=reduction(fn.logsumexp),
+        prod=_reduction(fn.prod),
+        logsumexp=_reduction(fn.logsumexp),
         var=_statistic(fn.var),
         std=_statistic(fn.std),
-        argmax=_index_reduction(fn.argmax),
-        argmin=_index_reduction(fn.argmin),
+        argmax=_reduction(fn.argmax),
+        argmin=_reduction(fn.argmin),
         cumsum=_cumulative(fn.cumulative_sum),
         cumprod=_cumulative(fn.cumulative_prod),
         trace=fn.trace,
