@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "zero_grads"]
 
 import abc
 from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
+    """Reset each tensor's gradient: to None, or to zeros cut from any graph."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.detach_()
+            p.grad.zero_()
 
 
 class Optimizer(abc.ABC):
@@ -65,15 +77,7 @@ class Optimizer(abc.ABC):
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every parameter: to None (default), or to zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.detach_()
-                    p.grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     @abc.abstractmethod
     def step(self) -> None:

@@ -1,0 +1,483 @@
+"""``Module``: the base class of layers and models, with PyTorch's registration and state API.
+
+A Module keeps its Parameters, buffers (Tensors saved with it but not trained) and sub-Modules
+in three ordered dicts, filled by attribute assignment: ``self.weight = Parameter(...)``,
+``self.body = Sequential(...)``. Everything else (``parameters()``, ``state_dict()``, ``train()``,
+the repr) walks those dicts.
+"""
+
+from __future__ import annotations
+
+__all__ = ["IncompatibleKeys", "Module", "StateDictKeyError", "StateDictShapeError"]
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+from .._creation import as_dtype
+from ..autograd.grad_mode import no_grad
+from ..optim.optimizer import zero_grads
+from ..tensor import Tensor
+from .parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` skipped."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+# Both errors are also RuntimeErrors: PyTorch raises RuntimeError here, and ported code
+# catches that.
+class StateDictKeyError(KeyError, RuntimeError):
+    """``load_state_dict``: keys the model needs are missing, or the state has keys it lacks.
+
+    Attributes:
+        missing_keys: the model's keys absent from the state dict.
+        unexpected_keys: the state dict's keys the model does not have.
+    """
+
+    def __init__(self, message: str, missing_keys: list[str], unexpected_keys: list[str]) -> None:
+        super().__init__(message)
+        self.missing_keys = missing_keys
+        self.unexpected_keys = unexpected_keys
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # KeyError's own __str__ would print the message quoted
+
+
+class StateDictShapeError(ValueError, RuntimeError):
+    """``load_state_dict``: a value's shape differs from the shape of the tensor it would fill."""
+
+
+def _quoted(keys: list[str]) -> str:
+    return ", ".join(f'"{key}"' for key in keys)
+
+
+def _indented(text: str, spaces: int) -> str:
+    """Indent every line of ``text`` but the first (PyTorch's repr layout)."""
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+def _check_name(name: Any, kind: str, owner: Module) -> None:
+    if not isinstance(name, str):
+        msg = f"{kind} name should be a string, got {type(name).__name__}"
+        raise TypeError(msg)
+    if not name or "." in name:
+        msg = f'{kind} name can\'t be empty or contain ".", got {name!r}'
+        raise KeyError(msg)
+    registered = name in owner._parameters or name in owner._buffers or name in owner._modules
+    if hasattr(owner, name) and not registered:
+        msg = f"attribute {name!r} already exists on {type(owner).__name__}; pick another name"
+        raise KeyError(msg)
+
+
+def _matching(value: Tensor, target: Tensor) -> Tensor:
+    """``value`` on ``target``'s backend and in its dtype, ready to be copied into it."""
+    if value._backend is not target._backend:
+        # Loading is an explicit copy (like PyTorch's across devices), not a mixed-backend op.
+        array = target._backend.from_numpy(value._backend.to_numpy(value._array))
+        value = Tensor._wrap(array, target._backend)
+    return value if value.dtype is target.dtype else value.astype(target.dtype)
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign Parameters and sub-Modules as
+    attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``.
+
+    Calling the module calls ``forward``.
+
+    Example:
+        >>> import dualgrad
+        >>> from dualgrad import nn
+        >>> class Affine(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.scale = nn.Parameter(dualgrad.ones(2))
+        ...         self.shift = nn.Parameter(dualgrad.zeros(2))
+        ...     def forward(self, x):
+        ...         return self.scale * x + self.shift
+        >>> model = Affine()
+        >>> [name for name, _ in model.named_parameters()]
+        ['scale', 'shift']
+        >>> model(dualgrad.tensor([1.0, 2.0]))
+        tensor([1., 2.], grad_fn=<AddBackward0>)
+    """
+
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _modules: dict[str, Module | None]
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", {})
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; every subclass defines it."""
+        msg = (
+            f'Module [{type(self).__name__}] is missing the required "forward" function; '
+            "define forward(self, ...) in the subclass"
+        )
+        raise NotImplementedError(msg)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # --- registration -----------------------------------------------------------------------
+    def _require_init(self, what: str) -> None:
+        if "_parameters" not in self.__dict__:
+            msg = (
+                f"cannot {what} before Module.__init__() call; "
+                f"call super().__init__() first in {type(self).__name__}.__init__"
+            )
+            raise AttributeError(msg)
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from wherever it is registered, before it is registered anew."""
+        self.__dict__.pop(name, None)
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+        self._modules.pop(name, None)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a None placeholder) under ``name``.
+
+        Raises:
+            AttributeError: before ``Module.__init__`` ran.
+            TypeError: ``param`` is neither a Parameter nor None.
+            KeyError: an empty or dotted name, or one taken by a plain attribute.
+        """
+        self._require_init("assign parameters")
+        _check_name(name, "parameter", self)
+        if param is not None and not isinstance(param, Parameter):
+            msg = (
+                f"cannot assign {type(param).__name__} object to parameter {name!r} "
+                "(dualgrad.nn.Parameter or None required); wrap it: nn.Parameter(tensor)"
+            )
+            raise TypeError(msg)
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a Tensor that is state but not trained (saved by ``state_dict`` if persistent).
+
+        Raises:
+            AttributeError: before ``Module.__init__`` ran.
+            TypeError: ``tensor`` is neither a Tensor nor None.
+            KeyError: an empty or dotted name, or one taken by a plain attribute.
+        """
+        self._require_init("assign buffers")
+        _check_name(name, "buffer", self)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            msg = (
+                f"cannot assign {type(tensor).__name__} object to buffer {name!r} (Tensor or None)"
+            )
+            raise TypeError(msg)
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a sub-Module (or a None placeholder) under ``name``.
+
+        Raises:
+            AttributeError: before ``Module.__init__`` ran.
+            TypeError: ``module`` is neither a Module nor None.
+            KeyError: an empty or dotted name, or one taken by a plain attribute.
+        """
+        self._require_init("assign submodules")
+        _check_name(name, "module", self)
+        if module is not None and not isinstance(module, Module):
+            msg = f"{type(module).__name__} is not a Module subclass"
+            raise TypeError(msg)
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter):
+            self._require_init("assign parameters")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self._require_init("assign submodules")
+            self._forget(name)
+            self.add_module(name, value)
+        elif name in self.__dict__.get("_parameters", ()):
+            self.register_parameter(name, value)  # None, or a TypeError naming the parameter
+        elif name in self.__dict__.get("_modules", ()):
+            self.add_module(name, value)
+        elif name in self.__dict__.get("_buffers", ()):
+            self.register_buffer(name, value, name not in self._non_persistent_buffers)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when ordinary lookup fails: the registered names live in the dicts.
+        for store in ("_parameters", "_buffers", "_modules"):
+            registered = self.__dict__.get(store)
+            if registered is not None and name in registered:
+                return registered[name]
+        msg = f"'{type(self).__name__}' object has no attribute '{name}'"
+        raise AttributeError(msg)
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    # --- walking the tree ---------------------------------------------------------------------
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every module below it, with dotted names (each module once)."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                child_prefix = f"{prefix}.{name}" if prefix else name
+                yield from child.named_modules(memo, child_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-Modules, with their names."""
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-Modules."""
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(
+        self, store: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
+        owners = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        seen: set[int] = set()
+        for owner_prefix, owner in owners:
+            for name, member in getattr(owner, store).items():
+                if member is None or (remove_duplicate and id(member) in seen):
+                    continue
+                seen.add(id(member))
+                yield (f"{owner_prefix}.{name}" if owner_prefix else name), member
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name (a shared one once), in registration order."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter (a shared one once): what an optimizer is given."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name."""
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-Module (deepest first) and then on this one; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # --- modes and gradients ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``Dropout`` drops) on this module and all below; returns self.
+
+        Raises:
+            ValueError: ``mode`` is not a bool.
+        """
+        if not isinstance(mode, bool):
+            msg = f"training mode is expected to be boolean, got {type(mode).__name__}"
+            raise ValueError(msg)
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (``Dropout`` passes its input through); returns self."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (freeze with False); returns self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None (default), or to zeros."""
+        zero_grads(self.parameters(), set_to_none)
+
+    # --- dtype --------------------------------------------------------------------------------
+    def to(self, dtype: Any) -> Module:
+        """Convert every floating parameter and buffer (and gradient) to ``dtype``, in place,
+        keeping the Parameter objects (an optimizer built earlier still holds them).
+
+        Raises:
+            TypeError: ``dtype`` is not a floating dtype.
+        """
+        dtype = as_dtype(dtype)
+        if not dtype.is_floating_point:
+            msg = f"Module.to only accepts floating point dtypes, got {dtype}"
+            raise TypeError(msg)
+        for tensor in (*self.parameters(), *self.buffers()):
+            if tensor.dtype.is_floating_point and tensor.dtype is not dtype:
+                tensor._array = tensor.detach().astype(dtype)._array
+                tensor._version += 1
+                if tensor._grad is not None:
+                    tensor._grad = tensor._grad.detach().astype(dtype)
+        return self
+
+    def double(self) -> Module:
+        """``to(dualgrad.float64)``."""
+        return self.to("float64")
+
+    def float(self) -> Module:
+        """``to(dualgrad.float32)``."""
+        return self.to("float32")
+
+    # --- state --------------------------------------------------------------------------------
+    def state_dict(
+        self,
+        *,
+        destination: dict[str, Tensor] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name (shared ones under each name).
+
+        The values are detached Tensors holding the current values: a snapshot. In-place
+        updates give a Tensor a new array, so unlike PyTorch the snapshot does not follow later
+        training; take a new state dict after training.
+
+        Args:
+            keep_vars: return the Parameters themselves instead of detached copies.
+
+        Example:
+            >>> import dualgrad
+            >>> list(dualgrad.nn.Linear(2, 3).state_dict())
+            ['weight', 'bias']
+        """
+        state: OrderedDict[str, Tensor] = (
+            OrderedDict() if destination is None else destination  # type: ignore[assignment]
+        )
+        for name, param in self._parameters.items():
+            if param is not None:
+                state[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                state[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(destination=state, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
+        return state
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy values into the parameters and buffers, in place; all or nothing.
+
+        Every key and shape is checked before anything is copied, so on an error the module
+        is unchanged. Values are converted to each target's dtype and backend.
+
+        Args:
+            state_dict: dotted name -> Tensor, as ``state_dict()`` (or ``dualgrad.load``) gives.
+            strict: require the keys to match exactly; with False, load the matching keys and
+                report the rest.
+
+        Returns:
+            ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+
+        Raises:
+            StateDictKeyError: (a KeyError) with ``strict``, keys missing or unexpected.
+            StateDictShapeError: (a ValueError) a value's shape differs from its target's.
+            TypeError: ``state_dict`` is not a mapping, or a value is not a Tensor.
+        """
+        if not isinstance(state_dict, Mapping):
+            msg = f"load_state_dict expects a dict of Tensors, got {type(state_dict).__name__}"
+            raise TypeError(msg)
+        targets = self.state_dict(keep_vars=True)
+        missing = [key for key in targets if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in targets]
+        header = f"Error(s) in loading state_dict for {type(self).__name__}:"
+        if strict and (missing or unexpected):
+            lines = [header]
+            if missing:
+                lines.append(f"\tMissing key(s) in state_dict: {_quoted(missing)}.")
+            if unexpected:
+                lines.append(f"\tUnexpected key(s) in state_dict: {_quoted(unexpected)}.")
+            lines.append("Load a state dict of this model, or pass strict=False to skip them.")
+            raise StateDictKeyError("\n".join(lines), missing, unexpected)
+        values, mismatches = {}, []
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                kind = type(value).__name__
+                msg = f"load_state_dict: the value of {key!r} is a {kind}, not a Tensor"
+                raise TypeError(msg)
+            if value.shape != target.shape:
+                mismatches.append(
+                    f"\tsize mismatch for {key}: copying a param with shape {value.shape} from "
+                    f"checkpoint, the shape in current model is {target.shape}."
+                )
+            else:
+                values[key] = _matching(value, target)
+        if mismatches:
+            raise StateDictShapeError("\n".join([header, *mismatches]))
+        with no_grad():
+            for key, value in values.items():
+                targets[key].copy_(value)
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- printing -----------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (subclasses set it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_indented(repr(m), 2)}" for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        name = type(self).__name__
+        if not lines:
+            return f"{name}()"
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{name}({extra_lines[0]})"
+        return f"{name}(\n  " + "\n  ".join(lines) + "\n)"
