@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .._creation import as_dtype
+from .._state import converted_like, zero_grads
 from ..autograd.grad_mode import no_grad
-from ..optim.optimizer import zero_grads
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -71,15 +71,6 @@ def _check_name(name: Any, kind: str, owner: Module) -> None:
     if hasattr(owner, name) and not registered:
         msg = f"attribute {name!r} already exists on {type(owner).__name__}; pick another name"
         raise KeyError(msg)
-
-
-def _matching(value: Tensor, target: Tensor) -> Tensor:
-    """``value`` on ``target``'s backend and in its dtype, ready to be copied into it."""
-    if value._backend is not target._backend:
-        # Loading is an explicit copy (like PyTorch's across devices), not a mixed-backend op.
-        array = target._backend.from_numpy(value._backend.to_numpy(value._array))
-        value = Tensor._wrap(array, target._backend)
-    return value if value.dtype is target.dtype else value.astype(target.dtype)
 
 
 class Module:
@@ -457,7 +448,7 @@ class Module:
                     f"checkpoint, the shape in current model is {target.shape}."
                 )
             else:
-                values[key] = _matching(value, target)
+                values[key] = converted_like(value, target)
         if mismatches:
             raise StateDictShapeError("\n".join([header, *mismatches]))
         with no_grad():

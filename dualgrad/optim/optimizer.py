@@ -1,26 +1,17 @@
-"""The optimizer base class: parameter groups, per-parameter state, ``zero_grad``."""
+"""The optimizer base class: parameter groups, per-parameter state, ``zero_grad``, state dicts,
+and the all-or-nothing commit every ``step`` ends with."""
 
 from __future__ import annotations
 
-__all__ = ["Optimizer", "zero_grads"]
+__all__ = ["Optimizer"]
 
 import abc
 from collections.abc import Iterable
 from typing import Any
 
+from .._creation import zeros_like
+from .._state import converted_like, zero_grads
 from ..tensor import Tensor
-
-
-def zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
-    """Reset each tensor's gradient: to None, or to zeros cut from any graph."""
-    for p in params:
-        if p.grad is None:
-            continue
-        if set_to_none:
-            p.grad = None
-        else:
-            p.grad.detach_()
-            p.grad.zero_()
 
 
 class Optimizer(abc.ABC):
@@ -96,3 +87,120 @@ class Optimizer(abc.ABC):
                 for g in self.param_groups
             ],
         }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the state and options ``state_dict()`` gave, onto this optimizer's parameters
+        (matched by position); all or nothing.
+
+        State tensors are copied onto each parameter's backend and dtype.
+
+        Raises:
+            TypeError: ``state_dict`` is not a dict with ``"state"`` and ``"param_groups"``.
+            ValueError: the groups or their sizes differ from this optimizer's, the state names
+                a parameter position it does not have, or a state tensor's shape differs from
+                its parameter's.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            msg = (
+                f"{name}.load_state_dict expects a dict with 'state' and 'param_groups', as "
+                "optimizer.state_dict() returns"
+            )
+            raise TypeError(msg)
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            msg = (
+                f"{name}.load_state_dict: the state has {len(saved_groups)} parameter groups, "
+                f"this optimizer {len(self.param_groups)}; build the optimizer as it was saved"
+            )
+            raise ValueError(msg)
+        by_index: dict[Any, Tensor] = {}
+        for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
+            if len(saved["params"]) != len(group["params"]):
+                msg = (
+                    f"{name}.load_state_dict: parameter group {number} has "
+                    f"{len(saved['params'])} parameters in the state, {len(group['params'])} here"
+                )
+                raise ValueError(msg)
+            by_index.update(zip(saved["params"], group["params"], strict=True))
+        state = {}
+        for index, entry in state_dict["state"].items():
+            if index not in by_index:
+                msg = (
+                    f"{name}.load_state_dict: the state names parameter {index!r}, "
+                    "which no parameter group has"
+                )
+                raise ValueError(msg)
+            param = by_index[index]
+            state[param] = {key: _loaded(param, index, key, v) for key, v in entry.items()}
+        # Everything checked: commit.
+        self.state = state
+        self.param_groups = [
+            {**{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
+            for saved, group in zip(saved_groups, self.param_groups, strict=True)
+        ]
+
+    def _commit(self, updates: list[tuple[Tensor, Tensor, dict[str, Tensor]]]) -> None:
+        """Apply ``(param, update, new_state)`` triples: ``param -= update`` and the new state.
+
+        A step computes every triple first and commits only once all are known to apply, so
+        a failing step changes no parameter and no state.
+        """
+        for p, update, _ in updates:
+            check_update(p, update)
+        for p, update, new_state in updates:
+            state = self.state.setdefault(p, {}) if new_state else {}
+            for key, value in new_state.items():
+                if key in state:
+                    # In place, as PyTorch does: the state keeps its Tensors (dualgrad.jit
+                    # relies on that to carry them from one compiled step to the next).
+                    state[key].copy_(value)
+                else:
+                    state[key] = value
+            p.sub_(update)
+
+
+def check_non_negative(options: dict[str, float]) -> None:
+    """Raise ValueError for the first negative option, in PyTorch's words."""
+    for label, value in options.items():
+        if value < 0.0:
+            msg = f"Invalid {label}: {value}; it must be >= 0"
+            raise ValueError(msg)
+
+
+def check_update(p: Tensor, update: Tensor) -> None:
+    """Raise now whatever ``p.sub_(update)`` would raise, before any parameter changes."""
+    if update.backend is p.backend and update.shape == p.shape and p.dtype.is_floating_point:
+        return  # the common case: nothing can fail
+    p.detach().sub_(update)  # a trial on a detached copy: it raises, or p stays as it is
+
+
+def _loaded(param: Tensor, index: Any, key: str, value: Any) -> Any:
+    """A saved state value, made fit for ``param``: tensors on its backend and in its dtype."""
+    if not isinstance(value, Tensor):
+        return value
+    if value.ndim and value.shape != param.shape:
+        msg = (
+            f"load_state_dict: state {key!r} of parameter {index!r} has shape {value.shape}, "
+            f"but the parameter has shape {param.shape}"
+        )
+        raise ValueError(msg)
+    return converted_like(value, param)
+
+
+def state_tensor(p: Tensor, state: dict[str, Any], key: str) -> Tensor:
+    """``state[key]``, or zeros like ``p`` (a parameter's state before its first step)."""
+    value = state.get(key)
+    return zeros_like(p) if value is None else value
+
+
+def next_step(p: Tensor, state: dict[str, Any]) -> Tensor:
+    """The step count after this step, as a 0-d Tensor in ``p``'s dtype on its backend.
+
+    A Tensor, as in PyTorch, so that a step compiled by ``dualgrad.jit`` reads the count as
+    state instead of freezing the count it was traced with.
+    """
+    previous = state.get("step")
+    if previous is not None:
+        return previous + 1
+    return Tensor._wrap(p.backend.scalar(1, p.dtype), p.backend)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_non_negative
 
 
 class SGD(Optimizer):
@@ -43,14 +43,9 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        for name, value in (
-            ("learning rate", lr),
-            ("momentum value", momentum),
-            ("weight_decay value", weight_decay),
-        ):
-            if value < 0.0:
-                msg = f"Invalid {name}: {value}; it must be >= 0"
-                raise ValueError(msg)
+        check_non_negative(
+            {"learning rate": lr, "momentum value": momentum, "weight_decay value": weight_decay}
+        )
         if nesterov and (momentum <= 0 or dampening != 0):
             msg = (
                 "Nesterov momentum requires a momentum and zero dampening, got "
@@ -75,21 +70,9 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is not None:
                     direction, buffer, lr = self._direction(p, group)
-                    update = lr * direction
-                    _check_update(p, update)
-                    updates.append((p, update, buffer))
-        # Commit only once every update is computed and known to apply, so a failing step
-        # changes no parameter and no state.
-        for p, update, buffer in updates:
-            if buffer is not None:
-                state = self.state.setdefault(p, {})
-                if "momentum_buffer" in state:
-                    # In place, as PyTorch does: the state keeps its Tensors (dualgrad.jit
-                    # relies on that to carry them from one compiled step to the next).
-                    state["momentum_buffer"].copy_(buffer)
-                else:
-                    state["momentum_buffer"] = buffer
-            p.sub_(update)
+                    new_state = {} if buffer is None else {"momentum_buffer": buffer}
+                    updates.append((p, lr * direction, new_state))
+        self._commit(updates)
 
     def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, float]:
         g = -p.grad if group["maximize"] else p.grad
@@ -106,10 +89,3 @@ class SGD(Optimizer):
             )
             g = g + momentum * buffer if group["nesterov"] else buffer
         return g, buffer, group["lr"]
-
-
-def _check_update(p: Any, update: Any) -> None:
-    """Raise now whatever ``p.sub_(update)`` would raise, before any parameter changes."""
-    if update.backend is p.backend and update.shape == p.shape and p.dtype.is_floating_point:
-        return  # the common case: nothing can fail
-    p.detach().sub_(update)  # a trial on a detached copy: it raises, or p stays as it is
