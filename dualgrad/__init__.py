@@ -132,12 +132,16 @@ from .config import (
     use_mode,
 )
 from .func import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .serialization import SerializationError, load, save
 from .tensor import Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "nn",
+    "save",
+    "load",
+    "SerializationError",
     "jit",
     "testing",
     "vjp",
