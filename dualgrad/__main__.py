@@ -1,4 +1,5 @@
-"""``python -m dualgrad``: a tour of PyTorch's autograd tutorial, run on dualgrad."""
+"""``python -m dualgrad``: a tour of PyTorch's autograd tutorial run on dualgrad, the two engines
+side by side, then a small network trained to tell two spirals apart."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 import dualgrad as torch
+from dualgrad.demo import cli as demo
 
 
 def _section(title: str) -> None:
@@ -109,12 +111,19 @@ def both_modes() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the tour."""
+    """Run the tour, the comparison of the engines and the spirals demo."""
     parser = argparse.ArgumentParser(prog="python -m dualgrad", description=__doc__)
-    parser.parse_args(argv)
+    demo.add_arguments(parser)
+    parser.add_argument(
+        "--no-tour", action="store_true", help="skip the tour and the engine comparison"
+    )
+    args = parser.parse_args(argv)
+    demo.check_arguments(parser, args)
     print(f"dualgrad {torch.__version__} on the {torch.get_backend().name} backend")
-    tour()
-    both_modes()
+    if not args.no_tour:
+        tour()
+        both_modes()
+    demo.run(args)
 
 
 if __name__ == "__main__":
