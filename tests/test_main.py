@@ -67,7 +67,7 @@ def test_main_job_tours_the_tutorial_and_compares_engines(
     backend_name: str, mode: str, tmp_path: Path
 ) -> None:
     figure = tmp_path / "spirals.png"
-    flags = ["--epochs", "2", "--quiet", "--out", str(figure)]
+    flags = ["--epochs", "1", "--quiet", "--out", str(figure)]
     out = run_main(*flags, DUALGRAD_BACKEND=backend_name, DUALGRAD_MODE=mode).stdout
     assert f"on the {backend_name} backend" in out
     assert "dy/dx = 2x + 3 = tensor(7.)" in out
