@@ -112,7 +112,11 @@ def both_modes() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the tour, the comparison of the engines and the spirals demo."""
-    parser = argparse.ArgumentParser(prog="python -m dualgrad", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m dualgrad",
+        description="A tour of PyTorch's autograd tutorial run on dualgrad, the two engines side "
+        "by side, then a small network trained to tell two spirals apart.",
+    )
     demo.add_arguments(parser)
     parser.add_argument(
         "--no-tour", action="store_true", help="skip the tour and the engine comparison"
