@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,8 @@ def test_demo_without_tqdm_or_matplotlib_trains_and_says_how_to_get_them(
     assert "no figure: the demo's figure needs matplotlib: pip install 'dualgrad[demo]'" in out
     accuracies(out)
     assert not figure.exists()
+
+
+def test_dualgrad_console_script_is_the_main_job() -> None:
+    scripts = {script.name: script.value for script in entry_points(group="console_scripts")}
+    assert scripts["dualgrad"] == "dualgrad.__main__:main"
