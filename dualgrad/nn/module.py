@@ -65,7 +65,7 @@ def _check_name(name: Any, kind: str, owner: Module) -> None:
         msg = f"{kind} name should be a string, got {type(name).__name__}"
         raise TypeError(msg)
     if not name or "." in name:
-        msg = f'{kind} name can\'t be empty or contain ".", got {name!r}'
+        msg = f"{kind} name must be non-empty and without dots, got {name!r}"
         raise KeyError(msg)
     registered = name in owner._parameters or name in owner._buffers or name in owner._modules
     if hasattr(owner, name) and not registered:
@@ -129,13 +129,15 @@ class Module:
             )
             raise AttributeError(msg)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from wherever it is registered, before it is registered anew."""
+    def _forget(self, name: str, keep: dict[str, Any]) -> None:
+        """Drop ``name`` from every store but ``keep``, where it is about to be (re)assigned
+        (so a reassigned member keeps its place in the order)."""
         self.__dict__.pop(name, None)
-        self._parameters.pop(name, None)
-        self._buffers.pop(name, None)
-        self._non_persistent_buffers.discard(name)
-        self._modules.pop(name, None)
+        for store in (self._parameters, self._buffers, self._modules):
+            if store is not keep:
+                store.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers.discard(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder) under ``name``.
@@ -153,7 +155,7 @@ class Module:
                 "(dualgrad.nn.Parameter or None required); wrap it: nn.Parameter(tensor)"
             )
             raise TypeError(msg)
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -171,9 +173,11 @@ class Module:
                 f"cannot assign {type(tensor).__name__} object to buffer {name!r} (Tensor or None)"
             )
             raise TypeError(msg)
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -189,7 +193,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             msg = f"{type(module).__name__} is not a Module subclass"
             raise TypeError(msg)
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -197,11 +201,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self._require_init("assign parameters")
-            self._forget(name)
+            self.__dict__.pop(name, None)  # a plain attribute of that name gives way
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             self._require_init("assign submodules")
-            self._forget(name)
+            self.__dict__.pop(name, None)
             self.add_module(name, value)
         elif name in self.__dict__.get("_parameters", ()):
             self.register_parameter(name, value)  # None, or a TypeError naming the parameter
