@@ -4,13 +4,23 @@ from __future__ import annotations
 
 __all__ = ["Adam", "AdamW"]
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from .._functions import maximum, sqrt
+from .._functions_elementwise import expm1
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, next_step, state_tensor
+
+
+def _bias_correction(beta: float, step: Tensor) -> Any:
+    """``1 - beta**step``, as ``-expm1(step * log(beta))``: computed in the parameter's dtype,
+    ``1 - 0.999**step`` would lose most of its digits to cancellation in float32."""
+    if beta == 0.0:
+        return 1.0
+    return -expm1(step * math.log(beta))
 
 
 class Adam(Optimizer):
@@ -94,8 +104,8 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             second_moment = maximum(state_tensor(p, state, "max_exp_avg_sq"), exp_avg_sq)
             new_state["max_exp_avg_sq"] = second_moment
-        denominator = sqrt(second_moment) / sqrt(1 - beta2**step) + eps
-        update = exp_avg / denominator * (lr / (1 - beta1**step))
+        denominator = sqrt(second_moment) / sqrt(_bias_correction(beta2, step)) + eps
+        update = exp_avg / denominator * (lr / _bias_correction(beta1, step))
         if weight_decay != 0 and self._decoupled_weight_decay:
             update = update + (lr * weight_decay) * p
         return p, update, new_state
