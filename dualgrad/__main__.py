@@ -121,13 +121,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-tour", action="store_true", help="skip the tour and the engine comparison"
     )
+    parser.add_argument("--no-demo", action="store_true", help="skip the spirals demo")
     args = parser.parse_args(argv)
     demo.check_arguments(parser, args)
     print(f"dualgrad {torch.__version__} on the {torch.get_backend().name} backend")
     if not args.no_tour:
         tour()
         both_modes()
-    demo.run(args)
+    if not args.no_demo:
+        demo.run(args)
 
 
 if __name__ == "__main__":

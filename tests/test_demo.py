@@ -21,6 +21,10 @@ from dualgrad.demo import (
 
 JAX_MISSING = "jax not installed: pip install 'dualgrad[jax]'"
 needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason=JAX_MISSING)
+needs_array_api_strict = pytest.mark.skipif(
+    importlib.util.find_spec("array_api_strict") is None,
+    reason="array-api-strict not installed: pip install 'dualgrad[dev]'",
+)
 
 STEPS = 20
 POINTS = 200  # few, so that forward mode (a tangent per parameter per point) stays quick
@@ -78,9 +82,15 @@ def test_curve_is_the_same_in_forward_and_reverse_mode(float64: None) -> None:
     np.testing.assert_allclose(forward, reverse, rtol=0, atol=1e-6)
 
 
-@needs_jax
-def test_curve_is_the_same_on_numpy_and_jax(float64: None) -> None:
-    np.testing.assert_allclose(loss_curve("jax"), loss_curve("numpy"), rtol=0, atol=1e-6)
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("jax", marks=needs_jax),
+        pytest.param("array_api_strict", marks=needs_array_api_strict),
+    ],
+)
+def test_curve_is_the_same_as_on_numpy(backend: str, float64: None) -> None:
+    np.testing.assert_allclose(loss_curve(backend), loss_curve("numpy"), rtol=0, atol=1e-6)
 
 
 @needs_jax
