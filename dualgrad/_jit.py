@@ -143,7 +143,7 @@ class _Compiled:
 
         self.fn = fn
         self.args = args
-        recorder = _Recorder({id(o): o for o in gc.get_objects() if type(o) is Tensor})
+        recorder = _Recorder({id(o): o for o in gc.get_objects() if isinstance(o, Tensor)})
         previous, _dispatch.recorder = _dispatch.recorder, recorder
         try:
             jax.make_jaxpr(self._discover)(self._arrays(args))

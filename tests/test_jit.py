@@ -133,3 +133,29 @@ def test_jit_runs_the_function_as_is_elsewhere() -> None:
         eager = _mlp_training(5, lambda step: step)
         compiled = _mlp_training(5, dualgrad.jit)
     assert compiled == eager
+
+
+def _module_training(steps: int, step_wrapper: Callable[[Any], Any]) -> list[float]:
+    """An nn.Linear trained with Adam: the state is nn.Parameters and the optimizer's Tensors."""
+    dualgrad.manual_seed(2)
+    x = dualgrad.randn(16, 3, dtype=dualgrad.float64)
+    target = dualgrad.randn(16, 2, dtype=dualgrad.float64)
+    model = dualgrad.nn.Linear(3, 2, dtype=dualgrad.float64)
+    optimizer = dualgrad.optim.Adam(model.parameters(), lr=0.1)
+
+    def step(x: dualgrad.Tensor, target: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = dualgrad.nn.functional.mse_loss(model(x), target)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    stepper = step_wrapper(step)
+    losses = [stepper(x, target).item() for _ in range(steps)]
+    return losses + model.weight.reshape(-1).tolist()
+
+
+def test_jit_updates_module_parameters_as_eager_does(jax_backend: Any) -> None:
+    eager = _module_training(5, lambda step: step)
+    compiled = _module_training(5, dualgrad.jit)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12, atol=1e-12)
