@@ -445,6 +445,7 @@ def _index_part(part: Any, x: Tensor) -> Any:
                 f"the tensor from {x._backend.name}; create both under one backend"
             )
             raise TypeError(msg)
+        _check_mask(part.dtype.kind, part.ndim, x)
         return part._array
     values = np.asarray(part)
     if values.dtype.kind not in "iub":
@@ -453,7 +454,19 @@ def _index_part(part: Any, x: Tensor) -> Any:
             f"indices, got {part!r}"
         )
         raise IndexError(msg)
+    _check_mask(values.dtype.kind, values.ndim, x)
     return x._backend.from_numpy(values.astype(np.int64) if values.dtype.kind in "iu" else values)
+
+
+def _check_mask(kind: str, ndim: int, x: Tensor) -> None:
+    """A boolean mask picks as many elements as it holds True: a lazy backend cannot know how
+    many before computing, and refuses."""
+    if kind == "b" and ndim > 0:
+        x._backend.check_static_shape(
+            "indexing with a boolean mask",
+            "keep the shape with dualgrad.where(mask, x, 0), or compute the mask "
+            "(mask.numpy()) and index with its integer positions, numpy.nonzero(mask)",
+        )
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:

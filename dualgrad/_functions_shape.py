@@ -295,11 +295,14 @@ def repeat(
         out = broadcast_to(reshape(x, shape), spread)
         return reshape(out, (*x.shape[:axis], n * int(repeats), *x.shape[axis + 1 :]))
     # The output's length depends on the counts' values, so they are read here.
-    counts = (
-        np.asarray(repeats._backend.to_numpy(repeats._array))
-        if isinstance(repeats, Tensor)
-        else np.asarray(repeats)
-    )
+    if isinstance(repeats, Tensor):
+        repeats._backend.check_static_shape(
+            "repeat with counts in a tensor",
+            "pass the counts as a Python int or list, or compute them first (repeats.tolist())",
+        )
+        counts = np.asarray(repeats._backend.to_numpy(repeats._array))
+    else:
+        counts = np.asarray(repeats)
     if counts.ndim != 1 or counts.dtype.kind not in "iu" or counts.shape[0] not in (1, n):
         msg = (
             f"repeat: repeats must be an int or a 1-d sequence of ints of length 1 or {n} "

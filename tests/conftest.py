@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
+from backend_limits import cost_reason, limit_reason
 
 import dualgrad
 
@@ -13,7 +15,22 @@ BACKENDS = {
     "numpy": ("numpy", "pip install dualgrad"),
     "jax": ("jax", "pip install 'dualgrad[jax]'"),
     "array_api_strict": ("array_api_strict", "pip install 'dualgrad[dev]'"),
+    "torch": ("torch", "pip install 'dualgrad[torch]'"),
+    "dask": ("dask", "pip install 'dualgrad[dask]'"),
+    "cupy": ("cupy", "pip install 'dualgrad[cupy]' on a machine with an NVIDIA GPU"),
 }
+
+
+def _no_gpu() -> str | None:
+    """Why CuPy cannot run here (None when it can): it is installed but sees no GPU."""
+    import cupy
+
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError as err:
+        return f"backend cupy needs a CUDA GPU: {err}"
+    return None if count else "backend cupy needs a CUDA GPU; none is visible"
+
 
 if importlib.util.find_spec("jax") is not None:
     import jax
@@ -25,9 +42,12 @@ if importlib.util.find_spec("jax") is not None:
 
 def _backend_param(name: str) -> object:
     module, install = BACKENDS[name]
-    missing = importlib.util.find_spec(module) is None
     reason = f"backend {name} needs {module}: {install}"
-    return pytest.param(name, id=name, marks=pytest.mark.skipif(missing, reason=reason))
+    if importlib.util.find_spec(module) is not None:
+        reason = _no_gpu() if name == "cupy" else None
+    return pytest.param(
+        name, id=name, marks=pytest.mark.skipif(reason is not None, reason=reason or "")
+    )
 
 
 @pytest.fixture(params=[_backend_param(name) for name in BACKENDS])
@@ -57,3 +77,29 @@ def float64():
     dualgrad.set_default_dtype(dualgrad.float64)
     yield
     dualgrad.set_default_dtype(previous)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Apply tests/backend_limits.py: known library limits, and the operator table's share."""
+    every_variant = os.environ.get("DUALGRAD_TEST_ALL_VARIANTS") == "1"
+    first_variant: dict[tuple[str, str, int], str] = {}
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params else {}
+        backend = params.get("backend", params.get("backend_name"))
+        if not isinstance(backend, str):
+            continue
+        parts = item.callspec.id.split("-")
+        if backend in parts:
+            parts.remove(backend)
+        reason = limit_reason(backend, item.originalname, "-".join(parts))
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, run=False))
+            continue
+        variant = params.get("variant")
+        reason = cost_reason(backend)
+        if variant is None or reason is None or every_variant:
+            continue
+        key = (item.originalname, backend, id(variant.spec))
+        if first_variant.setdefault(key, variant.id) != variant.id:
+            item.add_marker(pytest.mark.skip(reason=reason))

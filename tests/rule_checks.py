@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from array_api_compat import is_array_api_obj
 from op_db import Variant
 
 import dualgrad
@@ -152,7 +153,7 @@ class RuleCase:
         return self._checked(result, "jvp", i)
 
     def _checked(self, result: Any, rule: str, i: int) -> np.ndarray:
-        if not hasattr(result, "__array_namespace__") or isinstance(result, dualgrad.Tensor):
+        if not is_array_api_obj(result) or isinstance(result, dualgrad.Tensor):
             msg = f"{self.prim.name} {rule}[{i}] returned {type(result).__name__}, not an array"
             raise AssertionError(msg)
         return self._numpy(result)

@@ -43,6 +43,9 @@ class Backend(abc.ABC):
 
     name: str = ""
     install_hint: str = ""
+    # Arrays are task graphs computed on request (Dask): dualgrad then never reads values by
+    # itself, skipping the checks that would, so nothing is computed until the user asks.
+    lazy: bool = False
 
     def __init__(self, namespace: Any) -> None:
         # The rules' namespace: the standard's functions plus dualgrad's few extras, copied into
@@ -109,6 +112,20 @@ class Backend(abc.ABC):
     def erf(self, x: Array) -> Array:
         """The error function, elementwise, in ``x``'s dtype."""
         return self.from_numpy(_numpy_erf(self.to_numpy(x)))
+
+    def check_static_shape(self, operation: str, hint: str) -> None:
+        """Raise before ``operation``, whose result's shape depends on values, on a lazy backend.
+
+        Eager libraries compute the values and know the shape. A lazy one cannot without
+        computing, which dualgrad never does by itself: ``NotImplementedError`` says so, with
+        ``hint`` (what to do instead).
+        """
+        if self.lazy:
+            msg = (
+                f"{operation}: the result's shape depends on the values, which the {self.name} "
+                f"backend does not compute until asked; {hint}"
+            )
+            raise NotImplementedError(msg)
 
     # --- random numbers ----------------------------------------------------------------------
     def seed(self, seed: int) -> None:
@@ -209,11 +226,31 @@ def seed_all(seed: int) -> None:
 
 
 def backend_for_array(obj: object) -> Backend | None:
-    """The already-created backend owning ``obj``, or None when ``obj`` is no backend's array."""
+    """The backend owning ``obj`` (created if need be), or None when ``obj`` is no backend's
+    array."""
     for backend in _INSTANCES.values():
         if backend.owns(obj):
             return backend
-    return None
+    return _backend_named_after_module(obj)
+
+
+# Array types whose top-level module is not named like their backend.
+_MODULE_BACKENDS = {"jaxlib": "jax"}
+
+
+def _backend_named_after_module(obj: object) -> Backend | None:
+    """The not yet created backend for ``obj``'s library, found by its type's module name, so
+    that a Dask or torch array is adopted as it is instead of being copied through NumPy."""
+    module = type(obj).__module__.partition(".")[0]
+    if module == "builtins":
+        return None
+    name = _MODULE_BACKENDS.get(module, module)
+    if name not in _FACTORIES:
+        _discover_plugins()
+    if name not in _FACTORIES:
+        return None
+    backend = get_backend_by_name(name)
+    return backend if backend.owns(obj) else None
 
 
 def _numpy_backend() -> Backend:

@@ -81,8 +81,9 @@ def _applied(x: Tensor, inplace: bool, compute: Any) -> Tensor:
 
 def _values(x: Tensor) -> np.ndarray | None:
     """``x``'s values for checking them, or None while they are abstract (under jax.jit or
-    dualgrad.jit, whose tracers cannot be converted: the checks are then skipped)."""
-    if _dispatch.recorder is not None:
+    dualgrad.jit, whose tracers cannot be converted) or lazy (Dask, which would compute them):
+    the checks are then skipped."""
+    if _dispatch.recorder is not None or x._backend.lazy:
         return None
     try:
         return np.asarray(x._backend.to_numpy(x._array))

@@ -1,0 +1,65 @@
+"""The CuPy backend: NumPy-like arrays on an NVIDIA GPU, through ``array_api_compat.cupy``.
+
+Needs CuPy built for the installed CUDA (``pip install 'dualgrad[cupy]'`` installs the CUDA 12
+wheel) and a GPU. Arrays stay on the GPU: conversion to NumPy happens only when the user asks
+for values (``.numpy()``, ``.item()``, printing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import DType
+from . import Backend
+
+try:
+    import array_api_compat.cupy as compat_cupy
+    import cupy
+    import cupyx
+    import cupyx.scipy.special
+except ImportError as err:  # pragma: no cover - exercised only without the extra
+    msg = "the cupy backend needs CuPy and an NVIDIA GPU: pip install 'dualgrad[cupy]'"
+    raise ImportError(msg) from err
+
+
+class CuPyBackend(Backend):
+    """``cupy`` as a backend."""
+
+    name = "cupy"
+
+    def __init__(self) -> None:
+        super().__init__(compat_cupy)
+
+    def owns(self, obj: object) -> bool:
+        return isinstance(obj, cupy.ndarray)
+
+    def dtype_of(self, array: Any) -> DType:
+        return self._dtype_of[array.dtype.type]
+
+    def from_numpy(self, array: np.ndarray) -> Any:
+        return cupy.asarray(array)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return cupy.asnumpy(array)
+
+    def scalar(self, value: complex, dtype: DType) -> Any:
+        return cupy.asarray(value, dtype=dtype.name)
+
+    def index_add(self, x: Any, key: Any, values: Any) -> Any:
+        out = x.copy()  # arrays are never mutated, only replaced
+        cupyx.scatter_add(out, key, values)
+        return out
+
+    def erf(self, x: Any) -> Any:
+        return cupyx.scipy.special.erf(x)
+
+    def seed(self, seed: int) -> None:
+        self._rng = cupy.random.default_rng(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        return self._rng.standard_normal(shape, dtype=dtype.name)
+
+    def rand(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        return self._rng.random(shape, dtype=dtype.name)

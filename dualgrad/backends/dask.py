@@ -1,0 +1,69 @@
+"""The Dask backend: ``dask.array`` through ``array_api_compat``, computed only on request.
+
+Every operation, forward and backward, adds tasks to a Dask graph; nothing runs until the user
+asks for values (``.numpy()``, ``.item()``, ``.tolist()``, printing, ``bool()``/``float()``) or
+calls ``.compute()`` on ``tensor.array`` (on a ``dask.distributed`` cluster when a ``Client``
+is active). The engine never asks by itself: this backend sets ``lazy``, which makes dualgrad
+skip the value checks it would run on eager arrays (label ranges in ``cross_entropy``, say).
+
+What Dask cannot do lazily: operations whose output shape depends on values. A boolean mask
+(``x[x > 0]``), ``repeat`` with counts held in a tensor, or indexing with several integer arrays
+at once raise ``NotImplementedError`` naming the operation and the lazy alternative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import DType
+from . import Backend, _numpy_erf
+
+try:
+    import array_api_compat.dask.array as compat_dask
+    import dask
+    import dask.array as da
+except ImportError as err:  # pragma: no cover - exercised only without the extra
+    msg = "the dask backend needs Dask: pip install 'dualgrad[dask]'"
+    raise ImportError(msg) from err
+
+
+class DaskBackend(Backend):
+    """``dask.array`` as a backend; arrays are task graphs until computed."""
+
+    name = "dask"
+    lazy = True
+
+    def __init__(self) -> None:
+        super().__init__(compat_dask)
+
+    def owns(self, obj: object) -> bool:
+        return isinstance(obj, da.Array)
+
+    def dtype_of(self, array: Any) -> DType:
+        return self._dtype_of[array.dtype.type]
+
+    def from_numpy(self, array: np.ndarray) -> Any:
+        return da.from_array(np.asarray(array))
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return np.asarray(array.compute())
+
+    def scalar(self, value: complex, dtype: DType) -> Any:
+        return da.from_array(np.asarray(value, dtype=dtype.name))
+
+    def index_add(self, x: Any, key: Any, values: Any) -> Any:
+        # Repeated positions must accumulate, which Dask's lazy assignment does not do: one
+        # task adds them with NumPy (it holds the whole array; the result is rechunked like x).
+        added = dask.delayed(_numpy_index_add)(x, key, values)
+        return da.from_delayed(added, shape=x.shape, dtype=x.dtype).rechunk(x.chunks)
+
+    def erf(self, x: Any) -> Any:
+        return x.map_blocks(_numpy_erf, dtype=x.dtype)
+
+
+def _numpy_index_add(x: np.ndarray, key: tuple[Any, ...], values: np.ndarray) -> np.ndarray:
+    out = np.array(x)
+    np.add.at(out, key, values)
+    return out

@@ -1,0 +1,71 @@
+"""The PyTorch backend: torch tensors as plain arrays under dualgrad's engine.
+
+The arrays go through ``array_api_compat.torch``; PyTorch's own autograd is never used (the
+tensors inside never require grad), so dualgrad's tape and dual numbers do all the
+differentiating, and ``torch.autograd`` can check them.
+
+dualgrad's default dtype is dualgrad's: ``set_default_dtype`` does not touch
+``torch.set_default_dtype``, and every array dualgrad creates gets its dtype explicitly. float64
+works wherever PyTorch has it (CPU and CUDA; Apple's MPS has none). Random numbers come from a
+``torch.Generator`` that ``dualgrad.manual_seed`` reseeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import DType
+from . import Backend
+
+try:
+    import array_api_compat.torch as compat_torch
+    import torch
+except ImportError as err:  # pragma: no cover - exercised only without the extra
+    msg = "the torch backend needs PyTorch: pip install 'dualgrad[torch]'"
+    raise ImportError(msg) from err
+
+
+class TorchBackend(Backend):
+    """``torch`` (through ``array_api_compat.torch``) as a backend."""
+
+    name = "torch"
+
+    def __init__(self) -> None:
+        super().__init__(compat_torch)
+        self._generator = torch.Generator()
+
+    def owns(self, obj: object) -> bool:
+        return isinstance(obj, torch.Tensor)
+
+    def from_numpy(self, array: np.ndarray) -> Any:
+        return torch.from_numpy(np.array(array))  # a copy: NumPy's array stays the caller's
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return array.detach().cpu().numpy()
+
+    def scalar(self, value: complex, dtype: DType) -> Any:
+        return torch.tensor(value, dtype=self.native_dtype(dtype))
+
+    def index_add(self, x: Any, key: Any, values: Any) -> Any:
+        # Indexing a tensor of flat positions with the key gives, by the same indexing rules,
+        # the positions the key picks; index_add_ then accumulates repeated ones.
+        positions = torch.arange(x.numel(), device=x.device).reshape(x.shape)[key]
+        out = x.clone()
+        out.view(-1).index_add_(
+            0, positions.reshape(-1), values.expand(positions.shape).reshape(-1)
+        )
+        return out
+
+    def erf(self, x: Any) -> Any:
+        return torch.special.erf(x)
+
+    def seed(self, seed: int) -> None:
+        self._generator.manual_seed(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        return torch.randn(shape, generator=self._generator, dtype=self.native_dtype(dtype))
+
+    def rand(self, shape: tuple[int, ...], dtype: DType) -> Any:
+        return torch.rand(shape, generator=self._generator, dtype=self.native_dtype(dtype))

@@ -1,0 +1,110 @@
+"""What a backend cannot do, and why: the one table the tests consult.
+
+``tests/conftest.py`` reads it when the tests are collected: a test parametrized by a backend
+whose id matches a limit of that backend is marked ``xfail`` with the limit's reason and not run
+(these are library limits, not dualgrad bugs; running them would only spend CI time). Patterns
+are ``fnmatch`` patterns over the test id without the backend's part: for the operator table's
+checks that is the variant id (``det-3x3``, ``getitem-4x5-key=(1,mask5)``); ``tests`` narrows a
+limit to some test functions.
+
+Beside the limits, ``COST`` says which backends run only a share of the operator table in the
+default run, and why; ``DUALGRAD_TEST_ALL_VARIANTS=1`` runs all of it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One thing a backend's library cannot do, the tests it takes out, and the reason."""
+
+    backend: str
+    patterns: tuple[str, ...]
+    reason: str
+    tests: tuple[str, ...] = ()  # test functions it applies to; empty: every test
+
+    def covers(self, backend: str, test: str, test_id: str) -> bool:
+        if backend != self.backend or (self.tests and test not in self.tests):
+            return False
+        return any(fnmatch.fnmatchcase(test_id, pattern) for pattern in self.patterns)
+
+
+LIMITS = (
+    # --- dask: dask.array's linear algebra is built for tall-and-skinny 2-D arrays ----------
+    Limit(
+        "dask",
+        ("det-*", "slogdet_*", "eigh_*", "eigvalsh-*"),
+        "dask.array.linalg has no det, slogdet, eigh or eigvalsh (AttributeError)",
+    ),
+    Limit(
+        "dask",
+        ("inv-*", "solve-*", "cholesky-*", "qr_*", "svd_*", "svdvals-*"),
+        "dask.array.linalg factorizes one 2-D matrix at a time ('Dimension must be 2 to "
+        "perform lu decomposition'), so stacks of matrices and the batched rule checks fail; "
+        "its svd has no full_matrices=True",
+    ),
+    # --- dask: shapes that depend on values, and fancy indexing ------------------------------
+    Limit(
+        "dask",
+        ("getitem-*mask*", "index_add-*mask*"),
+        "a boolean mask's result has as many elements as the mask holds True: unknown to a lazy "
+        "library until computed (dualgrad raises NotImplementedError saying so)",
+    ),
+    Limit(
+        "dask",
+        ("getitem-*idx*", "index_add-*idx*", "getitem"),
+        "dask.array indexes with one integer array at a time ('Don't yet support nd fancy "
+        "indexing'); several in one key, or one of two dimensions, fail",
+    ),
+    # --- dask: zero-length axes ----------------------------------------------------------------
+    Limit(
+        "dask",
+        ("logsumexp-0x3-*",),
+        "dask's max over a zero-length axis raises ('zero-size array to reduction operation "
+        "maximum which has no identity') where NumPy's logsumexp rule masks it",
+    ),
+    Limit(
+        "dask",
+        ("prod-0x3-*", "cumulative_*-0x3-*", "concat-*x0-*"),
+        "the jacobians of arrays with a zero-length axis reshape it, and dask's reshape refuses "
+        "to split or merge dimensions unevenly ('Dask's reshape only supports operations that "
+        "merge or split existing dimensions evenly')",
+        tests=("test_second_order", "test_forward_and_reverse_mode_agree"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A backend whose operator-table checks run on one variant per primitive by default."""
+
+    backend: str
+    reason: str
+
+
+COST = (
+    Cost(
+        "dask",
+        "every check computes a small Dask graph, about 20 times the cost of the same check "
+        "on NumPy; the first variant of each primitive runs every rule on Dask arrays",
+    ),
+)
+
+
+def limit_reason(backend: str, test: str, test_id: str) -> str | None:
+    """The reason ``backend`` cannot run this test, or None when it can."""
+    for limit in LIMITS:
+        if limit.covers(backend, test, test_id):
+            return f"{backend}: {limit.reason}"
+    return None
+
+
+def cost_reason(backend: str) -> str | None:
+    """Why ``backend`` runs one variant per primitive by default, or None when it runs all."""
+    for cost in COST:
+        if cost.backend == backend:
+            return f"{backend}: {cost.reason}; DUALGRAD_TEST_ALL_VARIANTS=1 runs every variant"
+    return None
