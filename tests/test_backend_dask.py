@@ -140,7 +140,8 @@ def test_least_squares_gradient_on_a_local_cluster_equals_numpy() -> None:
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
-            processes=False,  # threads: no worker start-up cost, still talking over TCP
+            processes=False,  # threads: no worker start-up cost
+            protocol="tcp",  # still talking over the network, on loopback
             host="127.0.0.1",
             dashboard_address=None,
         ) as cluster,
