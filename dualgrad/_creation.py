@@ -92,9 +92,19 @@ def tensor(
             array = backend.xp.astype(array, backend.native_dtype(dtype))
     else:
         backend = config.get_backend()
-        values = np.array(data)
-        if values.dtype == object:
-            msg = f"tensor(): could not convert {type(data).__name__} to numbers"
+        try:
+            values = np.array(data)
+        except ValueError as err:  # NumPy's word for ragged nesting
+            msg = (
+                f"tensor(): the nested sequences have different lengths ({err}); "
+                "give every row the same length"
+            )
+            raise ValueError(msg) from err
+        if values.dtype.kind not in "biufc":
+            msg = (
+                f"tensor(): could not convert {type(data).__name__} to numbers; pass a number, "
+                "a (nested) list of numbers or an array"
+            )
             raise TypeError(msg)
         if dtype is None:
             dtype = _inferred_dtype(values)

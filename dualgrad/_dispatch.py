@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _dtypes, config, forward_ad
+from .autograd import anomaly_mode
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import Node
 from .ops import Primitive, astype, broadcast_to
@@ -57,6 +58,8 @@ def differentiate(
         _record(prim, params, inputs, out)
     if dual or (traced and forward):
         forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
+    if anomaly_mode.is_anomaly_enabled():
+        anomaly_mode.recorded(prim, out._node, out._tangents)
 
 
 def _record(

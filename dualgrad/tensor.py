@@ -251,7 +251,10 @@ class Tensor:
                 (which yields derivatives of outputs, not of intermediate values).
         """
         if not self._requires_grad:
-            msg = "can't retain_grad on a tensor that has requires_grad=False"
+            msg = (
+                "can't retain_grad on a tensor that has requires_grad=False; call "
+                "requires_grad_() on it (or on the leaves it comes from) first"
+            )
             raise RuntimeError(msg)
         if self._node is not None:
             self._reverse_node("retain_grad").retained_by = weakref.ref(self)
@@ -277,7 +280,10 @@ class Tensor:
             RuntimeError: the tensor does not require grad.
         """
         if not self._requires_grad:
-            msg = "cannot register a hook on a tensor that doesn't require gradient"
+            msg = (
+                "cannot register a hook on a tensor that doesn't require gradient; call "
+                "requires_grad_() on it (or on the leaves it comes from) first"
+            )
             raise RuntimeError(msg)
         if self._node is not None:
             node = self._reverse_node("register_hook")

@@ -7,8 +7,20 @@ import os
 
 import pytest
 from backend_limits import cost_reason, limit_reason
+from hypothesis import HealthCheck, settings
 
 import dualgrad
+
+# Hypothesis profiles: `ci` (the default) keeps the fuzzer to a few hundred programs; `long`
+# (pytest --hypothesis-profile=long tests/test_fuzz.py) runs it for as long as you let it. The
+# backend and mode fixtures only select a context, so sharing them between examples is safe.
+_FUZZ = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("ci", max_examples=40, **_FUZZ)
+settings.register_profile("long", max_examples=1_000, **_FUZZ)
+settings.load_profile("ci")
 
 # name -> (module that must be importable, how to install it)
 BACKENDS = {

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import _dispatch, _functions, forward_ad
 from ..tensor import Tensor
+from . import anomaly_mode
 from .grad_mode import set_grad_enabled
 from .graph import ForwardNode, Node
 
@@ -49,10 +50,16 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
             raise RuntimeError(msg)
         gradient = _functions.ones_like(root)
     elif not isinstance(gradient, Tensor):
-        msg = f"gradient must be a Tensor, got {type(gradient).__name__}"
+        msg = (
+            f"gradient must be a Tensor, got {type(gradient).__name__}; "
+            "wrap it with dualgrad.tensor(...)"
+        )
         raise TypeError(msg)
     if gradient.shape != root.shape:
-        msg = f"gradient has shape {gradient.shape} but the output has shape {root.shape}"
+        msg = (
+            f"gradient has shape {gradient.shape} but the output has shape {root.shape}; "
+            "pass one of the output's shape"
+        )
         raise ValueError(msg)
     if gradient._backend is not root._backend:
         msg = (
@@ -175,14 +182,17 @@ def run_backward(
                     "whole program under dualgrad.use_mode('reverse')"
                 )
                 raise RuntimeError(msg)
+            # Leaves only, so added here: a recursive send() would be a reference cycle (the
+            # function and its closure cell), which only the cyclic GC frees.
             for leaf, pulled in forward_ad.pull_back(target, cotangent).items():
-                send(leaf, pulled)
+                results[leaf] = results[leaf] + pulled if leaf in results else pulled
         else:
             results[target] = results[target] + cotangent if target in results else cotangent
 
     for root, cotangent in zip(roots, cotangents, strict=True):
         send(root._node or root, cotangent)
 
+    anomaly = anomaly_mode.is_anomaly_enabled()  # read once per backward
     with set_grad_enabled(create_graph):
         while heap:
             _, node = heapq.heappop(heap)
@@ -195,7 +205,10 @@ def run_backward(
                 retained.append((owner, g))
             if node in captured_nodes:
                 results[node] = g
-            for i, cotangent in _node_cotangents(node, g, create_graph):
+            cotangents_out = _node_cotangents(node, g, create_graph)
+            if anomaly:
+                anomaly_mode.check_cotangents(node, cotangents_out)
+            for i, cotangent in cotangents_out:
                 send(node.parents[i], cotangent)
             if not retain_graph:
                 node.inputs = node.ans = None

@@ -105,9 +105,9 @@ all = Primitive(
 
 
 # --- prod -----------------------------------------------------------------------------------
-def _reversed(a, axis):
-    """``a`` reversed along the (negative) ``axis``; a slice, so Tensors differentiate it."""
-    return a[(..., slice(None, None, -1)) + (slice(None),) * (-axis - 1)]
+def _reversed(xp, a, axis):
+    """``a`` reversed along the (negative) ``axis`` (``flip``: PyTorch has no negative steps)."""
+    return xp.flip(a, axis=axis)
 
 
 def _prod_of_others(xp, x, axis):
@@ -121,7 +121,9 @@ def _prod_of_others(xp, x, axis):
     flat = xp.reshape(moved, (*moved.shape[: len(kept)], _count(x, axis)))
     before = xp.cumulative_prod(flat, axis=-1, include_initial=True)[..., :-1]
     after = _reversed(
-        xp.cumulative_prod(_reversed(flat, -1), axis=-1, include_initial=True)[..., :-1], -1
+        xp,
+        xp.cumulative_prod(_reversed(xp, flat, -1), axis=-1, include_initial=True)[..., :-1],
+        -1,
     )
     others = xp.reshape(before * after, moved.shape)
     inverse = [0] * x.ndim
@@ -194,7 +196,7 @@ logsumexp = Primitive(
 # cumulative_prod concatenate the initial 0 or 1 themselves.
 def _reverse_cumulative_sum(xp, g, axis):
     """``out[i] = sum(g[j] for j >= i)`` along ``axis``: the transpose of a cumulative sum."""
-    return _reversed(xp.cumulative_sum(_reversed(g, axis), axis=axis), axis)
+    return _reversed(xp, xp.cumulative_sum(_reversed(xp, g, axis), axis=axis), axis)
 
 
 cumulative_sum = Primitive(

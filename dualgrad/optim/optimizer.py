@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = ["Optimizer"]
 
 import abc
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -161,10 +162,10 @@ class Optimizer(abc.ABC):
 
 
 def check_non_negative(options: dict[str, float]) -> None:
-    """Raise ValueError for the first negative option, in PyTorch's words."""
+    """Raise ValueError for the first negative, NaN or infinite option, in PyTorch's words."""
     for label, value in options.items():
-        if value < 0.0:
-            msg = f"Invalid {label}: {value}; it must be >= 0"
+        if not 0.0 <= value < math.inf:
+            msg = f"Invalid {label}: {value}; it must be a finite number >= 0"
             raise ValueError(msg)
 
 

@@ -1,0 +1,179 @@
+"""Anomaly detection: find the operation whose derivative produced NaN, and where it was made.
+
+While anomaly mode is on, every recorded operation remembers the stack of the code that created
+it, and derivatives are checked for NaN as they are computed: in reverse mode each vjp's result
+(when ``backward`` reaches the node), in forward mode each tangent (when the operation runs). The
+first NaN raises a ``RuntimeError`` naming the operation, as PyTorch does, with the forward
+traceback. When it is off, nothing is recorded or checked. The setting is per thread (and per
+asyncio task), through a ContextVar, like grad mode.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "detect_anomaly",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "set_detect_anomaly",
+]
+
+import functools
+import traceback
+import weakref
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Any, TypeVar
+
+from array_api_compat import array_namespace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# (enabled, check_nan)
+_state: ContextVar[tuple[bool, bool]] = ContextVar("dualgrad_anomaly", default=(False, True))
+# Where each tape node was created, kept only as long as the node lives.
+_traces: weakref.WeakKeyDictionary[Any, traceback.StackSummary] = weakref.WeakKeyDictionary()
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on in this thread."""
+    return _state.get()[0]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection, when on, checks derivatives for NaN."""
+    return _state.get()[1]
+
+
+class _AnomalyContext:
+    """Sets anomaly mode inside a ``with`` block, or around every call of a decorated function."""
+
+    def __init__(self, enabled: bool, check_nan: bool) -> None:
+        self._setting = (bool(enabled), bool(check_nan))
+        self._tokens: list[Any] = []  # one per nested ``with`` of this same object
+
+    def __enter__(self) -> None:
+        self._tokens.append(_state.set(self._setting))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        _state.reset(self._tokens.pop())
+
+    def __call__(self, function: F) -> F:
+        setting = self._setting
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _state.set(setting)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _state.reset(token)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class detect_anomaly(_AnomalyContext):
+    """Context manager and decorator: turn anomaly detection on inside it.
+
+    Args:
+        check_nan: raise when a derivative contains NaN (default True); with False, only the
+            forward tracebacks are recorded.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor(-1.0, requires_grad=True)
+        >>> with dualgrad.autograd.detect_anomaly():
+        ...     y = dualgrad.sqrt(x)
+        ...     y.backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output. ...
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        super().__init__(True, check_nan)
+
+
+class set_detect_anomaly(_AnomalyContext):
+    """Turn anomaly detection on or off: called, for this thread; in ``with``, for the block.
+
+    Args:
+        mode: on or off.
+        check_nan: as for ``detect_anomaly``.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        super().__init__(mode, check_nan)
+        self._previous = _state.get()
+        _state.set(self._setting)  # a plain call takes effect at once, as in PyTorch
+
+    def __enter__(self) -> None:
+        pass  # already in effect since __init__
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        _state.set(self._previous)
+
+    def __call__(self, function: F) -> F:
+        _state.set(self._previous)  # as a decorator it applies per call, not from now on
+        return super().__call__(function)
+
+
+# --- the hooks the dispatcher and the engine call while anomaly mode is on --------------------
+def _has_nan(array: Any) -> bool:
+    array = getattr(array, "_array", array)  # a Tensor (create_graph, nested duals) or an array
+    xp = array_namespace(array)
+    return bool(xp.any(xp.isnan(array)))
+
+
+def _forward_traceback(stack: traceback.StackSummary | None) -> str:
+    if stack is None:
+        return (
+            "No forward traceback: the operation ran while anomaly detection was off; turn it "
+            "on (dualgrad.autograd.detect_anomaly()) before the forward pass."
+        )
+    return "Traceback of forward call that caused the error:\n" + "".join(stack.format())
+
+
+def _nan_error(name: str, index: int, stack: traceback.StackSummary | None) -> RuntimeError:
+    return RuntimeError(
+        f"Function '{name}' returned nan values in its {index}th output. "
+        "Look for the input outside the function's domain (log or sqrt of a negative number, "
+        "0/0, inf - inf) in the forward pass below.\n" + _forward_traceback(stack)
+    )
+
+
+def _creation_stack() -> traceback.StackSummary:
+    """The current stack, without the dispatcher's frames and this module's."""
+    stack = traceback.extract_stack()
+    while stack and stack[-1].filename.endswith(("_dispatch.py", "anomaly_mode.py")):
+        stack.pop()
+    return stack
+
+
+def recorded(prim: Any, node: Any, tangents: dict[Any, Any] | None) -> None:
+    """An operation just ran: remember where its tape node came from; check its tangents."""
+    if node is not None and hasattr(node, "__weakref__"):
+        _traces[node] = _creation_stack()
+    if tangents and is_anomaly_check_nan_enabled():
+        for tangent in tangents.values():
+            if _has_nan(tangent):
+                raise _nan_error(prim.grad_fn_name, 0, _creation_stack())
+
+
+def check_cotangents(node: Any, cotangents: Iterable[tuple[int, Any]]) -> None:
+    """Backward just ran ``node``'s vjp rules: raise if an input's cotangent has NaN."""
+    if not is_anomaly_check_nan_enabled():
+        return
+    for index, cotangent in cotangents:
+        if _has_nan(cotangent):
+            raise _nan_error(node.name(), index, _traces.get(node))
