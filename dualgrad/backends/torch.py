@@ -49,13 +49,14 @@ class TorchBackend(Backend):
         return torch.tensor(value, dtype=self.native_dtype(dtype))
 
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
-        # Indexing a tensor of flat positions with the key gives, by the same indexing rules,
-        # the positions the key picks; index_add_ then accumulates repeated ones.
-        positions = torch.arange(x.numel(), device=x.device).reshape(x.shape)[key]
+        # NumPy's rules pick the positions (PyTorch's differ: an integer beside an index array
+        # is not an advanced index, and negative steps are refused); index_add_ then accumulates
+        # repeated positions.
+        numpy_key = tuple(self.to_numpy(part) if self.owns(part) else part for part in key)
+        positions = np.arange(x.numel()).reshape(tuple(x.shape))[numpy_key]
+        flat = torch.from_numpy(positions.reshape(-1)).to(x.device)
         out = x.clone()
-        out.view(-1).index_add_(
-            0, positions.reshape(-1), values.expand(positions.shape).reshape(-1)
-        )
+        out.view(-1).index_add_(0, flat, values.expand(positions.shape).reshape(-1))
         return out
 
     def erf(self, x: Any) -> Any:
