@@ -36,6 +36,12 @@ from .tensor import Tensor
 def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Compile ``fn`` (a training step, say) into one XLA program on the JAX backend.
 
+    Python numbers the step reads, such as an optimizer's float ``lr``, are constants of the
+    compiled step: changing them later does not reach it. Tensors that exist before the call
+    are state instead, so an optimizer built with ``lr=dualgrad.tensor(0.1)`` follows a
+    learning-rate scheduler (which writes a Tensor lr in place); a scheduler that changes a
+    float lr read by a compiled step warns.
+
     Args:
         fn: takes Tensors (and Python values) and returns Tensors, Python values, tuples or
             lists of them, or None.
@@ -74,6 +80,11 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
         return compiled[key](args)
 
     return jitted
+
+
+def tracing() -> bool:
+    """Whether ``jit`` is tracing a step right now (to find the state it reads)."""
+    return _dispatch.recorder is not None
 
 
 def _on_jax(args: tuple[Any, ...]) -> bool:

@@ -159,3 +159,44 @@ def test_jit_updates_module_parameters_as_eager_does(jax_backend: Any) -> None:
     eager = _module_training(5, lambda step: step)
     compiled = _module_training(5, dualgrad.jit)
     np.testing.assert_allclose(compiled, eager, rtol=1e-12, atol=1e-12)
+
+
+def _scheduled_sgd(epochs: int, step_wrapper: Callable[[Any], Any], lr_kind: type, gamma: float):
+    """SGD with momentum under StepLR, its lr a ``lr_kind`` (float or Tensor); the losses, then
+    the weights."""
+    dualgrad.manual_seed(3)
+    x = dualgrad.randn(8, 2, dtype=dualgrad.float64)
+    target = dualgrad.randn(8, 1, dtype=dualgrad.float64)
+    w = dualgrad.randn(2, 1, dtype=dualgrad.float64, requires_grad=True)
+    lr = 0.1 if lr_kind is float else dualgrad.tensor(0.1, dtype=dualgrad.float64)
+    optimizer = dualgrad.optim.SGD([w], lr=lr, momentum=0.5)
+    scheduler = dualgrad.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=gamma)
+
+    def step(x: dualgrad.Tensor, target: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = ((x @ w - target) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    stepper = step_wrapper(step)
+    losses = []
+    for _ in range(epochs):
+        losses.append(stepper(x, target).item())
+        scheduler.step()
+    return losses + w.reshape(-1).tolist()
+
+
+def test_jit_follows_a_scheduled_tensor_lr(jax_backend: Any) -> None:
+    eager = _scheduled_sgd(8, lambda step: step, dualgrad.Tensor, gamma=0.5)
+    compiled = _scheduled_sgd(8, dualgrad.jit, dualgrad.Tensor, gamma=0.5)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12, atol=1e-12)
+
+
+def test_jit_keeps_a_float_lr_as_traced_and_the_scheduler_warns(jax_backend: Any) -> None:
+    with pytest.warns(UserWarning, match="read the float lr as a constant"):
+        compiled = _scheduled_sgd(8, dualgrad.jit, float, gamma=0.5)
+    constant = _scheduled_sgd(8, lambda step: step, float, gamma=1.0)
+    scheduled = _scheduled_sgd(8, lambda step: step, float, gamma=0.5)
+    np.testing.assert_allclose(compiled, constant, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(compiled, scheduled)

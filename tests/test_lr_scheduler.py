@@ -148,3 +148,119 @@ def test_invalid_options_raise(scheduler_class, options, match):
 def test_scheduler_of_a_non_optimizer_raises():
     with pytest.raises(TypeError, match="list is not an Optimizer"):
         StepLR([], step_size=1)
+
+
+# --- a Tensor lr: what dualgrad.jit needs to follow a schedule (see also test_jit.py) ------
+OPTIMIZERS = {
+    "SGD": (dualgrad.optim.SGD, {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    "Adam": (dualgrad.optim.Adam, {"weight_decay": 0.01, "amsgrad": True}),
+    "AdamW": (dualgrad.optim.AdamW, {}),
+    "RMSprop": (dualgrad.optim.RMSprop, {"momentum": 0.5, "centered": True}),
+}
+
+
+def _scheduled_trajectory(optimizer_class, options, lr, dtype, schedule):
+    """Six epochs of a quadratic under ``schedule``; the parameters and lrs after each."""
+    w = dualgrad.tensor([1.0, -2.0, 0.5], dtype=dtype, requires_grad=True)
+    optimizer = optimizer_class([w], lr=lr, **options)
+    scheduler = SCHEDULERS[schedule][0](optimizer, **SCHEDULERS[schedule][1])
+    trajectory = []
+    for _ in range(6):
+        optimizer.zero_grad()
+        ((w - 0.3) ** 2).sum().backward()
+        optimizer.step()
+        scheduler.step()
+        trajectory.append((w.tolist(), scheduler.get_last_lr()))
+    return trajectory
+
+
+@pytest.mark.parametrize("schedule", ["StepLR", "Cosine"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_tensor_lr_gives_the_float_lr_trajectory(name, dtype, schedule):
+    optimizer_class, options = OPTIMIZERS[name]
+    with_float = _scheduled_trajectory(optimizer_class, options, 0.1, dtype, schedule)
+    tensor_lr = dualgrad.tensor(0.1, dtype=dtype)
+    with_tensor = _scheduled_trajectory(optimizer_class, options, tensor_lr, dtype, schedule)
+    assert with_tensor == with_float
+
+
+def test_scheduler_writes_a_tensor_lr_in_place():
+    lr = dualgrad.tensor(1.0, dtype="float64")
+    optimizer = dualgrad.optim.SGD([dualgrad.tensor([1.0], requires_grad=True)], lr=lr)
+    scheduler = CosineAnnealingLR(optimizer, T_max=2)
+    scheduler.step()
+    group = optimizer.param_groups[0]
+    assert group["lr"] is lr
+    assert lr.item() == 0.5
+    assert scheduler.get_last_lr() == [0.5]
+    assert type(scheduler.get_last_lr()[0]) is float
+    assert group["initial_lr"] == 1.0
+    assert type(group["initial_lr"]) is float
+
+
+def test_tensor_lr_round_trips_through_save_and_load(tmp_path):
+    def build():
+        w = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+        return dualgrad.optim.Adam([w], lr=dualgrad.tensor(0.1, dtype="float64"))
+
+    optimizer = build()
+    scheduler = StepLR(optimizer, step_size=1, gamma=0.5)
+    scheduler.step()
+    saved = optimizer.state_dict()
+    scheduler.step()  # a state dict is a snapshot: this change is not in `saved`
+    assert saved["param_groups"][0]["lr"].item() == 0.05
+    path = tmp_path / "checkpoint.npz"
+    dualgrad.save(saved, path)
+
+    resumed = build()
+    lr = resumed.param_groups[0]["lr"]
+    resumed.load_state_dict(dualgrad.load(path))
+    assert resumed.param_groups[0]["lr"] is lr  # loaded in place: a compiled step keeps it
+    assert lr.item() == 0.05
+    float_lr = dualgrad.optim.Adam([dualgrad.tensor([1.0, 2.0], requires_grad=True)])
+    float_lr.load_state_dict(dualgrad.load(path))
+    assert isinstance(float_lr.param_groups[0]["lr"], dualgrad.Tensor)
+    assert float_lr.param_groups[0]["lr"].item() == 0.05
+
+
+@pytest.mark.parametrize(
+    ("lr", "error", "match"),
+    [
+        (dualgrad.tensor(1), TypeError, "Tensor lr must be floating point, got .*int64"),
+        (dualgrad.tensor([0.1]), ValueError, r"Tensor lr must be 0-d, got shape \(1,\)"),
+        (dualgrad.tensor(-0.1), ValueError, "Invalid learning rate: -0.1"),
+        (dualgrad.tensor(float("nan")), ValueError, "Invalid learning rate: nan"),
+    ],
+)
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_invalid_tensor_lr_raises(name, lr, error, match):
+    optimizer_class, _ = OPTIMIZERS[name]
+    with pytest.raises(error, match=match):
+        optimizer_class([dualgrad.tensor([1.0], requires_grad=True)], lr=lr)
+
+
+def test_tensor_lr_on_another_backend_raises():
+    pytest.importorskip("array_api_strict", reason="pip install 'dualgrad[dev]'")
+    w = dualgrad.tensor([1.0], requires_grad=True)
+    with dualgrad.use_backend("array_api_strict"):
+        lr = dualgrad.tensor(0.1)
+    with pytest.raises(TypeError, match="lr is on the array_api_strict backend"):
+        dualgrad.optim.SGD([w], lr=lr)
+
+
+def test_a_group_tensor_lr_is_checked_too():
+    w = dualgrad.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="Tensor lr must be 0-d"):
+        dualgrad.optim.SGD([{"params": [w], "lr": dualgrad.tensor([0.1, 0.2])}], lr=0.1)
+
+
+def test_loading_a_bad_tensor_lr_raises_and_changes_nothing():
+    lr = dualgrad.tensor(0.1)
+    optimizer = dualgrad.optim.SGD([dualgrad.tensor([1.0], requires_grad=True)], lr=lr)
+    saved = optimizer.state_dict()
+    saved["param_groups"][0]["lr"] = dualgrad.tensor([0.5])
+    with pytest.raises(ValueError, match="Tensor lr must be 0-d"):
+        optimizer.load_state_dict(saved)
+    assert optimizer.param_groups[0]["lr"] is lr
+    assert lr.item() == pytest.approx(0.1)

@@ -12,7 +12,7 @@ from .._functions import maximum, sqrt
 from .._functions_elementwise import expm1
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative, next_step, state_tensor
+from .optimizer import Optimizer, check_non_negative, lr_for, next_step, state_tensor
 
 
 def _bias_correction(beta: float, step: Tensor) -> Any:
@@ -52,7 +52,7 @@ class Adam(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
@@ -60,9 +60,7 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_non_negative(
-            {"learning rate": lr, "epsilon value": eps, "weight_decay value": weight_decay}
-        )
+        check_non_negative({"epsilon value": eps, "weight_decay value": weight_decay})
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 msg = f"Invalid beta parameter at index {index}: {beta}; it must be in [0, 1)"
@@ -90,7 +88,7 @@ class Adam(Optimizer):
     def _update(
         self, p: Tensor, group: dict[str, Any], state: dict[str, Any]
     ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        lr, (beta1, beta2), eps = lr_for(p, group), group["betas"], group["eps"]
         weight_decay = group["weight_decay"]
         g = -p.grad if group["maximize"] else p.grad
         if weight_decay != 0 and not self._decoupled_weight_decay:
@@ -125,7 +123,7 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,

@@ -1,5 +1,6 @@
 """Learning-rate schedulers, as ``torch.optim.lr_scheduler``: call ``step()`` once per epoch,
-after ``optimizer.step()``; the scheduler writes each group's ``"lr"``.
+after ``optimizer.step()``; the scheduler writes each group's ``"lr"`` (a Tensor lr in place,
+so that a step compiled by ``dualgrad.jit`` sees the change).
 
 Example:
     >>> import dualgrad
@@ -21,16 +22,19 @@ __all__ = ["CosineAnnealingLR", "LRScheduler", "StepLR"]
 
 import abc
 import math
+import warnings
 from typing import Any
 
-from .optimizer import Optimizer
+from ..tensor import Tensor
+from .optimizer import Optimizer, set_lr
 
 
 class LRScheduler(abc.ABC):
     """Base class: keeps ``last_epoch`` and sets every group's lr to ``lr_at(base_lr, epoch)``.
 
     Each group's starting lr is kept in the group as ``"initial_lr"`` (as in PyTorch, so a
-    scheduler resumed with ``last_epoch`` finds it). Construction takes the first step, to
+    scheduler resumed with ``last_epoch`` finds it), as a float also for a Tensor lr: the
+    schedule and ``get_last_lr()`` are Python floats. Construction takes the first step, to
     epoch 0.
 
     Raises:
@@ -45,7 +49,7 @@ class LRScheduler(abc.ABC):
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _as_float(group["lr"]))
         else:
             for number, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -54,7 +58,7 @@ class LRScheduler(abc.ABC):
                         "resuming; create the scheduler with last_epoch=-1 first"
                     )
                     raise KeyError(msg)
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.base_lrs = [_as_float(group["initial_lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self.step()
 
@@ -67,12 +71,22 @@ class LRScheduler(abc.ABC):
         return [self.lr_at(base_lr, self.last_epoch) for base_lr in self.base_lrs]
 
     def step(self) -> None:
-        """Advance one epoch and write the new learning rates into the optimizer."""
+        """Advance one epoch and write the new learning rates into the optimizer.
+
+        Warns (UserWarning) when it changes a float lr that a step compiled by
+        ``dualgrad.jit`` has read: that step keeps the old value; use a Tensor lr.
+        """
         self.last_epoch += 1
         lrs = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
-            group["lr"] = lr
+            if self._changes_a_compiled_float_lr(group["lr"], lr):
+                _warn_compiled_float_lr(group["lr"], lr)
+            set_lr(group, lr)
         self._last_lr = lrs
+
+    def _changes_a_compiled_float_lr(self, old: float | Tensor, new: float) -> bool:
+        compiled = self.optimizer._compiled_with_float_lr
+        return compiled and not isinstance(old, Tensor) and old != new
 
     def get_last_lr(self) -> list[float]:
         """The learning rates the last ``step()`` set, one per group."""
@@ -93,6 +107,22 @@ class LRScheduler(abc.ABC):
             msg = f"{type(self).__name__}.load_state_dict: missing {', '.join(missing)}"
             raise KeyError(msg)
         self.__dict__.update(state_dict)
+
+
+def _as_float(lr: float | Tensor) -> float:
+    """A Tensor lr as the shortest decimal its dtype rounds to it: ``tensor(0.1)`` in float32
+    gives 0.1, the rate that was asked for, not 0.10000000149..., so the schedule and
+    ``get_last_lr()`` are those of the float lr."""
+    return float(str(lr.numpy())) if isinstance(lr, Tensor) else lr
+
+
+def _warn_compiled_float_lr(old: float, new: float) -> None:
+    msg = (
+        f"the scheduler changes lr from {old} to {new}, but a step compiled by dualgrad.jit "
+        "read the float lr as a constant and keeps using the old value; build the optimizer "
+        "with a Tensor lr, e.g. lr=dualgrad.tensor(0.1), which the scheduler updates in place"
+    )
+    warnings.warn(msg, UserWarning, stacklevel=3)  # points at the caller of step()
 
 
 class StepLR(LRScheduler):

@@ -10,25 +10,37 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .. import _jit
 from .._creation import zeros_like
 from .._state import converted_like, zero_grads
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
 
 class Optimizer(abc.ABC):
     """Holds parameter groups (dicts with ``"params"`` and the hyper-parameters) and state.
 
+    A group's ``"lr"`` is a Python float or, as in PyTorch, a 0-d floating Tensor on the
+    parameters' backend. A Tensor lr is read by the step as a value, so a step compiled by
+    ``dualgrad.jit`` follows it when a scheduler changes it in place; a float lr is a constant
+    of the compiled step.
+
     Args:
         params: tensors, or dicts each with a ``"params"`` list and per-group options.
         defaults: the options a group gets when it does not set them.
 
     Raises:
-        ValueError: no parameters, or a parameter given twice.
-        TypeError: a parameter that is not a leaf Tensor.
+        ValueError: no parameters, a parameter given twice, or a negative lr or a Tensor lr
+            that is not 0-d.
+        TypeError: a parameter that is not a leaf Tensor, or a Tensor lr that is not floating
+            or not on the parameters' backend.
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
+        # Set when dualgrad.jit traces a step that reads a float lr: a scheduler changing that
+        # lr afterwards warns that the compiled step keeps the old value.
+        self._compiled_with_float_lr = False
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
@@ -65,7 +77,9 @@ class Optimizer(abc.ABC):
                 )
                 raise ValueError(msg)
             seen.add(id(p))
-        self.param_groups.append({**self.defaults, **group, "params": params})
+        group = {**self.defaults, **group, "params": params}
+        check_lr(group["lr"], params)
+        self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every parameter: to None (default), or to zeros."""
@@ -82,7 +96,7 @@ class Optimizer(abc.ABC):
             "state": {index[id(p)]: dict(s) for p, s in self.state.items()},
             "param_groups": [
                 {
-                    **{k: v for k, v in g.items() if k != "params"},
+                    **{k: _snapshot(v) for k, v in g.items() if k != "params"},
                     "params": [index[id(p)] for p in g["params"]],
                 }
                 for g in self.param_groups
@@ -93,7 +107,9 @@ class Optimizer(abc.ABC):
         """Restore the state and options ``state_dict()`` gave, onto this optimizer's parameters
         (matched by position); all or nothing.
 
-        State tensors are copied onto each parameter's backend and dtype.
+        State tensors are copied onto each parameter's backend and dtype. A Tensor lr of this
+        optimizer is updated in place (a compiled step keeps reading it); a saved Tensor lr
+        replacing a float one is copied onto the parameters' backend.
 
         Raises:
             TypeError: ``state_dict`` is not a dict with ``"state"`` and ``"param_groups"``.
@@ -115,6 +131,10 @@ class Optimizer(abc.ABC):
                 f"this optimizer {len(self.param_groups)}; build the optimizer as it was saved"
             )
             raise ValueError(msg)
+        lrs = [
+            _loaded_lr(saved, group)
+            for saved, group in zip(saved_groups, self.param_groups, strict=True)
+        ]
         by_index: dict[Any, Tensor] = {}
         for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
             if len(saved["params"]) != len(group["params"]):
@@ -136,10 +156,12 @@ class Optimizer(abc.ABC):
             state[param] = {key: _loaded(param, index, key, v) for key, v in entry.items()}
         # Everything checked: commit.
         self.state = state
-        self.param_groups = [
-            {**{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
-            for saved, group in zip(saved_groups, self.param_groups, strict=True)
-        ]
+        groups = []
+        for saved, group, lr in zip(saved_groups, self.param_groups, lrs, strict=True):
+            loaded = {**saved, "params": group["params"], "lr": group["lr"]}
+            set_lr(loaded, lr)
+            groups.append(loaded)
+        self.param_groups = groups
 
     def _commit(self, updates: list[tuple[Tensor, Tensor, dict[str, Tensor]]]) -> None:
         """Apply ``(param, update, new_state)`` triples: ``param -= update`` and the new state.
@@ -147,6 +169,8 @@ class Optimizer(abc.ABC):
         A step computes every triple first and commits only once all are known to apply, so
         a failing step changes no parameter and no state.
         """
+        if _jit.tracing() and any(not isinstance(g["lr"], Tensor) for g in self.param_groups):
+            self._compiled_with_float_lr = True
         for p, update, _ in updates:
             check_update(p, update)
         for p, update, new_state in updates:
@@ -169,6 +193,53 @@ def check_non_negative(options: dict[str, float]) -> None:
             raise ValueError(msg)
 
 
+def check_lr(lr: Any, params: list[Tensor]) -> None:
+    """Raise for an lr the optimizer cannot use: negative, NaN or infinite, or a Tensor that is
+    not 0-d, not floating, or not on the parameters' backend (the step multiplies by it)."""
+    value = lr
+    if isinstance(lr, Tensor):
+        if not lr.dtype.is_floating_point:
+            msg = f"Tensor lr must be floating point, got {lr.dtype}; e.g. dualgrad.tensor(0.01)"
+            raise TypeError(msg)
+        if lr.ndim != 0:
+            msg = (
+                f"Tensor lr must be 0-d, got shape {lr.shape}; pass a scalar such as "
+                "dualgrad.tensor(0.01)"
+            )
+            raise ValueError(msg)
+        if params and lr.backend is not params[0].backend:
+            msg = (
+                f"Tensor lr is on the {lr.backend.name} backend, the parameters on "
+                f"{params[0].backend.name}; create it under the parameters' backend"
+            )
+            raise TypeError(msg)
+        value = lr.item()  # once, when the group is added: the step never reads it back
+    check_non_negative({"learning rate": value})
+
+
+def lr_for(p: Tensor, group: dict[str, Any]) -> Any:
+    """The group's lr for updating ``p``: a float as is, a Tensor in ``p``'s dtype (as a float
+    lr would be), read as a value so that a compiled step does not freeze it."""
+    lr = group["lr"]
+    if isinstance(lr, Tensor) and lr.dtype is not p.dtype:
+        return lr.astype(p.dtype)
+    return lr
+
+
+def set_lr(group: dict[str, Any], value: float | Tensor) -> None:
+    """Make ``value`` the group's lr: written in place into a Tensor lr (a compiled step keeps
+    reading that Tensor), else put in the group."""
+    lr = group["lr"]
+    if not isinstance(lr, Tensor):
+        group["lr"] = value
+        return
+    with no_grad():
+        if isinstance(value, Tensor):
+            lr.copy_(converted_like(value, lr))
+        else:
+            lr.fill_(value)
+
+
 def check_update(p: Tensor, update: Tensor) -> None:
     """Raise now whatever ``p.sub_(update)`` would raise, before any parameter changes."""
     if update.backend is p.backend and update.shape == p.shape and p.dtype.is_floating_point:
@@ -187,6 +258,24 @@ def _loaded(param: Tensor, index: Any, key: str, value: Any) -> Any:
         )
         raise ValueError(msg)
     return converted_like(value, param)
+
+
+def _loaded_lr(saved: dict[str, Any], group: dict[str, Any]) -> float | Tensor:
+    """A saved group's lr, checked, and a Tensor moved onto the group's parameters' backend."""
+    if "lr" not in saved:
+        msg = "load_state_dict: a saved parameter group has no 'lr'; save optimizer.state_dict()"
+        raise ValueError(msg)
+    lr, params = saved["lr"], group["params"]
+    if isinstance(lr, Tensor) and params and lr.backend is not params[0].backend:
+        check_lr(lr, [])
+        lr = converted_like(lr, params[0])
+    check_lr(lr, params)
+    return lr
+
+
+def _snapshot(value: Any) -> Any:
+    """A Tensor option as it is now (a scheduler changes a Tensor lr in place), else as is."""
+    return value.detach().clone() if isinstance(value, Tensor) else value
 
 
 def state_tensor(p: Tensor, state: dict[str, Any], key: str) -> Tensor:

@@ -10,7 +10,7 @@ from typing import Any
 from .._functions import sqrt
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative, next_step, state_tensor
+from .optimizer import Optimizer, check_non_negative, lr_for, next_step, state_tensor
 
 
 class RMSprop(Optimizer):
@@ -41,7 +41,7 @@ class RMSprop(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-2,
+        lr: float | Tensor = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
@@ -52,7 +52,6 @@ class RMSprop(Optimizer):
     ) -> None:
         check_non_negative(
             {
-                "learning rate": lr,
                 "alpha value": alpha,
                 "epsilon value": eps,
                 "momentum value": momentum,
@@ -83,7 +82,8 @@ class RMSprop(Optimizer):
     def _update(
         self, p: Tensor, group: dict[str, Any], state: dict[str, Any]
     ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        lr, alpha, eps = lr_for(p, group), group["alpha"], group["eps"]
+        momentum = group["momentum"]
         g = -p.grad if group["maximize"] else p.grad
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p

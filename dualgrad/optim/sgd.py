@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, check_non_negative
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_non_negative, lr_for
 
 
 class SGD(Optimizer):
@@ -35,7 +36,7 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         weight_decay: float = 0.0,
@@ -43,9 +44,7 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_non_negative(
-            {"learning rate": lr, "momentum value": momentum, "weight_decay value": weight_decay}
-        )
+        check_non_negative({"momentum value": momentum, "weight_decay value": weight_decay})
         if nesterov and (momentum <= 0 or dampening != 0):
             msg = (
                 "Nesterov momentum requires a momentum and zero dampening, got "
@@ -74,7 +73,7 @@ class SGD(Optimizer):
                     updates.append((p, lr * direction, new_state))
         self._commit(updates)
 
-    def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, float]:
+    def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, Any]:
         g = -p.grad if group["maximize"] else p.grad
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p
@@ -88,4 +87,4 @@ class SGD(Optimizer):
                 else momentum * previous + (1 - group["dampening"]) * g
             )
             g = g + momentum * buffer if group["nesterov"] else buffer
-        return g, buffer, group["lr"]
+        return g, buffer, lr_for(p, group)
