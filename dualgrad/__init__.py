@@ -16,9 +16,27 @@ from . import (
     autograd,
     forward_ad,
     func,
+    linalg,
     nn,
     optim,
+    special,
     testing,
+)
+from ._array_api import (
+    __array_api_version__,
+    __array_namespace_info__,
+    broadcast_shapes,
+    can_cast,
+    e,
+    finfo,
+    from_dlpack,
+    iinfo,
+    inf,
+    isdtype,
+    nan,
+    newaxis,
+    pi,
+    result_type,
 )
 from ._creation import (
     arange,
@@ -113,6 +131,7 @@ from ._functions import (
     trunc,
     where,
 )
+from ._functions_array_api import *  # noqa: F403
 from ._functions_elementwise import *  # noqa: F403
 from ._functions_linalg import *  # noqa: F403
 from ._functions_nn import *  # noqa: F403
@@ -267,6 +286,23 @@ __all__ = [
     "zeros_like",
 ]
 __all__ += [
+    "__array_api_version__",
+    "__array_namespace_info__",
+    "broadcast_shapes",
+    "can_cast",
+    "e",
+    "finfo",
+    "from_dlpack",
+    "iinfo",
+    "inf",
+    "isdtype",
+    "linalg",
+    "nan",
+    "newaxis",
+    "pi",
+    "result_type",
+    "special",
+    *_functions_array_api.__all__,  # noqa: F405
     *_functions_elementwise.__all__,  # noqa: F405
     *_functions_linalg.__all__,  # noqa: F405
     *_functions_nn.__all__,  # noqa: F405

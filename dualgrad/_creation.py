@@ -164,8 +164,13 @@ def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _filled(
-    fill: str, size: tuple[Any, ...], dtype: Any, device: Any, requires_grad: bool
+    fill: str, size: tuple[Any, ...], shape: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Tensor:
+    if shape is not None:  # the Array API's keyword
+        if size:
+            msg = f"{fill}: give the shape positionally or as shape=, not both"
+            raise TypeError(msg)
+        size = (shape,)
     backend = config.get_backend()
     dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
     kwargs = {} if device is None else {"device": device}
@@ -176,26 +181,40 @@ def _filled(
 
 
 def zeros(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *size: Any,
+    shape: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of zeros of the given shape (default dtype float32)."""
-    return _filled("zeros", size, dtype, device, requires_grad)
+    return _filled("zeros", size, shape, dtype, device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *size: Any,
+    shape: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ones of the given shape (default dtype float32)."""
-    return _filled("ones", size, dtype, device, requires_grad)
+    return _filled("ones", size, shape, dtype, device, requires_grad)
 
 
 def empty(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *size: Any,
+    shape: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of the given shape; its values are zeros (arrays here are never uninitialised)."""
-    return _filled("zeros", size, dtype, device, requires_grad)
+    return _filled("zeros", size, shape, dtype, device, requires_grad)
 
 
 def full(
-    size: Sequence[int],
+    shape: Sequence[int] | int,
     fill_value: Any,
     *,
     dtype: Any = None,
@@ -207,7 +226,7 @@ def full(
     dtype = _inferred_dtype(np.asarray(fill_value)) if dtype is None else as_dtype(dtype)
     kwargs = {} if device is None else {"device": device}
     array = backend.namespace.full(
-        _shape((size,)), fill_value, dtype=backend.native_dtype(dtype), **kwargs
+        _shape((shape,)), fill_value, dtype=backend.native_dtype(dtype), **kwargs
     )
     return _finish(array, backend, requires_grad)
 
@@ -256,14 +275,19 @@ def full_like(
 
 def arange(
     start: Any,
-    end: Any = None,
+    /,
+    stop: Any = None,
     step: Any = 1,
     *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Evenly spaced values in ``[start, end)``: int64 for integer arguments, else float32."""
+    """Evenly spaced values in ``[start, stop)``: int64 for integer arguments, else float32.
+
+    ``stop`` is PyTorch's ``end``; with one argument, it is the stop and the start is 0.
+    """
+    end = stop
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -277,32 +301,49 @@ def arange(
 
 def linspace(
     start: Any,
-    end: Any,
-    steps: int,
+    stop: Any,
+    /,
+    num: int | None = None,
     *,
+    steps: int | None = None,
     dtype: Any = None,
     device: Any = None,
+    endpoint: bool = True,
     requires_grad: bool = False,
 ) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``num`` evenly spaced values from ``start`` to ``stop`` (inclusive if ``endpoint``).
+
+    ``steps`` is PyTorch's name for ``num``; give one of them.
+    """
+    if (num is None) == (steps is None):
+        msg = "linspace: give the number of values as num (or PyTorch's steps), exactly once"
+        raise TypeError(msg)
     backend = config.get_backend()
     dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
-    array = backend.namespace.linspace(start, end, steps, dtype=backend.native_dtype(dtype))
+    array = backend.namespace.linspace(
+        start,
+        stop,
+        num if steps is None else steps,
+        dtype=backend.native_dtype(dtype),
+        endpoint=endpoint,
+    )
     return _finish(array, backend, requires_grad)
 
 
 def eye(
-    n: int,
-    m: int | None = None,
+    n_rows: int,
+    n_cols: int | None = None,
+    /,
     *,
+    k: int = 0,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """The ``n`` x ``m`` identity matrix."""
+    """The ``n_rows`` x ``n_cols`` matrix with ones on diagonal ``k`` (0: the main one)."""
     backend = config.get_backend()
     dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
-    array = backend.namespace.eye(n, m, dtype=backend.native_dtype(dtype))
+    array = backend.namespace.eye(n_rows, n_cols, k=k, dtype=backend.native_dtype(dtype))
     return _finish(array, backend, requires_grad)
 
 

@@ -84,13 +84,17 @@ def promote_types(a: DType, b: DType) -> DType:
 
     Within a kind this is the Array API's promotion (the wider one wins). Across kinds it is
     PyTorch's: bool < integer < float < complex, and the higher kind keeps its own width, so
-    ``int64 tensor * float32 tensor`` is float32 rather than NumPy's float64.
+    ``int64 tensor * float32 tensor`` is float32 rather than NumPy's float64; only a complex
+    dtype widens to keep a wider float's precision (float64 with complex64 is complex128).
     """
     if a is b:
         return a
     rank_a, rank_b = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
     if rank_a != rank_b:
-        return a if rank_a > rank_b else b
+        high, low = (a, b) if rank_a > rank_b else (b, a)
+        if high.kind == "c" and low.kind == "f" and 2 * low.itemsize > high.itemsize:
+            return complex128  # float64 with complex64: the float's precision is kept
+        return high
     if a.kind != b.kind:  # signed with unsigned: the smallest signed type holding both
         size = max(a.itemsize * (1 + (a.kind == "u")), b.itemsize * (1 + (b.kind == "u")))
         return _BY_KIND_AND_SIZE.get(("i", min(size, 8)), int64)

@@ -207,9 +207,18 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
     return elementwise(ops.clip, x, low, high)
 
 
-def astype(x: Tensor, dtype: Any, /, *, copy: bool = True) -> Tensor:
-    """``x`` converted to ``dtype``; the gradient is converted back."""
+def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Tensor:
+    """``x`` converted to ``dtype``; the gradient is converted back.
+
+    ``device`` must be None or ``x``'s device: tensors stay on the device they were made on.
+    """
     x = _tensor(x, "astype")
+    if device is not None and device != x.device:
+        msg = (
+            f"astype: cannot move a tensor on {x.device} to {device}; "
+            "create it on that device instead (device= of dualgrad.asarray)"
+        )
+        raise ValueError(msg)
     dtype = as_dtype(dtype)
     if dtype is x.dtype and not copy:
         return x
@@ -254,7 +263,16 @@ def _reduction(prim: ops.Primitive, floating_only: bool) -> Any:
     return function
 
 
-sum = _reduction(ops.sum, floating_only=False)
+_sum = _reduction(ops.sum, floating_only=False)
+
+
+def sum(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+    """The sum over ``axis`` (all axes when None), computed in ``dtype`` if given."""
+    if dtype is not None:
+        x = astype(_tensor(x, "sum"), dtype, copy=False)
+    return _sum(x, axis=axis, keepdims=keepdims)
+
+
 any = _reduction(ops.any, floating_only=False)
 all = _reduction(ops.all, floating_only=False)
 mean = _reduction(ops.mean, floating_only=True)
@@ -518,8 +536,10 @@ def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:
 
 
 # The families' further functions join this namespace (they import helpers from above).
+from ._functions_array_api import *  # noqa: E402, F403
 from ._functions_elementwise import *  # noqa: E402, F403
 from ._functions_linalg import *  # noqa: E402, F403
 from ._functions_nn import *  # noqa: E402, F403
 from ._functions_reduce import *  # noqa: E402, F403
 from ._functions_shape import *  # noqa: E402, F403
+from ._functions_special import *  # noqa: E402, F403

@@ -168,6 +168,13 @@ class Tensor:
         return self._backend.to_numpy(self._array)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        # NumPy conversion would silently drop forward-mode tangents, as it would a graph.
+        if self._tangents is not None:
+            msg = (
+                "Can't convert a Tensor that carries forward-mode tangents to a NumPy array. "
+                "Use tensor.detach().numpy() instead."
+            )
+            raise RuntimeError(msg)
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
@@ -470,8 +477,15 @@ class Tensor:
         return int(self.item())
 
     def __array_namespace__(self, api_version: str | None = None) -> Any:
-        import dualgrad
+        """The ``dualgrad`` module: code written against the Array API runs on Tensors.
 
+        Raises:
+            ValueError: ``api_version`` is not one dualgrad implements.
+        """
+        import dualgrad
+        from dualgrad._array_api import check_api_version
+
+        check_api_version(api_version)
         return dualgrad
 
 

@@ -466,13 +466,23 @@ OP_DB: list[OpSpec] = [
 ]
 
 # The families' lines live in their own modules (they import the helpers above).
+from op_db_array_api import SPECS as ARRAY_API_SPECS  # noqa: E402
 from op_db_elementwise import SPECS as ELEMENTWISE_SPECS  # noqa: E402
 from op_db_linalg import SPECS as LINALG_SPECS  # noqa: E402
 from op_db_nn import SPECS as NN_SPECS  # noqa: E402
 from op_db_reduce import SPECS as REDUCE_SPECS  # noqa: E402
 from op_db_shape import SPECS as SHAPE_SPECS  # noqa: E402
+from op_db_special import SPECS as SPECIAL_SPECS  # noqa: E402
 
-OP_DB += [*ELEMENTWISE_SPECS, *LINALG_SPECS, *NN_SPECS, *REDUCE_SPECS, *SHAPE_SPECS]
+OP_DB += [
+    *ARRAY_API_SPECS,
+    *ELEMENTWISE_SPECS,
+    *LINALG_SPECS,
+    *NN_SPECS,
+    *REDUCE_SPECS,
+    *SHAPE_SPECS,
+    *SPECIAL_SPECS,
+]
 
 VARIANTS: list[Variant] = [variant for spec in OP_DB for variant in spec.variants()]
 DIFFERENTIABLE = [variant for variant in VARIANTS if variant.spec.differentiable]

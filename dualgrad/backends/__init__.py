@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SPECIAL_FUNCTIONS",
     "Backend",
     "available_backends",
     "backend_for_array",
@@ -57,6 +58,7 @@ class Backend(abc.ABC):
             if not key.startswith("__") and hasattr(namespace, key)
         }
         extras = {"index_add": self.index_add, "erf": self.erf}
+        extras.update({name: self.special_function(name) for name in SPECIAL_FUNCTIONS})
         self.xp = types.SimpleNamespace(**{**standard, **extras})
         self.namespace = namespace
         self._native = {}
@@ -127,6 +129,22 @@ class Backend(abc.ABC):
             )
             raise NotImplementedError(msg)
 
+    def special_function(self, name: str) -> Callable[..., Array]:
+        """SciPy's special function ``name`` on this library's arrays (through NumPy).
+
+        Backends with their own special functions (JAX) override this; the rest need SciPy,
+        which is imported only when a special function is first called.
+        """
+
+        def function(*args: Any) -> Array:
+            scipy_function = getattr(_scipy_special(name), name)
+            values = [self.to_numpy(a) if self.owns(a) else a for a in args]
+            # in the dtype of x (the last argument): SciPy computes polygamma in float64
+            return self.from_numpy(np.asarray(scipy_function(*values), dtype=values[-1].dtype))
+
+        function.__name__ = name
+        return function
+
     # --- random numbers ----------------------------------------------------------------------
     def seed(self, seed: int) -> None:
         """Reset the random stream (``dualgrad.manual_seed``)."""
@@ -150,6 +168,19 @@ def _numpy_erf(x: np.ndarray) -> np.ndarray:
         out = np.fromiter(map(math.erf, values.ravel().tolist()), values.dtype, values.size)
         return out.reshape(values.shape)
     return np.asarray(erf(x))
+
+
+# Special functions the standard lacks, under SciPy's names: every backend's ``xp`` has them.
+SPECIAL_FUNCTIONS = ("erfc", "erfinv", "gammaln", "polygamma", "log_ndtr", "ndtri")
+
+
+def _scipy_special(name: str) -> types.ModuleType:
+    try:
+        import scipy.special
+    except ImportError as err:
+        msg = f"dualgrad.special.{name} on this backend needs SciPy: pip install 'dualgrad[scipy]'"
+        raise ImportError(msg) from err
+    return scipy.special
 
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}

@@ -68,6 +68,9 @@ class JaxBackend(Backend):
     def erf(self, x: Any) -> Any:
         return jax.scipy.special.erf(x)
 
+    def special_function(self, name: str) -> Any:
+        return getattr(jax.scipy.special, name)
+
     def seed(self, seed: int) -> None:
         self._key = jax.random.key(seed)
 

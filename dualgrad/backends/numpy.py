@@ -7,7 +7,7 @@ from typing import Any
 import array_api_compat.numpy as compat_numpy
 import numpy as np
 
-from . import Backend, _numpy_erf
+from . import Backend, _numpy_erf, _scipy_special
 
 
 class NumPyBackend(Backend):
@@ -40,3 +40,12 @@ class NumPyBackend(Backend):
 
     def erf(self, x: np.ndarray) -> np.ndarray:
         return _numpy_erf(x)
+
+    def special_function(self, name: str) -> Any:
+        def function(*args: Any) -> np.ndarray:
+            # in the dtype of x (the last argument): SciPy computes polygamma in float64
+            out = getattr(_scipy_special(name), name)(*args)
+            return np.asarray(out, dtype=np.asarray(args[-1]).dtype)
+
+        function.__name__ = name
+        return function
