@@ -154,7 +154,10 @@ class _Compiled:
 
         self.fn = fn
         self.args = args
-        recorder = _Recorder({id(o): o for o in gc.get_objects() if isinstance(o, Tensor)})
+        # type(o), not isinstance: isinstance reads o.__class__, which some lazily loaded
+        # objects (torch.distributed's, for one) answer with a deprecation warning.
+        live = {id(o): o for o in gc.get_objects() if issubclass(type(o), Tensor)}
+        recorder = _Recorder(live)
         previous, _dispatch.recorder = _dispatch.recorder, recorder
         try:
             jax.make_jaxpr(self._discover)(self._arrays(args))
