@@ -18,7 +18,7 @@ _FUZZ = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 }
-settings.register_profile("ci", max_examples=40, **_FUZZ)
+settings.register_profile("ci", max_examples=60, **_FUZZ)
 settings.register_profile("long", max_examples=1_000, **_FUZZ)
 settings.load_profile("ci")
 

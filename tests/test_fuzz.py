@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import BACKENDS, _backend_param
-from fuzz_programs import DualgradFrame, JaxFrame, Pool, Program, TorchFrame, programs
+from fuzz_programs import DualgradFrame, JaxFrame, Pool, Program, Step, TorchFrame, programs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from op_db import DIFFERENTIABLE, VARIANTS
@@ -225,6 +225,34 @@ def test_random_programs_match_finite_differences_on_slow_backends(
     data: st.DataObject, backend: Any, mode: str
 ) -> None:
     _draw_and_check(data, backend)
+
+
+# --- what the fuzzer found, kept ---------------------------------------------------------------
+FOUND = {
+    # prod's and cumulative_sum's rules reversed arrays with a negative-step slice, which
+    # PyTorch's arrays reject ("step must be greater than zero"); they use flip now.
+    "prod-reversed-by-a-negative-step": Program(
+        dtype="float32",
+        leaves=((2, 2, 2),),
+        steps=(
+            Step(op="pow-2x0,2x0", shapes=((1, 2, 4), ()), sources=(0, 0)),
+            Step(op="prod-axes-scalar-axis=()-keepdims", shapes=((),), sources=(1,)),
+            Step(op="prod-2x3x4-axis=(-2)-keepdims", shapes=((2, 3, 4),), sources=(1,)),
+        ),
+        seed=1970003,
+    ),
+    "cumulative-sum-reversed-by-a-negative-step": Program(
+        dtype="float64",
+        leaves=((3, 4),),
+        steps=(Step(op="cumulative_sum-3x4-axis=-1", shapes=((3, 4),), sources=(0,)),),
+        seed=0,
+    ),
+}
+
+
+@pytest.mark.parametrize("program", FOUND.values(), ids=FOUND.keys())
+def test_programs_the_fuzzer_found(program: Program, backend: Any, mode: str) -> None:
+    check_program(program, backend)
 
 
 # --- against PyTorch and JAX ------------------------------------------------------------------
