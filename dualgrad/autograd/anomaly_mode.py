@@ -86,7 +86,7 @@ class detect_anomaly(_AnomalyContext):
 
     Example:
         >>> import dualgrad
-        >>> x = dualgrad.tensor(-1.0, requires_grad=True)
+        >>> x = dualgrad.tensor(float("nan"), requires_grad=True)  # say, a bad data point
         >>> with dualgrad.autograd.detect_anomaly():
         ...     y = dualgrad.sqrt(x)
         ...     y.backward()  # doctest: +ELLIPSIS
