@@ -59,6 +59,39 @@ LIMITS = (
         "dask.array indexes with one integer array at a time ('Don't yet support nd fancy "
         "indexing'); several in one key, or one of two dimensions, fail",
     ),
+    Limit(
+        "dask",
+        ("repeat-counts", "mask"),
+        "repeat with counts held in a tensor, and index_put with a boolean mask, give shapes or "
+        "positions that depend on the values (dualgrad raises NotImplementedError saying so)",
+    ),
+    Limit(
+        "dask",
+        ("*",),
+        "dualgrad raises NotImplementedError for a boolean mask on a lazy backend",
+        tests=("test_getitem_with_bool_mask",),
+    ),
+    Limit(
+        "dask",
+        ("take_along_axis*", "sort*", "integer-arrays"),
+        "take_along_axis, sort and index_put with integer arrays index with several integer "
+        "arrays at once, which dask.array does not support ('Don't yet support nd fancy "
+        "indexing')",
+    ),
+    Limit(
+        "dask",
+        ("*",),
+        "repeated integer indices of index_put index with several integer arrays at once "
+        "('Don't yet support nd fancy indexing')",
+        tests=("test_index_put_repeated_indices_gradients",),
+    ),
+    Limit(
+        "dask",
+        ("*",),
+        "dask's eye with a number of columns different from the rows builds a graph that fails "
+        "when computed ('Missing dependency ... eye-...')",
+        tests=("test_eye_square_and_rectangular",),
+    ),
     # --- dask: zero-length axes ----------------------------------------------------------------
     Limit(
         "dask",
@@ -81,6 +114,12 @@ LIMITS = (
         "torch tensors refuse negative slice steps ('step must be greater than zero'), and "
         "dualgrad.flip, which these rules use when run on Tensors, is x[::-1]",
         tests=("test_second_order",),
+    ),
+    Limit(
+        "torch",
+        ("flip", "flip-axis"),
+        "torch tensors refuse negative slice steps ('step must be greater than zero'), and "
+        "dualgrad.flip is x[::-1]",
     ),
 )
 
