@@ -81,7 +81,7 @@ def test_training_step_computes_nothing(dask_backend: Any) -> None:
 
 def test_functions_that_check_values_compute_nothing(dask_backend: Any) -> None:
     """Value checks (label ranges, probabilities in [0, 1]) are skipped on a lazy backend, and
-    the gradients of indexing and erf build graphs too."""
+    the gradients of indexing and the special functions build graphs too."""
     logits = dualgrad.randn(6, 4, dtype=dualgrad.float64, requires_grad=True)
     labels = dualgrad.tensor([0, 3, 1, 1, 2, 0])
     with counted_computes() as computes:
@@ -92,6 +92,7 @@ def test_functions_that_check_values_compute_nothing(dask_backend: Any) -> None:
             + logits[1:, ::2].sum()
             + logits[[0, 0, 2]].sum()
             + dualgrad.special.erf(logits).sum()
+            + dualgrad.special.erfc(logits).sum()
         )
         loss.backward()
         assert computes == []

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import DType
-from . import Backend, _numpy_erf
+from . import Backend, _numpy_erf, _scipy_special
 
 try:
     import array_api_compat.dask.array as compat_dask
@@ -62,8 +62,22 @@ class DaskBackend(Backend):
     def erf(self, x: Any) -> Any:
         return x.map_blocks(_numpy_erf, dtype=x.dtype)
 
+    def special_function(self, name: str) -> Any:
+        def function(*args: Any) -> Any:
+            *constants, x = args  # the array comes last (polygamma's order is a Python int)
+            return x.map_blocks(_numpy_special, name, *constants, dtype=x.dtype)
+
+        function.__name__ = name
+        return function
+
 
 def _numpy_index_add(x: np.ndarray, key: tuple[Any, ...], values: np.ndarray) -> np.ndarray:
     out = np.array(x)
     np.add.at(out, key, values)
     return out
+
+
+def _numpy_special(block: np.ndarray, name: str, *constants: Any) -> np.ndarray:
+    """SciPy's special function ``name`` on one block, in the block's dtype."""
+    out = getattr(_scipy_special(name), name)(*constants, block)
+    return np.asarray(out, dtype=block.dtype)
