@@ -26,17 +26,18 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     if recorder is not None:
         recorder.read(inputs)
     backend = inputs[0]._backend
-    arrays = []
     traced = dual = False
     for tensor in inputs:
         if tensor._backend is not backend:
             _raise_mixed_backends(prim, inputs)
-        arrays.append(tensor._array)
-        traced = traced or tensor._requires_grad
-        dual = dual or tensor._tangents is not None
-    ans = prim.forward(backend.xp, *arrays, **params)
+        if tensor._requires_grad:
+            traced = True
+        if tensor._tangents is not None:
+            dual = True
+    ans = prim.forward(backend.xp, *[tensor._array for tensor in inputs], **params)
     out = Tensor._wrap(ans, backend)
-    if traced or dual:
+    # Under no_grad() (and for constants) nothing is differentiated: the op costs the forward.
+    if dual or (traced and is_grad_enabled()):
         differentiate(prim, params, inputs, out, traced=traced, dual=dual)
     return out
 
@@ -51,10 +52,14 @@ def differentiate(
     dual: bool,
 ) -> None:
     """Make ``out`` differentiable as the inputs need: a tape node, tangents, or both."""
-    forward = is_grad_enabled() and config.get_mode() == "forward"
+    grad_enabled = is_grad_enabled()
+    if not dual and grad_enabled and config.get_mode() == "reverse":
+        _record(prim, params, inputs, out)  # the common case, decided in three checks
+        return
+    forward = grad_enabled and config.get_mode() == "forward"
     if forward and traced and any(type(t._node) is Node for t in inputs):
         forward = False  # a value from the tape: stay on the tape, which pulls back duals
-    if traced and not forward and is_grad_enabled():
+    if traced and not forward and grad_enabled:
         _record(prim, params, inputs, out)
     if dual or (traced and forward):
         forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
@@ -67,15 +72,18 @@ def _record(
 ) -> None:
     # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
     # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
-    parents = tuple(
-        (tensor._node if type(tensor._node) is Node else tensor)
-        if tensor._requires_grad and prim.differentiable(i)
-        else None
-        for i, tensor in enumerate(inputs)
-    )
-    if not out.dtype.is_floating_point or not any(parent is not None for parent in parents):
+    parents: list[Node | Tensor | None] = []
+    needed = False
+    for i, tensor in enumerate(inputs):
+        if tensor._requires_grad and prim.differentiable(i):
+            node = tensor._node
+            parents.append(node if type(node) is Node else tensor)
+            needed = True
+        else:
+            parents.append(None)
+    if not needed or not out.dtype.is_floating_point:
         return  # integer and bool results, and masks, never carry gradients
-    out._node = Node(prim, params, inputs, parents, out._array)
+    out._node = Node(prim, params, inputs, tuple(parents), out._array)
     out._requires_grad = True
 
 
@@ -99,6 +107,9 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
     Python scalars are weakly typed, as in PyTorch and the Array API: ``x * 2`` keeps ``x``'s
     dtype, and only a float scalar with an integer tensor moves to the default float dtype.
     """
+    ready = _ready_operands(prim, operands)
+    if ready is not None:
+        return apply(prim, ready, {})
     tensors = [operand for operand in operands if isinstance(operand, Tensor)]
     if not tensors:
         msg = f"{prim.name}: expected at least one Tensor, got {operands!r}"
@@ -124,6 +135,34 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
             if operand.shape != shape and differentiable:
                 prepared[i] = apply(broadcast_to, (operand,), {"shape": shape})
     return apply(prim, tuple(prepared), {})
+
+
+def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor, ...] | None:
+    """The operands as they are when nothing needs promoting or broadcasting, else None.
+
+    The shortcut for the common cases, which ``elementwise``'s general path would also reach
+    but through several passes: one Tensor; two Tensors of one dtype and shape; a floating
+    Tensor with a Python float or int (the number becomes a 0-d constant of the Tensor's
+    dtype, which broadcasts against any shape and never needs a gradient).
+    """
+    if len(operands) == 1:
+        return operands if type(operands[0]) is Tensor else None
+    if len(operands) != 2 or len(prim.promote) != 2:
+        return None
+    x, y = operands
+    if type(x) is Tensor:
+        if type(y) is Tensor:
+            same = x._array.dtype == y._array.dtype and x._array.shape == y._array.shape
+            return operands if same else None
+        if type(y) is float or type(y) is int:
+            dtype = x.dtype
+            if dtype.kind == "f":
+                return x, Tensor._wrap(x._backend.scalar(y, dtype), x._backend)
+    elif type(y) is Tensor and (type(x) is float or type(x) is int):
+        dtype = y.dtype
+        if dtype.kind == "f":
+            return Tensor._wrap(y._backend.scalar(x, dtype), y._backend), y
+    return None
 
 
 def _check_scalar(prim: Primitive, value: Any) -> Any:

@@ -48,8 +48,9 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
                 "pass gradient=dualgrad.ones_like(y)"
             )
             raise RuntimeError(msg)
-        gradient = _functions.ones_like(root)
-    elif not isinstance(gradient, Tensor):
+        seed = root._backend.xp.ones_like(root._array)
+        return Tensor._wrap(seed, root._backend) if create_graph else seed
+    if not isinstance(gradient, Tensor):
         msg = (
             f"gradient must be a Tensor, got {type(gradient).__name__}; "
             "wrap it with dualgrad.tensor(...)"
@@ -81,8 +82,6 @@ def _freed_graph_error(node: Node) -> RuntimeError:
 
 
 def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
-    if node.versions is None:
-        return
     for i, (tensor, version) in enumerate(zip(inputs, node.versions, strict=True)):
         if tensor._version != version:
             msg = (
@@ -119,7 +118,8 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
     """Each differentiable input's cotangent: ``(input index, cotangent)``."""
     inputs = node.inputs
     assert inputs is not None  # the caller checked that the graph is not freed
-    _check_versions(node, inputs)
+    if node.versions is not None:
+        _check_versions(node, inputs)
     prim, params = node.prim, node.params
     if create_graph:
         xp = _functions
@@ -134,17 +134,19 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         )
     else:
         xp = inputs[0]._backend.xp
-        values = tuple(t._array for t in inputs)
+        values = [t._array for t in inputs]
         ans = node.ans
-    cotangents = []
-    for i, parent in enumerate(node.parents):
-        if parent is None:
-            continue
-        if prim.variadic:
-            cotangents.append((i, prim.vjp(xp, g, ans, *values, index=i, **params)))
-        else:
-            cotangents.append((i, prim.vjp[i](xp, g, ans, *values, **params)))
-    return cotangents
+    if prim.variadic:
+        return [
+            (i, prim.vjp(xp, g, ans, *values, index=i, **params))
+            for i, parent in enumerate(node.parents)
+            if parent is not None
+        ]
+    return [
+        (i, rule(xp, g, ans, *values, **params))
+        for i, (rule, parent) in enumerate(zip(prim.vjp, node.parents, strict=True))
+        if parent is not None
+    ]
 
 
 def run_backward(
@@ -163,13 +165,13 @@ def run_backward(
         Nothing is written to any tensor here: the caller commits the result.
     """
     heap: list[tuple[int, Node]] = []
-    pending: dict[Node, Any] = {}
+    pending: dict[Node, Any] = {}  # each node's cotangent so far, until the walk reaches it
     results: dict[Any, Any] = {}
     retained: list[tuple[Tensor, Any]] = []
     captured_nodes = {t._node for t in capture if t._node is not None}
 
     def send(target: Node | Tensor, cotangent: Any) -> None:
-        if isinstance(target, Node):
+        if type(target) is Node:
             if target in pending:
                 pending[target] = pending[target] + cotangent
             else:
@@ -195,7 +197,7 @@ def run_backward(
     anomaly = anomaly_mode.is_anomaly_enabled()  # read once per backward
     with set_grad_enabled(create_graph):
         while heap:
-            _, node = heapq.heappop(heap)
+            node = heapq.heappop(heap)[1]
             g = pending.pop(node)
             if node.inputs is None:
                 raise _freed_graph_error(node)
@@ -208,8 +210,15 @@ def run_backward(
             cotangents_out = _node_cotangents(node, g, create_graph)
             if anomaly:
                 anomaly_mode.check_cotangents(node, cotangents_out)
+            parents = node.parents
             for i, cotangent in cotangents_out:
-                send(node.parents[i], cotangent)
+                parent = parents[i]
+                # The common case of send(), inlined: a cotangent for another tape node.
+                if type(parent) is Node and parent not in pending:
+                    pending[parent] = cotangent
+                    heapq.heappush(heap, (-parent.seq, parent))
+                else:
+                    send(parent, cotangent)
             if not retain_graph:
                 node.inputs = node.ans = None
     return results, retained
@@ -246,9 +255,11 @@ def _gradients(
     for i in in_forward:
         for leaf, cotangent in forward_ad.contract(roots[i], cotangents[i], retain_graph).items():
             results[leaf] = results[leaf] + cotangent if leaf in results else cotangent
-    with set_grad_enabled(create_graph):
-        for leaf in [r for r in results if isinstance(r, Tensor) and r._hooks]:
-            results[leaf] = _run_hooks(leaf._hooks, results[leaf], leaf._backend, create_graph)
+    hooked = [r for r in results if isinstance(r, Tensor) and r._hooks]
+    if hooked:
+        with set_grad_enabled(create_graph):
+            for leaf in hooked:
+                results[leaf] = _run_hooks(leaf._hooks, results[leaf], leaf._backend, create_graph)
     return results, retained
 
 

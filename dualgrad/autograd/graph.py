@@ -52,7 +52,7 @@ class Node:
         self.parents = parents
         self.ans = ans
         self.seq = next(_sequence)
-        self.versions = None if prim.linear else tuple(t._version for t in inputs)
+        self.versions = None if prim.linear else tuple([t._version for t in inputs])
         self.output_modified = False  # set when the output tensor is changed in place
         self.pre_hooks: list[Any] | None = None  # the output tensor's register_hook functions
         self.retained_by: Any = None  # weakref to the output tensor, after retain_grad()
