@@ -1,0 +1,47 @@
+"""Timing: warm-up, then repeated samples with the peers interleaved, reported as medians.
+
+Each sample times ``number`` back-to-back calls. Peers take turns sample by sample, so a burst
+of load from elsewhere on the machine hits them all alike; only ratios within one run mean
+anything on a shared machine.
+
+The clock is the process's CPU time by default (every thread of the process; each peer runs
+single-threaded), which other work on a loaded machine disturbs far less than wall time does;
+``clock="wall"`` measures elapsed time instead.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+def measure(
+    cases: dict[str, Callable[[], Any]],
+    *,
+    number: int,
+    repeats: int,
+    warmup: int,
+    clock: str = "cpu",
+) -> dict[str, list[float]]:
+    """Seconds per call of each case: one sample per repeat."""
+    now = CLOCKS[clock]
+    for case in cases.values():
+        for _ in range(warmup):
+            case()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, case in cases.items():
+            start = now()
+            for _ in range(number):
+                case()
+            samples[name].append((now() - start) / number)
+    return samples
+
+
+def median(values: list[float]) -> float:
+    """The median sample."""
+    return statistics.median(values)
