@@ -127,23 +127,29 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
                 backend.scalar(_check_scalar(prim, operand), operand_dtype), backend
             )
         prepared.append(operand)
-    shapes = [operand.shape for operand in prepared]
+    return apply(prim, _broadcast(prim, prepared), {})
+
+
+def _broadcast(prim: Primitive, operands: list[Tensor]) -> tuple[Tensor, ...]:
+    """The operands, those that need a gradient or carry tangents broadcast to one shape."""
+    shapes = [operand._array.shape for operand in operands]
     if any(shape != shapes[0] for shape in shapes):
         shape = broadcast_shapes(prim.name, *shapes)
-        for i, operand in enumerate(prepared):
+        for i, operand in enumerate(operands):
             differentiable = (operand._requires_grad and is_grad_enabled()) or operand._tangents
-            if operand.shape != shape and differentiable:
-                prepared[i] = apply(broadcast_to, (operand,), {"shape": shape})
-    return apply(prim, tuple(prepared), {})
+            if shapes[i] != shape and differentiable:
+                operands[i] = apply(broadcast_to, (operand,), {"shape": shape})
+    return tuple(operands)
 
 
 def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor, ...] | None:
     """The operands as they are when nothing needs promoting or broadcasting, else None.
 
     The shortcut for the common cases, which ``elementwise``'s general path would also reach
-    but through several passes: one Tensor; two Tensors of one dtype and shape; a floating
-    Tensor with a Python float or int (the number becomes a 0-d constant of the Tensor's
-    dtype, which broadcasts against any shape and never needs a gradient).
+    but through several passes: one Tensor; two Tensors of one dtype (broadcast if their
+    shapes differ); a floating Tensor with a Python float or int (the number becomes a 0-d
+    constant of the Tensor's dtype, which broadcasts against any shape and never needs a
+    gradient).
     """
     if len(operands) == 1:
         return operands if type(operands[0]) is Tensor else None
@@ -152,8 +158,9 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
     x, y = operands
     if type(x) is Tensor:
         if type(y) is Tensor:
-            same = x._array.dtype == y._array.dtype and x._array.shape == y._array.shape
-            return operands if same else None
+            if x._array.dtype != y._array.dtype:
+                return None
+            return operands if x._array.shape == y._array.shape else _broadcast(prim, [x, y])
         if type(y) is float or type(y) is int:
             dtype = x.dtype
             if dtype.kind == "f":

@@ -193,6 +193,14 @@ def _restricted(x: Tensor, order: int) -> Tensor:
     return view
 
 
+def _has_outer_stream(x: Tensor, key: Any) -> bool:
+    """Whether ``x`` carries a live tangent of a stream outer to ``key``."""
+    tangents = x._tangents
+    if not tangents or (len(tangents) == 1 and key in tangents):
+        return False  # the common case: no streams, or only this one
+    return any(k.order < key.order and k.active for k in tangents)
+
+
 def push_tangents(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor, seeded: bool
 ) -> None:
@@ -201,16 +209,19 @@ def push_tangents(
     Args:
         seeded: forward mode is recording: seed leaves that require grad and push their blocks.
     """
-    keys: dict[Any, None] = {}
+    keys: dict[Any, None] = {}  # the live streams, in order of appearance
     for tensor in inputs:
         if seeded and tensor._requires_grad and tensor._node is None:
             seed(tensor)
         if tensor._tangents:
-            keys.update(dict.fromkeys(k for k in tensor._tangents if _live(k, seeded)))
+            for key in tensor._tangents:
+                if _live(key, seeded):
+                    keys[key] = None
     if not keys or not out.dtype.is_floating_point:
         return
     out._tangents = {}
-    for key in sorted(keys, key=lambda k: k.order):  # outer streams first: inner ones use them
+    ordered = keys if len(keys) == 1 else sorted(keys, key=lambda k: k.order)
+    for key in ordered:  # outer streams first: inner ones use them
         tangent = _output_tangent(prim, params, inputs, out, key)
         if tangent is not None:
             out._tangents[key] = tangent
@@ -225,13 +236,19 @@ def _output_tangent(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor, key: Any
 ) -> Any:
     """The output tangent on one stream: the sum of the jvp rules' shares (or None)."""
-    given = [None if t._tangents is None else t._tangents.get(key) for t in inputs]
-    positions = [i for i, t in enumerate(given) if t is not None and prim.differentiable(i)]
+    given: list[Any] = []  # each input's tangent on this stream, or None
+    positions = []  # the inputs whose tangents go through their jvp rules
+    nested = False  # whether the tangent must itself be differentiable by outer streams
+    for i, tensor in enumerate(inputs):
+        tangents = tensor._tangents
+        tangent = None if tangents is None else tangents.get(key)
+        given.append(tangent)
+        if tangents is not None:
+            nested = nested or isinstance(tangent, Tensor) or _has_outer_stream(tensor, key)
+        if tangent is not None and prim.differentiable(i):
+            positions.append(i)
     if not positions:
         return None
-    nested = any(isinstance(t, Tensor) for t in given) or any(
-        t._tangents and any(k.order < key.order and k.active for k in t._tangents) for t in inputs
-    )
     if nested:
         from . import _functions as xp
 

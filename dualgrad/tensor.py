@@ -359,13 +359,13 @@ class Tensor:
             self._tangents,
         )
         result = compute(before)
-        if result.shape != self.shape:
+        if result._array.shape != self._array.shape:
             msg = (
                 f"{op_name}: the result has shape {result.shape} but the tensor has shape "
                 f"{self.shape}; in-place operations cannot change a tensor's shape"
             )
             raise ValueError(msg)
-        if result.dtype is not self.dtype:
+        if result._array.dtype != self._array.dtype and result.dtype is not self.dtype:
             if self.dtype.kind in "biu" and result.dtype.kind not in "biu":
                 msg = (
                     f"{op_name}: result type {result.dtype} can't be cast to the tensor's "
