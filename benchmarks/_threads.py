@@ -12,8 +12,9 @@ def pin(threads: int) -> dict[str, str]:
     for name in _VARIABLES:
         os.environ[name] = str(threads)
     # JAX's CPU backend: Eigen's thread pool and the intra-op parallelism, likewise.
+    multi = "true" if threads > 1 else "false"
     os.environ["XLA_FLAGS"] = (
-        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen={threads > 1} "
+        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen={multi} "
         f"intra_op_parallelism_threads={threads}"
     ).strip()
     return {name: os.environ[name] for name in _VARIABLES}
