@@ -74,8 +74,9 @@ def _record(
     # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
     parents: list[Node | Tensor | None] = []
     needed = False
+    rules = None if prim.variadic else prim.vjp  # prim.differentiable(i), without the call
     for i, tensor in enumerate(inputs):
-        if tensor._requires_grad and prim.differentiable(i):
+        if tensor._requires_grad and (rules is None or rules[i] is not None):
             node = tensor._node
             parents.append(node if type(node) is Node else tensor)
             needed = True
@@ -107,6 +108,8 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
     Python scalars are weakly typed, as in PyTorch and the Array API: ``x * 2`` keeps ``x``'s
     dtype, and only a float scalar with an integer tensor moves to the default float dtype.
     """
+    if len(operands) == 1 and isinstance(operands[0], Tensor):
+        return apply(prim, operands, {})  # one Tensor: nothing to promote or broadcast
     ready = _ready_operands(prim, operands)
     if ready is not None:
         return apply(prim, ready, {})
@@ -146,18 +149,16 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
     """The operands as they are when nothing needs promoting or broadcasting, else None.
 
     The shortcut for the common cases, which ``elementwise``'s general path would also reach
-    but through several passes: one Tensor; two Tensors of one dtype (broadcast if their
-    shapes differ); a floating Tensor with a Python float or int (the number becomes a 0-d
+    but through several passes: two Tensors of one dtype (broadcast if their shapes
+    differ); a floating Tensor with a Python float or int (the number becomes a 0-d
     constant of the Tensor's dtype, which broadcasts against any shape and never needs a
     gradient).
     """
-    if len(operands) == 1:
-        return operands if type(operands[0]) is Tensor else None
     if len(operands) != 2 or len(prim.promote) != 2:
         return None
-    x, y = operands
-    if type(x) is Tensor:
-        if type(y) is Tensor:
+    x, y = operands  # Tensors or subclasses (nn.Parameter)
+    if isinstance(x, Tensor):
+        if isinstance(y, Tensor):
             if x._array.dtype != y._array.dtype:
                 return None
             return operands if x._array.shape == y._array.shape else _broadcast(prim, [x, y])
@@ -165,7 +166,7 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
             dtype = x.dtype
             if dtype.kind == "f":
                 return x, Tensor._wrap(x._backend.scalar(y, dtype), x._backend)
-    elif type(y) is Tensor and (type(x) is float or type(x) is int):
+    elif isinstance(y, Tensor) and (type(x) is float or type(x) is int):
         dtype = y.dtype
         if dtype.kind == "f":
             return Tensor._wrap(y._backend.scalar(x, dtype), y._backend), y
