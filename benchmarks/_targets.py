@@ -17,7 +17,7 @@ class Target:
 
     name: str
     measure: Callable[[Lookup], float | None]
-    limit: float
+    limit: float | None  # None: reached when it was measured at all
     unit: str = "x"
 
 
@@ -43,13 +43,8 @@ def _bytes_per_op(results: dict[str, Result]) -> Callable[[Lookup], float | None
     return measure
 
 
-def _completed(results: dict[str, Result]) -> Callable[[Lookup], float | None]:
-    def measure(lookup: Lookup) -> float | None:
-        if "W7 1M" not in results:
-            return None
-        return 0.0 if "dualgrad" in results["W7 1M"].samples else 1.0
-
-    return measure
+def _seconds(task: str, peer: str) -> Callable[[Lookup], float | None]:
+    return lambda lookup: lookup(task, peer)
 
 
 def targets(results: dict[str, Result]) -> list[Target]:
@@ -88,7 +83,7 @@ def targets(results: dict[str, Result]) -> list[Target]:
         Target(
             "W7 peak memory < 1 KB per recorded op", _bytes_per_op(results), 1024, unit=" B/op"
         ),
-        Target("W7 1,000,000-op chain completes", _completed(results), 0.0, unit=" (0 = yes)"),
+        Target("W7 1,000,000-op chain completes", _seconds("W7 1M", "dualgrad"), None, " s"),
     ]
 
 
@@ -107,6 +102,7 @@ def check(results: dict[str, Result]) -> list[dict[str, object]]:
         if value is None:
             status = "not measured"
         else:
-            status = "reached" if value <= target.limit else "not reached"
+            reached = target.limit is None or value <= target.limit
+            status = "reached" if reached else "not reached"
         rows.append({"target": target.name, "value": value, "unit": target.unit, "status": status})
     return rows

@@ -25,20 +25,29 @@ def measure(
     number: int,
     repeats: int,
     warmup: int,
+    budget: float,
     clock: str = "cpu",
 ) -> dict[str, list[float]]:
-    """Seconds per call of each case: one sample per repeat."""
+    """Seconds per call of each case: one sample per repeat.
+
+    A sample is ``number`` calls, or fewer for a case so slow that they would take more than
+    ``budget`` seconds (JAX eager, say), so that slow peers cannot stretch the run.
+    """
     now = CLOCKS[clock]
-    for case in cases.values():
+    calls = {}
+    for name, case in cases.items():
         for _ in range(warmup):
             case()
+        start = now()
+        case()
+        calls[name] = max(1, min(number, int(budget / max(now() - start, 1e-9))))
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, case in cases.items():
             start = now()
-            for _ in range(number):
+            for _ in range(calls[name]):
                 case()
-            samples[name].append((now() - start) / number)
+            samples[name].append((now() - start) / calls[name])
     return samples
 
 

@@ -23,6 +23,11 @@ class Settings:
         """Samples per case: ``full`` normally, 3 in quick mode."""
         return 3 if self.quick else full
 
+    @property
+    def budget(self) -> float:
+        """The most seconds one sample of one case may take (see ``_timing.measure``)."""
+        return 0.02 if self.quick else 0.1
+
 
 @dataclass
 class Result:
@@ -70,6 +75,7 @@ def timed(
         number=number,
         repeats=settings.repeats(repeats),
         warmup=warmup,
+        budget=settings.budget,
         clock=settings.clock,
     )
     result.samples = {peer: [s * scale for s in values] for peer, values in samples.items()}
