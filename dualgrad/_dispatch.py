@@ -137,7 +137,7 @@ def _broadcast(prim: Primitive, operands: list[Tensor]) -> tuple[Tensor, ...]:
     """The operands, those that need a gradient or carry tangents broadcast to one shape."""
     shapes = [operand._array.shape for operand in operands]
     if any(shape != shapes[0] for shape in shapes):
-        shape = broadcast_shapes(prim.name, *shapes)
+        shape = broadcast_shapes(prim.name, *(tuple(shape) for shape in shapes))
         for i, operand in enumerate(operands):
             differentiable = (operand._requires_grad and is_grad_enabled()) or operand._tangents
             if shapes[i] != shape and differentiable:
