@@ -105,7 +105,7 @@ def _radius(variant: Variant, arg: Any, x0: np.ndarray) -> np.ndarray:
     low = variant.spec.low if arg.low is None else arg.low
     high = variant.spec.high if arg.high is None else arg.high
     magnitude = np.abs(x0) if arg.signed else x0
-    return (0.5 * np.minimum(magnitude - low, high - magnitude)).astype(x0.dtype)
+    return np.asarray(0.5 * np.minimum(magnitude - low, high - magnitude), dtype=x0.dtype)
 
 
 def _fit(frame: Frame, value: Any, shape: Shape) -> Any:
@@ -181,7 +181,7 @@ class TorchFrame(Frame):
         return self.torch.from_numpy(values.astype(self.dtype)).requires_grad_(True)
 
     def const(self, array: np.ndarray) -> Any:
-        return self.torch.from_numpy(array.copy())
+        return self.torch.from_numpy(np.array(array))  # a copy, and 0-d arrays stay arrays
 
     def tanh(self, x: Any) -> Any:
         return self.torch.tanh(x)
@@ -233,6 +233,17 @@ class JaxFrame(Frame):
 
 
 # --- drawing programs ------------------------------------------------------------------------
+def _float_without_rules(variant: Variant) -> bool:
+    """A primitive declared non-differentiable whose output is a float (``nextafter``).
+
+    Its output stops gradients by design, while finite differences see through it.
+    """
+    if variant.spec.differentiable:
+        return False
+    out = variant.spec.expected(variant.sample_inputs(), variant.params)
+    return out.dtype.kind == "f"
+
+
 def _pool_key(variant: Variant) -> Any:
     if variant.spec.prim.elementwise:
         return (variant.spec.name, variant.spec.label, repr(variant.params))
@@ -246,7 +257,8 @@ class Pool(tuple):
 
     def __new__(cls, name: str, variants: Sequence[Variant]) -> Pool:
         # Elementwise variants differ only in shapes, which the fuzzer draws: keep one each.
-        pool = super().__new__(cls, {_pool_key(v): v for v in variants}.values())
+        kept = {_pool_key(v): v for v in variants if not _float_without_rules(v)}
+        pool = super().__new__(cls, kept.values())
         pool.name = name
         return pool
 
