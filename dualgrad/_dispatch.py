@@ -55,6 +55,8 @@ def differentiate(
     grad_enabled = is_grad_enabled()
     if not dual and grad_enabled and config.get_mode() == "reverse":
         _record(prim, params, inputs, out)  # the common case, decided in three checks
+        if anomaly_mode.is_anomaly_enabled():
+            anomaly_mode.recorded(prim, out._node, None)
         return
     forward = grad_enabled and config.get_mode() == "forward"
     if forward and traced and any(type(t._node) is Node for t in inputs):
