@@ -228,6 +228,8 @@ def diff(
         x = concat([_tensor(p, "diff") for p in parts], axis=axis)
     before = (slice(None),) * axis
     for _ in range(n):
+        if x.shape[axis] == 0:
+            break  # nothing left to difference
         x = getitem(x, (*before, slice(1, None))) - getitem(x, (*before, slice(None, -1)))
     return x
 
