@@ -107,20 +107,6 @@ LIMITS = (
         "merge or split existing dimensions evenly')",
         tests=("test_second_order", "test_forward_and_reverse_mode_agree"),
     ),
-    # --- torch ----------------------------------------------------------------------------------
-    Limit(
-        "torch",
-        ("prod-*", "cumulative_sum-*", "cumulative_prod-*"),
-        "torch tensors refuse negative slice steps ('step must be greater than zero'), and "
-        "dualgrad.flip, which these rules use when run on Tensors, is x[::-1]",
-        tests=("test_second_order",),
-    ),
-    Limit(
-        "torch",
-        ("flip", "flip-axis"),
-        "torch tensors refuse negative slice steps ('step must be greater than zero'), and "
-        "dualgrad.flip is x[::-1]",
-    ),
 )
 
 

@@ -54,8 +54,9 @@ class TorchBackend(Backend):
         # repeated positions.
         numpy_key = tuple(self.to_numpy(part) if self.owns(part) else part for part in key)
         positions = np.arange(x.numel()).reshape(tuple(x.shape))[numpy_key]
-        flat = torch.from_numpy(positions.reshape(-1)).to(x.device)
-        out = x.clone()
+        # a copy: negative steps leave negative strides, which torch.from_numpy refuses
+        flat = torch.from_numpy(np.ascontiguousarray(positions.reshape(-1))).to(x.device)
+        out = x.clone(memory_format=torch.contiguous_format)  # so that view(-1) is allowed
         out.view(-1).index_add_(0, flat, values.expand(positions.shape).reshape(-1))
         return out
 

@@ -121,11 +121,47 @@ def _flat_positions(key, batch, shape):
     return ns.reshape(flat, (-1,)), positions.shape
 
 
+def _positive_steps(key, shape):
+    """``key`` with each negative-step slice replaced by the positive-step slice of the same
+    elements, and the result axes those slices give, to be flipped back.
+
+    PyTorch refuses negative steps ("step must be greater than zero"); every namespace has flip.
+    Keys holding arrays are left as they are (NumPy's rare Python bools beside arrays).
+    """
+    if any(_is_array(part) for part in key) or not any(
+        isinstance(part, slice) and (part.step or 1) < 0 for part in key
+    ):
+        return key, ()
+    # None and Python bools add a result axis without taking one of x's
+    new_axis = [part is None or isinstance(part, bool) for part in key]
+    named = sum(not new and part is not Ellipsis for part, new in zip(key, new_axis, strict=True))
+    parts, flipped, axis, result_axis = [], [], 0, 0
+    for part, new in zip(key, new_axis, strict=True):
+        if part is Ellipsis:
+            axis += len(shape) - named
+            result_axis += len(shape) - named
+        elif new:
+            result_axis += 1
+        elif isinstance(part, slice):
+            taken = range(*part.indices(shape[axis]))
+            if taken.step < 0:
+                part = slice(taken[-1], taken[0] + 1, -taken.step) if taken else slice(0, 0)
+                flipped.append(result_axis)
+            axis += 1
+            result_axis += 1
+        else:
+            axis += 1  # an integer
+        parts.append(part)
+    return tuple(parts), tuple(flipped)
+
+
 def _gather(xp, block, key, shape):
     """``block[..., *key]`` with NumPy's rules, for a block of shape ``batch + shape``."""
     batch = block.shape[: block.ndim - len(shape)]
     if _basic(key):
-        return block[(slice(None),) * len(batch) + key]
+        key, flipped = _positive_steps(key, shape)
+        taken = block[(slice(None),) * len(batch) + key]
+        return xp.flip(taken, axis=tuple(len(batch) + a for a in flipped)) if flipped else taken
     if not batch and _standard(key, len(shape)):
         return block[key]
     flat, indexed_shape = _flat_positions(key, batch, shape)
