@@ -133,6 +133,26 @@ def test_repeat_with_counts_in_a_tensor_says_the_shape_depends_on_values(
     np.testing.assert_array_equal(dualgrad.repeat(x, [1, 0, 2]).numpy(), [0.0, 2.0, 2.0])
 
 
+@pytest.mark.parametrize(
+    "function",
+    [
+        dualgrad.nonzero,
+        dualgrad.unique_values,
+        dualgrad.unique_counts,
+        dualgrad.unique_inverse,
+        dualgrad.unique_all,
+    ],
+)
+def test_value_dependent_shapes_say_so_and_compute_nothing(
+    dask_backend: Any, function: Any
+) -> None:
+    x = dualgrad.tensor([0.0, 2.0, 2.0, 0.0, 5.0])
+    expected = r"the result's shape depends on the values"
+    with counted_computes() as computes, pytest.raises(NotImplementedError, match=expected):
+        function(x)
+    assert computes == []
+
+
 def test_least_squares_gradient_on_a_local_cluster_equals_numpy() -> None:
     """A 1e6 x 10 design matrix in ten chunks; the gradient computed by two workers."""
     distributed = pytest.importorskip("distributed", reason=INSTALL)
