@@ -46,6 +46,35 @@ LIMITS = (
         "perform lu decomposition'), so stacks of matrices and the batched rule checks fail; "
         "its svd has no full_matrices=True",
     ),
+    Limit(
+        "dask",
+        ("eigh", "svd", "logdet", "matrix_norm-nuc", "matrix_norm-2"),
+        "dask.array.linalg has no eigh, eigvalsh or slogdet (AttributeError), and its svd has "
+        "no full_matrices=True, which the singular-value norms use",
+        tests=(
+            "test_decomposition_gradients_match_direct_formula",
+            "test_decomposition_compositions_agree_in_both_modes",
+            "test_composite_gradients",
+            "test_composite_forward_matches_numpy",
+        ),
+    ),
+    Limit(
+        "dask",
+        ("*",),
+        "dask.array.linalg has no eigh (AttributeError)",
+        tests=("test_eigenvector_sign_invariant_function_matches_pytorch",),
+    ),
+    # --- dask: checks that would read values ---------------------------------------------------
+    Limit(
+        "dask",
+        ("*",),
+        "checking label ranges and probabilities in [0, 1] would compute the values, so lazy "
+        "backends skip these checks and bad values pass unnoticed until computed",
+        tests=(
+            "test_binary_cross_entropy_rejects_inputs_outside_unit_interval",
+            "test_cross_entropy_rejects_out_of_range_targets",
+        ),
+    ),
     # --- dask: shapes that depend on values, and fancy indexing ------------------------------
     Limit(
         "dask",
