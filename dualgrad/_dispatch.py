@@ -161,7 +161,9 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
     x, y = operands  # Tensors or subclasses (nn.Parameter)
     if isinstance(x, Tensor):
         if isinstance(y, Tensor):
-            if x._array.dtype != y._array.dtype:
+            # Backends first: dtypes of two array libraries need not compare (the general
+            # path then names the mix).
+            if x._backend is not y._backend or x._array.dtype != y._array.dtype:
                 return None
             return operands if x._array.shape == y._array.shape else _broadcast(prim, [x, y])
         if type(y) is float or type(y) is int:
