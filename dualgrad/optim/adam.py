@@ -10,7 +10,6 @@ from typing import Any
 
 from .._functions import maximum, sqrt
 from .._functions_elementwise import expm1
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, lr_for, next_step, state_tensor
 
@@ -74,16 +73,6 @@ class Adam(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    @no_grad()
-    def step(self) -> None:
-        """Take one step for every parameter that has a gradient."""
-        updates = []
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    updates.append(self._update(p, group, self.state.get(p, {})))
-        self._commit(updates)
 
     def _update(
         self, p: Tensor, group: dict[str, Any], state: dict[str, Any]

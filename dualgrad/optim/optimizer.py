@@ -85,9 +85,22 @@ class Optimizer(abc.ABC):
         """Reset the gradients of every parameter: to None (default), or to zeros."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
-    @abc.abstractmethod
+    @no_grad()
     def step(self) -> None:
-        """Update every parameter from its gradient."""
+        """Take one step for every parameter that has a gradient, all or nothing."""
+        updates = [
+            self._update(p, group, self.state.get(p, {}))
+            for group in self.param_groups
+            for p in group["params"]
+            if p.grad is not None
+        ]
+        self._commit(updates)
+
+    @abc.abstractmethod
+    def _update(
+        self, p: Tensor, group: dict[str, Any], state: dict[str, Any]
+    ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        """``(p, update, new_state)`` for one parameter: ``p -= update``, then its new state."""
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state and options, with parameters referred to by position."""

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._functions import sqrt
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, lr_for, next_step, state_tensor
 
@@ -68,16 +67,6 @@ class RMSprop(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    @no_grad()
-    def step(self) -> None:
-        """Take one step for every parameter that has a gradient."""
-        updates = []
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    updates.append(self._update(p, group, self.state.get(p, {})))
-        self._commit(updates)
 
     def _update(
         self, p: Tensor, group: dict[str, Any], state: dict[str, Any]

@@ -7,7 +7,6 @@ __all__ = ["SGD"]
 from collections.abc import Iterable
 from typing import Any
 
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, lr_for
 
@@ -61,17 +60,11 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self) -> None:
-        """Take one step for every parameter that has a gradient."""
-        updates = []
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    direction, buffer, lr = self._direction(p, group)
-                    new_state = {} if buffer is None else {"momentum_buffer": buffer}
-                    updates.append((p, lr * direction, new_state))
-        self._commit(updates)
+    def _update(
+        self, p: Tensor, group: dict[str, Any], state: dict[str, Any]
+    ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        direction, buffer, lr = self._direction(p, group)
+        return p, lr * direction, {} if buffer is None else {"momentum_buffer": buffer}
 
     def _direction(self, p: Any, group: dict[str, Any]) -> tuple[Any, Any, Any]:
         g = -p.grad if group["maximize"] else p.grad
