@@ -27,6 +27,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
         recorder.read(inputs)
     backend = inputs[0]._backend
     traced = dual = False
+    arrays = []
     for tensor in inputs:
         if tensor._backend is not backend:
             _raise_mixed_backends(prim, inputs)
@@ -34,11 +35,18 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
             traced = True
         if tensor._tangents is not None:
             dual = True
-    ans = prim.forward(backend.xp, *[tensor._array for tensor in inputs], **params)
-    out = Tensor._wrap(ans, backend)
+        arrays.append(tensor._array)
+    out = Tensor._wrap(prim.forward(backend.xp, *arrays, **params), backend)
     # Under no_grad() (and for constants) nothing is differentiated: the op costs the forward.
-    if dual or (traced and is_grad_enabled()):
-        differentiate(prim, params, inputs, out, traced=traced, dual=dual)
+    if dual:
+        differentiate(prim, params, inputs, out, traced=traced, dual=True)
+    elif traced and is_grad_enabled():
+        if config.get_mode() == "reverse":
+            _record(prim, params, inputs, out)  # the common case, decided in three checks
+            if anomaly_mode.is_anomaly_enabled():
+                anomaly_mode.recorded(prim, out._node, None)
+        else:
+            differentiate(prim, params, inputs, out, traced=True, dual=False)
     return out
 
 
@@ -53,11 +61,6 @@ def differentiate(
 ) -> None:
     """Make ``out`` differentiable as the inputs need: a tape node, tangents, or both."""
     grad_enabled = is_grad_enabled()
-    if not dual and grad_enabled and config.get_mode() == "reverse":
-        _record(prim, params, inputs, out)  # the common case, decided in three checks
-        if anomaly_mode.is_anomaly_enabled():
-            anomaly_mode.recorded(prim, out._node, None)
-        return
     forward = grad_enabled and config.get_mode() == "forward"
     if forward and traced and any(type(t._node) is Node for t in inputs):
         forward = False  # a value from the tape: stay on the tape, which pulls back duals
@@ -75,17 +78,21 @@ def _record(
     # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
     # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
     parents: list[Node | Tensor | None] = []
-    needed = False
     rules = None if prim.variadic else prim.vjp  # prim.differentiable(i), without the call
+    traced_dtype = None
     for i, tensor in enumerate(inputs):
         if tensor._requires_grad and (rules is None or rules[i] is not None):
             node = tensor._node
             parents.append(node if type(node) is Node else tensor)
-            needed = True
+            traced_dtype = tensor._array.dtype
         else:
             parents.append(None)
-    if not needed or not out.dtype.is_floating_point:
-        return  # integer and bool results, and masks, never carry gradients
+    if traced_dtype is None:
+        return
+    # Integer and bool results, and masks, never carry gradients. (An output of a traced
+    # input's dtype is floating, as every traced input is: that comparison is the cheap one.)
+    if out._array.dtype != traced_dtype and not out.dtype.is_floating_point:
+        return
     out._node = Node(prim, params, inputs, tuple(parents), out._array)
     out._requires_grad = True
 

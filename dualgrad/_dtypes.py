@@ -24,22 +24,15 @@ import builtins
 class DType:
     """A dtype by name; each backend maps it to its own array dtype."""
 
-    __slots__ = ("itemsize", "kind", "name")
+    __slots__ = ("is_complex", "is_floating_point", "itemsize", "kind", "name")
 
     def __init__(self, name: str, kind: str, itemsize: int) -> None:
         self.name = name
         self.kind = kind  # "b" bool, "i" signed, "u" unsigned, "f" real float, "c" complex
         self.itemsize = itemsize
-
-    @property
-    def is_floating_point(self) -> builtins.bool:
-        """True for real floating dtypes (the ones that can require grad)."""
-        return self.kind == "f"
-
-    @property
-    def is_complex(self) -> builtins.bool:
-        """True for complex dtypes."""
-        return self.kind == "c"
+        # Plain attributes, not properties: the dispatcher reads them on every operation.
+        self.is_floating_point: builtins.bool = kind == "f"  # the dtypes that can require grad
+        self.is_complex: builtins.bool = kind == "c"
 
     def __repr__(self) -> str:
         return f"dualgrad.{self.name}"

@@ -136,7 +136,21 @@ def _as_float(x: Any) -> Any:
     return x
 
 
-pow = _elementwise_function(ops.pow, 2)
+def pow(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``pow``, following the Array API; differentiable where defined.
+
+    A floating Tensor raised to a Python number takes the scalar-exponent primitive, whose
+    rules are cheaper (as PyTorch's ``pow(Tensor, Scalar)``).
+    """
+    if (
+        isinstance(x1, Tensor)
+        and (type(x2) is int or type(x2) is float)
+        and x1.dtype.is_floating_point
+    ):
+        return apply(ops.pow_scalar, (x1,), {"exponent": x2})
+    return elementwise(ops.pow, x1, x2)
+
+
 maximum = _elementwise_function(ops.maximum, 2)
 minimum = _elementwise_function(ops.minimum, 2)
 remainder = _elementwise_function(ops.remainder, 2)

@@ -239,8 +239,6 @@ class Tensor:
                     f"but the tensor is {self.dtype} on {self._backend.name}; convert it first"
                 )
                 raise TypeError(msg)
-        from . import _dispatch
-
         if _dispatch.recorder is not None:
             _dispatch.recorder.write_grad(self)
         self._grad = value
@@ -323,9 +321,7 @@ class Tensor:
             RuntimeError: this tensor does not require grad, the graph was already freed, or
                 a value needed for it was modified in place.
         """
-        from .autograd.engine import backward
-
-        backward(
+        _engine.backward(
             (self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs
         )
 
@@ -343,8 +339,6 @@ class Tensor:
     # --- in-place updates -------------------------------------------------------------------
     def _update(self, compute: Callable[[Tensor], Tensor], op_name: str) -> Tensor:
         """Swap in ``compute(self)``'s array (and graph), as an in-place op would."""
-        from .autograd.grad_mode import is_grad_enabled  # the autograd package imports Tensor
-
         if self._node is None and self._requires_grad and is_grad_enabled():
             msg = (
                 f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
@@ -373,8 +367,6 @@ class Tensor:
                 )
                 raise TypeError(msg)
             result = result.astype(self.dtype)
-        from . import _dispatch
-
         if _dispatch.recorder is not None:
             _dispatch.recorder.write(self)
         self._array = result._array
@@ -409,6 +401,19 @@ class Tensor:
         return self._fill(value, "fill_")
 
     def _fill(self, value: Any, op_name: str) -> Tensor:
+        if (
+            not self._requires_grad
+            and self._tangents is None
+            and (type(value) is float or type(value) is int)
+            and self.dtype.is_floating_point
+        ):
+            # A floating constant (a .grad, a buffer): no graph to keep, only values to swap;
+            # the common ``grad.zero_()`` of every training step skips _update's generality.
+            if _dispatch.recorder is not None:
+                _dispatch.recorder.write(self)
+            self._array = self._backend.xp.full_like(self._array, value)
+            self._version += 1
+            return self
         # A tensor in the graph stays in it, with zero gradient, as in PyTorch.
         from ._creation import full_like, ones_like
         from ._functions import where
@@ -500,3 +505,10 @@ class RemovableHandle:
         """Unregister the hook (no-op if already removed)."""
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+# Imported last, once Tensor exists: these modules import it themselves. Module-level names,
+# not imports inside the methods, because backward() and in-place updates run every step.
+from . import _dispatch  # noqa: E402
+from .autograd import engine as _engine  # noqa: E402
+from .autograd.grad_mode import is_grad_enabled  # noqa: E402

@@ -339,6 +339,15 @@ OP_DB: list[OpSpec] = [
     OpSpec(ops.multiply, shapes=BINARY),
     OpSpec(ops.divide, shapes=BINARY, args=(REAL, NONZERO)),
     OpSpec(ops.pow, shapes=BINARY, args=(Arg(low=0.5, high=2.0), REAL)),
+    OpSpec(
+        ops.pow_scalar,
+        shapes=UNARY,
+        params=[{"exponent": c} for c in (2, 3, 1, 0, 0.5, -1.5)],
+        low=0.5,
+        call=lambda tensors, params: tensors[0] ** params["exponent"],
+        reference=lambda arrays, params: arrays[0] ** params["exponent"],
+        torch=lambda torch, tensors, params: tensors[0] ** params["exponent"],
+    ),
     # transcendental
     OpSpec(ops.exp, shapes=UNARY),
     OpSpec(ops.log, shapes=UNARY, low=0.25),

@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import _dispatch, _functions, forward_ad
 from ..tensor import Tensor
-from . import anomaly_mode
+from . import anomaly_mode, grad_mode
 from .grad_mode import set_grad_enabled
 from .graph import ForwardNode, Node
 
@@ -48,7 +48,13 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
                 "pass gradient=dualgrad.ones_like(y)"
             )
             raise RuntimeError(msg)
-        seed = root._backend.xp.ones_like(root._array)
+        # A 0-d seed as a scalar: the generic ones_like costs several times more.
+        array = root._array
+        seed = (
+            root._backend.scalar(1, root.dtype)
+            if array.ndim == 0
+            else root._backend.xp.ones_like(array)
+        )
         return Tensor._wrap(seed, root._backend) if create_graph else seed
     if not isinstance(gradient, Tensor):
         msg = (
@@ -118,8 +124,11 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
     """Each differentiable input's cotangent: ``(input index, cotangent)``."""
     inputs = node.inputs
     assert inputs is not None  # the caller checked that the graph is not freed
-    if node.versions is not None:
-        _check_versions(node, inputs)
+    versions = node.versions
+    if versions is not None:
+        for tensor, version in zip(inputs, versions, strict=True):
+            if tensor._version != version:
+                _check_versions(node, inputs)  # raises, naming the input
     prim, params = node.prim, node.params
     if create_graph:
         xp = _functions
@@ -136,17 +145,18 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         xp = inputs[0]._backend.xp
         values = [t._array for t in inputs]
         ans = node.ans
+    # Plain loops, not comprehensions: this runs once per node of every backward.
+    cotangents = []
     if prim.variadic:
-        return [
-            (i, prim.vjp(xp, g, ans, *values, index=i, **params))
-            for i, parent in enumerate(node.parents)
-            if parent is not None
-        ]
-    return [
-        (i, rule(xp, g, ans, *values, **params))
-        for i, (rule, parent) in enumerate(zip(prim.vjp, node.parents, strict=True))
-        if parent is not None
-    ]
+        for i, parent in enumerate(node.parents):
+            if parent is not None:
+                cotangents.append((i, prim.vjp(xp, g, ans, *values, index=i, **params)))
+        return cotangents
+    rules = prim.vjp
+    for i, parent in enumerate(node.parents):
+        if parent is not None:
+            cotangents.append((i, rules[i](xp, g, ans, *values, **params)))
+    return cotangents
 
 
 def run_backward(
@@ -168,7 +178,7 @@ def run_backward(
     pending: dict[Node, Any] = {}  # each node's cotangent so far, until the walk reaches it
     results: dict[Any, Any] = {}
     retained: list[tuple[Tensor, Any]] = []
-    captured_nodes = {t._node for t in capture if t._node is not None}
+    captured_nodes = {t._node for t in capture if t._node is not None} if capture else ()
 
     def send(target: Node | Tensor, cotangent: Any) -> None:
         if type(target) is Node:
@@ -195,7 +205,8 @@ def run_backward(
         send(root._node or root, cotangent)
 
     anomaly = anomaly_mode.is_anomaly_enabled()  # read once per backward
-    with set_grad_enabled(create_graph):
+    grad_mode_token = grad_mode.set_for_backward(create_graph)
+    try:
         while heap:
             node = heapq.heappop(heap)[1]
             g = pending.pop(node)
@@ -221,6 +232,8 @@ def run_backward(
                     send(parent, cotangent)
             if not retain_graph:
                 node.inputs = node.ans = None
+    finally:
+        grad_mode.reset_after_backward(grad_mode_token)
     return results, retained
 
 

@@ -17,6 +17,12 @@ is_grad_enabled: Callable[[], bool] = _grad_enabled.get
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# The engine's walk sets grad mode through these (bound methods: no context-manager objects in
+# the hot loop of every training step); ``set_for_backward`` returns the token the other takes.
+set_for_backward: Callable[[bool], Any] = _grad_enabled.set
+reset_after_backward: Callable[[Any], None] = _grad_enabled.reset
+
+
 class _GradModeContext:
     """Sets grad mode inside a ``with`` block, or around every call of a decorated function."""
 

@@ -86,6 +86,30 @@ def _pow_dy(xp, x, y, ans):
 
 pow = binary("pow", dx=_pow_dx, dy=_pow_dy, forward=lambda xp, x, y: x**y)
 
+
+def _scalar_pow_d(xp, x, exponent):
+    # The derivative as cheap as the exponent allows; x**0 is constant (0 * x**-1 would be nan
+    # at x = 0).
+    if exponent == 0:
+        return xp.zeros_like(x)
+    if exponent == 1:
+        return xp.ones_like(x)
+    if exponent == 2:
+        return 2.0 * x
+    return exponent * x ** (exponent - 1)
+
+
+# ``x ** c`` for a Python number ``c``, PyTorch's pow(Tensor, Scalar): the exponent is a param,
+# so neither pass computes the log or the where that a tensor exponent needs.
+pow_scalar = Primitive(
+    "pow_scalar",
+    forward=lambda xp, x, *, exponent: x**exponent,
+    vjp=(lambda xp, g, ans, x, *, exponent: g * _scalar_pow_d(xp, x, exponent),),
+    jvp=(lambda xp, t, ans, x, *, exponent: t * _scalar_pow_d(xp, x, exponent),),
+    elementwise=True,
+    grad_fn="Pow",
+)
+
 # --- transcendental -------------------------------------------------------------------------
 exp = unary("exp", d=lambda xp, x, ans: ans)
 log = unary("log", d=lambda xp, x, ans: 1.0 / x)
