@@ -127,21 +127,6 @@ LIMITS = (
         "when computed ('Missing dependency ... eye-...')",
         tests=("test_eye_square_and_rectangular",),
     ),
-    # --- dask: zero-length axes ----------------------------------------------------------------
-    Limit(
-        "dask",
-        ("logsumexp-0x3-*",),
-        "dask's max over a zero-length axis raises ('zero-size array to reduction operation "
-        "maximum which has no identity') where NumPy's logsumexp rule masks it",
-    ),
-    Limit(
-        "dask",
-        ("prod-0x3-*", "cumulative_*-0x3-*", "concat-*x0-*"),
-        "the jacobians of arrays with a zero-length axis reshape it, and dask's reshape refuses "
-        "to split or merge dimensions unevenly ('Dask's reshape only supports operations that "
-        "merge or split existing dimensions evenly')",
-        tests=("test_second_order", "test_forward_and_reverse_mode_agree"),
-    ),
 )
 
 

@@ -13,6 +13,7 @@ at once raise ``NotImplementedError`` naming the operation and the lazy alternat
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ class DaskBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__(compat_dask)
+        self.xp.reshape = _reshape
 
     def owns(self, obj: object) -> bool:
         return isinstance(obj, da.Array)
@@ -45,7 +47,11 @@ class DaskBackend(Backend):
         return self._dtype_of[array.dtype.type]
 
     def from_numpy(self, array: np.ndarray) -> Any:
-        return da.from_array(np.asarray(array))
+        # A random name, not one hashed from the values: Dask names the chunk offsets it builds
+        # to index with a Dask integer array by their values too, and an index array equal to
+        # them ([0] on a one-chunk axis) takes the offsets' shape (dask/dask#6709). Hashing
+        # large arrays costs time besides.
+        return da.from_array(np.asarray(array), name=False)
 
     def to_numpy(self, array: Any) -> np.ndarray:
         return np.asarray(array.compute())
@@ -69,6 +75,21 @@ class DaskBackend(Backend):
 
         function.__name__ = name
         return function
+
+
+def _reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> Any:
+    """``x`` in ``shape``, in row-major order, whatever the axes' sizes.
+
+    Dask reshapes only by merging or splitting neighbouring axes evenly and refuses the rest
+    (``(2, 3, 4) -> (4, 6)``); merging every axis into one and splitting that always works.
+    It fails on most reshapes of an empty array, which has no values to keep.
+    """
+    if x.size == 0 and math.prod(shape) == 0 and min(shape, default=0) >= 0:
+        return da.empty(shape, dtype=x.dtype)
+    try:
+        return compat_dask.reshape(x, shape, copy=copy)
+    except NotImplementedError:
+        return compat_dask.reshape(compat_dask.reshape(x, (-1,)), shape, copy=copy)
 
 
 def _numpy_index_add(x: np.ndarray, key: tuple[Any, ...], values: np.ndarray) -> np.ndarray:
