@@ -120,13 +120,6 @@ LIMITS = (
         "('Don't yet support nd fancy indexing')",
         tests=("test_index_put_repeated_indices_gradients",),
     ),
-    Limit(
-        "dask",
-        ("*",),
-        "dask's eye with a number of columns different from the rows builds a graph that fails "
-        "when computed ('Missing dependency ... eye-...')",
-        tests=("test_eye_square_and_rectangular",),
-    ),
 )
 
 

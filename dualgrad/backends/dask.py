@@ -14,6 +14,7 @@ at once raise ``NotImplementedError`` naming the operation and the lazy alternat
 from __future__ import annotations
 
 import math
+import types
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ try:
     import array_api_compat.dask.array as compat_dask
     import dask
     import dask.array as da
+    from dask.array.core import normalize_chunks
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     msg = "the dask backend needs Dask: pip install 'dualgrad[dask]'"
     raise ImportError(msg) from err
@@ -37,8 +39,7 @@ class DaskBackend(Backend):
     lazy = True
 
     def __init__(self) -> None:
-        super().__init__(compat_dask)
-        self.xp.reshape = _reshape
+        super().__init__(_namespace())
 
     def owns(self, obj: object) -> bool:
         return isinstance(obj, da.Array)
@@ -75,6 +76,37 @@ class DaskBackend(Backend):
 
         function.__name__ = name
         return function
+
+
+def _namespace() -> types.SimpleNamespace:
+    """``array_api_compat``'s Dask namespace with the functions Dask gets wrong replaced."""
+    namespace = types.SimpleNamespace(**vars(compat_dask))
+    namespace.reshape = _reshape
+    namespace.eye = _eye
+    return namespace
+
+
+def _eye(
+    n_rows: int,
+    n_cols: int | None = None,
+    /,
+    *,
+    k: int = 0,
+    dtype: Any = None,
+    device: Any = None,
+) -> Any:
+    """The identity-like matrix with ones on diagonal ``k``, as the Array API's ``eye``.
+
+    Dask's eye cuts both axes with one chunk size and, when that size exceeds the shorter
+    axis (any rectangle with automatic chunks), names blocks it never builds ('Missing
+    dependency' when computed); a chunk size no longer than either axis avoids it.
+    """
+    n_cols = n_rows if n_cols is None else n_cols
+    if n_rows == 0 or n_cols == 0:
+        return compat_dask.zeros((n_rows, n_cols), dtype=dtype, device=device)
+    (rows, *_), _ = normalize_chunks("auto", (n_rows, n_cols), dtype=dtype or np.float64)
+    chunk = min(rows, n_cols)
+    return compat_dask.eye(n_rows, n_cols, k=k, dtype=dtype, device=device, chunks=chunk)
 
 
 def _reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> Any:
