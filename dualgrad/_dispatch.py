@@ -93,8 +93,14 @@ def _record(
     # input's dtype is floating, as every traced input is: that comparison is the cheap one.)
     if out._array.dtype != traced_dtype and not out.dtype.is_floating_point:
         return
-    out._node = Node(prim, params, inputs, tuple(parents), out._array)
+    node = out._node = Node(prim, params, inputs, tuple(parents), out._array)
     out._requires_grad = True
+    if prim.elementwise and len(inputs) > 1:
+        shape = out._array.shape
+        for tensor, parent in zip(inputs, parents, strict=True):
+            if parent is not None and tensor._array.shape != shape:
+                node.broadcasts = True  # the engine sums its cotangents back (see _broadcast)
+                break
 
 
 def _raise_mixed_backends(prim: Primitive, inputs: tuple[Tensor, ...]) -> None:
@@ -143,13 +149,19 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
 
 
 def _broadcast(prim: Primitive, operands: list[Tensor]) -> tuple[Tensor, ...]:
-    """The operands, those that need a gradient or carry tangents broadcast to one shape."""
+    """The operands, those that carry tangents (or will, in forward mode) broadcast to one shape.
+
+    Tangent rules see operands of one shape. On the tape the primitive broadcasts the others
+    itself, as the backend does, and the engine sums their cotangents back to their shapes: a
+    recorded broadcast_to would cost a node and a view per bias added.
+    """
     shapes = [operand._array.shape for operand in operands]
     if any(shape != shapes[0] for shape in shapes):
         shape = broadcast_shapes(prim.name, *(tuple(shape) for shape in shapes))
+        forward = is_grad_enabled() and config.get_mode() == "forward"
         for i, operand in enumerate(operands):
-            differentiable = (operand._requires_grad and is_grad_enabled()) or operand._tangents
-            if shapes[i] != shape and differentiable:
+            dual = operand._tangents or (forward and operand._requires_grad)
+            if shapes[i] != shape and dual:
                 operands[i] = apply(broadcast_to, (operand,), {"shape": shape})
     return tuple(operands)
 
@@ -232,12 +244,14 @@ def _result_dtype(prim: Primitive, operands: tuple[Any, ...]) -> _dtypes.DType:
 def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape the given shapes broadcast to, or a ValueError naming them all."""
     ndim = max(len(shape) for shape in shapes)
-    result = []
-    for axis in range(-ndim, 0):
-        sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
-        if len(sizes) > 1:
-            listed = " and ".join(str(shape) for shape in shapes)
-            msg = f"{op_name}: shapes {listed} cannot be broadcast together"
-            raise ValueError(msg)
-        result.append(sizes.pop() if sizes else 1)
+    result = [1] * ndim
+    for shape in shapes:
+        offset = ndim - len(shape)
+        for i, size in enumerate(shape, offset):
+            if size != result[i] and size != 1:
+                if result[i] != 1:
+                    listed = " and ".join(str(shape) for shape in shapes)
+                    msg = f"{op_name}: shapes {listed} cannot be broadcast together"
+                    raise ValueError(msg)
+                result[i] = size
     return tuple(result)

@@ -104,7 +104,8 @@ def _elementwise_function(prim: ops.Primitive, nin: int) -> Any:
     if nin == 1:
 
         def function(x: Tensor, /) -> Tensor:
-            return elementwise(prim, _tensor(x, prim.name))
+            # One Tensor has nothing to promote or broadcast: straight to the dispatcher.
+            return apply(prim, (_tensor(x, prim.name),), {})
 
     else:
 
@@ -428,6 +429,15 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
         >>> (a @ dualgrad.ones(3)).shape
         (2,)
     """
+    if (
+        isinstance(x1, Tensor)
+        and isinstance(x2, Tensor)
+        and x1._backend is x2._backend
+        and x1._array.ndim == 2 == x2._array.ndim
+        and x1._array.dtype == x2._array.dtype
+        and x1._array.shape[1] == x2._array.shape[0]
+    ):
+        return apply(ops.matmul, (x1, x2), {})  # two aligned matrices: nothing to prepare
     x1, x2 = _promoted([_tensor(x1, "matmul"), _tensor(x2, "matmul")])
     if x1.ndim == 0 or x2.ndim == 0:
         msg = (

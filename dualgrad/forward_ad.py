@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from .autograd.graph import ForwardNode
 from .ops import Primitive
+from .ops.shape import broadcast_tangent
 from .tensor import Tensor
 
 
@@ -270,6 +271,10 @@ def _output_tangent(
     else:
         tangent = None
         for i in positions:
+            if prim.elementwise and values[i].shape != ans.shape:
+                # An input the primitive broadcast itself (the tape records such ops; a
+                # double backward recomputes them with tangents): its tangent likewise.
+                given[i] = broadcast_tangent(xp, given[i], ans, values[i], shape=ans.shape)
             share = prim.jvp[i](xp, given[i], ans, *values, **params)  # type: ignore[index]
             tangent = share if tangent is None else tangent + share
     return _stored(tangent) if nested else tangent

@@ -345,14 +345,17 @@ class Tensor:
                 "operation; wrap the update in `with dualgrad.no_grad():`"
             )
             raise RuntimeError(msg)
-        before = Tensor._wrap(self._array, self._backend)  # what the recorded op saw
-        before._node, before._requires_grad, before._version, before._tangents = (
-            self._node,
-            self._requires_grad,
-            self._version,
-            self._tangents,
-        )
-        result = compute(before)
+        if self._tangents is None and not is_grad_enabled():
+            result = compute(self)  # records nothing that could keep this tensor as an input
+        else:
+            before = Tensor._wrap(self._array, self._backend)  # what the recorded op saw
+            before._node, before._requires_grad, before._version, before._tangents = (
+                self._node,
+                self._requires_grad,
+                self._version,
+                self._tangents,
+            )
+            result = compute(before)
         if result._array.shape != self._array.shape:
             msg = (
                 f"{op_name}: the result has shape {result.shape} but the tensor has shape "

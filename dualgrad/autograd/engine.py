@@ -16,14 +16,18 @@ from __future__ import annotations
 __all__ = ["backward", "cotangents_of", "grad"]
 
 import heapq
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import _dispatch, _functions, forward_ad
+from ..ops.shape import unbroadcast
 from ..tensor import Tensor
 from . import anomaly_mode, grad_mode
 from .grad_mode import set_grad_enabled
 from .graph import ForwardNode, Node
+
+_array_of = operator.attrgetter("_array")  # map() with it runs no Python frame per input
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -143,7 +147,7 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         )
     else:
         xp = inputs[0]._backend.xp
-        values = [t._array for t in inputs]
+        values = list(map(_array_of, inputs))
         ans = node.ans
     # Plain loops, not comprehensions: this runs once per node of every backward.
     cotangents = []
@@ -156,7 +160,18 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
     for i, parent in enumerate(node.parents):
         if parent is not None:
             cotangents.append((i, rules[i](xp, g, ans, *values, **params)))
+    if node.broadcasts:
+        return [(i, _summed_to_input(xp, g, c, ans, values[i])) for i, c in cotangents]
     return cotangents
+
+
+def _summed_to_input(xp: Any, g: Any, cotangent: Any, ans: Any, value: Any) -> Any:
+    """An input an elementwise primitive broadcast: its cotangent summed back to its shape."""
+    if value.shape == ans.shape:
+        return cotangent
+    if cotangent.shape != g.shape:  # a rule's share may lack broadcast axes (zeros_like(x))
+        cotangent = xp.broadcast_to(cotangent, g.shape)
+    return unbroadcast(xp, cotangent, ans, value, shape=ans.shape)
 
 
 def run_backward(

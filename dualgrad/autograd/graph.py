@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["ForwardNode", "Node"]
 
 import itertools
+import operator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 # Sequence numbers order the tape: a node's inputs were always recorded before it, so walking
 # nodes by decreasing number visits every consumer of a value before the value's own node.
 _sequence = itertools.count()
+_version_of = operator.attrgetter("_version")  # map() with it runs no Python frame per input
 
 
 class Node:
@@ -27,6 +29,7 @@ class Node:
     __slots__ = (
         "__weakref__",
         "ans",
+        "broadcasts",
         "inputs",
         "output_modified",
         "params",
@@ -52,7 +55,9 @@ class Node:
         self.parents = parents
         self.ans = ans
         self.seq = next(_sequence)
-        self.versions = None if prim.linear else tuple([t._version for t in inputs])
+        self.versions = None if prim.linear else tuple(map(_version_of, inputs))
+        # An elementwise primitive broadcast a differentiable input itself (reverse mode).
+        self.broadcasts = False
         self.output_modified = False  # set when the output tensor is changed in place
         self.pre_hooks: list[Any] | None = None  # the output tensor's register_hook functions
         self.retained_by: Any = None  # weakref to the output tensor, after retain_grad()

@@ -49,9 +49,13 @@ permute_dims = Primitive(
 
 
 # --- broadcast_to ---------------------------------------------------------------------------
-def _unbroadcast(xp, g, ans, x, *, shape):
-    # The one place that sums cotangents over broadcast axes: the axes broadcast_to added in
-    # front, and the axes where x had length 1.
+def unbroadcast(xp, g, ans, x, *, shape):
+    """``g`` summed over the axes ``x`` was broadcast along to reach ``shape``.
+
+    The one place that sums cotangents over broadcast axes (the axes broadcast_to added in
+    front, and the axes where x had length 1): broadcast_to's vjp, and the engine's for the
+    operands an elementwise primitive broadcast itself.
+    """
     lead = len(shape) - x.ndim
     axes = tuple(range(-len(shape), -x.ndim)) + tuple(
         i - x.ndim for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1
@@ -61,9 +65,12 @@ def _unbroadcast(xp, g, ans, x, *, shape):
     return xp.reshape(g, _batch(g, len(shape)) + x.shape)
 
 
-def _broadcast_jvp(xp, t, ans, x, *, shape):
-    # The axes broadcast_to adds go between a tangent's batch axes and x's axes, where
-    # broadcasting alone would not put them.
+def broadcast_tangent(xp, t, ans, x, *, shape):
+    """``x``'s tangent ``t`` (with any leading batch axes) broadcast as ``x`` is to ``shape``.
+
+    The axes broadcast_to adds go between a tangent's batch axes and x's axes, where
+    broadcasting alone would not put them.
+    """
     batch = _batch(t, x.ndim)
     t = xp.reshape(t, batch + (1,) * (len(shape) - x.ndim) + x.shape)
     return xp.broadcast_to(t, batch + shape)
@@ -72,8 +79,8 @@ def _broadcast_jvp(xp, t, ans, x, *, shape):
 broadcast_to = Primitive(
     "broadcast_to",
     forward=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
-    vjp=(_unbroadcast,),
-    jvp=(_broadcast_jvp,),
+    vjp=(unbroadcast,),
+    jvp=(broadcast_tangent,),
     linear=True,
     grad_fn="Expand",
 )
