@@ -15,9 +15,11 @@ The rule contract (every primitive in ``dualgrad.ops`` follows it):
   dualgrad's own differentiable namespace (Tensors in, Tensors out: ``create_graph=True`` and
   higher order), so the same rule serves both.
 - Params arrive canonical: axes as tuples of negative ints, never ``None`` meaning "all".
-- Elementwise primitives see inputs of one shape and one dtype: the dispatcher broadcasts
-  (through the ``broadcast_to`` primitive, whose vjp is the one place that sums over broadcast
-  axes) and promotes (through ``astype``) before the primitive runs.
+- Elementwise primitives see inputs of one dtype (the dispatcher promotes through
+  ``astype``). Their tangent rules see inputs of one shape (the dispatcher broadcasts through
+  ``broadcast_to``); their vjp rules may see inputs the forward broadcast itself (reverse mode
+  records them so) and give a cotangent of the output's shape, which the engine sums back to
+  the input's (``ops.shape.unbroadcast``, the one place that sums over broadcast axes).
 
 A variadic primitive (``concat``) takes any number of inputs: its ``vjp`` is a single rule with
 an extra keyword ``index`` (which input), and its ``jvp`` a single rule taking the list of all
@@ -46,7 +48,7 @@ class Primitive:
         jvp: one rule per input, as ``vjp``; a single rule if variadic.
         linear: the rules never read input or output values (only shapes), so modifying an
             input in place after the op is harmless; this skips the saved-tensor version check.
-        elementwise: inputs are broadcast to one shape and promoted to one dtype first.
+        elementwise: inputs are promoted to one dtype first, and broadcast as above.
         promote: for elementwise primitives, the input positions promoted to a common dtype
             (default: every differentiable position; all of them for non-differentiable ops).
         grad_fn: the name shown in ``grad_fn=<...Backward0>``, PyTorch's spelling ("Mul").

@@ -1,4 +1,5 @@
-"""Elementwise primitives. Inputs arrive broadcast to one shape and promoted to one dtype."""
+"""Elementwise primitives. Inputs arrive promoted to one dtype; tangents to one shape, while
+cotangents may have the broadcast shape of the output (see ``_primitive``'s docstring)."""
 
 from __future__ import annotations
 
