@@ -130,15 +130,28 @@ def _inferred_dtype(values: np.ndarray) -> DType:
 
 
 def _to_device(array: Any, device: Any) -> Any:
+    from array_api_compat import device as device_of
     from array_api_compat import to_device
 
-    return to_device(array, device)
+    # an array already on ``device`` stays as it is: no copy, no call into the library
+    return array if device_of(array) == device else to_device(array, device)
 
 
 def asarray(
     obj: Any, /, *, dtype: Any = None, device: Any = None, copy: bool | None = None
 ) -> Tensor:
-    """``obj`` as a Tensor: a Tensor is returned as it is (graph kept) unless ``dtype`` differs.
+    """``obj`` as a Tensor, as the Array API's ``asarray``.
+
+    - A Tensor is returned as it is (graph kept), converted if ``dtype`` differs.
+    - An array of a backend's library other than NumPy (JAX, torch, ...) is wrapped as it is,
+      on its own backend: dualgrad never moves arrays between such libraries by itself.
+    - Anything else (NumPy arrays and scalars, Python numbers, nested sequences) is data and
+      lands on the active backend, so that library code which builds its constants with NumPy
+      (SciPy does) meets Tensors of one backend. NumPy arrays keep their dtype; Python numbers
+      take dualgrad's defaults.
+
+    ``copy=True`` always copies; ``copy=False`` raises ``ValueError`` where a copy (a dtype
+    change, a conversion to another library) cannot be avoided.
 
     Example:
         >>> import dualgrad
@@ -146,11 +159,71 @@ def asarray(
         >>> dualgrad.asarray(x) is x
         True
     """
+    dtype = None if dtype is None else as_dtype(dtype)
     if isinstance(obj, Tensor):
-        if dtype is not None and as_dtype(dtype) is not obj.dtype:
-            return obj.astype(as_dtype(dtype))
-        return obj.clone() if copy else obj
-    return tensor(obj, dtype=dtype, device=device)
+        return _tensor_as(obj, dtype, device, copy)
+    _check_array_dtype(obj)
+    backend = backend_for_array(obj)
+    if backend is not None and backend.name != "numpy":
+        array = obj
+        if dtype is not None and backend.dtype_of(array) is not dtype:
+            _refuse_copy(copy, f"converting {backend.dtype_of(array)} to {dtype}")
+            array = backend.xp.astype(array, backend.native_dtype(dtype))
+        elif copy:
+            array = backend.xp.asarray(array, copy=True)
+    else:
+        backend = config.get_backend()
+        array = _data_on(backend, obj, dtype, copy)
+    if device is not None:
+        array = _to_device(array, device)
+    return Tensor(array, backend)
+
+
+def _tensor_as(x: Tensor, dtype: DType | None, device: Any, copy: bool | None) -> Tensor:
+    """``asarray`` of a Tensor: itself, converted or cloned (graph kept), on its own device."""
+    if device is not None and device != x.device:
+        msg = (
+            f"asarray: a Tensor cannot move from device {x.device!r} to {device!r} with its "
+            "graph; create it on that device (device= of tensor or asarray on the data)"
+        )
+        raise ValueError(msg)
+    if dtype is not None and dtype is not x.dtype:
+        _refuse_copy(copy, f"converting {x.dtype} to {dtype}")
+        return x.astype(dtype)
+    return x.clone() if copy else x
+
+
+def _data_on(backend: Backend, obj: Any, dtype: DType | None, copy: bool | None) -> Any:
+    """The active backend's array of NumPy data or Python data (numbers, nested sequences)."""
+    if not isinstance(obj, np.ndarray | np.generic):
+        _refuse_copy(copy, f"converting {type(obj).__name__} to an array")
+        return tensor(obj, dtype=dtype)._array  # made on the active backend, ``backend``
+    native = None if dtype is None else np.dtype(dtype.name)
+    if native is not None and native != obj.dtype:
+        _refuse_copy(copy, f"converting {obj.dtype} to {dtype}")
+    if backend.name != "numpy":
+        _refuse_copy(copy, f"converting a NumPy array to a {backend.name} array")
+    # copied unless asked not to (some libraries would share the memory), so that the Tensor
+    # never changes with the caller's array
+    values = np.asarray(obj, dtype=native) if copy is False else np.array(obj, dtype=native)
+    return backend.from_numpy(values)
+
+
+def _check_array_dtype(obj: Any) -> None:
+    """Refuse an array (NumPy's or a backend's) whose dtype dualgrad does not have."""
+    name = getattr(getattr(obj, "dtype", None), "name", None)
+    if name is not None and name not in _dtypes.BY_NAME:
+        msg = (
+            f"asarray: dualgrad has no dtype {name}; convert the array to one of "
+            f"{', '.join(_dtypes.BY_NAME)} first"
+        )
+        raise TypeError(msg)
+
+
+def _refuse_copy(copy: bool | None, what: str) -> None:
+    if copy is False:
+        msg = f"asarray: {what} needs a copy, which copy=False forbids; pass copy=None"
+        raise ValueError(msg)
 
 
 def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:

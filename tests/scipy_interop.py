@@ -1,13 +1,14 @@
 """SciPy's array-API functions differentiated through dualgrad: the cases, and their runner.
 
 SciPy reads ``SCIPY_ARRAY_API`` once, when it is first imported, so the checks run in a fresh
-interpreter: ``python tests/scipy_interop.py BACKEND`` prints one JSON object per case and
-mode. ``tests/test_scipy_interop.py`` starts it (so the pytest process, with or without xdist,
-never imports SciPy in this mode) and ``docs/array-api.md`` shows the table ``render_table``
-makes from the same list.
+interpreter: ``python tests/scipy_interop.py [BACKEND ...]`` (default: ``BACKENDS``) prints one
+JSON object per case, backend and mode. ``tests/test_scipy_interop.py`` starts it (so the
+pytest process, with or without xdist, never imports SciPy in this mode) and
+``docs/array-api.md`` shows the table ``render_table`` makes from the same lists.
 
 Each case's gradient is compared with JAX's through the same SciPy function (``jax.grad`` of
-SciPy on JAX arrays) or, where noted, with central finite differences.
+SciPy on JAX arrays) or, where noted, with central finite differences. The reference does not
+depend on the backend, so both backends answer to the same numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ from typing import Any
 os.environ["SCIPY_ARRAY_API"] = "1"
 
 X0 = [0.5, 1.2, 2.0, 0.8, 1.5, 0.3]  # positive, distinct, inside every case's domain
+# SciPy's own array-API test backends among dualgrad's: NumPy, and JAX (eager).
+BACKENDS = ("numpy", "jax")
 
 
 @dataclass(frozen=True)
@@ -122,15 +125,17 @@ def _cotangent(shape: tuple[int, ...]) -> Any:
 
 
 def _dualgrad_gradient(case: Case, backend: str, mode: str) -> Any:
-    import numpy as np
 
     import dualgrad
 
     with dualgrad.use_backend(backend), dualgrad.use_mode(mode):
-        x = dualgrad.tensor(np.asarray(X0), dtype=dualgrad.float64, requires_grad=True)
+        x = dualgrad.tensor(X0, dtype=dualgrad.float64, requires_grad=True)
         out = case.call(_SciPy(), x)
         if not isinstance(out, dualgrad.Tensor):
             msg = f"returned {type(out).__name__}, not a Tensor"
+            raise TypeError(msg)
+        if out.backend.name != backend:  # computed elsewhere: not the backend under test
+            msg = f"returned a Tensor of the {out.backend.name} backend"
             raise TypeError(msg)
         u = dualgrad.asarray(_cotangent(out.shape))
         dualgrad.sum(out * u).backward()
@@ -143,8 +148,6 @@ def _reference_gradient(case: Case) -> Any:
     if case.reference == "jax.grad":
         import jax
         import jax.numpy as jnp
-
-        jax.config.update("jax_enable_x64", True)
 
         def pairing(x: Any) -> Any:
             out = case.call(_SciPy(), x)
@@ -169,12 +172,11 @@ def _reference_gradient(case: Case) -> Any:
 
 
 def _raises_instead_of_detaching(call: Callable[[Any, Any], Any], backend: str) -> str:
-    import numpy as np
 
     import dualgrad
 
     with dualgrad.use_backend(backend):
-        x = dualgrad.tensor(np.asarray(X0), dtype=dualgrad.float64, requires_grad=True)
+        x = dualgrad.tensor(X0, dtype=dualgrad.float64, requires_grad=True)
         try:
             out = call(_SciPy(), x)
         except Exception as error:  # any refusal is fine; detaching is not
@@ -183,52 +185,62 @@ def _raises_instead_of_detaching(call: Callable[[Any, Any], Any], backend: str) 
     return "returned a detached result" if detached else "returned a differentiable result"
 
 
-def run(backend: str) -> list[dict[str, Any]]:
-    """Every case in both modes on ``backend``, compared with its reference gradient."""
+def run(backends: Sequence[str]) -> list[dict[str, Any]]:
+    """Every case in both modes on each of ``backends``, compared with its reference gradient
+    (computed once per case)."""
+    import jax
     import numpy as np
 
+    # float64 on JAX, for the reference and the jax backend alike (dualgrad never sets it)
+    jax.config.update("jax_enable_x64", True)
     results = []
     for case in CASES:
         try:
             expected = _reference_gradient(case)
         except Exception as error:
             expected, reference_error = None, f"reference failed: {error!r}"
-        for mode in ("reverse", "forward"):
-            result = {"name": case.name, "backend": backend, "mode": mode, "ok": False}
-            try:
-                actual = _dualgrad_gradient(case, backend, mode)
-            except Exception as error:
-                result["error"] = repr(error)
-            else:
-                if expected is None:
-                    result["error"] = reference_error
+        for backend in backends:
+            for mode in ("reverse", "forward"):
+                result = {"name": case.name, "backend": backend, "mode": mode, "ok": False}
+                try:
+                    actual = _dualgrad_gradient(case, backend, mode)
+                except Exception as error:
+                    result["error"] = repr(error)
                 else:
-                    result["ok"] = bool(np.allclose(actual, expected, rtol=1e-6, atol=1e-8))
-                    result["error"] = f"dualgrad {actual.tolist()} != {expected.tolist()}"
-            results.append(result)
-    for name, call in FALLS_BACK_TO_NUMPY.items():
-        outcome = _raises_instead_of_detaching(call, backend)
-        results.append(
-            {
-                "name": name,
-                "backend": backend,
-                "mode": "raises",
-                "ok": outcome.startswith("raised"),
-                "error": outcome,
-            }
-        )
+                    if expected is None:
+                        result["error"] = reference_error
+                    else:
+                        result["ok"] = bool(np.allclose(actual, expected, rtol=1e-6, atol=1e-8))
+                        result["error"] = f"dualgrad {actual.tolist()} != {expected.tolist()}"
+                results.append(result)
+    for backend in backends:
+        for name, call in FALLS_BACK_TO_NUMPY.items():
+            outcome = _raises_instead_of_detaching(call, backend)
+            results.append(
+                {
+                    "name": name,
+                    "backend": backend,
+                    "mode": "raises",
+                    "ok": outcome.startswith("raised"),
+                    "error": outcome,
+                }
+            )
     return results
 
 
 def render_table() -> str:
     """The docs' tables of the SciPy functions checked, from ``CASES`` and
     ``FALLS_BACK_TO_NUMPY``."""
+    # every case is checked in both modes on every backend (a failure fails its test)
+    checked = " | ".join("reverse, forward" for _ in BACKENDS)
     lines = [
-        "| SciPy function | gradient checked against |",
-        "| --- | --- |",
-        *(f"| `{case.name}` | {case.reference} |" for case in CASES),
+        f"| SciPy function | {' | '.join(f'{name} backend' for name in BACKENDS)} "
+        "| gradient checked against |",
+        "| --- " * (len(BACKENDS) + 2) + "|",
+        *(f"| `{case.name}` | {checked} | {case.reference} |" for case in CASES),
         "",
-        "Checked to raise rather than detach (they convert to NumPy inside):",
+        f"Checked to raise rather than detach on the {' and '.join(BACKENDS)} backends "
+        "(they convert to NumPy inside):",
         ", ".join(f"`{name}`" for name in FALLS_BACK_TO_NUMPY) + ".",
     ]
     return "\n".join(lines) + "\n"
@@ -237,5 +249,5 @@ def render_table() -> str:
 if __name__ == "__main__":
     if "scipy" in sys.modules:  # pragma: no cover - only if something imported it first
         sys.exit("scipy was imported before SCIPY_ARRAY_API could be set")
-    for row in run(sys.argv[1]):
+    for row in run(sys.argv[1:] or BACKENDS):
         print(json.dumps(row))

@@ -887,16 +887,11 @@ def _outputs(result: Any) -> list[dualgrad.Tensor]:
     return [t for part in result for t in _outputs(part)]
 
 
-def _on_backend(array: np.ndarray) -> dualgrad.Tensor:
-    """A NumPy array as a Tensor of the active backend (``asarray`` keeps NumPy's backend)."""
-    return dualgrad.asarray(dualgrad.config.get_backend().from_numpy(array))
-
-
 def _pairing(outputs: list[dualgrad.Tensor], cotangents: list[np.ndarray]) -> dualgrad.Tensor:
     """``sum_i <outputs_i, cotangents_i>``: a scalar whose gradient is the VJP."""
     total = dualgrad.asarray(0.0, dtype=dualgrad.float64)
     for out, u in zip(outputs, cotangents, strict=True):
-        total = total + dualgrad.sum(out * _on_backend(u))
+        total = total + dualgrad.sum(out * dualgrad.asarray(u))
     return total
 
 
@@ -939,7 +934,9 @@ def test_gradients_match_finite_differences(name: str, backend: Any) -> None:
             directions = [(v + np.swapaxes(v, -1, -2)) / 2 for v in directions]
 
         def along(step: float) -> float:
-            moved = [p + step * _on_backend(v) for p, v in zip(primals, directions, strict=True)]
+            moved = [
+                p + step * dualgrad.asarray(v) for p, v in zip(primals, directions, strict=True)
+            ]
             return _pairing(_outputs(f(*moved)), cotangents).item()
 
         with dualgrad.no_grad():
@@ -960,7 +957,7 @@ def test_gradients_match_finite_differences(name: str, backend: Any) -> None:
             if g is not None
         )
         # forward mode: <u, J v>
-        tangents = tuple(_on_backend(v) for v in directions)
+        tangents = tuple(dualgrad.asarray(v) for v in directions)
         _, forward = dualgrad.jvp(
             lambda *xs: _pairing(_outputs(f(*xs)), cotangents), tuple(primals), tangents
         )
@@ -1029,6 +1026,62 @@ def test_asarray_keeps_a_tensor_and_its_graph_and_wraps_backend_arrays(backend: 
     wrapped = dualgrad.asarray(x.detach().array)
     assert isinstance(wrapped, dualgrad.Tensor)
     assert wrapped.backend is backend
+
+
+def test_asarray_puts_numpy_and_python_data_on_the_active_backend(backend: Any) -> None:
+    """As library code makes its constants: NumPy arrays keep their dtype, Python numbers take
+    dualgrad's defaults, and all of them meet the active backend's Tensors."""
+    cases = {
+        "NumPy array": (np.array([1, 2], dtype=np.int8), dualgrad.int8),
+        "NumPy scalar": (np.float32(0.5), dualgrad.float32),
+        "list": ([1.0, 2.0], dualgrad.get_default_dtype()),
+        "bool": (True, dualgrad.bool),
+    }
+    for what, (data, dtype) in cases.items():
+        made = dualgrad.asarray(data)
+        assert (made.backend, made.dtype) == (backend, dtype), what
+        np.testing.assert_array_equal(made.numpy(), np.asarray(data, dtype=dtype.name))
+    converted = dualgrad.asarray(np.ones(2, dtype=np.int8), dtype=dualgrad.int16)
+    assert (converted.backend, converted.dtype) == (backend, dualgrad.int16)
+
+
+def test_asarray_wraps_another_library_s_array_as_it_is(backend: Any) -> None:
+    """A JAX or array-api-strict array is not copied into the active library: it keeps its own
+    backend (without a copy), whichever backend is active."""
+    native = backend.from_numpy(np.array([1.0, 2.0], dtype=np.float32))
+    with dualgrad.use_backend("numpy"):
+        wrapped = dualgrad.asarray(native, copy=False)
+    assert wrapped.backend is backend
+    assert wrapped.array is native
+
+
+def test_asarray_copies_as_asked(backend: Any) -> None:
+    """copy=True copies; copy=False shares, or raises ValueError where a copy is needed."""
+    data = np.array([1.0, 2.0], dtype=np.float32)
+    assert not np.shares_memory(dualgrad.asarray(data, copy=True).numpy(), data)
+    x = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    assert dualgrad.asarray(x, copy=False) is x
+    assert dualgrad.asarray(x, copy=True) is not x
+    needs_a_copy = [
+        lambda: dualgrad.asarray([1.0, 2.0], copy=False),
+        lambda: dualgrad.asarray(x, dtype=dualgrad.float16, copy=False),
+        lambda: dualgrad.asarray(data, dtype="float16", copy=False),
+    ]
+    if backend.name != "numpy":  # NumPy data moves into another library
+        needs_a_copy.append(lambda: dualgrad.asarray(data, copy=False))
+    for make in needs_a_copy:
+        with pytest.raises(ValueError, match="copy=False forbids"):
+            make()
+
+
+def test_asarray_refuses_what_it_cannot_hold(backend: Any) -> None:
+    """An unsupported dtype is a TypeError naming dualgrad's; a Tensor does not change device."""
+    with pytest.raises(TypeError, match="dualgrad has no dtype uint16"):
+        dualgrad.asarray(np.array([1, 2], dtype=np.uint16))
+    x = dualgrad.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="cannot move from device"):
+        dualgrad.asarray(x, device="elsewhere")
+    assert dualgrad.asarray(x, device=x.device) is x
 
 
 _STRICT_DTYPES = [

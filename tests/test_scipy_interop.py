@@ -1,8 +1,8 @@
-"""SciPy's array-API functions, differentiated through dualgrad on the numpy backend.
+"""SciPy's array-API functions, differentiated through dualgrad on the numpy and jax backends.
 
-SciPy reads ``SCIPY_ARRAY_API`` when it is first imported, so the checks run once per backend
-in a fresh interpreter (``tests/scipy_interop.py``), whatever this process imported before and
-however pytest-xdist spreads the tests; each case and mode is then its own test here.
+SciPy reads ``SCIPY_ARRAY_API`` when it is first imported, so the checks run in a fresh
+interpreter (``tests/scipy_interop.py``), whatever this process imported before and however
+pytest-xdist spreads the tests; each case, backend and mode is then its own test here.
 """
 
 from __future__ import annotations
@@ -15,48 +15,47 @@ import sys
 from pathlib import Path
 
 import pytest
-from scipy_interop import CASES, FALLS_BACK_TO_NUMPY, render_table
+from scipy_interop import BACKENDS, CASES, FALLS_BACK_TO_NUMPY, render_table
 
 TESTS = Path(__file__).resolve().parent
 PAGE = TESTS.parent / "docs" / "array-api.md"
-# numpy only for now: on the jax backend SciPy's helper arrays (NumPy arrays, or jax arrays
-# created with a device string) meet jax Tensors, and 14 of the cases fail with a backend-mix
-# or device error (tests/scipy_interop.py jax lists them).
-BACKENDS = ["numpy"]
 needs_scipy = pytest.mark.skipif(
     importlib.util.find_spec("scipy") is None or importlib.util.find_spec("jax") is None,
     reason="needs SciPy and JAX (the reference): pip install 'dualgrad[dev]'",
 )
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def results(request: pytest.FixtureRequest) -> dict[tuple[str, str], dict]:
-    """Every case's outcome on one backend, ``(name, mode) -> result``, from one subprocess."""
+@pytest.fixture(scope="module")
+def results() -> dict[tuple[str, str, str], dict]:
+    """Every case's outcome, ``(name, backend, mode) -> result``, from one subprocess (which
+    computes each reference gradient once for all backends)."""
     completed = subprocess.run(
-        [sys.executable, str(TESTS / "scipy_interop.py"), request.param],
+        [sys.executable, str(TESTS / "scipy_interop.py"), *BACKENDS],
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     rows = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
-    return {(row["name"], row["mode"]): row for row in rows}
+    return {(row["name"], row["backend"], row["mode"]): row for row in rows}
 
 
 @needs_scipy
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", [case.name for case in CASES])
-def test_gradient_matches_the_reference(results: dict, name: str, mode: str) -> None:
-    row = results[(name, mode)]
+def test_gradient_matches_the_reference(results: dict, name: str, backend: str, mode: str) -> None:
+    row = results[(name, backend, mode)]
     assert row["ok"], row["error"]
 
 
 @needs_scipy
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", sorted(FALLS_BACK_TO_NUMPY))
-def test_functions_that_fall_back_to_numpy_raise(results: dict, name: str) -> None:
+def test_functions_that_fall_back_to_numpy_raise(results: dict, name: str, backend: str) -> None:
     """A Tensor that requires grad refuses NumPy conversion: no silently detached results."""
-    row = results[(name, "raises")]
+    row = results[(name, backend, "raises")]
     assert row["ok"], row["error"]
 
 
