@@ -83,7 +83,23 @@ def _namespace() -> types.SimpleNamespace:
     namespace = types.SimpleNamespace(**vars(compat_dask))
     namespace.reshape = _reshape
     namespace.eye = _eye
+    namespace.linalg = types.SimpleNamespace(**vars(compat_dask.linalg))
+    namespace.linalg.cholesky = _cholesky
+    namespace.linalg.svdvals = _svdvals
     return namespace
+
+
+def _cholesky(x: Any, /, *, upper: bool = False) -> Any:
+    # array_api_compat takes Dask's cholesky for NumPy's, which gives the lower factor; Dask's
+    # gives the upper one unless asked (lower=False by default), so the compat version is the
+    # transpose of the standard's.
+    return da.linalg.cholesky(x, lower=not upper)
+
+
+def _svdvals(x: Any, /) -> Any:
+    # array_api_compat's svdvals asks Dask's svd for full matrices, which it refuses; the
+    # singular values do not depend on that.
+    return compat_dask.linalg.svd(x, full_matrices=False)[1]
 
 
 def _eye(
