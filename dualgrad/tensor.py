@@ -381,11 +381,42 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """``self += alpha * other`` in place."""
+        if alpha == 1 and self._plain_update_with(other):
+            return self._swap_in(self._array + other._array, other)
         return self._update(lambda x: x + (other if alpha == 1 else alpha * other), "add_")
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """``self -= alpha * other`` in place."""
+        if alpha == 1 and self._plain_update_with(other):
+            return self._swap_in(self._array - other._array, other)
         return self._update(lambda x: x - (other if alpha == 1 else alpha * other), "sub_")
+
+    def _plain_update_with(self, other: Any) -> bool:
+        """Whether ``self (op)= other`` is plain array arithmetic: the optimizer's update.
+
+        Under no_grad, with no tangents, and ``other`` a Tensor of this backend, shape and
+        dtype, the general path (``_update`` through the dispatcher) would record nothing and
+        check nothing that can fail; skipping it makes every parameter's step cheaper.
+        """
+        return (
+            isinstance(other, Tensor)
+            and not is_grad_enabled()
+            and self._tangents is None
+            and other._tangents is None
+            and other._backend is self._backend
+            and other._array.shape == self._array.shape
+            and other._array.dtype == self._array.dtype
+        )
+
+    def _swap_in(self, array: Any, *read: Tensor) -> Tensor:
+        """Replace the values with ``array``, computed from this tensor and ``read``, as an
+        in-place operation does; bump the version."""
+        if _dispatch.recorder is not None:
+            _dispatch.recorder.read(read)
+            _dispatch.recorder.write(self)
+        self._array = array
+        self._version += 1
+        return self
 
     def mul_(self, other: Any) -> Tensor:
         """``self *= other`` in place."""
@@ -412,11 +443,7 @@ class Tensor:
         ):
             # A floating constant (a .grad, a buffer): no graph to keep, only values to swap;
             # the common ``grad.zero_()`` of every training step skips _update's generality.
-            if _dispatch.recorder is not None:
-                _dispatch.recorder.write(self)
-            self._array = self._backend.xp.full_like(self._array, value)
-            self._version += 1
-            return self
+            return self._swap_in(self._backend.xp.full_like(self._array, value))
         # A tensor in the graph stays in it, with zero gradient, as in PyTorch.
         from ._creation import full_like, ones_like
         from ._functions import where
