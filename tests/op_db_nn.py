@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from op_db import UNARY, OpSpec, Params
+from op_db import NONZERO, UNARY, OpSpec, Params
 
 import dualgrad.nn.functional as F
 from dualgrad import ops
@@ -62,6 +62,14 @@ SPECS: list[OpSpec] = [
         shapes=UNARY,
         reference=_erf_reference,
         torch=lambda torch, ts, params: torch.erf(ts[0]),
+    ),
+    OpSpec(
+        ops.relu,
+        shapes=UNARY,
+        args=(NONZERO,),  # away from the kink at 0
+        call=lambda tensors, params: F.relu(tensors[0]),
+        reference=lambda arrays, params: np.maximum(arrays[0], 0.0),
+        torch=lambda torch, ts, params: torch.relu(ts[0]),
     ),
     OpSpec(
         ops.log_softmax,

@@ -102,7 +102,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([0., 0., 2.])
     """
     x = _tensor(input, "relu")
-    return _applied(x, inplace, lambda v: _functions.where(v <= 0, 0, v))
+    return _applied(x, inplace, lambda v: apply(ops.relu, (v,), {}))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

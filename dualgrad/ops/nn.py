@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["erf", "log_sigmoid", "log_softmax", "softmax", "softplus"]
+__all__ = ["erf", "log_sigmoid", "log_softmax", "relu", "softmax", "softplus"]
 
 from ._primitive import Primitive, unary
 
@@ -18,6 +18,18 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 # The backends' namespaces carry ``erf`` as an extra (the standard has none); see backends.
 erf = unary("erf", d=lambda xp, x, ans: _TWO_OVER_SQRT_PI * xp.exp(-(x * x)))
+
+
+# --- relu -----------------------------------------------------------------------------------
+# One pass each way, as a hand-written network does (a where() on a mask costs two): NaN stays
+# NaN, and the derivative at 0 is 0, as in PyTorch.
+relu = Primitive(
+    "relu",
+    forward=lambda xp, x: xp.maximum(x, 0),  # a weak 0: integer tensors stay integer
+    vjp=(lambda xp, g, ans, x: xp.where(ans > 0, g, 0.0),),
+    jvp=(lambda xp, t, ans, x: xp.where(ans > 0, t, 0.0),),
+    elementwise=True,
+)
 
 
 # --- softmax, log_softmax -------------------------------------------------------------------
