@@ -67,9 +67,10 @@ LIMITS = (
     ),
     Limit(
         "dask",
-        ("eigh", "svd", "matrix_norm-nuc", "matrix_norm-2"),
-        "dask.array.linalg has no eigh or eigvalsh (AttributeError), and its svd has no "
-        "full_matrices=True, which the singular-value norms use",
+        ("eigh", "matrix_norm-nuc", "matrix_norm-2"),
+        "dask.array.linalg has no eigh or eigvalsh (AttributeError), and its svd takes one 2-D "
+        "matrix at a time ('Array must be 2D'), where these tests take the singular-value "
+        "norms of a stack",
         tests=(
             "test_decomposition_gradients_match_direct_formula",
             "test_decomposition_compositions_agree_in_both_modes",
