@@ -212,7 +212,8 @@ def can_cast(from_: Any, to: DType, /) -> builtins.bool:
 def from_dlpack(x: Any, /, *, device: Any = None, copy: builtins.bool | None = None) -> Tensor:
     """A Tensor on the active backend sharing (or copying) the memory of a DLPack producer."""
     backend = config.get_backend()
-    kwargs = {key: value for key, value in (("device", device), ("copy", copy)) if value}
+    given = {"device": device, "copy": copy}
+    kwargs = {key: value for key, value in given.items() if value is not None}  # copy=False too
     return Tensor._wrap(backend.namespace.from_dlpack(x, **kwargs), backend)
 
 
