@@ -9,7 +9,12 @@ A training step reads and updates state that lives outside its arguments: parame
    existed before the call it reads or updates, and which leaves' ``.grad`` it changes; every
    change is then undone.
 3. From then on, one ``jax.jit``-compiled function takes the state's arrays and the arguments
-   and returns the results and the new state, which is written back into the same Tensors.
+   and returns the results and the new arrays of the state the step writes, which go back into
+   the same Tensors; the leaves' new gradients go into new ``.grad`` Tensors or into the ones
+   they had, as the eager step would (``zero_grad()`` then ``backward()`` makes new ones).
+
+A call of a compiled step costs one dictionary lookup on the arguments' shapes and dtypes and
+a few list comprehensions around the compiled call: the Python around it is kept to that.
 
 The tape, the backward walk and the update all run inside the trace, so the compiled step is
 one XLA program. This is why the engine never branches on array values and never pulls arrays
@@ -69,15 +74,17 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def jitted(*args: Any) -> Any:
         nonlocal calls
-        if not _on_jax(args):
+        key = _signature(args)
+        step = compiled.get(key)
+        if step is not None:  # the hot path: one dictionary lookup, then the compiled call
+            return step(args)
+        if key[-1].name != "jax":
             return fn(*args)
         calls += 1
-        key = _signature(args)
-        if key not in compiled:
-            if calls == 1:
-                return fn(*args)  # the first call creates the state the step keeps
-            compiled[key] = _Compiled(fn, args)
-        return compiled[key](args)
+        if calls == 1:
+            return fn(*args)  # the first call creates the state the step keeps
+        step = compiled[key] = _Compiled(fn, args, key[-1])
+        return step(args)
 
     return jitted
 
@@ -87,19 +94,22 @@ def tracing() -> bool:
     return _dispatch.recorder is not None
 
 
-def _on_jax(args: tuple[Any, ...]) -> bool:
-    tensors = [a for a in args if isinstance(a, Tensor)]
-    backend = tensors[0]._backend if tensors else config.get_backend()
-    return backend.name == "jax"
-
-
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(
-        (a._array.shape, a._array.dtype, a._requires_grad)
-        if isinstance(a, Tensor)
-        else ("value", a)
-        for a in args
-    )
+    """What a compiled step is specific to: each argument's shape, dtype and requires_grad (a
+    Python value as itself), and last the backend (the first Tensor argument's, else the
+    configured one)."""
+    key: list[Any] = []
+    backend = None
+    for a in args:
+        if isinstance(a, Tensor):
+            array = a._array
+            key.append((array.shape, array.dtype, a._requires_grad))
+            if backend is None:
+                backend = a._backend
+        else:
+            key.append(("value", a))
+    key.append(config.get_backend() if backend is None else backend)
+    return tuple(key)
 
 
 class _Recorder:
@@ -109,7 +119,8 @@ class _Recorder:
         # The Tensors themselves, not only their ids: a Tensor that died during the trace would
         # free its id for a new Tensor holding a tracer, which would then pass for state.
         self.existing = existing
-        self.state: dict[int, Tensor] = {}  # read or updated: its array is an input and output
+        self.state: dict[int, Tensor] = {}  # read or updated: its array is an input
+        self.written: set[int] = set()  # state whose array the call replaced: also an output
         self.grad_leaves: dict[int, Tensor] = {}  # their .grad is an input and output
         self._undo: dict[int, tuple[Tensor, tuple[Any, ...]]] = {}
 
@@ -134,7 +145,10 @@ class _Recorder:
             self._undo[id(t)] = (t, _snapshot(t))
 
     def undo(self) -> None:
+        """Put every Tensor back as it was, noting which state the call gave a new array."""
         for t, snapshot in self._undo.values():
+            if id(t) in self.state and t._array is not snapshot[0]:
+                self.written.add(id(t))
             _restore(t, snapshot)
 
 
@@ -147,79 +161,106 @@ def _restore(t: Tensor, snapshot: tuple[Any, ...]) -> None:
 
 
 class _Compiled:
-    """One traced and compiled step, for one signature of arguments."""
+    """One traced and compiled step, for one signature of arguments.
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    The compiled function takes the arrays of the Tensor arguments, of the state and of the
+    leaves' incoming ``.grad`` (None where a leaf has none), and returns the step's results,
+    the new arrays of the state it writes (only those) and the leaves' new gradients (see
+    ``_new_grad``).
+    """
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], backend: Any) -> None:
         import jax
 
         self.fn = fn
         self.args = args
+        self.backend = backend
+        self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         # type(o), not isinstance: isinstance reads o.__class__, which some lazily loaded
         # objects (torch.distributed's, for one) answer with a deprecation warning.
         live = {id(o): o for o in gc.get_objects() if issubclass(type(o), Tensor)}
         recorder = _Recorder(live)
         previous, _dispatch.recorder = _dispatch.recorder, recorder
         try:
-            jax.make_jaxpr(self._discover)(self._arrays(args))
+            jax.make_jaxpr(self._discover)([args[i]._array for i in self.positions])
         finally:
             _dispatch.recorder = previous
             recorder.undo()
         self.grad_leaves = list(recorder.grad_leaves.values())
         grads = {id(leaf._grad) for leaf in self.grad_leaves}
         self.state = [t for t in recorder.state.values() if id(t) not in grads]  # passed once
+        self.written = [t for t in self.state if id(t) in recorder.written]
         self.jitted = jax.jit(self._pure)
 
-    @staticmethod
-    def _arrays(args: tuple[Any, ...]) -> list[Any]:
-        return [a._array if isinstance(a, Tensor) else None for a in args]
-
     def _call_with(self, arrays: list[Any]) -> Any:
-        args = [
-            _like(a, array) if isinstance(a, Tensor) else a
-            for a, array in zip(self.args, arrays, strict=True)
-        ]
+        args = list(self.args)
+        for i, array in zip(self.positions, arrays, strict=True):
+            args[i] = _like(args[i], array)
         return self.fn(*args)
 
     def _discover(self, arrays: list[Any]) -> None:
         self._call_with(arrays)
 
     def _pure(self, arrays: list[Any], state: list[Any], grads: list[Any]) -> Any:
-        saved = [(t, _snapshot(t)) for t in self.state + self.grad_leaves]
+        incoming = [leaf._grad for leaf in self.grad_leaves]
+        touched = self.state + self.grad_leaves + [g for g in incoming if g is not None]
+        saved = [(t, _snapshot(t)) for t in touched]
         try:
             for t, array in zip(self.state, state, strict=True):
                 t._array = array
-            _set_grads(self.grad_leaves, grads)
+            for grad, array in zip(incoming, grads, strict=True):
+                if grad is not None:
+                    grad._array = array
             out = _to_arrays(self._call_with(arrays))
-            return out, [t._array for t in self.state], _grads(self.grad_leaves)
+            written = {id(t) for t in self.written}
+            for t, array in zip(self.state, state, strict=True):
+                if t._array is not array and id(t) not in written:
+                    msg = (
+                        "dualgrad.jit: the step changed a Tensor of shape "
+                        f"{tuple(t._array.shape)} that it only read when it was first traced; "
+                        "a compiled step must do the same on every call (no Python branches on "
+                        "values or on state that changes between calls)"
+                    )
+                    raise RuntimeError(msg)
+            new_grads = [
+                _new_grad(leaf, before)
+                for leaf, before in zip(self.grad_leaves, incoming, strict=True)
+            ]
+            return out, [t._array for t in self.written], new_grads
         finally:
             for t, snapshot in saved:
                 _restore(t, snapshot)
 
     def __call__(self, args: tuple[Any, ...]) -> Any:
-        self.args = args
-        state_arrays = [t._array for t in self.state]
-        out, state, grads = self.jitted(self._arrays(args), state_arrays, _grads(self.grad_leaves))
-        for t, array in zip(self.state, state, strict=True):
-            if array is not t._array:
-                t._array = array
-                t._version += 1
-        _set_grads(self.grad_leaves, grads)
-        backend = (self.state or [a for a in args if isinstance(a, Tensor)])[0]._backend
-        return _to_tensors(out, backend)
+        self.args = args  # read by _call_with if JAX traces again
+        leaves = self.grad_leaves
+        out, written, grads = self.jitted(
+            [args[i]._array for i in self.positions],
+            [t._array for t in self.state],
+            [None if leaf._grad is None else leaf._grad._array for leaf in leaves],
+        )
+        for t, array in zip(self.written, written, strict=True):
+            t._array = array
+            t._version += 1
+        for leaf, grad in zip(leaves, grads, strict=True):
+            if grad is None:
+                leaf._grad = None
+            elif type(grad) is tuple:
+                leaf._grad = Tensor._wrap(grad[0], leaf._backend)
+            else:
+                leaf._grad._array = grad
+                leaf._grad._version += 1
+        return _to_tensors(out, self.backend)
 
 
-def _grads(leaves: list[Tensor]) -> list[Any]:
-    return [None if leaf._grad is None else leaf._grad._array for leaf in leaves]
-
-
-def _set_grads(leaves: list[Tensor], grads: list[Any]) -> None:
-    for leaf, grad in zip(leaves, grads, strict=True):
-        if grad is None:
-            leaf._grad = None
-        elif leaf._grad is None:
-            leaf._grad = Tensor._wrap(grad, leaf._backend)
-        else:
-            leaf._grad._array = grad
+def _new_grad(leaf: Tensor, before: Tensor | None) -> Any:
+    """A leaf's gradient after the step, as the compiled function returns it: None, its array
+    if the step accumulated into the .grad Tensor the leaf had, or the array in a 1-tuple if
+    the step gave the leaf a new .grad Tensor (as ``zero_grad()`` then ``backward()`` do)."""
+    grad = leaf._grad
+    if grad is None:
+        return None
+    return grad._array if grad is before else (grad._array,)
 
 
 def _like(template: Tensor, array: Any) -> Tensor:

@@ -200,3 +200,30 @@ def test_jit_keeps_a_float_lr_as_traced_and_the_scheduler_warns(jax_backend: Any
     scheduled = _scheduled_sgd(8, lambda step: step, float, gamma=0.5)
     np.testing.assert_allclose(compiled, constant, rtol=1e-12, atol=1e-12)
     assert not np.allclose(compiled, scheduled)
+
+
+def test_jit_gives_new_grad_tensors_where_eager_does(jax_backend: Any) -> None:
+    """zero_grad() then backward() makes a new .grad Tensor (one held from before keeps its
+    values); backward() without zero_grad() accumulates into the .grad Tensor there is."""
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+    v = dualgrad.tensor([3.0, 4.0], dtype=dualgrad.float64, requires_grad=True)
+    optimizer = dualgrad.optim.SGD([w], lr=0.1)
+
+    @dualgrad.jit
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = ((w * x).sum() + (v * x).sum()) ** 2
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    for _ in range(3):
+        step(x)
+    held_w, held_v = w.grad, v.grad
+    values_w, values_v = held_w.numpy().copy(), held_v.numpy().copy()
+    step(x)
+    assert w.grad is not held_w
+    np.testing.assert_array_equal(held_w.numpy(), values_w)
+    assert v.grad is held_v
+    assert not np.array_equal(held_v.numpy(), values_v)
