@@ -62,8 +62,11 @@ def differentiate(
     """Make ``out`` differentiable as the inputs need: a tape node, tangents, or both."""
     grad_enabled = is_grad_enabled()
     forward = grad_enabled and config.get_mode() == "forward"
-    if forward and traced and any(type(t._node) is Node for t in inputs):
-        forward = False  # a value from the tape: stay on the tape, which pulls back duals
+    if forward and traced:
+        for tensor in inputs:
+            if type(tensor._node) is Node:
+                forward = False  # a value from the tape: stay on it, which pulls back duals
+                break
     if traced and not forward and grad_enabled:
         _record(prim, params, inputs, out)
     if dual or (traced and forward):

@@ -31,6 +31,7 @@ from __future__ import annotations
 __all__ = ["UnpackedDualTensor", "dual_level", "make_dual", "unpack_dual"]
 
 import contextlib
+import operator
 import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -170,6 +171,9 @@ def unpack_dual(tensor: Tensor, *, level: DualLevel | None = None) -> UnpackedDu
 
 
 # --- propagation (called by the dispatcher) -------------------------------------------------
+_array_of = operator.attrgetter("_array")  # map() with it runs no Python frame per input
+
+
 def seed(leaf: Tensor) -> None:
     """Give a leaf that requires grad its identity tangent block (forward mode), once."""
     if leaf._tangents is not None and any(type(key) is SeedKey for key in leaf._tangents):
@@ -179,10 +183,6 @@ def seed(leaf: Tensor) -> None:
     dtype = leaf._backend.native_dtype(leaf.dtype)
     block = namespace.reshape(namespace.eye(n, dtype=dtype), (n, *leaf.shape))
     leaf._tangents = {**(leaf._tangents or {}), SeedKey(leaf): block}
-
-
-def _live(key: Any, seeded: bool) -> bool:
-    return key.active if type(key) is DualLevel else seeded
 
 
 def _restricted(x: Tensor, order: int) -> Tensor:
@@ -216,7 +216,8 @@ def push_tangents(
             seed(tensor)
         if tensor._tangents:
             for key in tensor._tangents:
-                if _live(key, seeded):
+                # Live: a dual level still open, or a seeded leaf's stream in forward mode.
+                if key.active if type(key) is DualLevel else seeded:
                     keys[key] = None
     if not keys or not out.dtype.is_floating_point:
         return
@@ -228,9 +229,12 @@ def push_tangents(
             out._tangents[key] = tangent
     if not out._tangents:
         out._tangents = None
-    elif seeded and any(type(key) is SeedKey for key in out._tangents):
-        out._requires_grad = True
-        out._node = ForwardNode(prim)
+    elif seeded:
+        for key in out._tangents:
+            if type(key) is SeedKey:
+                out._requires_grad = True
+                out._node = ForwardNode(prim)
+                break
 
 
 def _output_tangent(
@@ -244,9 +248,9 @@ def _output_tangent(
         tangents = tensor._tangents
         tangent = None if tangents is None else tangents.get(key)
         given.append(tangent)
-        if tangents is not None:
-            nested = nested or isinstance(tangent, Tensor) or _has_outer_stream(tensor, key)
-        if tangent is not None and prim.differentiable(i):
+        if tangents is not None and not nested:
+            nested = isinstance(tangent, Tensor) or _has_outer_stream(tensor, key)
+        if tangent is not None and (prim.variadic or prim.jvp[i] is not None):
             positions.append(i)
     if not positions:
         return None
@@ -258,7 +262,7 @@ def _output_tangent(
         given = [None if t is None else _as_tensor(t, out) for t in given]
     else:
         xp = out._backend.xp
-        values = tuple(t._array for t in inputs)
+        values = tuple(map(_array_of, inputs))
         ans = out._array
     if prim.variadic:
         tangent = prim.jvp(
