@@ -4,7 +4,8 @@
 ``jvp`` and ``jacfwd`` push dual numbers through it (forward mode). The Jacobians take one
 vectorized pass: a block of identity tangents (or cotangents) flows through the
 batch-polymorphic rules at once, with no Python loop over rows. ``hessian`` is forward over
-reverse, ``jacfwd(jacrev(f))``, and ``hvp`` a ``jvp`` of the gradient.
+reverse, ``jacfwd(jacrev(f))``; ``hvp`` is reverse over reverse (the gradient's graph pulled
+back along the tangents), which measured cheaper than a ``jvp`` of the gradient.
 
 Inputs may be Tensors or backend arrays; when every argument is a backend array, the results
 are backend arrays too. Transforms nest: inside another transform (or when the inputs require
@@ -146,6 +147,16 @@ def _gradients_of(
     return grads
 
 
+def _check_scalar(out: Any, name: str) -> None:
+    if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
+        got = f"shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
+        msg = (
+            f"{name}: the function must return a floating point scalar Tensor, got {got}; "
+            "use jacrev or vjp for other outputs"
+        )
+        raise TypeError(msg)
+
+
 # --- reverse ---------------------------------------------------------------------------------
 def value_and_grad(
     f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
@@ -166,13 +177,7 @@ def value_and_grad(
         tensors, raw = _as_tensors(args)
         result, leaves, keep = _run_on_tape(f, tensors, positions, kwargs, "grad")
         out, aux = _split_aux(result, has_aux, "grad")
-        if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
-            got = f"shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
-            msg = (
-                f"grad: the function must return a floating point scalar Tensor, got {got}; "
-                "use jacrev or vjp for other outputs"
-            )
-            raise TypeError(msg)
+        _check_scalar(out, "grad")
         grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep)
         value = out if keep else out.detach()
         gradient = grads[0] if single else tuple(grads)
@@ -426,8 +431,13 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
 
 
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
-    """``(f(*primals), H @ tangents)`` for a scalar ``f``, forward over reverse, without
-    forming the Hessian.
+    """``(f(*primals), H @ tangents)`` for a scalar ``f``, without forming the Hessian.
+
+    Reverse over reverse, as PyTorch's double backward: the gradient is taken keeping its
+    graph, then pulled back along ``tangents``. That walks the tape twice with plain arrays in
+    the second walk, where forward over reverse would push a tangent through every rule of the
+    first walk; for a loss like ``sum(log1p(exp(A @ x)))`` it costs one product with ``A`` per
+    walk and per direction, as the hand-written Hessian-vector product does.
 
     Example:
         >>> import dualgrad
@@ -435,6 +445,31 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         >>> dualgrad.hvp(lambda x: (x ** 3).sum(), (x,), (dualgrad.ones(2),))
         (tensor(9.), tensor([ 6., 12.]))
     """
-    both = value_and_grad(f, argnums=tuple(range(len(primals))))
-    (value, _), (_, hessian_vector) = jvp(both, tuple(primals), tuple(tangents))
-    return value, hessian_vector[0] if len(primals) == 1 else hessian_vector
+    if len(primals) != len(tangents) or not primals:
+        msg = (
+            f"hvp: got {len(primals)} primals and {len(tangents)} tangents; pass one tangent "
+            "per primal, and at least one primal"
+        )
+        raise ValueError(msg)
+    tensors, raw = _as_tensors(primals)
+    directions = [asarray(t) for t in tangents]
+    for x, t in zip(tensors, directions, strict=True):
+        if t.shape != _floating(x, "hvp").shape:
+            msg = f"hvp: a tangent has shape {t.shape} but its primal has {x.shape}"
+            raise ValueError(msg)
+    positions = tuple(range(len(tensors)))
+    out, leaves, keep = _run_on_tape(f, tensors, positions, {}, "hvp")
+    _check_scalar(out, "hvp")
+    keep = keep or any(t._requires_grad or t._tangents for t in directions)
+    grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep=True)
+    # One pull-back per primal's gradient, summed: sum_j d(grad_j . t_j) / d primals.
+    pulled = [
+        _gradients_of(gradient, leaves, t.astype(gradient.dtype), keep)
+        for gradient, t in zip(grads, directions, strict=True)
+    ]
+    total = pulled[0]
+    for more in pulled[1:]:
+        total = [a + b for a, b in zip(total, more, strict=True)]
+    value = out if keep else out.detach()
+    hessian_vector = total[0] if len(primals) == 1 else tuple(total)
+    return _unwrap(value, raw), _unwrap(hessian_vector, raw)
