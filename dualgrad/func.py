@@ -147,6 +147,10 @@ def _gradients_of(
     return grads
 
 
+def _cast(t: Tensor, dtype: Any) -> Tensor:
+    return t if t.dtype is dtype else t.astype(dtype)
+
+
 def _check_scalar(out: Any, name: str) -> None:
     if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
         got = f"shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
@@ -464,7 +468,7 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep=True)
     # One pull-back per primal's gradient, summed: sum_j d(grad_j . t_j) / d primals.
     pulled = [
-        _gradients_of(gradient, leaves, t.astype(gradient.dtype), keep)
+        _gradients_of(gradient, leaves, _cast(t, gradient.dtype), keep)
         for gradient, t in zip(grads, directions, strict=True)
     ]
     total = pulled[0]

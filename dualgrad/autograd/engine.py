@@ -139,7 +139,7 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         values = inputs
         # Rules that use the output must see it as a function of the inputs; recompute it.
         # (Linear rules read only its shape; a custom Function's rules never read it.)
-        recompute = not prim.linear and prim.forward is not None
+        recompute = prim.forward is not None and not prim.linear and prim.vjp_reads_ans
         ans = (
             _dispatch.apply(prim, inputs, params)
             if recompute

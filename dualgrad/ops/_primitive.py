@@ -48,6 +48,9 @@ class Primitive:
         jvp: one rule per input, as ``vjp``; a single rule if variadic.
         linear: the rules never read input or output values (only shapes), so modifying an
             input in place after the op is harmless; this skips the saved-tensor version check.
+        vjp_reads_ans: the vjp rules read the output's values. When False, a backward that keeps
+            its graph need not recompute the output as a function of the inputs (matmul's
+            rules read only the inputs: recomputing would cost a whole product).
         elementwise: inputs are promoted to one dtype first, and broadcast as above.
         promote: for elementwise primitives, the input positions promoted to a common dtype
             (default: every differentiable position; all of them for non-differentiable ops).
@@ -68,6 +71,7 @@ class Primitive:
         "promote",
         "variadic",
         "vjp",
+        "vjp_reads_ans",
     )
 
     def __init__(
@@ -82,6 +86,7 @@ class Primitive:
         promote: tuple[int, ...] | None = None,
         grad_fn: str | None = None,
         variadic: bool = False,
+        vjp_reads_ans: bool = True,
     ) -> None:
         if name in REGISTRY:
             msg = f"primitive {name!r} is declared twice"
@@ -106,6 +111,7 @@ class Primitive:
         self.promote = promote
         self.grad_fn_name = f"{grad_fn or _camel(name)}Backward0"
         self.variadic = variadic
+        self.vjp_reads_ans = vjp_reads_ans
         REGISTRY[name] = self
 
     def differentiable(self, index: int) -> bool:

@@ -39,6 +39,7 @@ matmul = Primitive(
     vjp=(_matmul_vjp_x, _matmul_vjp_y),
     jvp=(lambda xp, t, ans, x, y: t @ y, lambda xp, t, ans, x, y: x @ t),
     grad_fn="Mm",
+    vjp_reads_ans=False,
 )
 
 
