@@ -191,12 +191,31 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
         if type(y) is float or type(y) is int:
             dtype = x.dtype
             if dtype.kind == "f":
-                return x, Tensor._wrap(x._backend.scalar(y, dtype), x._backend)
+                return x, _constant(x._backend, y, dtype)
     elif isinstance(y, Tensor) and (type(x) is float or type(x) is int):
         dtype = y.dtype
         if dtype.kind == "f":
-            return Tensor._wrap(y._backend.scalar(x, dtype), y._backend), y
+            return _constant(y._backend, x, dtype), y
     return None
+
+
+# Python numbers met as operands, as 0-d constant Tensors per backend and dtype: shared by the
+# operations that use them (arrays are never mutated, and constants never require grad), so
+# ``x * 0.5`` in a loop allocates one Tensor, not two, for the cyclic GC to walk. Bounded.
+# Not while dualgrad.jit traces: a constant made before the call would pass for state.
+_constants: dict[tuple[Any, ...], Tensor] = {}
+
+
+def _constant(backend: Any, value: float, dtype: _dtypes.DType) -> Tensor:
+    if recorder is not None or not value or value != value:  # 0.0 vs -0.0; NaN != NaN
+        return Tensor._wrap(backend.scalar(value, dtype), backend)
+    key = (backend, dtype, type(value), value)
+    constant = _constants.get(key)
+    if constant is None:
+        if len(_constants) >= 256:
+            _constants.clear()
+        constant = _constants[key] = Tensor._wrap(backend.scalar(value, dtype), backend)
+    return constant
 
 
 def _check_scalar(prim: Primitive, value: Any) -> Any:
