@@ -110,7 +110,8 @@ def _raise_mixed_backends(prim: Primitive, inputs: tuple[Tensor, ...]) -> None:
     names = ", ".join(dict.fromkeys(tensor._backend.name for tensor in inputs))
     msg = (
         f"{prim.name}: inputs come from different backends ({names}); "
-        "create them under one backend or convert with dualgrad.asarray"
+        "create them under one backend, or copy one's values over with "
+        "dualgrad.asarray(t.detach().numpy()) inside dualgrad.use_backend(...)"
     )
     raise TypeError(msg)
 
