@@ -23,13 +23,25 @@ __all__ = [
 from ._primitive import Primitive
 
 
+def _with_kept_axes(xp, g, x, axis, keepdims):
+    """A reduction's cotangent (with any leading batch axes), reshaped to broadcast against x."""
+    if keepdims:
+        return g
+    batch = g.shape[: g.ndim - (x.ndim - len(axis))]
+    kept = tuple(1 if i - x.ndim in axis else n for i, n in enumerate(x.shape))
+    return xp.reshape(g, batch + kept)
+
+
 def _expand_back(xp, g, x, axis, keepdims):
     """Broadcast a reduction's cotangent (with any leading batch axes) back to ``x``'s shape."""
-    batch = g.shape[: g.ndim - (x.ndim if keepdims else x.ndim - len(axis))]
-    if not keepdims:
-        kept = tuple(1 if i - x.ndim in axis else n for i, n in enumerate(x.shape))
-        g = xp.reshape(g, batch + kept)
-    return xp.broadcast_to(g, batch + x.shape)
+    g = _with_kept_axes(xp, g, x, axis, keepdims)
+    return xp.broadcast_to(g, g.shape[: g.ndim - x.ndim] + x.shape)
+
+
+def _mean_vjp(xp, g, ans, x, *, axis, keepdims):
+    # The division materializes the spread cotangent anyway: adding zeros broadcasts it in the
+    # same pass, without broadcast_to's fixed cost (which dominates on small arrays).
+    return _with_kept_axes(xp, g, x, axis, keepdims) / _count(x, axis) + xp.zeros_like(x)
 
 
 def _count(x, axis):
@@ -47,11 +59,7 @@ sum = Primitive(
 mean = Primitive(
     "mean",
     forward=lambda xp, x, *, axis, keepdims: xp.mean(x, axis=axis, keepdims=keepdims),
-    vjp=(
-        lambda xp, g, ans, x, *, axis, keepdims: (
-            _expand_back(xp, g, x, axis, keepdims) / _count(x, axis)
-        ),
-    ),
+    vjp=(_mean_vjp,),
     jvp=(lambda xp, t, ans, x, *, axis, keepdims: xp.mean(t, axis=axis, keepdims=keepdims),),
     linear=True,
 )
