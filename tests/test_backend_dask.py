@@ -180,19 +180,22 @@ def _fit_line(epochs: int, persist_each_epoch: bool) -> tuple[Any, Any, list[int
     return w, b, tasks
 
 
+EPOCHS = 15
+
+
 def test_training_loop_persisting_each_epoch_keeps_the_graph_small() -> None:
     """Unpersisted, the parameters' graph holds every epoch (Dask then copies all of its layers
     into each new array: building costs time quadratic in the epochs); persisted once an epoch,
     it holds one task, and the fit equals the NumPy backend's."""
     with dualgrad.use_backend("dask"), counted_computes() as computes:
-        w, b, tasks = _fit_line(40, persist_each_epoch=True)
-        assert len(computes) == 40  # one persist an epoch, nothing else
-        assert tasks == [1] * 40
+        w, b, tasks = _fit_line(EPOCHS, persist_each_epoch=True)
+        assert len(computes) == EPOCHS  # one persist an epoch, nothing else
+        assert tasks == [1] * EPOCHS
         unpersisted = [len(_fit_line(n, persist_each_epoch=False)[0].array.dask) for n in (2, 3)]
-        assert len(computes) == 40  # building them computed nothing
+        assert len(computes) == EPOCHS  # building them computed nothing
         assert unpersisted[0] < unpersisted[1]  # each epoch adds to the graph
     with dualgrad.use_backend("numpy"):
-        expected_w, expected_b, _ = _fit_line(40, persist_each_epoch=False)
+        expected_w, expected_b, _ = _fit_line(EPOCHS, persist_each_epoch=False)
     assert w.is_leaf and w.requires_grad
     np.testing.assert_allclose(w.detach().numpy(), expected_w.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(b.detach().numpy(), expected_b.detach().numpy(), rtol=1e-12)
