@@ -42,7 +42,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
         differentiate(prim, params, inputs, out, traced=traced, dual=True)
     elif traced and is_grad_enabled():
         if config.get_mode() == "reverse":
-            _record(prim, params, inputs, out)  # the common case, decided in three checks
+            record(prim, params, inputs, out)  # the common case, decided in three checks
             if anomaly_mode.is_anomaly_enabled():
                 anomaly_mode.recorded(prim, out._node, None)
         else:
@@ -68,14 +68,14 @@ def differentiate(
                 forward = False  # a value from the tape: stay on it, which pulls back duals
                 break
     if traced and not forward and grad_enabled:
-        _record(prim, params, inputs, out)
+        record(prim, params, inputs, out)
     if dual or (traced and forward):
         forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
     if anomaly_mode.is_anomaly_enabled():
         anomaly_mode.recorded(prim, out._node, out._tangents)
 
 
-def _record(
+def record(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor
 ) -> None:
     # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value

@@ -37,8 +37,10 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from .autograd.graph import ForwardNode
-from .ops import Primitive
+from . import _dispatch
+from .autograd.grad_mode import is_grad_enabled
+from .autograd.graph import ForwardNode, Node
+from .ops import Primitive, positive
 from .ops.shape import broadcast_tangent
 from .tensor import Tensor
 
@@ -186,8 +188,11 @@ def seed(leaf: Tensor) -> None:
 
 
 def _restricted(x: Tensor, order: int) -> Tensor:
-    """``x`` as a constant carrying only the tangents of streams outer to ``order``."""
+    """``x`` carrying only the tangents of streams outer to ``order``, and its place on the
+    tape (through an identity node) if it has one."""
     view = Tensor._wrap(x._array, x._backend)
+    if x._requires_grad and type(x._node) is not ForwardNode and is_grad_enabled():
+        _dispatch.record(positive, {}, (x,), view)
     if x._tangents:
         outer = {k: v for k, v in x._tangents.items() if k.order < order and k.active}
         view._tangents = outer or None
@@ -254,7 +259,10 @@ def _output_tangent(
             positions.append(i)
     if not positions:
         return None
-    if nested:
+    # The tape recorded this op: the tangent depends on the inputs too, so it is computed on
+    # the tape as well, for a reverse pass over it (grad of a jvp, jacfwd inside grad).
+    taped = type(out._node) is Node
+    if nested or taped:
         from . import _functions as xp
 
         values: tuple[Any, ...] = tuple(_restricted(t, key.order) for t in inputs)

@@ -200,6 +200,26 @@ def test_nested_grad_of_vector_function_gives_hessian_diagonal_sum(backend, floa
     assert np.allclose(_np(gradient), 2 * np.cos(X4) - X4 * np.sin(X4))
 
 
+def test_grad_of_a_jvp_differentiates_the_tangent(backend, float64):
+    # Reverse over forward: the tangent (sin(x) * x)' v depends on x, and its gradient is
+    # (2 cos x - x sin x) v.
+    v = np.array([0.5, -1.0, 2.0, 0.25])
+
+    def directional(x):
+        return dualgrad.jvp(lambda y: (dualgrad.sin(y) * y).sum(), (x,), (_t(v),))[1]
+
+    gradient = dualgrad.grad(directional)(_t(X4))
+    assert np.allclose(_np(gradient), (2 * np.cos(X4) - X4 * np.sin(X4)) * v)
+
+
+def test_grad_over_jacfwd_of_jacrev_differentiates_the_hessian(backend, float64):
+    # sum of the Hessian of sum(y**3) is sum(6 y): its gradient is 6 everywhere.
+    def hessian_sum(x):
+        return dualgrad.jacfwd(dualgrad.jacrev(lambda y: (y**3).sum()))(x).sum()
+
+    assert np.allclose(_np(dualgrad.grad(hessian_sum)(_t(X4))), 6.0)
+
+
 # --- value_and_grad ---------------------------------------------------------------------------
 def test_value_and_grad_returns_value_and_gradient(backend, float64):
     value, gradient = dualgrad.value_and_grad(lambda x: (x**3).sum())(_t(X4))
