@@ -342,7 +342,7 @@ OP_DB: list[OpSpec] = [
     OpSpec(
         ops.pow_scalar,
         shapes=UNARY,
-        params=[{"exponent": c} for c in (2, 3, 1, 0, 0.5, -1.5)],
+        params=[{"exponent": c} for c in (2, 1, 0, -1.5)],  # each branch of the rule
         low=0.5,
         call=lambda tensors, params: tensors[0] ** params["exponent"],
         reference=lambda arrays, params: arrays[0] ** params["exponent"],
