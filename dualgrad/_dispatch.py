@@ -203,12 +203,14 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
 # Python numbers met as operands, as 0-d constant Tensors per backend and dtype: shared by the
 # operations that use them (arrays are never mutated, and constants never require grad), so
 # ``x * 0.5`` in a loop allocates one Tensor, not two, for the cyclic GC to walk. Bounded.
-# Not while dualgrad.jit traces: a constant made before the call would pass for state.
+# Only on backends that allow it (Backend.shares_constants), and not while dualgrad.jit
+# traces (a constant made before the call would pass for state).
 _constants: dict[tuple[Any, ...], Tensor] = {}
 
 
 def _constant(backend: Any, value: float, dtype: _dtypes.DType) -> Tensor:
-    if recorder is not None or not value or value != value:  # 0.0 vs -0.0; NaN != NaN
+    fresh = not backend.shares_constants or recorder is not None
+    if fresh or not value or value != value:  # 0.0 vs -0.0; NaN != NaN
         return Tensor._wrap(backend.scalar(value, dtype), backend)
     key = (backend, dtype, type(value), value)
     constant = _constants.get(key)

@@ -47,6 +47,11 @@ class Backend(abc.ABC):
     # Arrays are task graphs computed on request (Dask): dualgrad then never reads values by
     # itself, skipping the checks that would, so nothing is computed until the user asks.
     lazy: bool = False
+    # Whether the dispatcher may share one 0-d constant array between operations (see
+    # _dispatch._constant): only where arrays are plain host memory. A JAX array a trace closes
+    # over becomes an argument of the compiled program, so sharing one between traces is not
+    # harmless there.
+    shares_constants: bool = False
 
     def __init__(self, namespace: Any) -> None:
         # The rules' namespace: the standard's functions plus dualgrad's few extras, copied into

@@ -14,6 +14,7 @@ class NumPyBackend(Backend):
     """NumPy through ``array_api_compat.numpy``."""
 
     name = "numpy"
+    shares_constants = True
 
     def __init__(self) -> None:
         super().__init__(compat_numpy)
