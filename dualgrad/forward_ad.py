@@ -31,7 +31,6 @@ from __future__ import annotations
 __all__ = ["UnpackedDualTensor", "dual_level", "make_dual", "unpack_dual"]
 
 import contextlib
-import operator
 import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -42,7 +41,7 @@ from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import ForwardNode, Node
 from .ops import Primitive, positive
 from .ops.shape import broadcast_tangent
-from .tensor import Tensor
+from .tensor import Tensor, array_of
 
 
 class DualLevel:
@@ -173,9 +172,6 @@ def unpack_dual(tensor: Tensor, *, level: DualLevel | None = None) -> UnpackedDu
 
 
 # --- propagation (called by the dispatcher) -------------------------------------------------
-_array_of = operator.attrgetter("_array")  # map() with it runs no Python frame per input
-
-
 def seed(leaf: Tensor) -> None:
     """Give a leaf that requires grad its identity tangent block (forward mode), once."""
     if leaf._tangents is not None and any(type(key) is SeedKey for key in leaf._tangents):
@@ -261,8 +257,8 @@ def _output_tangent(
         return None
     # The tape recorded this op: the tangent depends on the inputs too, so it is computed on
     # the tape as well, for a reverse pass over it (grad of a jvp, jacfwd inside grad).
-    taped = type(out._node) is Node
-    if nested or taped:
+    on_tensors = nested or type(out._node) is Node
+    if on_tensors:
         from . import _functions as xp
 
         values: tuple[Any, ...] = tuple(_restricted(t, key.order) for t in inputs)
@@ -270,7 +266,7 @@ def _output_tangent(
         given = [None if t is None else _as_tensor(t, out) for t in given]
     else:
         xp = out._backend.xp
-        values = tuple(map(_array_of, inputs))
+        values = tuple(map(array_of, inputs))
         ans = out._array
     if prim.variadic:
         tangent = prim.jvp(
@@ -289,7 +285,7 @@ def _output_tangent(
                 given[i] = broadcast_tangent(xp, given[i], ans, values[i], shape=ans.shape)
             share = prim.jvp[i](xp, given[i], ans, *values, **params)  # type: ignore[index]
             tangent = share if tangent is None else tangent + share
-    return _stored(tangent) if nested else tangent
+    return _stored(tangent) if on_tensors else tangent
 
 
 def pull_back(tensor: Tensor, cotangent: Any) -> dict[Tensor, Any]:

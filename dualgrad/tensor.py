@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["Tensor"]
 
+import operator
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -370,13 +371,10 @@ class Tensor:
                 )
                 raise TypeError(msg)
             result = result.astype(self.dtype)
-        if _dispatch.recorder is not None:
-            _dispatch.recorder.write(self)
-        self._array = result._array
+        self._swap_in(result._array)
         self._tangents = result._tangents
         if is_grad_enabled():  # the result's history replaces ours; under no_grad ours stays
             self._node, self._requires_grad = result._node, result._requires_grad
-        self._version += 1
         return self
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -522,6 +520,10 @@ class Tensor:
 
         check_api_version(api_version)
         return dualgrad
+
+
+# Each Tensor's array, for map(): no Python frame per Tensor in the engines' per-op loops.
+array_of: Callable[[Tensor], Any] = operator.attrgetter("_array")
 
 
 class RemovableHandle:

@@ -16,18 +16,15 @@ from __future__ import annotations
 __all__ = ["backward", "cotangents_of", "grad"]
 
 import heapq
-import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import _dispatch, _functions, forward_ad
 from ..ops.shape import unbroadcast
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 from . import anomaly_mode, grad_mode
 from .grad_mode import set_grad_enabled
 from .graph import ForwardNode, Node
-
-_array_of = operator.attrgetter("_array")  # map() with it runs no Python frame per input
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -147,7 +144,7 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         )
     else:
         xp = inputs[0]._backend.xp
-        values = list(map(_array_of, inputs))
+        values = list(map(array_of, inputs))
         ans = node.ans
     # Plain loops, not comprehensions: this runs once per node of every backward.
     cotangents = []
