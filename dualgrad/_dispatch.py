@@ -25,18 +25,34 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     """Run ``prim`` on ``inputs``; record a tape node or push tangents as the inputs need."""
     if recorder is not None:
         recorder.read(inputs)
-    backend = inputs[0]._backend
-    traced = dual = False
-    arrays = []
-    for tensor in inputs:
-        if tensor._backend is not backend:
+    # One and two inputs, most operations, spelled out: a loop and a list cost as much as the
+    # rest of the dispatch on a small array.
+    x = inputs[0]
+    backend = x._backend
+    if len(inputs) == 1:
+        traced = x._requires_grad
+        dual = x._tangents is not None
+        result = prim.forward(backend.xp, x._array, **params)
+    elif len(inputs) == 2:
+        y = inputs[1]
+        if y._backend is not backend:
             _raise_mixed_backends(prim, inputs)
-        if tensor._requires_grad:
-            traced = True
-        if tensor._tangents is not None:
-            dual = True
-        arrays.append(tensor._array)
-    out = Tensor._wrap(prim.forward(backend.xp, *arrays, **params), backend)
+        traced = x._requires_grad or y._requires_grad
+        dual = x._tangents is not None or y._tangents is not None
+        result = prim.forward(backend.xp, x._array, y._array, **params)
+    else:
+        traced = dual = False
+        arrays = []
+        for tensor in inputs:
+            if tensor._backend is not backend:
+                _raise_mixed_backends(prim, inputs)
+            if tensor._requires_grad:
+                traced = True
+            if tensor._tangents is not None:
+                dual = True
+            arrays.append(tensor._array)
+        result = prim.forward(backend.xp, *arrays, **params)
+    out = Tensor._wrap(result, backend)
     # Under no_grad() (and for constants) nothing is differentiated: the op costs the forward.
     if dual:
         differentiate(prim, params, inputs, out, traced=traced, dual=True)
@@ -78,32 +94,39 @@ def differentiate(
 def record(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor
 ) -> None:
+    """Put ``out`` on the tape: a Node that sends its cotangent to the inputs that need one."""
     # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
     # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
+    # One pass per input gathers the parents and the versions the vjp will check.
     parents: list[Node | Tensor | None] = []
+    versions: list[int] = []
     rules = None if prim.variadic else prim.vjp  # prim.differentiable(i), without the call
+    array = out._array
+    # An elementwise primitive broadcasts inputs itself on the tape (see _broadcast); the
+    # engine sums their cotangents back to their shapes.
+    shape = array.shape if prim.elementwise and len(inputs) > 1 else None
+    broadcasts = False
     traced_dtype = None
     for i, tensor in enumerate(inputs):
+        versions.append(tensor._version)
         if tensor._requires_grad and (rules is None or rules[i] is not None):
             node = tensor._node
             parents.append(node if type(node) is Node else tensor)
             traced_dtype = tensor._array.dtype
+            if shape is not None and tensor._array.shape != shape:
+                broadcasts = True
         else:
             parents.append(None)
     if traced_dtype is None:
         return
     # Integer and bool results, and masks, never carry gradients. (An output of a traced
     # input's dtype is floating, as every traced input is: that comparison is the cheap one.)
-    if out._array.dtype != traced_dtype and not out.dtype.is_floating_point:
+    if array.dtype != traced_dtype and not out.dtype.is_floating_point:
         return
-    node = out._node = Node(prim, params, inputs, tuple(parents), out._array)
+    # The versions as a tuple of ints, which the cyclic GC stops tracking: the tape's nodes
+    # survive many collections, and every tracked object is walked at each.
+    out._node = Node(prim, params, inputs, parents, array, tuple(versions), broadcasts)
     out._requires_grad = True
-    if prim.elementwise and len(inputs) > 1:
-        shape = out._array.shape
-        for tensor, parent in zip(inputs, parents, strict=True):
-            if parent is not None and tensor._array.shape != shape:
-                node.broadcasts = True  # the engine sums its cotangents back (see _broadcast)
-                break
 
 
 def _raise_mixed_backends(prim: Primitive, inputs: tuple[Tensor, ...]) -> None:
@@ -190,10 +213,16 @@ def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor,
                 return None
             return operands if x._array.shape == y._array.shape else _broadcast(prim, [x, y])
         if type(y) is float or type(y) is int:
+            constant = _shared_constant(x, y)
+            if constant is not None:
+                return x, constant  # the loop's ``x * 0.9`` after its first time
             dtype = x.dtype
             if dtype.kind == "f":
                 return x, _constant(x._backend, y, dtype)
     elif isinstance(y, Tensor) and (type(x) is float or type(x) is int):
+        constant = _shared_constant(y, x)
+        if constant is not None:
+            return constant, y
         dtype = y.dtype
         if dtype.kind == "f":
             return _constant(y._backend, x, dtype), y
@@ -212,13 +241,23 @@ def _constant(backend: Any, value: float, dtype: _dtypes.DType) -> Tensor:
     fresh = not backend.shares_constants or recorder is not None
     if fresh or not value or value != value:  # 0.0 vs -0.0; NaN != NaN
         return Tensor._wrap(backend.scalar(value, dtype), backend)
-    key = (backend, dtype, type(value), value)
-    constant = _constants.get(key)
-    if constant is None:
-        if len(_constants) >= 256:
-            _constants.clear()
-        constant = _constants[key] = Tensor._wrap(backend.scalar(value, dtype), backend)
+    constant = Tensor._wrap(backend.scalar(value, dtype), backend)
+    if len(_constants) >= 256:
+        _constants.clear()
+    _constants[backend, constant._array.dtype, type(value), value] = constant
     return constant
+
+
+def _shared_constant(tensor: Tensor, value: float) -> Tensor | None:
+    """The shared constant for ``value`` in ``tensor``'s backend and dtype, if one was made.
+
+    Keyed by the array's own dtype: looking up the dualgrad dtype would cost more than the
+    lookup itself. Only floating constants are ever stored (``_ready_operands`` makes no
+    others), and never while ``dualgrad.jit`` traces.
+    """
+    if recorder is not None:
+        return None
+    return _constants.get((tensor._backend, tensor._array.dtype, type(value), value))
 
 
 def _check_scalar(prim: Primitive, value: Any) -> Any:

@@ -413,7 +413,7 @@ class Tensor:
             _dispatch.recorder.read(read)
             _dispatch.recorder.write(self)
         self._array = array
-        self._version += 1
+        bump_version(self)
         return self
 
     def mul_(self, other: Any) -> Tensor:
@@ -544,3 +544,4 @@ class RemovableHandle:
 from . import _dispatch  # noqa: E402
 from .autograd import engine as _engine  # noqa: E402
 from .autograd.grad_mode import is_grad_enabled  # noqa: E402
+from .autograd.graph import bump_version  # noqa: E402

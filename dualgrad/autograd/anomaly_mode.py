@@ -170,10 +170,13 @@ def recorded(prim: Any, node: Any, tangents: dict[Any, Any] | None) -> None:
                 raise _nan_error(prim.grad_fn_name, 0, _creation_stack())
 
 
-def check_cotangents(node: Any, cotangents: Iterable[tuple[int, Any]]) -> None:
-    """Backward just ran ``node``'s vjp rules: raise if an input's cotangent has NaN."""
+def check_cotangents(node: Any, cotangents: Iterable[Any]) -> None:
+    """Backward just ran ``node``'s vjp rules: raise if an input's cotangent has NaN.
+
+    ``cotangents`` holds one per input, None where the input needs none.
+    """
     if not is_anomaly_check_nan_enabled():
         return
-    for index, cotangent in cotangents:
-        if _has_nan(cotangent):
+    for index, cotangent in enumerate(cotangents):
+        if cotangent is not None and _has_nan(cotangent):
             raise _nan_error(node.name(), index, _traces.get(node))

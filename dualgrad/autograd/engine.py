@@ -22,9 +22,9 @@ from typing import Any
 from .. import _dispatch, _functions, forward_ad
 from ..ops.shape import unbroadcast
 from ..tensor import Tensor, array_of
-from . import anomaly_mode, grad_mode
+from . import anomaly_mode, grad_mode, graph
 from .grad_mode import set_grad_enabled
-from .graph import ForwardNode, Node
+from .graph import ForwardNode, Node, bump_version
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -89,6 +89,7 @@ def _freed_graph_error(node: Node) -> RuntimeError:
 
 
 def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
+    """Raise, naming the input, if an input changed in place since the node was recorded."""
     for i, (tensor, version) in enumerate(zip(inputs, node.versions, strict=True)):
         if tensor._version != version:
             msg = (
@@ -121,15 +122,12 @@ def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: boo
     return value if create_graph else value._array
 
 
-def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, Any]]:
-    """Each differentiable input's cotangent: ``(input index, cotangent)``."""
+def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[Any]:
+    """Each input's cotangent, in the order of ``node.parents`` (None where it needs none)."""
     inputs = node.inputs
     assert inputs is not None  # the caller checked that the graph is not freed
-    versions = node.versions
-    if versions is not None:
-        for tensor, version in zip(inputs, versions, strict=True):
-            if tensor._version != version:
-                _check_versions(node, inputs)  # raises, naming the input
+    if node.versions is not None and node.seq < graph.last_in_place:
+        _check_versions(node, inputs)
     prim, params = node.prim, node.params
     if create_graph:
         xp = _functions
@@ -147,18 +145,23 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[tuple[int, 
         values = list(map(array_of, inputs))
         ans = node.ans
     # Plain loops, not comprehensions: this runs once per node of every backward.
-    cotangents = []
+    cotangents: list[Any] = []
+    i = 0
     if prim.variadic:
-        for i, parent in enumerate(node.parents):
-            if parent is not None:
-                cotangents.append((i, prim.vjp(xp, g, ans, *values, index=i, **params)))
+        for parent in node.parents:
+            cotangents.append(
+                None if parent is None else prim.vjp(xp, g, ans, *values, index=i, **params)
+            )
+            i += 1
         return cotangents
     rules = prim.vjp
-    for i, parent in enumerate(node.parents):
-        if parent is not None:
-            cotangents.append((i, rules[i](xp, g, ans, *values, **params)))
+    for parent in node.parents:
+        cotangents.append(None if parent is None else rules[i](xp, g, ans, *values, **params))
+        i += 1
     if node.broadcasts:
-        return [(i, _summed_to_input(xp, g, c, ans, values[i])) for i, c in cotangents]
+        for i, value in enumerate(values):
+            if cotangents[i] is not None:
+                cotangents[i] = _summed_to_input(xp, g, cotangents[i], ans, value)
     return cotangents
 
 
@@ -233,9 +236,9 @@ def run_backward(
             cotangents_out = _node_cotangents(node, g, create_graph)
             if anomaly:
                 anomaly_mode.check_cotangents(node, cotangents_out)
-            parents = node.parents
-            for i, cotangent in cotangents_out:
-                parent = parents[i]
+            for parent, cotangent in zip(node.parents, cotangents_out, strict=True):
+                if parent is None:
+                    continue
                 # The common case of send(), inlined: a cotangent for another tape node.
                 if type(parent) is Node and parent not in pending:
                     pending[parent] = cotangent
@@ -298,7 +301,7 @@ def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
         tensor._grad = Tensor._wrap(cotangent, tensor._backend)
     else:
         tensor._grad._array = tensor._grad._array + cotangent
-        tensor._grad._version += 1
+        bump_version(tensor._grad)
 
 
 def _root_cotangents(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["ForwardNode", "Node"]
+__all__ = ["ForwardNode", "Node", "bump_version"]
 
 import itertools
-import operator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,7 +14,18 @@ if TYPE_CHECKING:
 # Sequence numbers order the tape: a node's inputs were always recorded before it, so walking
 # nodes by decreasing number visits every consumer of a value before the value's own node.
 _sequence = itertools.count()
-_version_of = operator.attrgetter("_version")  # map() with it runs no Python frame per input
+
+# The sequence number taken at the latest in-place change of any tensor. A node recorded after
+# it cannot have seen an input change since, so the engine checks versions only for nodes
+# recorded before it (in a training loop, the update runs after backward: no node is checked).
+last_in_place = -1
+
+
+def bump_version(tensor: Tensor) -> None:
+    """Count an in-place change of ``tensor``: its version, and the time of the latest change."""
+    global last_in_place
+    tensor._version += 1
+    last_in_place = next(_sequence)
 
 
 class Node:
@@ -46,8 +56,10 @@ class Node:
         prim: Primitive,
         params: dict[str, Any],
         inputs: tuple[Tensor, ...],
-        parents: tuple[Node | Tensor | None, ...],
+        parents: list[Node | Tensor | None],
         ans: Any,
+        versions: tuple[int, ...],
+        broadcasts: bool,
     ) -> None:
         self.prim = prim
         self.params = params
@@ -55,9 +67,10 @@ class Node:
         self.parents = parents
         self.ans = ans
         self.seq = next(_sequence)
-        self.versions = None if prim.linear else tuple(map(_version_of, inputs))
+        # The inputs' versions when recorded, which the vjp checks; None when it reads no values.
+        self.versions = None if prim.linear else versions
         # An elementwise primitive broadcast a differentiable input itself (reverse mode).
-        self.broadcasts = False
+        self.broadcasts = broadcasts
         self.output_modified = False  # set when the output tensor is changed in place
         self.pre_hooks: list[Any] | None = None  # the output tensor's register_hook functions
         self.retained_by: Any = None  # weakref to the output tensor, after retain_grad()

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from .._creation import as_dtype
 from .._state import converted_like, zero_grads
 from ..autograd.grad_mode import no_grad
+from ..autograd.graph import bump_version
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -352,7 +353,7 @@ class Module:
         for tensor in (*self.parameters(), *self.buffers()):
             if tensor.dtype.is_floating_point and tensor.dtype is not dtype:
                 tensor._array = tensor.detach().astype(dtype)._array
-                tensor._version += 1
+                bump_version(tensor)
                 if tensor._grad is not None:
                     tensor._grad = tensor._grad.detach().astype(dtype)
         return self
