@@ -8,6 +8,7 @@ scalars become constants, dtypes are promoted through ``astype`` and shapes broa
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from . import _dtypes, config, forward_ad
@@ -307,6 +308,16 @@ def _result_dtype(prim: Primitive, operands: tuple[Any, ...]) -> _dtypes.DType:
 
 def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape the given shapes broadcast to, or a ValueError naming them all."""
+    shape = _broadcast_shape(shapes)
+    if shape is None:
+        listed = " and ".join(str(shape) for shape in shapes)
+        msg = f"{op_name}: shapes {listed} cannot be broadcast together"
+        raise ValueError(msg)
+    return shape
+
+
+@functools.lru_cache(maxsize=256)  # a model meets a few shapes, at every step
+def _broadcast_shape(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...] | None:
     ndim = max(len(shape) for shape in shapes)
     result = [1] * ndim
     for shape in shapes:
@@ -314,8 +325,6 @@ def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         for i, size in enumerate(shape, offset):
             if size != result[i] and size != 1:
                 if result[i] != 1:
-                    listed = " and ".join(str(shape) for shape in shapes)
-                    msg = f"{op_name}: shapes {listed} cannot be broadcast together"
-                    raise ValueError(msg)
+                    return None
                 result[i] = size
     return tuple(result)

@@ -211,6 +211,8 @@ def push_tangents(
     Args:
         seeded: forward mode is recording: seed leaves that require grad and push their blocks.
     """
+    if len(inputs) == 1 and _push_one(prim, params, inputs[0], out, seeded):
+        return
     keys: dict[Any, None] = {}  # the live streams, in order of appearance
     for tensor in inputs:
         if seeded and tensor._requires_grad and tensor._node is None:
@@ -236,6 +238,35 @@ def push_tangents(
                 out._requires_grad = True
                 out._node = ForwardNode(prim)
                 break
+
+
+def _push_one(
+    prim: Primitive, params: dict[str, Any], x: Tensor, out: Tensor, seeded: bool
+) -> bool:
+    """``push_tangents``' most common case, shortcut; returns whether it applied.
+
+    One input, carrying a tangent array on one live stream and nothing to seed, through an
+    op the tape does not record: the output's tangent is the jvp rule's, with none of the
+    bookkeeping that several streams, nesting or the tape need.
+    """
+    tangents = x._tangents
+    if tangents is None or len(tangents) != 1 or prim.variadic or type(out._node) is Node:
+        return False
+    ((key, tangent),) = tangents.items()
+    if type(key) is SeedKey:
+        live = seeded
+    else:
+        live = key.active and not (seeded and x._requires_grad and x._node is None)
+    rule = prim.jvp[0]
+    if not live or rule is None or isinstance(tangent, Tensor):
+        return False
+    if not out.dtype.is_floating_point:
+        return False
+    out._tangents = {key: rule(out._backend.xp, tangent, out._array, x._array, **params)}
+    if type(key) is SeedKey:
+        out._requires_grad = True
+        out._node = ForwardNode(prim)
+    return True
 
 
 def _output_tangent(

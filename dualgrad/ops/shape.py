@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = ["broadcast_to", "concat", "permute_dims", "reshape"]
 
+import functools
+
 from ._primitive import Primitive
 
 
@@ -56,13 +58,28 @@ def unbroadcast(xp, g, ans, x, *, shape):
     front, and the axes where x had length 1): broadcast_to's vjp, and the engine's for the
     operands an elementwise primitive broadcast itself.
     """
-    lead = len(shape) - x.ndim
-    axes = tuple(range(-len(shape), -x.ndim)) + tuple(
-        i - x.ndim for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1
-    )
-    if axes:
-        g = xp.sum(g, axis=axes, keepdims=True)
+    added, stretched = _broadcast_axes(tuple(shape), tuple(x.shape))
+    # One reduction where one does it (a bias: only added axes), else one and a reshape.
+    if not stretched:
+        return xp.sum(g, axis=added) if added else g
+    if not added:
+        return xp.sum(g, axis=stretched, keepdims=True)
+    g = xp.sum(g, axis=added + stretched, keepdims=True)
     return xp.reshape(g, _batch(g, len(shape)) + x.shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _broadcast_axes(
+    shape: tuple[int, ...], x_shape: tuple[int, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes broadcasting ``x_shape`` to ``shape`` added in front, and those it stretched
+    from length 1, as negative ints (so they hold whatever batch axes lead)."""
+    lead = len(shape) - len(x_shape)
+    added = tuple(range(-len(shape), -len(x_shape)))
+    stretched = tuple(
+        i - len(x_shape) for i, n in enumerate(x_shape) if n == 1 and shape[lead + i] != 1
+    )
+    return added, stretched
 
 
 def broadcast_tangent(xp, t, ans, x, *, shape):
