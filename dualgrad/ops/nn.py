@@ -21,13 +21,19 @@ erf = unary("erf", d=lambda xp, x, ans: _TWO_OVER_SQRT_PI * xp.exp(-(x * x)))
 
 
 # --- relu -----------------------------------------------------------------------------------
-# One pass each way, as a hand-written network does (a where() on a mask costs two): NaN stays
-# NaN, and the derivative at 0 is 0, as in PyTorch.
+# One pass each way, as a hand-written network does: NaN stays NaN, and the derivative at 0 is
+# 0, as in PyTorch. The derivatives multiply by the mask rather than select with where(), which
+# is ten times slower on NumPy; so, unlike PyTorch, an infinite or NaN cotangent where the unit
+# is off gives NaN, not 0.
+def _relu_mask(xp, ans, like):
+    return xp.astype(ans > 0, like.dtype)
+
+
 relu = Primitive(
     "relu",
     forward=lambda xp, x: xp.maximum(x, 0),  # a weak 0: integer tensors stay integer
-    vjp=(lambda xp, g, ans, x: xp.where(ans > 0, g, 0.0),),
-    jvp=(lambda xp, t, ans, x: xp.where(ans > 0, t, 0.0),),
+    vjp=(lambda xp, g, ans, x: g * _relu_mask(xp, ans, g),),
+    jvp=(lambda xp, t, ans, x: t * _relu_mask(xp, ans, t),),
     elementwise=True,
 )
 
