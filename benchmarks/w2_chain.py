@@ -47,7 +47,16 @@ def _numpy() -> Any:
         for i in range(OPS):
             saved.append(x)
             kind = i % 5
-            x = (np.sin(x), x * 0.9, x + 0.1, np.tanh(x), np.exp(-np.abs(x)))[kind]
+            if kind == 0:
+                x = np.sin(x)
+            elif kind == 1:
+                x = x * 0.9
+            elif kind == 2:
+                x = x + 0.1
+            elif kind == 3:
+                x = np.tanh(x)
+            else:
+                x = np.exp(-np.abs(x))
         g = np.ones_like(x)
         for i in reversed(range(OPS)):
             x = saved[i]
