@@ -222,8 +222,10 @@ def run_backward(
     anomaly = anomaly_mode.is_anomaly_enabled()  # read once per backward
     grad_mode_token = grad_mode.set_for_backward(create_graph)
     try:
-        while heap:
-            node = heapq.heappop(heap)[1]
+        node = None  # the next node, when known without the heap (see the end of the loop)
+        while node is not None or heap:
+            if node is None:
+                node = heapq.heappop(heap)[1]
             g = pending.pop(node)
             if node.inputs is None:
                 raise _freed_graph_error(node)
@@ -236,17 +238,26 @@ def run_backward(
             cotangents_out = _node_cotangents(node, g, create_graph)
             if anomaly:
                 anomaly_mode.check_cotangents(node, cotangents_out)
+            reached = None  # the latest node this one reached first, not yet on the heap
             for parent, cotangent in zip(node.parents, cotangents_out, strict=True):
                 if parent is None:
                     continue
                 # The common case of send(), inlined: a cotangent for another tape node.
                 if type(parent) is Node and parent not in pending:
                     pending[parent] = cotangent
-                    heapq.heappush(heap, (-parent.seq, parent))
+                    if reached is not None:
+                        heapq.heappush(heap, (-reached.seq, reached))
+                    reached = parent
                 else:
                     send(parent, cotangent)
             if not retain_graph:
                 node.inputs = node.ans = None
+            # A chain's common case: the node just reached is the only one waiting, so it is
+            # the next, without going through the heap.
+            if reached is not None and heap:
+                heapq.heappush(heap, (-reached.seq, reached))
+                reached = None
+            node = reached
     finally:
         grad_mode.reset_after_backward(grad_mode_token)
     return results, retained
