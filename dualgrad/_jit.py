@@ -12,9 +12,12 @@ A training step reads and updates state that lives outside its arguments: parame
    and returns the results and the new arrays of the state the step writes, which go back into
    the same Tensors; the leaves' new gradients go into new ``.grad`` Tensors or into the ones
    they had, as the eager step would (``zero_grad()`` then ``backward()`` makes new ones).
+   XLA writes the new arrays over the memory of those they replace (it is given them, "donated"),
+   except where something else still holds one: those are copied first.
 
-A call of a compiled step costs one dictionary lookup on the arguments' shapes and dtypes and
-a few list comprehensions around the compiled call: the Python around it is kept to that.
+A call of a compiled step costs one dictionary lookup on the arguments' shapes and dtypes, a
+reference count of each array it replaces and a few list comprehensions around the compiled
+call: the Python around it is kept to that.
 
 The tape, the backward walk and the update all run inside the trace, so the compiled step is
 one XLA program. This is why the engine never branches on array values and never pulls arrays
@@ -29,9 +32,12 @@ from __future__ import annotations
 
 __all__ = ["jit"]
 
+import collections
 import functools
 import gc
-from collections.abc import Callable
+import itertools
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _dispatch, config
@@ -163,10 +169,11 @@ def _restore(t: Tensor, snapshot: tuple[Any, ...]) -> None:
 class _Compiled:
     """One traced and compiled step, for one signature of arguments.
 
-    The compiled function takes the arrays of the Tensor arguments, of the state and of the
-    leaves' incoming ``.grad`` (None where a leaf has none), and returns the step's results,
-    the new arrays of the state it writes (only those) and the leaves' new gradients (see
-    ``_new_grad``).
+    The compiled function takes the arrays of the Tensor arguments, of the state the step only
+    reads, of the state it writes and of the leaves' incoming ``.grad`` (None where a leaf has
+    none); it returns the step's results, the new arrays of the written state, the leaves' new
+    gradients (see ``_new_grad``) and the donated arrays no result could reuse (see
+    ``_unmatched``). The last two groups of inputs are donated.
     """
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], backend: Any) -> None:
@@ -188,9 +195,12 @@ class _Compiled:
             recorder.undo()
         self.grad_leaves = list(recorder.grad_leaves.values())
         grads = {id(leaf._grad) for leaf in self.grad_leaves}
-        self.state = [t for t in recorder.state.values() if id(t) not in grads]  # passed once
-        self.written = [t for t in self.state if id(t) in recorder.written]
-        self.jitted = jax.jit(self._pure)
+        state = [t for t in recorder.state.values() if id(t) not in grads]  # passed once
+        self.read = [t for t in state if id(t) not in recorder.written]
+        self.written = [t for t in state if id(t) in recorder.written]
+        # The arrays a call replaces (the written state's, the leaves' incoming .grad) go to XLA
+        # to reuse for the new ones, kept even where the step does not read them (zero_grad()).
+        self.jitted = jax.jit(self._pure, donate_argnums=(2, 3), keep_unused=True)
 
     def _call_with(self, arrays: list[Any]) -> Any:
         args = list(self.args)
@@ -201,20 +211,25 @@ class _Compiled:
     def _discover(self, arrays: list[Any]) -> None:
         self._call_with(arrays)
 
-    def _pure(self, arrays: list[Any], state: list[Any], grads: list[Any]) -> Any:
+    def _pure(
+        self,
+        arrays: list[Any],
+        read: list[Any],
+        written: list[Any],
+        grads: list[Any],
+    ) -> Any:
         incoming = [leaf._grad for leaf in self.grad_leaves]
-        touched = self.state + self.grad_leaves + [g for g in incoming if g is not None]
-        saved = [(t, _snapshot(t)) for t in touched]
+        touched = self.read + self.written + self.grad_leaves
+        saved = [(t, _snapshot(t)) for t in touched + [g for g in incoming if g is not None]]
         try:
-            for t, array in zip(self.state, state, strict=True):
+            for t, array in zip(self.read + self.written, read + written, strict=True):
                 t._array = array
             for grad, array in zip(incoming, grads, strict=True):
                 if grad is not None:
                     grad._array = array
             out = _to_arrays(self._call_with(arrays))
-            written = {id(t) for t in self.written}
-            for t, array in zip(self.state, state, strict=True):
-                if t._array is not array and id(t) not in written:
+            for t, array in zip(self.read, read, strict=True):
+                if t._array is not array:
                     msg = (
                         "dualgrad.jit: the step changed a Tensor of shape "
                         f"{tuple(t._array.shape)} that it only read when it was first traced; "
@@ -222,11 +237,16 @@ class _Compiled:
                         "values or on state that changes between calls)"
                     )
                     raise RuntimeError(msg)
-            new_grads = [
-                _new_grad(leaf, before)
-                for leaf, before in zip(self.grad_leaves, incoming, strict=True)
-            ]
-            return out, [t._array for t in self.written], new_grads
+            results = (
+                out,
+                [t._array for t in self.written],
+                [
+                    _new_grad(leaf, before)
+                    for leaf, before in zip(self.grad_leaves, incoming, strict=True)
+                ],
+            )
+            donated = written + [g for g in grads if g is not None]
+            return (*results, _unmatched(donated, results))
         finally:
             for t, snapshot in saved:
                 _restore(t, snapshot)
@@ -234,11 +254,16 @@ class _Compiled:
     def __call__(self, args: tuple[Any, ...]) -> Any:
         self.args = args  # read by _call_with if JAX traces again
         leaves = self.grad_leaves
-        out, written, grads = self.jitted(
-            [args[i]._array for i in self.positions],
-            [t._array for t in self.state],
-            [None if leaf._grad is None else leaf._grad._array for leaf in leaves],
-        )
+        arrays = [args[i]._array for i in self.positions]
+        read = [t._array for t in self.read]
+        incoming = [leaf._grad for leaf in leaves]
+        old = [t._array for t in self.written]
+        grads = [None if grad is None else grad._array for grad in incoming]
+        # Rarely true (see _copies), or where a leaf has no .grad (None's count is large). An
+        # array also among the arguments or the read state counts once more: it is copied.
+        if max(_refcounts(old, incoming, grads), default=0) > _OWNED:
+            old, grads = _copies(old, incoming, grads)
+        out, written, grads, _ = self.jitted(arrays, read, old, grads)
         for t, array in zip(self.written, written, strict=True):
             t._array = array
             t._version += 1
@@ -251,6 +276,53 @@ class _Compiled:
                 leaf._grad._array = grad
                 leaf._grad._version += 1
         return _to_tensors(out, self.backend)
+
+
+def _refcounts(*groups: list[Any]) -> Iterator[int]:
+    """The reference count of each item of ``groups``, in order (None's is large)."""
+    return map(sys.getrefcount, itertools.chain(*groups))
+
+
+# An item's count when nothing holds it but its list and one owner (a Tensor, a leaf).
+_OWNED = max(_refcounts([object()])) + 1
+
+
+def _copies(old: list[Any], incoming: list[Tensor | None], grads: list[Any]) -> tuple[Any, Any]:
+    """``old`` and ``grads``, with a copy in place of each array held elsewhere too.
+
+    XLA writes a call's results over the arrays the call replaces. It must not write over
+    one that something else holds: a Tensor sharing the array (``detach()`` does), or a
+    caller who kept it or kept the leaf's previous ``.grad``.
+    """
+    import jax
+
+    counts = list(_refcounts(old, incoming, grads))
+    n, m = len(old), len(old) + len(incoming)
+    old = [
+        jax.device_put(a, may_alias=False) if count > _OWNED else a
+        for a, count in zip(old, counts[:n], strict=True)
+    ]
+    grads = [
+        jax.device_put(a, may_alias=False) if a is not None and max(of_t, of_a) > _OWNED else a
+        for a, of_t, of_a in zip(grads, counts[n:m], counts[m:], strict=True)
+    ]
+    return old, grads
+
+
+def _unmatched(donated: list[Any], results: Any) -> list[Any]:
+    """The donated arrays that no result of the same shape and dtype can take the place of,
+    to be returned as they are: JAX warns about a donation it cannot use."""
+    import jax
+
+    free = collections.Counter((a.shape, a.dtype) for a in jax.tree_util.tree_leaves(results))
+    unmatched = []
+    for array in donated:
+        key = (array.shape, array.dtype)
+        if free[key]:
+            free[key] -= 1
+        else:
+            unmatched.append(array)
+    return unmatched
 
 
 def _new_grad(leaf: Tensor, before: Tensor | None) -> Any:

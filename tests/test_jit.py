@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -227,3 +228,81 @@ def test_jit_gives_new_grad_tensors_where_eager_does(jax_backend: Any) -> None:
     np.testing.assert_array_equal(held_w.numpy(), values_w)
     assert v.grad is held_v
     assert not np.array_equal(held_v.numpy(), values_v)
+
+
+def _held_elsewhere(step_wrapper: Callable[[Any], Any]) -> list[list[float]]:
+    """SGD steps while other holders keep a parameter's array, a Tensor sharing it and the
+    previous ``.grad``; returns what each holder and the parameter read afterwards."""
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+    optimizer = dualgrad.optim.SGD([w], lr=0.1)
+
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    stepper = step_wrapper(step)
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    for _ in range(3):
+        stepper(x)
+    array, shared, grad = w.array, w.detach(), w.grad
+    stepper(x)
+    return [np.asarray(array).tolist(), shared.tolist(), grad.tolist(), w.tolist()]
+
+
+def test_jit_never_writes_over_an_array_held_elsewhere(jax_backend: Any) -> None:
+    """The compiled step may reuse the memory of the arrays it replaces, but not of one that
+    something else still holds: they keep their values, as in the eager step."""
+    np.testing.assert_allclose(
+        _held_elsewhere(dualgrad.jit), _held_elsewhere(lambda step: step), rtol=1e-12
+    )
+
+
+def test_jit_writes_the_new_arrays_over_the_old_ones(jax_backend: Any) -> None:
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+    optimizer = dualgrad.optim.SGD([w], lr=0.1)
+
+    @dualgrad.jit
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    for _ in range(3):
+        step(x)
+    memory = w.array.unsafe_buffer_pointer(), w.grad.array.unsafe_buffer_pointer()
+    step(x)
+    assert (w.array.unsafe_buffer_pointer(), w.grad.array.unsafe_buffer_pointer()) == memory
+
+
+def _dropped_grad(step_wrapper: Callable[[Any], Any]) -> list[float]:
+    """A step that accumulates into the .grad it is given, then drops it (.grad = None); the
+    .grad is given before the last call only."""
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        with dualgrad.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+
+    stepper = step_wrapper(step)
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    losses = [stepper(x).item() for _ in range(3)]
+    (3 * w).sum().backward()
+    losses.append(stepper(x).item())
+    return losses + w.tolist()
+
+
+def test_jit_donates_a_grad_it_drops_without_a_warning(jax_backend: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = _dropped_grad(dualgrad.jit)
+    np.testing.assert_allclose(compiled, _dropped_grad(lambda step: step), rtol=1e-12)
