@@ -84,7 +84,7 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
         step = compiled.get(key)
         if step is not None:  # the hot path: one dictionary lookup, then the compiled call
             return step(args)
-        if key[-1].name != "jax":
+        if key is None:
             return fn(*args)
         calls += 1
         if calls == 1:
@@ -100,21 +100,29 @@ def tracing() -> bool:
     return _dispatch.recorder is not None
 
 
-def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """What a compiled step is specific to: each argument's shape, dtype and requires_grad (a
-    Python value as itself), and last the backend (the first Tensor argument's, else the
-    configured one)."""
+def _signature(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """What a compiled step is specific to: each Tensor argument's abstract value (shape, dtype,
+    sharding) and requires_grad, any other argument as itself, and last the backend (the first
+    Tensor argument's, else the configured one). None where that backend is not JAX or a Tensor
+    argument is on another backend: the step then runs as it is."""
     key: list[Any] = []
     backend = None
     for a in args:
         if isinstance(a, Tensor):
-            array = a._array
-            key.append((array.shape, array.dtype, a._requires_grad))
             if backend is None:
                 backend = a._backend
+                if backend.name != "jax":
+                    return None
+            elif a._backend is not backend:
+                return None
+            key.append((a._array.aval, a._requires_grad))  # .aval: cheaper than shape, dtype
         else:
             key.append(("value", a))
-    key.append(config.get_backend() if backend is None else backend)
+    if backend is None:
+        backend = config.get_backend()
+        if backend.name != "jax":
+            return None
+    key.append(backend)
     return tuple(key)
 
 
