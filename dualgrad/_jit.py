@@ -15,9 +15,9 @@ A training step reads and updates state that lives outside its arguments: parame
    XLA writes the new arrays over the memory of those they replace (it is given them, "donated"),
    except where something else still holds one: those are copied first.
 
-A call of a compiled step costs one dictionary lookup on the arguments' shapes and dtypes, a
-reference count of each array it replaces and a few list comprehensions around the compiled
-call: the Python around it is kept to that.
+A call of a compiled step costs one dictionary lookup on the arguments' abstract values (shape,
+dtype), a reference count of each array it replaces and a few list comprehensions around the
+compiled call: the Python around it is kept to that.
 
 The tape, the backward walk and the update all run inside the trace, so the compiled step is
 one XLA program. This is why the engine never branches on array values and never pulls arrays

@@ -306,3 +306,18 @@ def test_jit_donates_a_grad_it_drops_without_a_warning(jax_backend: Any) -> None
         warnings.simplefilter("error")
         compiled = _dropped_grad(dualgrad.jit)
     np.testing.assert_allclose(compiled, _dropped_grad(lambda step: step), rtol=1e-12)
+
+
+def test_jit_traces_again_for_a_new_shape_or_dtype(jax_backend: Any) -> None:
+    scale = dualgrad.tensor([2.0, 3.0, 4.0], dtype=dualgrad.float32)
+
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        return (scale[: x.shape[0]] * x).sum()
+
+    compiled = dualgrad.jit(step)
+    for x in [dualgrad.ones(2, dtype=dualgrad.float32)] * 3 + [
+        dualgrad.ones(3, dtype=dualgrad.float32),
+        dualgrad.ones(3, dtype=dualgrad.float64),
+    ]:
+        out, eager = compiled(x), step(x)
+        assert (out.item(), out.dtype) == (eager.item(), eager.dtype)
