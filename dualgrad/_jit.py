@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _dispatch, config
+from .autograd.graph import bump_version
 from .tensor import Tensor
 
 
@@ -102,9 +103,10 @@ def tracing() -> bool:
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """What a compiled step is specific to: each Tensor argument's abstract value (shape, dtype,
-    sharding) and requires_grad, any other argument as itself, and last the backend (the first
-    Tensor argument's, else the configured one). None where that backend is not JAX or a Tensor
-    argument is on another backend: the step then runs as it is."""
+    sharding), or its identity where it requires grad (it is state then), any other argument
+    as itself, and last the backend (the first Tensor argument's, else the configured one).
+    None where that backend is not JAX or a Tensor argument is on another backend: the step
+    then runs as it is."""
     key: list[Any] = []
     backend = None
     for a in args:
@@ -115,7 +117,12 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
                     return None
             elif a._backend is not backend:
                 return None
-            key.append((a._array.aval, a._requires_grad))  # .aval: cheaper than shape, dtype
+            if a._requires_grad:
+                # A parameter passed in is the step's state, as if the step read it itself:
+                # the same Tensor on every call of this compiled step.
+                key.append(("state", id(a)))
+            else:
+                key.append(a._array.aval)  # .aval: cheaper than shape and dtype
         else:
             key.append(("value", a))
     if backend is None:
@@ -190,7 +197,12 @@ class _Compiled:
         self.fn = fn
         self.args = args
         self.backend = backend
-        self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        # The arguments whose arrays are the compiled function's; one that requires grad is
+        # passed to the step as itself, and its array, .grad and updates become state (an
+        # eager step would update that very Tensor).
+        self.positions = [
+            i for i, a in enumerate(args) if isinstance(a, Tensor) and not a._requires_grad
+        ]
         # type(o), not isinstance: isinstance reads o.__class__, which some lazily loaded
         # objects (torch.distributed's, for one) answer with a deprecation warning.
         live = {id(o): o for o in gc.get_objects() if issubclass(type(o), Tensor)}
@@ -274,7 +286,7 @@ class _Compiled:
         out, written, grads, _ = self.jitted(arrays, read, old, grads)
         for t, array in zip(self.written, written, strict=True):
             t._array = array
-            t._version += 1
+            bump_version(t)
         for leaf, grad in zip(leaves, grads, strict=True):
             if grad is None:
                 leaf._grad = None
@@ -282,7 +294,7 @@ class _Compiled:
                 leaf._grad = Tensor._wrap(grad[0], leaf._backend)
             else:
                 leaf._grad._array = grad
-                leaf._grad._version += 1
+                bump_version(leaf._grad)
         return _to_tensors(out, self.backend)
 
 

@@ -321,3 +321,31 @@ def test_jit_traces_again_for_a_new_shape_or_dtype(jax_backend: Any) -> None:
     ]:
         out, eager = compiled(x), step(x)
         assert (out.item(), out.dtype) == (eager.item(), eager.dtype)
+
+
+def test_jit_updates_a_parameter_passed_as_an_argument_as_eager_does(jax_backend: Any) -> None:
+    # The argument is the optimizer's parameter itself: its .grad and update are the step's
+    # state, not a copy's (which left the parameter untouched after the first call).
+    def run(compile_step: bool) -> tuple[np.ndarray, np.ndarray]:
+        w = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+        other = dualgrad.tensor([3.0, -1.0], requires_grad=True)
+        optimizer = dualgrad.optim.SGD([w, other], lr=0.1)
+
+        def step(p: Any) -> Any:
+            optimizer.zero_grad()
+            loss = (p * p).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        step = dualgrad.jit(step) if compile_step else step
+        for _ in range(3):
+            step(w)
+        for _ in range(2):
+            step(other)  # another parameter: another compiled step, its own state
+        return w.detach().numpy(), other.detach().numpy()
+
+    eager, compiled = run(False), run(True)
+    np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-6)
+    np.testing.assert_allclose(compiled[1], eager[1], rtol=1e-6)
+    np.testing.assert_allclose(eager[0], [0.512, 1.024], rtol=1e-6)
