@@ -183,13 +183,13 @@ def _broadcast(prim: Primitive, operands: list[Tensor]) -> tuple[Tensor, ...]:
     itself, as the backend does, and the engine sums their cotangents back to their shapes: a
     recorded broadcast_to would cost a node and a view per bias added.
     """
-    shapes = [operand._array.shape for operand in operands]
-    if any(shape != shapes[0] for shape in shapes):
-        shape = broadcast_shapes(prim.name, *(tuple(shape) for shape in shapes))
-        forward = is_grad_enabled() and config.get_mode() == "forward"
-        for i, operand in enumerate(operands):
-            dual = operand._tangents or (forward and operand._requires_grad)
-            if shapes[i] != shape and dual:
+    shape = broadcast_shapes(prim.name, *[operand._array.shape for operand in operands])
+    forward = None  # whether forward mode records, read only if an operand is broadcast
+    for i, operand in enumerate(operands):
+        if operand._array.shape != shape:
+            if forward is None:
+                forward = is_grad_enabled() and config.get_mode() == "forward"
+            if operand._tangents or (forward and operand._requires_grad):
                 operands[i] = apply(broadcast_to, (operand,), {"shape": shape})
     return tuple(operands)
 
