@@ -13,6 +13,7 @@ inside this module, call ``builtins.<name>`` for Python's own.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -305,12 +306,12 @@ def reshape(x: Tensor, /, shape: Sequence[int], *, copy: bool | None = None) -> 
         msg = f"reshape: only one length can be -1, got {shape}"
         raise ValueError(msg)
     if -1 in shape:
-        known = -int(np.prod(shape))
+        known = -math.prod(shape)
         if known == 0 or size % known:
             msg = f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
             raise ValueError(msg)
         shape = tuple(size // known if n == -1 else n for n in shape)
-    if int(np.prod(shape)) != size:
+    if math.prod(shape) != size:
         msg = f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
         raise ValueError(msg)
     if shape == x.shape:

@@ -10,6 +10,7 @@ namespace.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -283,7 +284,7 @@ def tensordot(
             raise ValueError(msg)
     free1 = [a for a in range(x1.ndim) if a not in first]
     free2 = [b for b in range(x2.ndim) if b not in second]
-    size = int(np.prod([x1.shape[a] for a in first]))
+    size = math.prod([x1.shape[a] for a in first])
     left = reshape(permute_dims(x1, (*free1, *first)), (_numel(x1, free1), size))
     right = reshape(permute_dims(x2, (*second, *free2)), (size, _numel(x2, free2)))
     out_shape = tuple(x1.shape[a] for a in free1) + tuple(x2.shape[b] for b in free2)
@@ -292,7 +293,7 @@ def tensordot(
 
 def _numel(x: Tensor, axes: Sequence[int]) -> int:
     """The number of elements along ``axes`` of ``x``."""
-    return int(np.prod([x.shape[a] for a in axes]))
+    return math.prod([x.shape[a] for a in axes])
 
 
 def _axis(axis: int, ndim: int) -> int:

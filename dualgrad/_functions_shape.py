@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 import builtins
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -113,7 +114,7 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         msg = f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}"
         raise ValueError(msg)
-    merged = int(np.prod(x.shape[start : end + 1]))
+    merged = math.prod(x.shape[start : end + 1])
     return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
 
 
