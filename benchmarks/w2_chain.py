@@ -21,20 +21,24 @@ def _start() -> np.ndarray:
     return np.random.default_rng(0).standard_normal(SIZE)
 
 
+def _op(lib: Any, i: int, x: Any) -> Any:
+    """Op ``i`` of the chain, for every library that spells sin, tanh, exp, abs alike."""
+    kind = i % 5
+    if kind == 0:
+        return lib.sin(x)
+    if kind == 1:
+        return x * 0.9
+    if kind == 2:
+        return x + 0.1
+    if kind == 3:
+        return lib.tanh(x)
+    return lib.exp(-lib.abs(x))
+
+
 def chain(lib: Any, x: Any) -> Any:
-    """The 200 ops, written once for every library that spells sin, tanh, exp, abs alike."""
+    """The 200 ops, then the sum."""
     for i in range(OPS):
-        kind = i % 5
-        if kind == 0:
-            x = lib.sin(x)
-        elif kind == 1:
-            x = x * 0.9
-        elif kind == 2:
-            x = x + 0.1
-        elif kind == 3:
-            x = lib.tanh(x)
-        else:
-            x = lib.exp(-lib.abs(x))
+        x = _op(lib, i, x)
     return x.sum()
 
 
@@ -46,17 +50,7 @@ def _numpy() -> Any:
         x = start
         for i in range(OPS):
             saved.append(x)
-            kind = i % 5
-            if kind == 0:
-                x = np.sin(x)
-            elif kind == 1:
-                x = x * 0.9
-            elif kind == 2:
-                x = x + 0.1
-            elif kind == 3:
-                x = np.tanh(x)
-            else:
-                x = np.exp(-np.abs(x))
+            x = _op(np, i, x)
         g = np.ones_like(x)
         for i in reversed(range(OPS)):
             x = saved[i]

@@ -203,20 +203,26 @@ def test_jit_keeps_a_float_lr_as_traced_and_the_scheduler_warns(jax_backend: Any
     assert not np.allclose(compiled, scheduled)
 
 
+def _sgd_step(loss_of: Callable[[Any], Any], optimizer: Any) -> Callable[[Any], Any]:
+    """The PyTorch-style step: zero_grad, the loss of the argument, backward, optimizer step."""
+
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = loss_of(x)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
 def test_jit_gives_new_grad_tensors_where_eager_does(jax_backend: Any) -> None:
     """zero_grad() then backward() makes a new .grad Tensor (one held from before keeps its
     values); backward() without zero_grad() accumulates into the .grad Tensor there is."""
     w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
     v = dualgrad.tensor([3.0, 4.0], dtype=dualgrad.float64, requires_grad=True)
     optimizer = dualgrad.optim.SGD([w], lr=0.1)
-
-    @dualgrad.jit
-    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
-        optimizer.zero_grad()
-        loss = ((w * x).sum() + (v * x).sum()) ** 2
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = dualgrad.jit(_sgd_step(lambda x: ((w * x).sum() + (v * x).sum()) ** 2, optimizer))
 
     x = dualgrad.ones(2, dtype=dualgrad.float64)
     for _ in range(3):
@@ -235,15 +241,7 @@ def _held_elsewhere(step_wrapper: Callable[[Any], Any]) -> list[list[float]]:
     previous ``.grad``; returns what each holder and the parameter read afterwards."""
     w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
     optimizer = dualgrad.optim.SGD([w], lr=0.1)
-
-    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
-        optimizer.zero_grad()
-        loss = (w * x).sum() ** 2
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    stepper = step_wrapper(step)
+    stepper = step_wrapper(_sgd_step(lambda x: (w * x).sum() ** 2, optimizer))
     x = dualgrad.ones(2, dtype=dualgrad.float64)
     for _ in range(3):
         stepper(x)
@@ -263,15 +261,7 @@ def test_jit_never_writes_over_an_array_held_elsewhere(jax_backend: Any) -> None
 def test_jit_writes_the_new_arrays_over_the_old_ones(jax_backend: Any) -> None:
     w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
     optimizer = dualgrad.optim.SGD([w], lr=0.1)
-
-    @dualgrad.jit
-    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
-        optimizer.zero_grad()
-        loss = (w * x).sum() ** 2
-        loss.backward()
-        optimizer.step()
-        return loss
-
+    step = dualgrad.jit(_sgd_step(lambda x: (w * x).sum() ** 2, optimizer))
     x = dualgrad.ones(2, dtype=dualgrad.float64)
     for _ in range(3):
         step(x)
@@ -330,14 +320,7 @@ def test_jit_updates_a_parameter_passed_as_an_argument_as_eager_does(jax_backend
         w = dualgrad.tensor([1.0, 2.0], requires_grad=True)
         other = dualgrad.tensor([3.0, -1.0], requires_grad=True)
         optimizer = dualgrad.optim.SGD([w, other], lr=0.1)
-
-        def step(p: Any) -> Any:
-            optimizer.zero_grad()
-            loss = (p * p).sum()
-            loss.backward()
-            optimizer.step()
-            return loss
-
+        step = _sgd_step(lambda p: (p * p).sum(), optimizer)
         step = dualgrad.jit(step) if compile_step else step
         for _ in range(3):
             step(w)
