@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["ForwardNode", "Node", "bump_version"]
 
 import itertools
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,14 +19,18 @@ _sequence = itertools.count()
 # The sequence number taken at the latest in-place change of any tensor. A node recorded after
 # it cannot have seen an input change since, so the engine checks versions only for nodes
 # recorded before it (in a training loop, the update runs after backward: no node is checked).
+# A skipped check would let a vjp read a changed input, so it only ever grows: taken and stored
+# under a lock, so that a thread storing an older number cannot overwrite a newer one.
 last_in_place = -1
+_in_place_lock = threading.Lock()
 
 
 def bump_version(tensor: Tensor) -> None:
     """Count an in-place change of ``tensor``: its version, and the time of the latest change."""
     global last_in_place
     tensor._version += 1
-    last_in_place = next(_sequence)
+    with _in_place_lock:
+        last_in_place = next(_sequence)
 
 
 class Node:
