@@ -15,7 +15,7 @@ from rule_checks import make_tensor
 
 import dualgrad
 import dualgrad.nn.functional as F
-from dualgrad.backends import _numpy_erf
+from dualgrad.backends._base import _numpy_erf
 from dualgrad.testing import check_modes, gradcheck
 
 TIGHT = 1e-12  # values and gradients vs PyTorch, float64
