@@ -1,5 +1,6 @@
-"""Elementwise primitives. Inputs arrive promoted to one dtype; tangents to one shape, while
-cotangents may have the broadcast shape of the output (see ``_primitive``'s docstring)."""
+"""Elementwise primitives. Inputs arrive promoted to one dtype, in shapes that broadcast
+together; tangents arrive lined up with the output's shape, and cotangents are summed back to
+the inputs' shapes by the engines (see ``_primitive``'s docstring)."""
 
 from __future__ import annotations
 
