@@ -68,6 +68,7 @@ __all__ = [
     "sign",
     "signbit",
     "sin",
+    "sinc",
     "sinh",
     "sqrt",
     "square",
@@ -326,8 +327,34 @@ def reciprocal(x: Tensor, /) -> Tensor:
     return divide(1.0, x)
 
 
+def sinc(x: Tensor, /) -> Tensor:
+    """The normalized sinc function ``sin(pi * x) / (pi * x)``, and 1 at 0, as ``torch.sinc``.
+
+    Args:
+        x: a Tensor; integer and bool tensors are computed in the default float dtype.
+
+    Returns:
+        A Tensor of ``x``'s shape; the derivative is ``(cos(pi * x) - sinc(x)) / x``, and 0
+        at 0.
+
+    Raises:
+        TypeError: ``x`` is not a Tensor.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([0.0, 0.5, -2.5], requires_grad=True)
+        >>> dualgrad.sinc(x)
+        tensor([1.0000, 0.6366, 0.1273], grad_fn=<SincBackward0>)
+        >>> dualgrad.sinc(x).sum().backward()
+        >>> x.grad
+        tensor([ 0.0000, -1.2732,  0.0509])
+    """
+    return elementwise(ops.sinc, floating(as_tensor(x, "sinc")))
+
+
 method(sigmoid)
 method(reciprocal)
+method(sinc)
 
 # --- rounding and signs: piecewise constant ------------------------------------------------------
 sign = method(function_of(ops.sign, 1))
