@@ -5,6 +5,9 @@ when nothing will differentiate its result (first derivatives: the fast case); o
 differentiable namespace, on Tensors, when something will (``create_graph=True``, a tangent of
 an inner dual level that outer levels differentiate, a tangent of a value on the tape). The
 engines decide which case they are in; this module picks the namespace and calls the rules.
+(One case is settled before it gets here: ``forward_ad.push_tangents``' guarded head, for one
+input carrying one tangent array and nothing to record, calls the jvp rule on the backend's
+namespace itself, the cost of this module's generality being a large share of that case's.)
 
 It is also where broadcasting meets the rules. An elementwise primitive broadcasts its inputs
 itself, in both modes (the dispatcher records no ``broadcast_to`` for a bias add), so its rules

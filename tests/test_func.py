@@ -560,7 +560,7 @@ def _run_program(steps, x):
             computed.append(UNARY[name](computed[operands]))
         else:
             computed.append(BINARY[name](computed[operands[0]], computed[operands[1]]))
-    return values[-1]
+    return computed[-1]
 
 
 @settings(max_examples=60, deadline=None)

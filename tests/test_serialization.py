@@ -105,8 +105,8 @@ def test_python_values_round_trip(tmp_path):
     "dtype", ["float16", "float32", "float64", "int64", "int32", "uint8", "bool", "complex128"]
 )
 def test_tensors_keep_dtype_shape_and_values(dtype, tmp_path):
-    values = np.arange(-3, 3).reshape(2, 3, 1) if dtype != "uint8" else np.arange(6).reshape(6)
-    tensor = dualgrad.tensor(values.tolist(), dtype=dtype)
+    data = np.arange(-3, 3).reshape(2, 3, 1) if dtype != "uint8" else np.arange(6).reshape(6)
+    tensor = dualgrad.tensor(data.tolist(), dtype=dtype)
     path = tmp_path / "t.npz"
     dualgrad.save({"t": tensor, "scalar": dualgrad.tensor(2.5, dtype="float64")}, path)
     loaded = dualgrad.load(path)
