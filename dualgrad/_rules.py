@@ -1,10 +1,10 @@
 """Calling derivative rules: the one place both engines go through.
 
-A rule runs on one of two namespaces, chosen here (``namespace``): the backend's, on raw arrays,
-when nothing will differentiate its result (first derivatives: the fast case); or dualgrad's
-differentiable namespace, on Tensors, when something will (``create_graph=True``, a tangent of
-an inner dual level that outer levels differentiate, a tangent of a value on the tape). The
-engines decide which case they are in; this module picks the namespace and calls the rules.
+A rule runs on one of two namespaces, chosen here: the backend's, on raw arrays, when nothing
+will differentiate its result (first derivatives: the fast case); or dualgrad's differentiable
+namespace, on Tensors, when something will (``create_graph=True``, a tangent of an inner dual
+level that outer levels differentiate, a tangent of a value on the tape). The engines say which
+case they are in (``differentiable``); this module picks the namespace and calls the rules.
 (One case is settled before it gets here: ``forward_ad.push_tangents``' guarded head, for one
 input carrying one tangent array and nothing to record, calls the jvp rule on the backend's
 namespace itself, the cost of this module's generality being a large share of that case's.)
@@ -21,7 +21,7 @@ leading batch axes, is lined up with the output's shape before its rule sees it
 
 from __future__ import annotations
 
-__all__ = ["input_cotangents", "namespace", "output_tangent"]
+__all__ = ["input_cotangents", "output_tangent"]
 
 from typing import Any
 
@@ -30,27 +30,24 @@ from .ops import Primitive
 from .ops.shape import broadcast_tangent, unbroadcast
 
 
-def namespace(backend: Any, differentiable: bool) -> Any:
-    """The namespace rules run on: the backend's (arrays in and out), or, when their results
-    must be differentiable, dualgrad's differentiable namespace (Tensors in and out)."""
-    return _namespace.differentiable() if differentiable else backend.xp
-
-
 def input_cotangents(
     prim: Primitive,
     params: dict[str, Any],
     parents: list[Any],
-    xp: Any,
     g: Any,
     ans: Any,
     values: Any,
     broadcasts: bool,
+    backend: Any,
+    differentiable: bool,
 ) -> list[Any]:
     """Each input's cotangent from ``prim``'s vjp rules, None where its parent is None.
 
+    ``g``, ``ans`` and ``values`` are arrays, or Tensors when ``differentiable``.
     ``broadcasts``: an input's shape may differ from the output's (an elementwise primitive
     broadcast it); its cotangent is then summed back to its shape.
     """
+    xp = _namespace.differentiable() if differentiable else backend.xp
     # Plain loops, not comprehensions: this runs once per node of every backward.
     cotangents: list[Any] = []
     i = 0
@@ -79,25 +76,27 @@ def output_tangent(
     prim: Primitive,
     params: dict[str, Any],
     tangents: list[Any],
-    xp: Any,
     ans: Any,
     values: Any,
+    backend: Any,
+    differentiable: bool,
 ) -> Any:
-    """The output's tangent from the inputs' ``tangents`` (None where an input has none).
+    """The output's tangent from the inputs' ``tangents`` (None where an input has none, or
+    where ``prim`` has no rule for it); arrays, or Tensors when ``differentiable``.
 
     The sum of the jvp rules' shares (a variadic primitive's one rule takes them all); an
     elementwise primitive's input of another shape than the output has its tangent lined up
     with the output first.
     """
+    xp = _namespace.differentiable() if differentiable else backend.xp
     if prim.variadic:
         return prim.jvp(xp, tangents, ans, *values, **params)  # type: ignore[operator]
     rules = prim.jvp
     total = None
     for i, tangent in enumerate(tangents):
-        if tangent is None or rules[i] is None:  # type: ignore[index]
-            continue
-        if prim.elementwise and values[i].shape != ans.shape:
-            tangent = broadcast_tangent(xp, tangent, ans, values[i], shape=ans.shape)
-        share = rules[i](xp, tangent, ans, *values, **params)  # type: ignore[index]
-        total = share if total is None else total + share
+        if tangent is not None:
+            if prim.elementwise and values[i].shape != ans.shape:
+                tangent = broadcast_tangent(xp, tangent, ans, values[i], shape=ans.shape)
+            share = rules[i](xp, tangent, ans, *values, **params)  # type: ignore[index]
+            total = share if total is None else total + share
     return total

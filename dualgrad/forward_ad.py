@@ -269,21 +269,25 @@ def _output_tangent(
 ) -> Any:
     """The output tangent on one stream: the sum of the jvp rules' shares (or None)."""
     given: list[Any] = []  # each input's tangent on this stream, or None
+    found = False  # whether an input has one its rules take
     nested = False  # whether the tangent must itself be differentiable by outer streams
+    rules = None if prim.variadic else prim.jvp
     for i, tensor in enumerate(inputs):
         tangents = tensor._tangents
         tangent = None if tangents is None else tangents.get(key)
         if tangents is not None and not nested:
             nested = isinstance(tangent, Tensor) or _has_outer_stream(tensor, key)
-        if tangent is not None and not (prim.variadic or prim.jvp[i] is not None):
-            tangent = None  # not differentiable in this input
+        if tangent is not None:
+            if rules is None or rules[i] is not None:
+                found = True
+            else:
+                tangent = None  # not differentiable in this input
         given.append(tangent)
-    if all(tangent is None for tangent in given):
+    if not found:
         return None
     # The tape recorded this op: the tangent depends on the inputs too, so it is computed on
     # the tape as well, for a reverse pass over it (grad of a jvp, jacfwd inside grad).
     on_tensors = nested or type(out._node) is Node
-    xp = _rules.namespace(out._backend, on_tensors)
     if on_tensors:
         values: tuple[Any, ...] = tuple(_restricted(t, key.order) for t in inputs)
         ans: Any = _restricted(out, key.order)
@@ -291,7 +295,7 @@ def _output_tangent(
     else:
         values = tuple(map(array_of, inputs))
         ans = out._array
-    tangent = _rules.output_tangent(prim, params, given, xp, ans, values)
+    tangent = _rules.output_tangent(prim, params, given, ans, values, out._backend, on_tensors)
     return _stored(tangent) if on_tensors else tangent
 
 

@@ -124,7 +124,6 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[Any]:
         _check_versions(node, inputs)
     prim, params = node.prim, node.params
     backend = inputs[0]._backend
-    xp = _rules.namespace(backend, create_graph)
     if create_graph:
         values: Any = inputs
         # Rules that use the output must see it as a function of the inputs; recompute it.
@@ -136,7 +135,9 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[Any]:
     else:
         values = list(map(array_of, inputs))
         ans = node.ans
-    return _rules.input_cotangents(prim, params, node.parents, xp, g, ans, values, node.broadcasts)
+    return _rules.input_cotangents(
+        prim, params, node.parents, g, ans, values, node.broadcasts, backend, create_graph
+    )
 
 
 def run_backward(
