@@ -16,6 +16,7 @@ from __future__ import annotations
 from types import ModuleType
 
 _package: ModuleType | None = None
+_functions: ModuleType | None = None
 
 
 def package() -> ModuleType:
@@ -30,4 +31,7 @@ def package() -> ModuleType:
 
 def differentiable() -> ModuleType:
     """``dualgrad.functions``: the namespace on which rules take and return Tensors."""
-    return package().functions
+    global _functions
+    if _functions is None:  # kept apart from package(): rules of higher order ask at every step
+        _functions = package().functions
+    return _functions
