@@ -116,28 +116,14 @@ def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: boo
     return value if create_graph else value._array
 
 
-def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[Any]:
-    """Each input's cotangent, in the order of ``node.parents`` (None where it needs none)."""
-    inputs = node.inputs
-    assert inputs is not None  # the caller checked that the graph is not freed
-    if node.versions is not None and node.seq < graph.last_in_place:
-        _check_versions(node, inputs)
-    prim, params = node.prim, node.params
-    backend = inputs[0]._backend
-    if create_graph:
-        values: Any = inputs
-        # Rules that use the output must see it as a function of the inputs; recompute it.
-        # (Linear rules read only its shape; a custom Function's rules never read it.)
-        recompute = prim.forward is not None and not prim.linear and prim.vjp_reads_ans
-        ans = (
-            _dispatch.apply(prim, inputs, params) if recompute else Tensor._wrap(node.ans, backend)
-        )
-    else:
-        values = list(map(array_of, inputs))
-        ans = node.ans
-    return _rules.input_cotangents(
-        prim, params, node.parents, g, ans, values, node.broadcasts, backend, create_graph
-    )
+def _differentiable_operands(node: Node, inputs: tuple[Tensor, ...]) -> tuple[Any, Any]:
+    """A node's inputs and output as its rules see them with ``create_graph``: Tensors."""
+    prim = node.prim
+    # Rules that use the output must see it as a function of the inputs; recompute it.
+    # (Linear rules read only its shape; a custom Function's rules never read it.)
+    if prim.forward is not None and not prim.linear and prim.vjp_reads_ans:
+        return inputs, _dispatch.apply(prim, inputs, node.params)
+    return inputs, Tensor._wrap(node.ans, inputs[0]._backend)
 
 
 def run_backward(
@@ -193,15 +179,33 @@ def run_backward(
             if node is None:
                 node = heapq.heappop(heap)[1]
             g = pending.pop(node)
-            if node.inputs is None:
+            inputs = node.inputs
+            if inputs is None:
                 raise _freed_graph_error(node)
             if node.pre_hooks:
-                g = _run_hooks(node.pre_hooks, g, node.inputs[0]._backend, create_graph)
+                g = _run_hooks(node.pre_hooks, g, inputs[0]._backend, create_graph)
             if node.retained_by is not None and (owner := node.retained_by()) is not None:
                 retained.append((owner, g))
             if node in captured_nodes:
                 results[node] = g
-            cotangents_out = _node_cotangents(node, g, create_graph)
+            if node.versions is not None and node.seq < graph.last_in_place:
+                _check_versions(node, inputs)
+            # Each input's cotangent, in the order of node.parents (None where it needs none).
+            if create_graph:
+                values, ans = _differentiable_operands(node, inputs)
+            else:
+                values, ans = list(map(array_of, inputs)), node.ans
+            cotangents_out = _rules.input_cotangents(
+                node.prim,
+                node.params,
+                node.parents,
+                g,
+                ans,
+                values,
+                node.broadcasts,
+                inputs[0]._backend,
+                create_graph,
+            )
             if anomaly:
                 anomaly_mode.check_cotangents(node, cotangents_out)
             reached = None  # the latest node this one reached first, not yet on the heap
