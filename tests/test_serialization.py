@@ -470,6 +470,16 @@ def test_abandoned_temporaries_are_removed_by_the_next_save(tmp_path):
     assert sorted(tmp_path.iterdir()) == sorted([path, *others])
 
 
+def test_a_name_near_the_file_system_limit_saves_and_sweeps(tmp_path):
+    path = tmp_path / ("n" * 250)
+    dualgrad.save({"epoch": 1}, path)
+    digest = hashlib.sha256(path.name.encode()).hexdigest()
+    (tmp_path / f".{digest}.dualgrad-save-0123456789abcdef").write_bytes(b"")  # abandoned
+    dualgrad.save({"epoch": 2}, path)
+    assert list(tmp_path.iterdir()) == [path]
+    assert dualgrad.load(path) == {"epoch": 2}
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="the lock is POSIX advisory locking")
 def test_a_temporary_being_written_is_not_removed(tmp_path):
     import fcntl

@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = ["replace_atomically"]
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -31,8 +32,16 @@ except ImportError:  # Windows: a file another process holds open cannot be remo
 _MARK = ".dualgrad-save-"
 
 
+def _prefix(name: str) -> str:
+    """What the temporaries of the target ``name`` are named from: the name, or for a name too
+    long to leave room in the file system's 255 bytes, a digest of it."""
+    encoded = os.fsencode(name)
+    stem = name if len(encoded) <= 200 else hashlib.sha256(encoded).hexdigest()
+    return f".{stem}{_MARK}"
+
+
 def _temporary_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(re.escape(f".{name}{_MARK}") + "[0-9a-f]{16}")
+    return re.compile(re.escape(_prefix(name)) + "[0-9a-f]{16}")
 
 
 def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
@@ -63,7 +72,7 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
 def _create_locked_temporary(folder: str, name: str) -> tuple[int, str]:
     """A new temporary for the target ``name`` in ``folder``, open and locked."""
     while True:
-        temporary = os.path.join(folder, f".{name}{_MARK}{secrets.token_hex(8)}")
+        temporary = os.path.join(folder, _prefix(name) + secrets.token_hex(8))
         # Mode 0o666 less the umask, as for any new file; O_EXCL: never an existing file.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         handle = os.open(temporary, flags, 0o666)
