@@ -531,10 +531,29 @@ def test_saving_through_a_symbolic_link_replaces_the_file_it_names(tmp_path):
 _SAVE_FOREVER = """
 import sys
 import dualgrad
-print("saving", flush=True)
 for number in range(1, 10**9):
     dualgrad.save({"number": number, "w": dualgrad.full((10**6,), float(number))}, sys.argv[1])
+    if number == 1:
+        print("saving", flush=True)
 """
+
+
+def _kill_while_saving(path, moment):
+    """Start saving in a child process, SIGKILL it at ``moment`` (a delay in seconds, or
+    "mid-write": as soon as a temporary file appears)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE
+    )
+    child.stdout.readline()  # one save done: the loop is running
+    if moment == "mid-write":
+        deadline = time.monotonic() + 30
+        while len(list(path.parent.iterdir())) == 1 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    else:
+        time.sleep(moment)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -543,16 +562,9 @@ def test_save_killed_at_random_moments_leaves_the_file_whole(tmp_path):
     dualgrad.save({"number": 0, "w": dualgrad.full((10**6,), 0.0)}, path)
     rng = random.Random(0)
     left_behind = 0
-    for _ in range(6):
-        child = subprocess.Popen(
-            [sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE
-        )
-        child.stdout.readline()  # imported: saving from now on
-        time.sleep(rng.uniform(0.0, 0.5))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-        checkpoint = dualgrad.load(path)  # whole: the last save that finished, or the first
+    for moment in ["mid-write", rng.uniform(0, 0.5)] * 3:
+        _kill_while_saving(path, moment)
+        checkpoint = dualgrad.load(path)  # whole: the last save that finished
         assert (as_numpy(checkpoint["w"]) == checkpoint["number"]).all()
         left_behind += len(list(tmp_path.iterdir())) - 1
         dualgrad.save(checkpoint, path)
