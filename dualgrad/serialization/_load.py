@@ -175,6 +175,8 @@ def load(
         FileNotFoundError: no such file.
         SerializationError: (a ValueError) not a dualgrad file, truncated, corrupt, altered,
             or larger than ``max_bytes``; the message names the file and what is wrong.
+        TypeError: ``f`` is open in text mode or cannot seek, or ``backend`` lacks a dtype the
+            file holds (float64 on JAX outside its 64-bit mode).
     """
     target = (
         config.get_backend()
