@@ -34,6 +34,10 @@ one is the mistake. This page is generated from the table that drives those test
 NaN derivatives are not errors by default (they flow into `.grad`, as in PyTorch); under
 `dualgrad.autograd.detect_anomaly()` the first operation whose derivative has NaN raises,
 naming the operation and showing where the forward pass created it.
+
+A file is bad input too: whatever a file holds, `dualgrad.load` returns what `dualgrad.save`
+wrote or raises `dualgrad.SerializationError` (a `ValueError`) naming the file and what is
+wrong with it (see [Saving and loading](nn-and-optim.md#what-save-and-load-guarantee)).
 """
 
 

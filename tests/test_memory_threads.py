@@ -215,3 +215,27 @@ def test_independent_graphs_run_backward_concurrently(backend: Any, mode: str) -
         for round_, got in enumerate(results[index]):
             x = np.arange(6.0).reshape(2, 3) + index + round_
             np.testing.assert_allclose(got, np.cos(x) * x + np.sin(x), rtol=1e-12)
+
+
+def test_concurrent_backward_into_a_shared_leaf_adds_every_contribution() -> None:
+    # Large enough that each addition into .grad takes a while (NumPy lets other threads run
+    # meanwhile): without a lock around the read-modify-write, most contributions get lost.
+    threads_count, rounds, size = 8, 50, 1_000_000
+    with dualgrad.use_backend("numpy"):
+        w = leaf(np.zeros(size), requires_grad=True)
+    barrier = threading.Barrier(threads_count)
+
+    def worker() -> None:
+        with dualgrad.use_mode("reverse"):
+            barrier.wait()  # every thread starts at the same moment
+            for _ in range(rounds):
+                (w * 1.0).sum().backward()
+
+    threads = [threading.Thread(target=worker) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    grad = w.grad.numpy()
+    expected = threads_count * rounds
+    assert np.all(grad == expected), f"{np.sum(grad != expected)} elements lost contributions"

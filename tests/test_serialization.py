@@ -1,12 +1,21 @@
-"""dualgrad.save / dualgrad.load: round trips of module and optimizer state, every backend,
-and clear errors for truncated, tampered and foreign files."""
+"""dualgrad.save / dualgrad.load: round trips of module and optimizer state, every backend;
+clear errors for truncated, tampered, crafted and foreign files (tests/test_serialization_fuzz.py
+fuzzes the loader); saves that survive being killed, and files with the umask's mode."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
+import os
 import pickle
+import random
+import signal
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 
 import numpy as np
@@ -307,3 +316,257 @@ def test_plain_npz_and_npy_files_are_refused(tmp_path):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nothing-here\.npz"):
         dualgrad.load(tmp_path / "nothing-here.npz")
+
+
+def _write_archive(path, arrays, manifest_text):
+    """An archive of ``arrays`` with ``manifest_text`` as its manifest, valid zip checksums."""
+    with open(path, "wb") as out:
+        np.savez(out, **arrays, __dualgrad__=np.frombuffer(manifest_text.encode(), np.uint8))
+
+
+def _tensor_node(name, array, **changes):
+    node = {
+        "type": "tensor",
+        "entry": name,
+        "dtype": array.dtype.name,
+        "shape": list(array.shape),
+        "requires_grad": False,
+        "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
+    }
+    return {**node, **changes}
+
+
+def _manifest_of(root):
+    return json.dumps({"format": "dualgrad.save", "version": 1, "root": root})
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array(["a", "bc"]),
+        np.array(["2024-01-01"], dtype="datetime64[D]"),
+        np.array([2**64 - 1], dtype=np.uint64),
+        np.zeros(2, dtype=[("x", "f8"), ("y", "i4")]),
+    ],
+    ids=["str", "datetime64", "uint64", "structured"],
+)
+def test_arrays_of_dtypes_dualgrad_lacks_raise(tmp_path, array):
+    path = tmp_path / "odd.npz"
+    _write_archive(path, {"tensor0": array}, _manifest_of(_tensor_node("tensor0", array)))
+    with pytest.raises(SerializationError, match=r"tensor0.*dtype.*which dualgrad lacks"):
+        dualgrad.load(path)
+    disguised = _tensor_node("tensor0", array, dtype="float64")  # the manifest lies instead
+    _write_archive(path, {"tensor0": array}, _manifest_of(disguised))
+    with pytest.raises(SerializationError, match=r"tensor0.*manifest says float64"):
+        dualgrad.load(path)
+
+
+def test_integer_tensor_marked_requires_grad_raises(tmp_path):
+    path = tmp_path / "int.npz"
+    array = np.arange(3)
+    node = _tensor_node("tensor0", array, requires_grad=True)
+    _write_archive(path, {"tensor0": array}, _manifest_of(node))
+    with pytest.raises(SerializationError, match=r"tensor0.*int64 but marked requires_grad"):
+        dualgrad.load(path)
+
+
+def test_huge_integer_in_manifest_raises(tmp_path):
+    path = tmp_path / "digits.npz"
+    _write_archive(path, {}, _manifest_of({"type": "none"}).replace("1", "9" * 5000, 1))
+    with pytest.raises(SerializationError, match=r"manifest is not valid JSON.*digits"):
+        dualgrad.load(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"shape": [-3]}, r"shape \[-3\]"),
+        ({"shape": [True, 3]}, r"shape \[True, 3\]"),
+        ({"shape": "3"}, r"shape '3'"),
+        ({"dtype": ["float64"]}, r"dtype \['float64'\]"),
+        ({"requires_grad": "yes"}, r"malformed entry"),
+        ({"sha256": None}, r"malformed entry"),
+        ({"entry": 0}, r"missing array 0"),
+    ],
+)
+def test_manifest_fields_of_the_wrong_type_raise(tmp_path, change, message):
+    path = tmp_path / "fields.npz"
+    array = np.ones(3)
+    _write_archive(
+        path, {"tensor0": array}, _manifest_of(_tensor_node("tensor0", array, **change))
+    )
+    with pytest.raises(SerializationError, match=message):
+        dualgrad.load(path)
+
+
+def test_compressed_file_is_refused_with_a_way_out(saved, tmp_path):
+    compressed = tmp_path / "compressed.npz"
+    with np.load(saved) as archive:
+        np.savez_compressed(compressed, **archive)
+    with pytest.raises(SerializationError, match=r"compressed; .*numpy\.savez\(path"):
+        dualgrad.load(compressed)
+    with np.load(compressed) as archive:  # the way out the message gives
+        np.savez(tmp_path / "rewritten.npz", **archive)
+    assert dualgrad.load(tmp_path / "rewritten.npz").keys() == dualgrad.load(saved).keys()
+
+
+def test_max_bytes_refuses_larger_files_before_reading(tmp_path):
+    path = tmp_path / "big.npz"
+    dualgrad.save({"w": dualgrad.zeros(1000, dtype="float64")}, path)
+    with pytest.raises(SerializationError, match=r"holds [\d,]+ bytes.*max_bytes=4,096.*larger"):
+        dualgrad.load(path, max_bytes=4096)
+    assert dualgrad.load(path, max_bytes=9000)["w"].shape == (1000,)
+    assert dualgrad.load(path, max_bytes=None)["w"].shape == (1000,)
+
+
+@pytest.mark.parametrize(("max_bytes", "error"), [(-1, ValueError), (1.5, TypeError)])
+def test_bad_max_bytes_raises(saved, max_bytes, error):
+    with pytest.raises(error, match=r"max_bytes must be a non-negative int or None"):
+        dualgrad.load(saved, max_bytes=max_bytes)
+
+
+def test_file_written_in_the_other_byte_order_loads(tmp_path):
+    path = tmp_path / "swapped.npz"
+    array = np.arange(4.0).astype(">f8" if sys.byteorder == "little" else "<f8")
+    _write_archive(path, {"tensor0": array}, _manifest_of(_tensor_node("tensor0", array)))
+    assert dualgrad.load(path).tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_text_mode_and_unseekable_files_raise(saved):
+    with open(saved) as text, pytest.raises(TypeError, match=r"text mode.*binary mode"):
+        dualgrad.load(text)
+
+    class Pipe(io.RawIOBase):
+        def readable(self):
+            return True
+
+    with pytest.raises(TypeError, match=r"cannot seek.*io\.BytesIO"):
+        dualgrad.load(Pipe())
+
+
+def test_saving_too_many_python_values_raises(tmp_path):
+    with pytest.raises(ValueError, match=r"bytes to describe.*store long sequences.*as tensors"):
+        dualgrad.save(["x" * 2**20] * 9, tmp_path / "strings.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- saving: crashes, leftovers, permissions ----------------------------------------------------
+def _temporary_of(path, token="0123456789abcdef"):
+    return path.parent / f".{path.name}.dualgrad-save-{token}"
+
+
+def test_abandoned_temporaries_are_removed_by_the_next_save(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    abandoned = _temporary_of(path)
+    abandoned.write_bytes(b"half a checkpoint")
+    others = [
+        _temporary_of(tmp_path / "other.npz"),  # another target's: its own next save sweeps it
+        tmp_path / ".checkpoint.npz.dualgrad-save-notours",
+        tmp_path / "checkpoint.npz.dualgrad-save-0123456789abcdef",
+    ]
+    for other in others:
+        other.write_bytes(b"")
+    dualgrad.save({"epoch": 1}, path)
+    assert sorted(tmp_path.iterdir()) == sorted([path, *others])
+
+
+def test_a_name_near_the_file_system_limit_saves_and_sweeps(tmp_path):
+    path = tmp_path / ("n" * 250)
+    dualgrad.save({"epoch": 1}, path)
+    digest = hashlib.sha256(path.name.encode()).hexdigest()
+    (tmp_path / f".{digest}.dualgrad-save-0123456789abcdef").write_bytes(b"")  # abandoned
+    dualgrad.save({"epoch": 2}, path)
+    assert list(tmp_path.iterdir()) == [path]
+    assert dualgrad.load(path) == {"epoch": 2}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the lock is POSIX advisory locking")
+def test_a_temporary_being_written_is_not_removed(tmp_path):
+    import fcntl
+
+    path = tmp_path / "checkpoint.npz"
+    live = _temporary_of(path)
+    with open(live, "wb") as held:  # as a save in another process holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        dualgrad.save({"epoch": 1}, path)
+        assert live.exists()
+    dualgrad.save({"epoch": 2}, path)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no umask-style modes")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        dualgrad.save({"epoch": 1}, tmp_path / "checkpoint.npz")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "checkpoint.npz").stat().st_mode) == mode
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no umask-style modes")
+def test_overwritten_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    dualgrad.save({"epoch": 1}, path)
+    path.chmod(0o640)
+    dualgrad.save({"epoch": 2}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert dualgrad.load(path) == {"epoch": 2}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_saving_through_a_symbolic_link_replaces_the_file_it_names(tmp_path):
+    real = tmp_path / "real.npz"
+    link = tmp_path / "link.npz"
+    dualgrad.save({"epoch": 1}, real)
+    link.symlink_to(real)
+    dualgrad.save({"epoch": 2}, link)
+    assert link.is_symlink()
+    assert dualgrad.load(real) == {"epoch": 2}
+
+
+# Saves one checkpoint after another, each of 8 MB with every value equal to its number, until
+# it is killed.
+_SAVE_FOREVER = """
+import sys
+import dualgrad
+for number in range(1, 10**9):
+    dualgrad.save({"number": number, "w": dualgrad.full((10**6,), float(number))}, sys.argv[1])
+    if number == 1:
+        print("saving", flush=True)
+"""
+
+
+def _kill_while_saving(path, moment):
+    """Start saving in a child process, SIGKILL it at ``moment`` (a delay in seconds, or
+    "mid-write": as soon as a temporary file appears)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE
+    )
+    child.stdout.readline()  # one save done: the loop is running
+    if moment == "mid-write":
+        deadline = time.monotonic() + 30
+        while len(list(path.parent.iterdir())) == 1 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    else:
+        time.sleep(moment)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_save_killed_at_random_moments_leaves_the_file_whole(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    dualgrad.save({"number": 0, "w": dualgrad.full((10**6,), 0.0)}, path)
+    rng = random.Random(0)
+    left_behind = 0
+    for moment in ["mid-write", rng.uniform(0, 0.5)] * 3:
+        _kill_while_saving(path, moment)
+        checkpoint = dualgrad.load(path)  # whole: the last save that finished
+        assert (as_numpy(checkpoint["w"]) == checkpoint["number"]).all()
+        left_behind += len(list(tmp_path.iterdir())) - 1
+        dualgrad.save(checkpoint, path)
+        assert list(tmp_path.iterdir()) == [path]
+    assert left_behind > 0, "no kill landed inside a save: the test checked nothing"

@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = ["backward", "cotangents_of", "grad"]
 
 import heapq
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -272,17 +273,25 @@ def _gradients(
     return results, retained
 
 
+# Threads may run backward() concurrently into one leaf (PyTorch allows it, and adds every
+# contribution): reading .grad, adding and storing it back holds a lock, or two threads would
+# read the same old value and one's contribution would be lost. The lock is one of a few,
+# picked by the leaf, so that threads training separate models seldom wait for each other.
+_GRAD_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
 def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
     """Add a cotangent into ``tensor.grad`` (in place on the existing grad, as PyTorch does)."""
     if _recorder.recorder is not None:
         _recorder.recorder.write_grad(tensor)
-    if create_graph:
-        tensor._grad = cotangent if tensor._grad is None else tensor._grad + cotangent
-    elif tensor._grad is None:
-        tensor._grad = Tensor._wrap(cotangent, tensor._backend)
-    else:
-        tensor._grad._array = tensor._grad._array + cotangent
-        bump_version(tensor._grad)
+    with _GRAD_LOCKS[(id(tensor) >> 4) % len(_GRAD_LOCKS)]:  # id >> 4: objects are 16-aligned
+        if create_graph:
+            tensor._grad = cotangent if tensor._grad is None else tensor._grad + cotangent
+        elif tensor._grad is None:
+            tensor._grad = Tensor._wrap(cotangent, tensor._backend)
+        else:
+            tensor._grad._array = tensor._grad._array + cotangent
+            bump_version(tensor._grad)
 
 
 def _root_cotangents(

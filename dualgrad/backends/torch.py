@@ -12,7 +12,7 @@ works wherever PyTorch has it (CPU and CUDA; Apple's MPS has none). Random numbe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,6 +34,7 @@ class TorchBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__(compat_torch)
+        self.xp.unique_all = _unique_all  # array-api-compat has none for torch
         self._generator = torch.Generator()
 
     def owns(self, obj: object) -> bool:
@@ -71,3 +72,24 @@ class TorchBackend(Backend):
 
     def rand(self, shape: tuple[int, ...], dtype: DType) -> Any:
         return torch.rand(shape, generator=self._generator, dtype=self.native_dtype(dtype))
+
+
+class _UniqueAll(NamedTuple):
+    values: Any
+    indices: Any
+    inverse_indices: Any
+    counts: Any
+
+
+def _unique_all(x: Any) -> _UniqueAll:
+    """The Array API's ``unique_all`` (sorted, as NumPy's): ``torch.unique`` gives all but the
+    index of each value's first occurrence, which is the least flat index mapped to the value."""
+    flat = x.reshape(-1)
+    values, inverse, counts = torch.unique(
+        flat, sorted=True, return_inverse=True, return_counts=True
+    )
+    size = flat.shape[0]
+    positions = torch.arange(size, device=x.device)
+    indices = torch.full(values.shape, size, dtype=torch.int64, device=x.device)
+    indices = indices.scatter_reduce(0, inverse, positions, reduce="amin")
+    return _UniqueAll(values, indices, inverse.reshape(x.shape), counts)
