@@ -65,6 +65,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad._state",
             "dualgrad.testing",
             "dualgrad.serialization",
+            "dualgrad.serialization.*",
             "dualgrad.nn",
             "dualgrad.nn.*",
             "dualgrad.optim",
