@@ -121,7 +121,7 @@ def _scalar_pow_d(xp, x, exponent):
     if exponent == 1:
         return xp.ones_like(x)
     if exponent == 2:
-        return 2.0 * x
+        return x + x  # exactly 2 * x, without converting a Python number
     return exponent * _power(xp, x, exponent - 1)
 
 
