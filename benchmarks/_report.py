@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._peers import PEERS
-from ._timing import median
+from ._timing import median, ratio
 from ._workload import Result
 
 
@@ -23,7 +23,7 @@ def _figure(value: float | None) -> str:
 def _ratio(result: Result, peer: str, reference: str) -> float | None:
     if peer not in result.samples or reference not in result.samples:
         return None
-    return median(result.samples[peer]) / median(result.samples[reference])
+    return ratio(result.samples[peer], result.samples[reference])
 
 
 def markdown_table(results: list[Result]) -> str:

@@ -54,3 +54,15 @@ def measure(
 def median(values: list[float]) -> float:
     """The median sample."""
     return statistics.median(values)
+
+
+def ratio(mine: list[float], theirs: list[float]) -> float:
+    """How many times ``theirs`` ``mine`` takes: the median of the round-by-round ratios.
+
+    Samples of one round were taken back to back, under the same load; the ratio of the two
+    medians would mix rounds of a busy machine with quiet ones. Samples of different lengths
+    (different workloads, measured apart) fall back to the ratio of the medians.
+    """
+    if len(mine) != len(theirs):
+        return median(mine) / median(theirs)
+    return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))

@@ -342,11 +342,21 @@ OP_DB: list[OpSpec] = [
     OpSpec(
         ops.pow_scalar,
         shapes=UNARY,
-        params=[{"exponent": c} for c in (2, 1, 0, -1.5)],  # each branch of the rule
+        params=[{"exponent": c} for c in (2, 1, 0, -1.5, 5)],  # each branch of the rule
         low=0.5,
         call=lambda tensors, params: tensors[0] ** params["exponent"],
         reference=lambda arrays, params: arrays[0] ** params["exponent"],
         torch=lambda torch, tensors, params: tensors[0] ** params["exponent"],
+    ),
+    OpSpec(  # small integer powers, computed by multiplication, on bases of either sign
+        ops.pow_scalar,
+        shapes=UNARY,
+        params=[{"exponent": c} for c in (3, 4, -2, -3, -4, 3.0, -1)],
+        args=(NONZERO,),
+        call=lambda tensors, params: tensors[0] ** params["exponent"],
+        reference=lambda arrays, params: np.power(arrays[0], params["exponent"]),
+        torch=lambda torch, tensors, params: tensors[0] ** params["exponent"],
+        label="-integer",
     ),
     # transcendental
     OpSpec(ops.exp, shapes=UNARY),

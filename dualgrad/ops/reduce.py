@@ -25,7 +25,7 @@ from ._primitive import Primitive
 
 def _with_kept_axes(xp, g, x, axis, keepdims):
     """A reduction's cotangent (with any leading batch axes), reshaped to broadcast against x."""
-    if keepdims:
+    if keepdims or g.ndim == 0:  # a 0-d cotangent (of a full reduction) broadcasts as it is
         return g
     batch = g.shape[: g.ndim - (x.ndim - len(axis))]
     kept = tuple(1 if i - x.ndim in axis else n for i, n in enumerate(x.shape))
@@ -48,6 +48,15 @@ def _count(x, axis):
     return math.prod(x.shape[a] for a in axis)
 
 
+def _mean(xp, x, axis, keepdims):
+    """The sum over the count, as NumPy computes its mean: its ``mean`` is a Python function
+    around those two steps and costs twice as much on small arrays. Half precision keeps the
+    library's mean, which sums in float32 (a float16 sum overflows past 65504)."""
+    if x.dtype == getattr(xp, "float16", None):
+        return xp.mean(x, axis=axis, keepdims=keepdims)
+    return xp.sum(x, axis=axis, keepdims=keepdims) / _count(x, axis)
+
+
 # --- sum, mean ------------------------------------------------------------------------------
 sum = Primitive(
     "sum",
@@ -58,9 +67,9 @@ sum = Primitive(
 )
 mean = Primitive(
     "mean",
-    forward=lambda xp, x, *, axis, keepdims: xp.mean(x, axis=axis, keepdims=keepdims),
+    forward=lambda xp, x, *, axis, keepdims: _mean(xp, x, axis, keepdims),
     vjp=(_mean_vjp,),
-    jvp=(lambda xp, t, ans, x, *, axis, keepdims: xp.mean(t, axis=axis, keepdims=keepdims),),
+    jvp=(lambda xp, t, ans, x, *, axis, keepdims: _mean(xp, t, axis, keepdims),),
     linear=True,
 )
 
