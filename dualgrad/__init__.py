@@ -21,6 +21,7 @@ from . import (
     optim,
     special,
     testing,
+    tree_util,
 )
 from ._array_api import (
     __array_api_version__,
@@ -171,6 +172,7 @@ __all__ = [
     "hvp",
     "hessian",
     "grad",
+    "tree_util",
     "use_mode",
     "set_mode",
     "get_mode",
