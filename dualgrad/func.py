@@ -18,17 +18,22 @@ differentiable.
 Which mode pays: reverse costs one pass per output element, forward one per input element.
 ``jacrev`` suits wide-to-narrow functions (many inputs, few outputs, like a loss), ``jacfwd``
 narrow-to-wide ones.
+
+``functional_call`` and ``stack_module_state`` turn a Module's parameters into a pytree these
+transforms take.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "functional_call",
     "grad",
     "hessian",
     "hvp",
     "jacfwd",
     "jacrev",
     "jvp",
+    "stack_module_state",
     "value_and_grad",
     "vjp",
 ]
@@ -42,6 +47,7 @@ from typing import Any
 
 from . import _functions, config, forward_ad
 from ._creation import asarray
+from ._functional_call import functional_call, stack_module_state
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
 from .backends import backend_for_array
