@@ -22,6 +22,7 @@ from . import (
     special,
     testing,
     tree_util,
+    utils,
 )
 from ._array_api import (
     __array_api_version__,
@@ -151,7 +152,18 @@ from .config import (
     use_backend,
     use_mode,
 )
-from .func import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .func import (
+    checkpoint,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    remat,
+    value_and_grad,
+    vjp,
+)
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
 
@@ -172,7 +184,10 @@ __all__ = [
     "hvp",
     "hessian",
     "grad",
+    "checkpoint",
+    "remat",
     "tree_util",
+    "utils",
     "use_mode",
     "set_mode",
     "get_mode",

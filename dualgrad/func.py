@@ -20,12 +20,14 @@ Which mode pays: reverse costs one pass per output element, forward one per inpu
 narrow-to-wide ones.
 
 ``functional_call`` and ``stack_module_state`` turn a Module's parameters into a pytree these
-transforms take.
+transforms take; ``checkpoint`` (``remat``) recomputes a function's activations in the backward
+pass instead of keeping them.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "checkpoint",
     "functional_call",
     "grad",
     "hessian",
@@ -33,6 +35,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "remat",
     "stack_module_state",
     "value_and_grad",
     "vjp",
@@ -60,6 +63,7 @@ from .tree_util import (
     tree_leaves,
     tree_map,
 )
+from .utils import checkpoint as _checkpoint
 
 _depth: ContextVar[int] = ContextVar("dualgrad_transform_depth", default=0)
 
@@ -690,3 +694,32 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     trees = differentiated.rebuild(total)
     product = trees[0] if len(primals) == 1 else tuple(trees)
     return _finish(out, raw, keep), _finish(product, raw, keep)
+
+
+# --- checkpointing -----------------------------------------------------------------------------
+def checkpoint(fun: Callable[..., Any], *, preserve_rng_state: bool = True) -> Callable[..., Any]:
+    """``fun`` with its activations recomputed in the backward pass instead of kept, as JAX's
+    ``jax.checkpoint`` (``jax.remat``).
+
+    The checkpointed function returns what ``fun`` returns; its derivatives, by any transform
+    or by ``backward()``, are ``fun``'s. Reverse mode then holds only its arguments and outputs
+    until the backward pass, which reruns ``fun`` (with the same random draws, unless
+    ``preserve_rng_state=False``) to get the rest back. Forward mode keeps no activations to
+    begin with: there the checkpointed function is ``fun``. See
+    ``dualgrad.utils.checkpoint.checkpoint`` for the PyTorch-style call.
+
+    Example:
+        >>> import dualgrad
+        >>> layer = dualgrad.checkpoint(lambda x: dualgrad.tanh(x) * x)
+        >>> dualgrad.grad(lambda x: layer(layer(x)).sum())(dualgrad.tensor([0.5, 1.0]))
+        tensor([0.3816, 1.2875])
+    """
+
+    @functools.wraps(fun)
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        return _checkpoint._run(fun, args, kwargs, preserve_rng_state=preserve_rng_state)
+
+    return checkpointed
+
+
+remat = checkpoint

@@ -16,8 +16,10 @@ __all__ = [
     "available_backends",
     "backend_for_array",
     "get_backend_by_name",
+    "get_rng_states",
     "register_backend",
     "seed_all",
+    "set_rng_states",
 ]
 
 import abc
@@ -163,6 +165,14 @@ class Backend(abc.ABC):
         """Uniform samples on [0, 1)."""
         return self.from_numpy(self._rng.random(shape).astype(dtype.name))
 
+    def get_rng_state(self) -> Any:
+        """A snapshot of the random stream, which ``set_rng_state`` rewinds it to."""
+        return self._rng.bit_generator.state  # a fresh dict of ints
+
+    def set_rng_state(self, state: Any) -> None:
+        """Rewind the random stream to a snapshot of ``get_rng_state`` (which stays usable)."""
+        self._rng.bit_generator.state = state
+
 
 def _numpy_erf(x: np.ndarray) -> np.ndarray:
     """The error function of a NumPy array: SciPy's when it is installed, else ``math.erf``."""
@@ -259,6 +269,21 @@ def seed_all(seed: int) -> None:
     _seed = seed
     for backend in _INSTANCES.values():
         backend.seed(seed)
+
+
+def get_rng_states() -> dict[str, Any]:
+    """A snapshot of every created backend's random stream, for ``set_rng_states``.
+
+    Activation checkpointing takes one before running a function and replays the function's
+    random draws from it when recomputing.
+    """
+    return {name: backend.get_rng_state() for name, backend in _INSTANCES.items()}
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    """Rewind the backends' random streams to a snapshot of ``get_rng_states``."""
+    for name, state in states.items():
+        _INSTANCES[name].set_rng_state(state)
 
 
 def backend_for_array(obj: object) -> Backend | None:
