@@ -21,9 +21,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from . import _functions
-from ._creation import asarray
+from . import functions as _functions
 from .backends import backend_for_array
+from .functions.creation import asarray
 from .nn.module import Module
 from .tensor import Tensor
 

@@ -48,12 +48,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from . import _functions, config, forward_ad
-from ._creation import asarray
+from . import config, forward_ad
+from . import functions as _functions
 from ._functional_call import functional_call, stack_module_state
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
 from .backends import backend_for_array
+from .functions.creation import asarray
 from .tensor import Tensor
 from .tree_util import (
     PyTreeDef,

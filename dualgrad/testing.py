@@ -26,6 +26,7 @@ import numpy as np
 
 from . import _dtypes, config, func
 from .autograd import grad, no_grad
+from .functions.creation import ones_like, zeros_like
 from .tensor import Tensor
 
 
@@ -303,12 +304,8 @@ def _backward_grads(
 
 
 def _ones_like(x: Tensor) -> Tensor:
-    from ._creation import ones_like
-
     return ones_like(x.detach())
 
 
 def _zeros_like(x: Tensor) -> Tensor:
-    from ._creation import zeros_like
-
     return zeros_like(x.detach())

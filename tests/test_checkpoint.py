@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 import pytest
-from tensors import as_numpy, leaf
+from tensors import assert_close, leaf, values
 
 import dualgrad
 from dualgrad import nn
@@ -37,7 +37,7 @@ def _model(layers=4, dropout=0.0):
 
 
 def _grads(model):
-    return {name: as_numpy(p.grad) for name, p in model.named_parameters()}
+    return {name: values(p.grad) for name, p in model.named_parameters()}
 
 
 def _assert_same(first, second):
@@ -57,11 +57,11 @@ def test_backward_through_checkpoints_gives_the_plain_gradients(backend, mode, f
     x = leaf(X, requires_grad=True)
     plain, checkpointed = _model(), _model()
     _run(plain, x, per_layer=False).backward()
-    expected_x = as_numpy(x.grad)
+    expected_x = values(x.grad)
     x.grad = None
     _run(checkpointed, x, per_layer=True).backward()
     _assert_same(_grads(checkpointed), _grads(plain))
-    np.testing.assert_allclose(as_numpy(x.grad), expected_x, rtol=1e-12)
+    assert_close(x.grad, expected_x, rtol=1e-12, atol=1e-12)
 
 
 def test_activations_inside_are_not_kept(backend, float64):
@@ -79,10 +79,10 @@ def test_activations_inside_are_not_kept(backend, float64):
     gc.collect()
     assert kept[1]() is None  # dropped: rerun in the backward pass
     checkpointed.backward()
-    first = as_numpy(x.grad)
+    first = values(x.grad)
     x.grad = None
     plain.backward()
-    np.testing.assert_allclose(first, as_numpy(x.grad), rtol=1e-12)
+    np.testing.assert_allclose(first, values(x.grad), rtol=1e-12, atol=1e-12)
 
 
 def test_the_function_is_rerun_once_in_the_backward_pass(backend, float64):
@@ -106,7 +106,7 @@ def test_autograd_grad_reaches_parameters_read_from_a_closure(backend, float64):
     plain = dualgrad.autograd.grad(model(x).sum(), params)
     ours = dualgrad.autograd.grad(checkpoint(model, x).sum(), params)
     for mine, expected in zip(ours, plain, strict=True):
-        np.testing.assert_allclose(as_numpy(mine), as_numpy(expected), rtol=1e-12)
+        assert_close(mine, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_a_second_backward_needs_retain_graph_as_without_checkpoint(backend, float64):
@@ -121,10 +121,10 @@ def test_retain_graph_gives_the_same_gradients_twice(backend, float64):
     x = leaf(X, requires_grad=True)
     out = _run(_model(), x, per_layer=True)
     out.backward(retain_graph=True)
-    first = as_numpy(x.grad)
+    first = values(x.grad)
     x.grad = None
     out.backward()
-    np.testing.assert_allclose(as_numpy(x.grad), first, rtol=1e-12)
+    assert_close(x.grad, first, rtol=1e-12, atol=1e-12)
 
 
 def test_a_kept_graph_holds_one_segment_of_rerun_values_after_backward(backend, float64):
@@ -145,10 +145,10 @@ def test_a_kept_graph_holds_one_segment_of_rerun_values_after_backward(backend, 
     gc.collect()
     assert len(reruns) == 6
     assert sum(ref() is not None for ref in reruns[3:]) == 1
-    first = as_numpy(x.grad)
+    first = values(x.grad)
     x.grad = None
     h.sum().backward()
-    np.testing.assert_allclose(as_numpy(x.grad), first, rtol=1e-12)
+    assert_close(x.grad, first, rtol=1e-12, atol=1e-12)
 
 
 def test_outputs_of_any_structure_are_checkpointed(backend, float64):
@@ -161,10 +161,10 @@ def test_outputs_of_any_structure_are_checkpointed(backend, float64):
 
     x = leaf(X, requires_grad=True)
     loss(block(x)).backward()
-    expected = as_numpy(x.grad)
+    expected = values(x.grad)
     x.grad = None
     loss(checkpoint(block, x)).backward()
-    np.testing.assert_allclose(as_numpy(x.grad), expected, rtol=1e-12)
+    assert_close(x.grad, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_nested_checkpoints_give_the_plain_gradients(backend, float64):
@@ -176,16 +176,16 @@ def test_nested_checkpoints_give_the_plain_gradients(backend, float64):
 
     x = leaf(X, requires_grad=True)
     (outer(x) ** 2).sum().backward()
-    expected = as_numpy(x.grad)
+    expected = values(x.grad)
     x.grad = None
     (checkpoint(outer, x) ** 2).sum().backward()
-    np.testing.assert_allclose(as_numpy(x.grad), expected, rtol=1e-12)
+    assert_close(x.grad, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_keyword_arguments_reach_the_function(backend, float64):
     x = leaf(X, requires_grad=True)
     checkpoint(lambda x, *, power: (x**power).sum(), x, power=3).backward()
-    np.testing.assert_allclose(as_numpy(x.grad), 3 * X**2, rtol=1e-12)
+    assert_close(x.grad, 3 * X**2, rtol=1e-12, atol=1e-12)
 
 
 # --- random draws ---------------------------------------------------------------------------
@@ -194,10 +194,10 @@ def test_random_draws_are_replayed_in_the_rerun(backend, float64):
     plain, checkpointed = _model(dropout=0.5), _model(dropout=0.5)
     dualgrad.manual_seed(5)
     _run(plain, x, per_layer=False).backward()
-    after_plain = as_numpy(dualgrad.randn(3))
+    after_plain = values(dualgrad.randn(3))
     dualgrad.manual_seed(5)
     _run(checkpointed, x, per_layer=True).backward()
-    after_checkpointed = as_numpy(dualgrad.randn(3))
+    after_checkpointed = values(dualgrad.randn(3))
     _assert_same(_grads(checkpointed), _grads(plain))
     # The rerun leaves the random stream where the first run left it.
     np.testing.assert_array_equal(after_checkpointed, after_plain)
@@ -210,13 +210,13 @@ def test_without_preserve_rng_state_the_rerun_draws_anew(float64):
     x = leaf(X, requires_grad=True)
     dualgrad.manual_seed(5)
     checkpoint(noisy, x, preserve_rng_state=False).backward()
-    fresh = as_numpy(x.grad)
+    fresh = values(x.grad)
     x.grad = None
     dualgrad.manual_seed(5)
     checkpoint(noisy, x).backward()
-    replayed = as_numpy(x.grad)
+    replayed = values(x.grad)
     dualgrad.manual_seed(5)
-    np.testing.assert_array_equal(replayed, as_numpy(dualgrad.rand(*X.shape)))
+    np.testing.assert_array_equal(replayed, values(dualgrad.rand(*X.shape)))
     assert not np.array_equal(fresh, replayed)
 
 
@@ -239,7 +239,7 @@ def test_transforms_through_remat_give_the_plain_derivatives(transform, backend,
     x = leaf(X[0])
     ours = getattr(dualgrad, transform)(_deep)(x)
     expected = getattr(dualgrad, transform)(_deep_plain)(x)
-    np.testing.assert_allclose(as_numpy(ours), as_numpy(expected), rtol=1e-10, atol=1e-12)
+    assert_close(ours, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_vjp_fn_through_remat_can_be_called_twice(backend, float64):
@@ -248,7 +248,7 @@ def test_vjp_fn_through_remat_can_be_called_twice(backend, float64):
     for scale in (1.0, -2.0):
         (ours,) = vjp_fn(leaf(scale))
         (expected,) = plain_vjp(leaf(scale))
-        np.testing.assert_allclose(as_numpy(ours), as_numpy(expected), rtol=1e-12)
+        assert_close(ours, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_remat_is_dualgrad_checkpoint_and_a_decorator():
@@ -269,7 +269,7 @@ def test_forward_mode_simply_runs_the_function(backend, float64):
         return dualgrad.sin(x) * x
 
     _, tangent = dualgrad.jvp(lambda x: checkpoint(block, x), (leaf(X[0]),), (leaf(np.ones(3)),))
-    np.testing.assert_allclose(as_numpy(tangent), np.cos(X[0]) * X[0] + np.sin(X[0]))
+    assert_close(tangent, np.cos(X[0]) * X[0] + np.sin(X[0]))
     assert len(calls) == 1
 
 
@@ -299,7 +299,7 @@ def test_functional_call_around_checkpointed_layers_gives_the_plain_gradients(fl
     )
     for name, value in ours.items():
         np.testing.assert_allclose(
-            as_numpy(value), as_numpy(expected[name.removeprefix("body.")]), rtol=1e-12
+            values(value), values(expected[name.removeprefix("body.")]), rtol=1e-12, atol=1e-12
         )
 
 

@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
-from tensors import as_numpy, leaf
+from tensors import assert_close, leaf, values
 
 import dualgrad
 from dualgrad import tree_util
@@ -41,10 +41,6 @@ def _ours(tree):
     return tree_util.tree_map(lambda value: leaf(value), tree)
 
 
-def _numpy(value):
-    return as_numpy(value) if isinstance(value, dualgrad.Tensor) else np.asarray(value)
-
-
 @pytest.fixture
 def jax():
     """JAX, the reference (float64: the test session turns on its 64-bit mode)."""
@@ -58,8 +54,8 @@ def _assert_same_as_jax(ours, theirs, jax):
         tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(theirs), strict=True
     ):
         reference = np.asarray(reference)
-        assert _numpy(mine).shape == reference.shape
-        np.testing.assert_allclose(_numpy(mine), reference, rtol=1e-10, atol=1e-12)
+        assert values(mine).shape == reference.shape
+        np.testing.assert_allclose(values(mine), reference, rtol=1e-10, atol=1e-12)
 
 
 def _jax_params(jax, tree=PARAMS):
@@ -104,7 +100,7 @@ def test_value_and_grad_has_aux_with_pytree_aux_matches_jax(backend, float64, ja
     _assert_same_as_jax((value, gradient), (their_value, their_gradient), jax)
     assert aux["note"] == "aux"
     assert not aux["features"].requires_grad
-    np.testing.assert_allclose(_numpy(aux["features"]), np.asarray(their_aux["features"]))
+    np.testing.assert_allclose(values(aux["features"]), np.asarray(their_aux["features"]))
 
 
 def test_vjp_of_a_dict_to_dict_function_matches_jax(backend, float64, jax):
@@ -194,7 +190,7 @@ def _assert_same_as_torch(ours, theirs, torch):
     theirs = torch.utils._pytree.tree_map(lambda t: t.detach().numpy(), theirs)
     tree_util.tree_map(
         lambda mine, reference: np.testing.assert_allclose(
-            _numpy(mine), reference, rtol=1e-10, atol=1e-12
+            values(mine), reference, rtol=1e-10, atol=1e-12
         ),
         ours,
         theirs,
@@ -203,12 +199,12 @@ def _assert_same_as_torch(ours, theirs, torch):
 
 
 def _torch_params(torch, tree=PARAMS):
-    return {name: torch.from_numpy(np.asarray(value)) for name, value in tree.items()}
+    return {name: torch.fromvalues(np.asarray(value)) for name, value in tree.items()}
 
 
 def test_grad_of_a_dict_matches_torch_func(float64, torch):
     ours = dualgrad.grad(lambda p: _loss(p, leaf(X), dualgrad))(_ours(PARAMS))
-    theirs = torch.func.grad(lambda p: _loss(p, torch.from_numpy(X), torch))(_torch_params(torch))
+    theirs = torch.func.grad(lambda p: _loss(p, torch.fromvalues(X), torch))(_torch_params(torch))
     _assert_same_as_torch(ours, theirs, torch)
 
 
@@ -240,8 +236,8 @@ def test_a_tuple_of_same_shaped_arrays_is_not_stacked(backend, float64):
     gradient = dualgrad.grad(lambda p: (p[0] * p[1]).sum())(pair)
     assert isinstance(gradient, tuple)
     assert [g.shape for g in gradient] == [(2,), (2,)]
-    np.testing.assert_allclose(as_numpy(gradient[0]), [3.0, 4.0])
-    np.testing.assert_allclose(as_numpy(gradient[1]), [1.0, 2.0])
+    assert_close(gradient[0], [3.0, 4.0])
+    assert_close(gradient[1], [1.0, 2.0])
 
 
 def test_a_list_of_numbers_gives_a_list_of_gradients(float64):
@@ -262,7 +258,7 @@ def test_arrays_in_give_arrays_out_in_the_same_structure(float64):
 def test_none_in_an_argument_is_an_empty_subtree(backend, float64):
     gradient = dualgrad.grad(lambda p: (p["w"] ** 2).sum())({"w": leaf([1.0, 2.0]), "bias": None})
     assert gradient["bias"] is None
-    np.testing.assert_allclose(as_numpy(gradient["w"]), [2.0, 4.0])
+    assert_close(gradient["w"], [2.0, 4.0])
 
 
 def test_a_tensor_at_two_places_gets_a_gradient_per_place(backend, float64):
@@ -270,8 +266,8 @@ def test_a_tensor_at_two_places_gets_a_gradient_per_place(backend, float64):
     gradient = dualgrad.grad(lambda p: (p["a"] * 3.0).sum() + (p["b"] ** 2).sum())(
         {"a": w, "b": w}
     )
-    np.testing.assert_allclose(as_numpy(gradient["a"]), [3.0, 3.0])
-    np.testing.assert_allclose(as_numpy(gradient["b"]), [2.0, 4.0])
+    assert_close(gradient["a"], [3.0, 3.0])
+    assert_close(gradient["b"], [2.0, 4.0])
 
 
 def test_arguments_not_differentiated_may_hold_anything(backend, float64):
@@ -280,14 +276,14 @@ def test_arguments_not_differentiated_may_hold_anything(backend, float64):
 
     options = {"kind": "scaled", "scale": np.asarray([2.0, 3.0]), "callback": print}
     gradient = dualgrad.grad(f)(leaf([1.0, 1.0]), options)
-    np.testing.assert_allclose(as_numpy(gradient), [2.0, 3.0])
+    assert_close(gradient, [2.0, 3.0])
 
 
 def test_jacfwd_equals_jacrev_over_pytrees_in_both_modes(backend, mode, float64):
     reverse = dualgrad.jacrev(lambda p: _two_heads(p, dualgrad))(_ours(PARAMS))
     forward = dualgrad.jacfwd(lambda p: _two_heads(p, dualgrad))(_ours(PARAMS))
     tree_util.tree_map(
-        lambda a, b: np.testing.assert_allclose(as_numpy(a), as_numpy(b), atol=1e-12),
+        lambda a, b: assert_close(a, b, atol=1e-12),
         reverse,
         forward,
     )

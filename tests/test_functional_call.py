@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tensors import as_numpy, leaf
+from tensors import assert_close, leaf, values
 
 import dualgrad
 from dualgrad import nn
@@ -55,12 +55,12 @@ def test_grad_over_functional_call_equals_backward(backend, mode, float64):
     model = _mlp()
     x, y = leaf(X), leaf(Y)
     _loss(model(x), y).backward()
-    expected = {name: as_numpy(p.grad) for name, p in model.named_parameters()}
+    expected = {name: values(p.grad) for name, p in model.named_parameters()}
     params = {name: p.detach() for name, p in model.named_parameters()}
     grads = dualgrad.grad(lambda p: _loss(functional_call(model, p, (x,)), y))(params)
     assert list(grads) == list(expected)
     for name, gradient in grads.items():
-        np.testing.assert_allclose(as_numpy(gradient), expected[name], rtol=1e-12, atol=1e-14)
+        assert_close(gradient, expected[name], rtol=1e-12, atol=1e-14)
 
 
 def test_grad_of_the_parameters_themselves_keeps_their_graph(float64):
@@ -73,7 +73,7 @@ def test_grad_of_the_parameters_themselves_keeps_their_graph(float64):
     )
     _loss(model(x), y).backward()
     for name, p in model.named_parameters():
-        np.testing.assert_allclose(as_numpy(grads[name]), as_numpy(p.grad), rtol=1e-12)
+        assert_close(grads[name], values(p.grad), rtol=1e-12, atol=1e-12)
     assert grads["0.weight"].requires_grad
 
 
@@ -84,7 +84,7 @@ def test_functional_call_matches_torch_func(float64):
         torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)
     ).double()
     params = {name: p.detach() for name, p in model.named_parameters()}
-    their_params = {name: torch.from_numpy(as_numpy(p)) for name, p in params.items()}
+    their_params = {name: torch.from_numpy(values(p)) for name, p in params.items()}
     x, y = torch.from_numpy(X), torch.from_numpy(Y)
     theirs = torch.func.grad(
         lambda p: ((torch.func.functional_call(theirs_model, p, (x,)) - y) ** 2).mean()
@@ -92,7 +92,7 @@ def test_functional_call_matches_torch_func(float64):
     ours = dualgrad.grad(lambda p: _loss(functional_call(model, p, (leaf(X),)), leaf(Y)))(params)
     assert list(ours) == list(theirs)
     for name in ours:
-        np.testing.assert_allclose(as_numpy(ours[name]), theirs[name].numpy(), rtol=1e-12)
+        assert_close(ours[name], theirs[name].numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_the_module_keeps_its_own_tensors(backend):
@@ -115,15 +115,15 @@ def test_names_left_out_keep_the_module_tensors(backend, float64):
     model = _mlp()
     zero_last = {"2.weight": dualgrad.zeros(2, 8), "2.bias": dualgrad.ones(2)}
     out = functional_call(model, zero_last, leaf(X))
-    np.testing.assert_allclose(as_numpy(out), np.ones((6, 2)))
+    assert_close(out, np.ones((6, 2)))
 
 
 def test_a_tuple_of_dicts_gives_parameters_and_buffers(backend, float64):
     model = _Scaled()
     params = {name: p.detach() for name, p in model.named_parameters()}
     out = functional_call(model, (params, {"scale": dualgrad.tensor(3.0)}), leaf(X))
-    expected = as_numpy(model.linear(leaf(X))) * 3.0
-    np.testing.assert_allclose(as_numpy(out), expected)
+    expected = values(model.linear(leaf(X))) * 3.0
+    assert_close(out, expected)
 
 
 def test_a_name_in_two_dicts_raises(backend):
@@ -136,7 +136,7 @@ def test_args_that_are_not_a_tuple_are_one_argument_and_kwargs_pass_through(back
     model = _Scaled()
     x = leaf(X)
     out = functional_call(model, {}, x, {"offset": 1.0})
-    np.testing.assert_allclose(as_numpy(out), as_numpy(model(x)) + 1.0)
+    assert_close(out, values(model(x)) + 1.0)
 
 
 def test_a_reassigned_buffer_is_written_back_into_the_dict(backend, float64):
@@ -185,12 +185,12 @@ def test_tied_weights_take_the_value_given_for_either_name(backend, float64):
     model = _Tied()
     x = leaf([[1.0, 2.0]])
     out = functional_call(model, {"encode.weight": 2 * dualgrad.eye(2, dtype=dualgrad.float64)}, x)
-    np.testing.assert_allclose(as_numpy(out), [[4.0, 8.0]])
+    assert_close(out, [[4.0, 8.0]])
     untied = functional_call(
         model, {"encode.weight": 2 * dualgrad.eye(2, dtype=dualgrad.float64)}, x, tie_weights=False
     )
-    expected = 2 * as_numpy(x) @ as_numpy(model.decode.weight).T
-    np.testing.assert_allclose(as_numpy(untied), expected)
+    expected = 2 * values(x) @ values(model.decode.weight).T
+    assert_close(untied, expected)
 
 
 def test_different_values_for_tied_names_raise(backend):
@@ -212,7 +212,7 @@ def test_stack_module_state_stacks_along_a_new_first_axis(backend, float64):
     assert not buffers["scale"].requires_grad
     for i, model in enumerate(models):
         np.testing.assert_array_equal(
-            as_numpy(params["linear.weight"][i]), as_numpy(model.linear.weight)
+            values(params["linear.weight"][i]), values(model.linear.weight)
         )
 
 
@@ -222,7 +222,7 @@ def test_stacked_state_runs_each_model_through_functional_call(backend, float64)
     for i, model in enumerate(models):
         member = {name: value[i] for name, value in {**params, **buffers}.items()}
         np.testing.assert_allclose(
-            as_numpy(functional_call(models[0], member, leaf(X))), as_numpy(model(leaf(X)))
+            values(functional_call(models[0], member, leaf(X))), values(model(leaf(X)))
         )
 
 

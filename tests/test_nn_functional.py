@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
+from tensors import assert_close
 
 import dualgrad
 import dualgrad.nn.functional as F
-from dualgrad.backends import _numpy_erf
+from dualgrad.backends._base import _numpy_erf
 from dualgrad.testing import check_modes, gradcheck
 
 TIGHT = 1e-12  # values and gradients vs PyTorch, float64
@@ -30,16 +31,6 @@ def numpy_backend() -> Any:
 
 def _torch() -> Any:
     return pytest.importorskip("torch")
-
-
-def _numpy(t: Any) -> np.ndarray:
-    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
-
-
-def _assert_close(ours: Any, theirs: Any, what: str, tol: float = TIGHT) -> None:
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != {theirs.shape}"
-    np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol, err_msg=what)
 
 
 def _compare(
@@ -62,12 +53,12 @@ def _compare(
         for i, x in enumerate(inputs)
     ]
     out, torch_out = ours(*leaves), theirs(*torch_leaves)
-    _assert_close(out.detach().numpy(), _numpy(torch_out), "value", tol)
+    assert_close(out, torch_out, tol, tol, "value")
     u = np.random.default_rng(1).standard_normal(torch_out.shape)
     out.backward(make_tensor(backend, u))
     torch_out.backward(torch.from_numpy(u))
     for i in differentiable:
-        _assert_close(leaves[i].grad.numpy(), _numpy(torch_leaves[i].grad), f"grad {i}", tol)
+        assert_close(leaves[i].grad, torch_leaves[i].grad, tol, tol, f"grad {i}")
 
 
 def _points(*shape: int, seed: int = 0) -> np.ndarray:
@@ -414,7 +405,7 @@ def test_binary_cross_entropy_clamps_log_at_minus_100(backend: Any) -> None:
     theirs = torch.nn.functional.binary_cross_entropy(
         torch.from_numpy(x), torch.from_numpy(y), reduction="none"
     )
-    _assert_close(ours.numpy(), theirs.numpy(), "value")
+    assert_close(ours, theirs, TIGHT, TIGHT, "value")
     leaf = make_tensor(backend, x, requires_grad=True)
     F.binary_cross_entropy(leaf, make_tensor(backend, y)).backward()
     assert np.isfinite(leaf.grad.numpy()).all()

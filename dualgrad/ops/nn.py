@@ -1,5 +1,5 @@
 """Fused primitives for neural networks, where composing would lose accuracy or overflow
-(log_softmax, softplus, ...).
+(log_softmax, softplus, ...), and relu.
 
 ``axis`` arrives as a tuple of negative ints. No rule exponentiates a positive number: every
 ``exp`` here sees a value <= 0, so logits of any size give finite values and derivatives.
@@ -7,17 +7,9 @@
 
 from __future__ import annotations
 
-import math
-
-__all__ = ["erf", "log_sigmoid", "log_softmax", "relu", "softmax", "softplus"]
+__all__ = ["log_sigmoid", "log_softmax", "relu", "softmax", "softplus"]
 
 from ._primitive import Primitive, unary
-
-# --- erf ------------------------------------------------------------------------------------
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-# The backends' namespaces carry ``erf`` as an extra (the standard has none); see backends.
-erf = unary("erf", d=lambda xp, x, ans: _TWO_OVER_SQRT_PI * xp.exp(-(x * x)))
 
 
 # --- relu -----------------------------------------------------------------------------------
