@@ -199,12 +199,12 @@ def _assert_same_as_torch(ours, theirs, torch):
 
 
 def _torch_params(torch, tree=PARAMS):
-    return {name: torch.fromvalues(np.asarray(value)) for name, value in tree.items()}
+    return {name: torch.from_numpy(np.asarray(value)) for name, value in tree.items()}
 
 
 def test_grad_of_a_dict_matches_torch_func(float64, torch):
     ours = dualgrad.grad(lambda p: _loss(p, leaf(X), dualgrad))(_ours(PARAMS))
-    theirs = torch.func.grad(lambda p: _loss(p, torch.fromvalues(X), torch))(_torch_params(torch))
+    theirs = torch.func.grad(lambda p: _loss(p, torch.from_numpy(X), torch))(_torch_params(torch))
     _assert_same_as_torch(ours, theirs, torch)
 
 
