@@ -13,7 +13,19 @@ from __future__ import annotations
 
 # ``autograd`` comes first (sorted so): its engine imports ``tensor``, which imports autograd's
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
-from . import autograd, forward_ad, func, functions, linalg, nn, optim, special, testing
+from . import (
+    autograd,
+    forward_ad,
+    func,
+    functions,
+    linalg,
+    nn,
+    optim,
+    special,
+    testing,
+    tree_util,
+    utils,
+)
 from ._array_api import (
     __array_api_version__,
     __array_namespace_info__,
@@ -57,7 +69,18 @@ from .config import (
     use_backend,
     use_mode,
 )
-from .func import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .func import (
+    checkpoint,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    remat,
+    value_and_grad,
+    vjp,
+)
 from .functions import *  # noqa: F403 - the functions of every family but special and nn
 from .functions.special import erf
 from .serialization import SerializationError, load, save
@@ -76,6 +99,7 @@ __all__ = [
     "broadcast_shapes",
     "can_cast",
     "cat",
+    "checkpoint",
     "clamp",
     "complex64",
     "complex128",
@@ -119,6 +143,7 @@ __all__ = [
     "optim",
     "permute",
     "pi",
+    "remat",
     "result_type",
     "save",
     "set_backend",
@@ -129,10 +154,12 @@ __all__ = [
     "sub",
     "testing",
     "transpose",
+    "tree_util",
     "uint8",
     "unsqueeze",
     "use_backend",
     "use_mode",
+    "utils",
     "value_and_grad",
     "vjp",
     *functions.__all__,

@@ -7,32 +7,64 @@ batch-polymorphic rules at once, with no Python loop over rows. ``hessian`` is f
 reverse, ``jacfwd(jacrev(f))``; ``hvp`` is reverse over reverse (the gradient's graph pulled
 back along the tangents), which measured cheaper than a ``jvp`` of the gradient.
 
-Inputs may be Tensors or backend arrays; when every argument is a backend array, the results
-are backend arrays too. Transforms nest: inside another transform (or when the inputs require
-grad or carry tangents) the results stay differentiable.
+Arguments, tangents, cotangents, outputs and auxiliary data are pytrees (``dualgrad.tree_util``):
+nested tuples, lists, dicts and named tuples whose leaves are Tensors, backend arrays or
+numbers. Results have the structure of what they derive from: ``grad`` of a function of a dict
+returns a dict; a Jacobian nests the output's structure outside and the argument's inside, as
+in JAX. When no argument holds a Tensor, the results hold backend arrays. Transforms nest:
+inside another transform (or when the inputs require grad or carry tangents) the results stay
+differentiable.
 
 Which mode pays: reverse costs one pass per output element, forward one per input element.
 ``jacrev`` suits wide-to-narrow functions (many inputs, few outputs, like a loss), ``jacfwd``
 narrow-to-wide ones.
+
+``functional_call`` and ``stack_module_state`` turn a Module's parameters into a pytree these
+transforms take; ``checkpoint`` (``remat``) recomputes a function's activations in the backward
+pass instead of keeping them.
 """
 
 from __future__ import annotations
 
-__all__ = ["grad", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "value_and_grad", "vjp"]
+__all__ = [
+    "checkpoint",
+    "functional_call",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "remat",
+    "stack_module_state",
+    "value_and_grad",
+    "vjp",
+]
 
 import contextlib
 import functools
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
 from . import config, forward_ad
 from . import functions as _functions
+from ._functional_call import functional_call, stack_module_state
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
-from .functions._args import require_floating
+from .backends import backend_for_array
 from .functions.creation import asarray
 from .tensor import Tensor
+from .tree_util import (
+    PyTreeDef,
+    keystr,
+    tree_flatten,
+    tree_flatten_with_path,
+    tree_leaves,
+    tree_map,
+)
+from .utils import checkpoint as _checkpoint
 
 _depth: ContextVar[int] = ContextVar("dualgrad_transform_depth", default=0)
 
@@ -52,27 +84,157 @@ def _positions(
     single = isinstance(argnums, int)
     positions = (argnums,) if single else tuple(argnums)  # type: ignore[arg-type]
     for i in positions:
-        if not -nargs <= i < nargs:
+        if not isinstance(i, int) or not -nargs <= i < nargs:
             msg = f"{name}: argnums {argnums} is out of range for {nargs} positional arguments"
             raise ValueError(msg)
-    return tuple(i % nargs for i in positions), single
+    normalized = tuple(i % nargs for i in positions)
+    if len(set(normalized)) != len(normalized):
+        msg = f"{name}: argnums {argnums} names an argument twice; name each once"
+        raise ValueError(msg)
+    return normalized, single
 
 
-def _as_tensors(args: Sequence[Any]) -> tuple[list[Any], bool]:
-    """Arguments as Tensors (arrays wrapped; other values left), and whether all were arrays."""
-    raw = not any(isinstance(a, Tensor) for a in args)
-    return [a if isinstance(a, Tensor) else _maybe_tensor(a) for a in args], raw
+# --- leaves ----------------------------------------------------------------------------------
+_NUMBERS = (int, float, complex)
 
 
-def _maybe_tensor(value: Any) -> Any:
-    return value if isinstance(value, int | bool | str) or value is None else asarray(value)
+def _is_array(value: Any) -> bool:
+    """Whether ``value`` is a backend array (NumPy, JAX, ...), not a Tensor or plain data."""
+    if isinstance(value, (Tensor, str, *_NUMBERS)) or value is None:
+        return False
+    return backend_for_array(value) is not None
 
 
-def _unwrap(value: Any, raw: bool) -> Any:
-    """Results as the caller handed arguments: backend arrays for arrays, else Tensors."""
-    if isinstance(value, tuple | list):
-        return type(value)(_unwrap(v, raw) for v in value)
-    return value.detach().array if raw and isinstance(value, Tensor) else value
+def _passed(tree: Any) -> Any:
+    """An argument that is not differentiated, as ``f`` sees it: arrays wrapped as Tensors."""
+    if isinstance(tree, Tensor):
+        return tree
+    return tree_map(lambda leaf: asarray(leaf) if _is_array(leaf) else leaf, tree)
+
+
+def _all_raw(args: Sequence[Any]) -> bool:
+    """Whether no argument holds a Tensor (results are then handed back as backend arrays)."""
+    if any(isinstance(arg, Tensor) for arg in args):
+        return False
+    return not any(isinstance(leaf, Tensor) for leaf in tree_leaves(args))
+
+
+def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
+    """A leaf of a differentiated argument as a floating Tensor, or a TypeError naming it."""
+    if isinstance(leaf, Tensor):
+        tensor = leaf
+    elif isinstance(leaf, _NUMBERS) or _is_array(leaf):
+        tensor = asarray(leaf)
+    else:
+        msg = (
+            f"{name}: {where()} is a {type(leaf).__name__}, not an array or a number; the "
+            "arguments a transform differentiates are pytrees (tuples, lists, dicts, named "
+            "tuples) of Tensors, arrays and numbers: pass other values in an argument that is "
+            "not differentiated (argnums) or through a closure"
+        )
+        raise TypeError(msg)
+    if not tensor.dtype.is_floating_point:
+        msg = (
+            f"{name}: can only differentiate with respect to floating point tensors, got "
+            f"{tensor.dtype} at {where()}"
+        )
+        raise TypeError(msg)
+    return tensor
+
+
+def _path_of(tree: Any, index: int) -> str:
+    """The key path of ``tree``'s leaf number ``index``, as Python would index it."""
+    return keystr(tree_flatten_with_path(tree)[0][index][0])
+
+
+def _output_leaves(out: Any, name: str) -> tuple[list[Tensor], PyTreeDef]:
+    """The leaves of ``f``'s output as floating Tensors (arrays and numbers as constants)."""
+    raw_leaves, treedef = tree_flatten(out)
+    leaves = []
+    for index, leaf in enumerate(raw_leaves):
+        path = functools.partial(_path_of, out, index)
+        if not isinstance(leaf, Tensor):
+            if not (isinstance(leaf, _NUMBERS) or _is_array(leaf)):
+                msg = (
+                    f"{name}: the function's output{path()} is a {type(leaf).__name__}, "
+                    "not an array; return other values as auxiliary data (has_aux=True)"
+                )
+                raise TypeError(msg)
+            leaf = asarray(leaf)
+        if not leaf.dtype.is_floating_point:
+            msg = (
+                f"{name}: the function's output{path()} has dtype {leaf.dtype}; only "
+                "floating point outputs have derivatives (return others as auxiliary data, "
+                "has_aux=True)"
+            )
+            raise TypeError(msg)
+        leaves.append(leaf)
+    return leaves, treedef
+
+
+class _Differentiated:
+    """The differentiated arguments of one call, flattened: their leaves as Tensors, and the
+    structures to rebuild per-leaf results in."""
+
+    def __init__(self, trees: Sequence[Any], names: Callable[[int], str], transform: str) -> None:
+        self.treedefs: list[PyTreeDef] = []
+        self.leaves: list[Tensor] = []
+        for k, tree in enumerate(trees):
+            leaves, treedef = tree_flatten(tree)
+            self.treedefs.append(treedef)
+            for index, leaf in enumerate(leaves):
+                where = functools.partial(
+                    lambda k, tree, index: f"{names(k)}{_path_of(tree, index)}", k, tree, index
+                )
+                self.leaves.append(_input_leaf(leaf, where, transform))
+
+    def rebuild(self, values: Sequence[Any]) -> list[Any]:
+        """One pytree per argument, holding ``values`` (one per leaf, in order)."""
+        trees, start = [], 0
+        for treedef in self.treedefs:
+            trees.append(treedef.unflatten(values[start : start + treedef.num_leaves]))
+            start += treedef.num_leaves
+        return trees
+
+
+def _parameter_names(f: Callable[..., Any]) -> Callable[[int], str]:
+    """Names ``f``'s positional parameters, for error messages (``args[i]`` when unknown)."""
+
+    def name(index: int) -> str:
+        try:
+            parameters = list(inspect.signature(f).parameters.values())
+        except (TypeError, ValueError):
+            parameters = []
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        if index < len(parameters) and parameters[index].kind in positional:
+            return parameters[index].name
+        return f"args[{index}]"
+
+    return name
+
+
+def _split_arguments(
+    f: Callable[..., Any], args: Sequence[Any], positions: tuple[int, ...], transform: str
+) -> tuple[list[Any], _Differentiated]:
+    """The arguments as ``f`` will see them, and the differentiated ones flattened."""
+    call_args = [arg if i in positions else _passed(arg) for i, arg in enumerate(args)]
+    names = _parameter_names(f)
+    differentiated = _Differentiated(
+        [args[i] for i in positions], lambda k: names(positions[k]), transform
+    )
+    return call_args, differentiated
+
+
+def _finish(tree: Any, raw: bool, keep: bool) -> Any:
+    """Results as handed back: detached unless they must stay differentiable, and backend
+    arrays when the arguments held no Tensor (unless nested, where they must stay Tensors)."""
+
+    def finish(leaf: Any) -> Any:
+        if not isinstance(leaf, Tensor) or keep:
+            return leaf
+        return leaf.detach().array if raw else leaf.detach()
+
+    return finish(tree) if isinstance(tree, Tensor) else tree_map(finish, tree)
 
 
 def _stays_differentiable(inputs: Sequence[Tensor]) -> bool:
@@ -80,15 +242,26 @@ def _stays_differentiable(inputs: Sequence[Tensor]) -> bool:
     return _depth.get() > 0 or any(x._requires_grad or x._tangents for x in inputs)
 
 
-def _leaf(x: Tensor) -> Tensor:
-    """``x`` itself if it already requires grad (its graph is kept), else a fresh leaf
-    holding its value and tangents."""
-    if x._requires_grad:
-        return x
-    leaf = Tensor._wrap(x._array, x._backend)
-    leaf._tangents = None if x._tangents is None else dict(x._tangents)
-    leaf._requires_grad = True
-    return leaf
+def _fresh_leaves(inputs: Sequence[Tensor]) -> list[Tensor]:
+    """One differentiation leaf per input: the input itself if it requires grad (its graph is
+    kept), else a fresh leaf holding its value and tangents.
+
+    A tensor that requires grad and sits at several places of the arguments gets an identity
+    node per place, so that each place gets its own derivative, as separate leaves would.
+    """
+    count: dict[int, int] = {}
+    for x in inputs:
+        count[id(x)] = count.get(id(x), 0) + 1
+    leaves = []
+    for x in inputs:
+        if not x._requires_grad:
+            leaf = Tensor._wrap(x._array, x._backend)
+            leaf._tangents = None if x._tangents is None else dict(x._tangents)
+            leaf._requires_grad = True
+        else:
+            leaf = _functions.positive(x) if count[id(x)] > 1 else x
+        leaves.append(leaf)
+    return leaves
 
 
 def _split_aux(result: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
@@ -102,20 +275,18 @@ def _split_aux(result: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
 
 def _run_on_tape(
     f: Callable[..., Any],
-    args: list[Any],
-    positions: tuple[int, ...],
+    call_args: list[Any],
     kwargs: dict[str, Any],
-    name: str,
+    positions: tuple[int, ...],
+    differentiated: _Differentiated,
 ) -> tuple[Any, list[Tensor], bool]:
-    """Call ``f`` with fresh leaves at ``positions``, recording the tape."""
-    inputs = [require_floating(args[i], name) for i in positions]
-    keep = _stays_differentiable(inputs)
-    leaves = [_leaf(x) for x in inputs]
-    call_args = list(args)
-    for i, leaf in zip(positions, leaves, strict=True):
-        call_args[i] = leaf
+    """Call ``f`` with fresh leaves for the differentiated arguments, recording the tape."""
+    keep = _stays_differentiable(differentiated.leaves)
     with _inside_transform(), config.use_mode("reverse"), enable_grad():
-        out = f(*call_args, **kwargs)
+        leaves = _fresh_leaves(differentiated.leaves)
+        for i, tree in zip(positions, differentiated.rebuild(leaves), strict=True):
+            call_args[i] = tree
+        out = f(*call_args, **{k: _passed(v) for k, v in kwargs.items()})
     return out, leaves, keep
 
 
@@ -145,7 +316,9 @@ def _cast(t: Tensor, dtype: Any) -> Tensor:
     return t if t.dtype is dtype else t.astype(dtype)
 
 
-def _check_scalar(out: Any, name: str) -> None:
+def _scalar_output(out: Any, name: str) -> Tensor:
+    if not isinstance(out, Tensor) and (isinstance(out, _NUMBERS) or _is_array(out)):
+        out = asarray(out)
     if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
         got = f"shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
         msg = (
@@ -153,6 +326,16 @@ def _check_scalar(out: Any, name: str) -> None:
             "use jacrev or vjp for other outputs"
         )
         raise TypeError(msg)
+    return out
+
+
+def _basis_block(x: Tensor, total: int, offset: int) -> Tensor:
+    """``x``'s rows of the identity over ``total`` elements: shape ``(total, *x.shape)``, ones
+    where row ``offset + j`` meets ``x``'s element ``j`` (flat), zeros elsewhere."""
+    namespace = x._backend.namespace
+    dtype = x._backend.native_dtype(x.dtype)
+    eye = namespace.eye(total, x.numel(), k=-offset, dtype=dtype)
+    return _functions.reshape(Tensor._wrap(eye, x._backend), (total, *x.shape))
 
 
 # --- reverse ---------------------------------------------------------------------------------
@@ -161,7 +344,9 @@ def value_and_grad(
 ) -> Callable[..., Any]:
     """A function returning ``(f(*args), gradient of f at args)``; ``f`` must return a scalar.
 
-    With ``has_aux``, ``f`` returns ``(scalar, aux)`` and the first result is that pair.
+    The gradient has the structure of the differentiated argument (a tuple of them with a
+    tuple ``argnums``). With ``has_aux``, ``f`` returns ``(scalar, aux)`` and the first result
+    is that pair.
 
     Example:
         >>> import dualgrad
@@ -172,15 +357,16 @@ def value_and_grad(
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "value_and_grad")
-        tensors, raw = _as_tensors(args)
-        result, leaves, keep = _run_on_tape(f, tensors, positions, kwargs, "grad")
+        raw = _all_raw(args)
+        call_args, differentiated = _split_arguments(f, args, positions, "grad")
+        result, leaves, keep = _run_on_tape(f, call_args, kwargs, positions, differentiated)
         out, aux = _split_aux(result, has_aux, "grad")
-        _check_scalar(out, "grad")
+        out = _scalar_output(out, "grad")
         grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep)
-        value = out if keep else out.detach()
-        gradient = grads[0] if single else tuple(grads)
-        value_out = (value, aux) if has_aux else value
-        return _unwrap(value_out, raw), _unwrap(gradient, raw)
+        trees = differentiated.rebuild(grads)
+        gradient = trees[0] if single else tuple(trees)
+        value_out = (out, aux) if has_aux else out
+        return _finish(value_out, raw, keep), _finish(gradient, raw, keep)
 
     return value_and_grad_f
 
@@ -190,10 +376,17 @@ def grad(
 ) -> Callable[..., Any]:
     """The gradient of a scalar function (with ``has_aux``: ``(gradient, aux)``).
 
+    The gradient has the structure of the differentiated argument: a dict for a dict of
+    parameters, a tuple of them with a tuple ``argnums``.
+
     Example:
         >>> import dualgrad
         >>> dualgrad.grad(lambda x: x ** 3)(dualgrad.tensor(2.0))
         tensor(12.)
+        >>> dualgrad.grad(lambda p: (p["w"] * p["b"]).sum())(
+        ...     {"w": dualgrad.tensor([1.0, 2.0]), "b": dualgrad.tensor(3.0)}
+        ... )
+        {'w': tensor([3., 3.]), 'b': tensor(3.)}
     """
     both = value_and_grad(f, argnums, has_aux)
 
@@ -208,8 +401,9 @@ def grad(
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives each primal's cotangent.
 
-    ``vjp_fn`` can be called any number of times. With ``has_aux``, returns
-    ``(output, vjp_fn, aux)``.
+    The cotangent has the structure of ``f``'s output; ``vjp_fn`` returns a tuple with one
+    pytree per primal, of that primal's structure. ``vjp_fn`` can be called any number of
+    times. With ``has_aux``, returns ``(output, vjp_fn, aux)``.
 
     Example:
         >>> import dualgrad
@@ -217,47 +411,50 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
         >>> vjp_fn(dualgrad.ones(2))
         (tensor([1.0000, 0.5403]),)
     """
-    tensors, raw = _as_tensors(primals)
-    result, leaves, keep = _run_on_tape(f, tensors, tuple(range(len(tensors))), {}, "vjp")
+    raw = _all_raw(primals)
+    positions = tuple(range(len(primals)))
+    differentiated = _Differentiated(primals, lambda k: f"primals[{k}]", "vjp")
+    call_args = list(primals)
+    result, leaves, keep = _run_on_tape(f, call_args, {}, positions, differentiated)
     out, aux = _split_aux(result, has_aux, "vjp")
-    outputs = out if isinstance(out, tuple | list) else (out,)
+    outputs, out_def = _output_leaves(out, "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        cotangents = cotangent if isinstance(out, tuple | list) else (cotangent,)
-        if len(cotangents) != len(outputs):
-            msg = f"vjp_fn: expected {len(outputs)} cotangents, got {len(cotangents)}"
+        cotangents, cotangent_def = tree_flatten(cotangent)
+        if cotangent_def != out_def:
+            msg = (
+                f"vjp_fn: the cotangent has structure {cotangent_def} but the output has "
+                f"{out_def}; pass one cotangent per output, in a pytree of the output's structure"
+            )
             raise ValueError(msg)
         total: list[Tensor] | None = None
-        for output, cot in zip(outputs, cotangents, strict=True):
+        for index, (output, cot) in enumerate(zip(outputs, cotangents, strict=True)):
             cot = asarray(cot)
             if cot.shape != output.shape:
+                path = _path_of(cotangent, index)
                 msg = (
-                    f"vjp_fn: the cotangent has shape {cot.shape} "
-                    f"but the output has shape {output.shape}"
+                    f"vjp_fn: the cotangent{path} has shape {cot.shape} "
+                    f"but the output{path} has shape {output.shape}"
                 )
                 raise ValueError(msg)
             grads = _gradients_of(output, leaves, cot, keep)
             total = grads if total is None else [a + b for a, b in zip(total, grads, strict=True)]
-        return _unwrap(tuple(total or ()), raw)
+        if total is None:  # an output without leaves
+            total = [_functions.zeros_like(leaf.detach()) for leaf in leaves]
+        return _finish(tuple(differentiated.rebuild(total)), raw, keep)
 
-    shown = (
-        out
-        if keep
-        else type(out)(o.detach() for o in out)
-        if isinstance(out, tuple | list)
-        else out.detach()
-    )
-    results = (_unwrap(shown, raw), vjp_fn)
-    return (*results, aux) if has_aux else results
+    results = (_finish(out, raw, keep), vjp_fn)
+    return (*results, _finish(aux, raw, keep)) if has_aux else results
 
 
 def jacrev(
     f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
 ) -> Callable[..., Any]:
-    """The Jacobian by reverse mode: shape ``out.shape + x.shape``, one vectorized pass.
+    """The Jacobian by reverse mode: shape ``out.shape + x.shape``, one vectorized pass per
+    output leaf.
 
-    Tuple outputs and tuple ``argnums`` nest as in ``jacfwd`` (outputs outside, arguments
-    inside); each output takes one pass.
+    Structures nest as in JAX: the output's structure outside, the argument's inside (a tuple
+    of arguments' with a tuple ``argnums``); a dict-to-dict function gives a dict of dicts.
 
     Example:
         >>> import dualgrad
@@ -269,82 +466,104 @@ def jacrev(
     @functools.wraps(f)
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "jacrev")
-        tensors, raw = _as_tensors(args)
-        result, leaves, keep = _run_on_tape(f, tensors, positions, kwargs, "jacrev")
+        raw = _all_raw(args)
+        call_args, differentiated = _split_arguments(f, args, positions, "jacrev")
+        result, leaves, keep = _run_on_tape(f, call_args, kwargs, positions, differentiated)
         out, aux = _split_aux(result, has_aux, "jacrev")
+        outputs, out_def = _output_leaves(out, "jacrev")
 
-        def jacobian_of(output: Any) -> Any:
-            output = require_floating(output, "jacrev")
-            blocks = _gradients_of(output, leaves, _identity_block(output), keep, batched=True)
-            jacobians = [
-                _functions.reshape(b, output.shape + leaf.shape)
-                for b, leaf in zip(blocks, leaves, strict=True)
-            ]
+        def jacobian_of(output: Tensor) -> Any:
+            seeds = _basis_block(output, output.numel(), 0)
+            blocks = _gradients_of(output, leaves, seeds, keep, batched=True)
+            jacobians = differentiated.rebuild(
+                [
+                    _functions.reshape(block, output.shape + leaf.shape)
+                    for block, leaf in zip(blocks, leaves, strict=True)
+                ]
+            )
             return jacobians[0] if single else tuple(jacobians)
 
-        jacobian = _map_outputs(jacobian_of, out)
-        return (_unwrap(jacobian, raw), aux) if has_aux else _unwrap(jacobian, raw)
+        jacobian = out_def.unflatten(jacobian_of(output) for output in outputs)
+        if has_aux:
+            return _finish(jacobian, raw, keep), _finish(aux, raw, keep)
+        return _finish(jacobian, raw, keep)
 
     return jacrev_f
 
 
-def _identity_block(x: Tensor) -> Tensor:
-    """The identity as a block of tangents for ``x``: shape ``(x.numel(), *x.shape)``."""
-    n = x.numel()
-    eye = Tensor._wrap(
-        x._backend.namespace.eye(n, dtype=x._backend.native_dtype(x.dtype)), x._backend
-    )
-    return _functions.reshape(eye, (n, *x.shape))
-
-
 # --- forward ---------------------------------------------------------------------------------
+def _check_sequences(primals: Any, tangents: Any, name: str) -> None:
+    for which, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple | list):
+            msg = f"{name}: {which} must be a tuple or a list, got {type(value).__name__}"
+            raise TypeError(msg)
+    if len(primals) != len(tangents):
+        msg = f"{name}: got {len(primals)} primals but {len(tangents)} tangents"
+        raise ValueError(msg)
+
+
+def _tangent_leaves(
+    tangents: Sequence[Any], differentiated: _Differentiated, name: str
+) -> list[Tensor]:
+    """The tangents' leaves as Tensors, checked against the primals' structures and shapes."""
+    leaves: list[Tensor] = []
+    for k, (tangent, primal_def) in enumerate(zip(tangents, differentiated.treedefs, strict=True)):
+        values, tangent_def = tree_flatten(tangent)
+        if tangent_def != primal_def:
+            msg = (
+                f"{name}: tangents[{k}] has structure {tangent_def} but primals[{k}] has "
+                f"{primal_def}; give each primal a tangent of its structure"
+            )
+            raise ValueError(msg)
+        for index, value in enumerate(values):
+            t = asarray(value)
+            shape = differentiated.leaves[len(leaves)].shape
+            if t.shape != shape:
+                msg = (
+                    f"{name}: a tangent has shape {t.shape} but its primal has {shape} "
+                    f"(at tangents[{k}]{_path_of(tangent, index)})"
+                )
+                raise ValueError(msg)
+            leaves.append(t)
+    return leaves
+
+
 def jvp(
     f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
 ) -> tuple[Any, ...]:
     """``(f(*primals), J @ tangents)`` by forward mode (dual numbers), in one pass.
+
+    ``tangents`` has the structure of ``primals`` (one pytree per primal); the output's tangent
+    has the structure of the output.
 
     Example:
         >>> import dualgrad
         >>> dualgrad.jvp(dualgrad.exp, (dualgrad.tensor(0.0),), (dualgrad.tensor(2.0),))
         (tensor(1.), tensor(2.))
     """
-    if len(primals) != len(tangents):
-        msg = f"jvp: got {len(primals)} primals but {len(tangents)} tangents"
-        raise ValueError(msg)
-    inputs, raw = _as_tensors(primals)
-    directions = [asarray(t) for t in tangents]
-    for x, t in zip(inputs, directions, strict=True):
-        require_floating(x, "jvp")
-        if t.shape != x.shape:
-            msg = f"jvp: a tangent has shape {t.shape} but its primal has {x.shape}"
-            raise ValueError(msg)
+    _check_sequences(primals, tangents, "jvp")
+    raw = _all_raw(primals)
+    differentiated = _Differentiated(primals, lambda k: f"primals[{k}]", "jvp")
+    directions = _tangent_leaves(tangents, differentiated, "jvp")
+    inputs = differentiated.leaves
     with _inside_transform(), forward_ad.dual_level() as level:
         duals = [
             forward_ad.attach_tangent(x, level, t.astype(x.dtype))
             for x, t in zip(inputs, directions, strict=True)
         ]
-        result = f(*duals)
+        result = f(*differentiated.rebuild(duals))
         out, aux = _split_aux(result, has_aux, "jvp")
-        primal_out, tangent_out = _unpack(out, level, batch=())
+        outputs, out_def = _output_leaves(out, "jvp")
+        pairs = [_unpack(output, level, batch=()) for output in outputs]
     keep = _stays_differentiable(inputs)
-    if not keep:
-        primal_out, tangent_out = _detached(primal_out), _detached(tangent_out)
-    results = (_unwrap(primal_out, raw), _unwrap(tangent_out, raw))
-    return (*results, aux) if has_aux else results
+    primal_out = out_def.unflatten(primal for primal, _ in pairs)
+    tangent_out = out_def.unflatten(tangent for _, tangent in pairs)
+    results = (_finish(primal_out, raw, keep), _finish(tangent_out, raw, keep))
+    return (*results, _finish(aux, raw, keep)) if has_aux else results
 
 
-def _detached(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return type(value)(_detached(v) for v in value)
-    return value.detach()
-
-
-def _unpack(out: Any, level: Any, batch: tuple[int, ...]) -> tuple[Any, Any]:
-    """Primal and tangent of an output (or of each in a tuple); zeros where none flowed."""
-    if isinstance(out, tuple | list):
-        pairs = [_unpack(o, level, batch) for o in out]
-        return type(out)(p for p, _ in pairs), type(out)(t for _, t in pairs)
-    out = require_floating(out, "jvp")
+def _unpack(out: Tensor, level: Any, batch: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Primal and tangent of an output; zeros where no tangent flowed."""
     primal, tangent = forward_ad.unpack_dual(out, level=level)
     if tangent is None:
         detached = primal.detach()
@@ -357,12 +576,12 @@ def _unpack(out: Any, level: Any, batch: tuple[int, ...]) -> tuple[Any, Any]:
 def jacfwd(
     f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
 ) -> Callable[..., Any]:
-    """The Jacobian by forward mode: shape ``out.shape + x.shape``, one vectorized pass per
-    argument.
+    """The Jacobian by forward mode: shape ``out.shape + x.shape``, in one vectorized pass.
 
-    When ``f`` returns a tuple, the result is a tuple with one Jacobian per output; with a
-    tuple ``argnums``, each Jacobian is itself a tuple with one entry per argument (outputs
-    outside, arguments inside, as ``torch.func.jacfwd``).
+    Every element of every differentiated leaf is seeded at once (a block of identity rows),
+    so ``f`` runs once whatever ``argnums``. Structures nest as in ``jacrev`` and JAX: the
+    output's structure outside, the argument's inside (a tuple of arguments' with a tuple
+    ``argnums``).
 
     Example:
         >>> import dualgrad
@@ -374,20 +593,37 @@ def jacfwd(
     @functools.wraps(f)
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "jacfwd")
-        tensors, raw = _as_tensors(args)
-        keep = _stays_differentiable([require_floating(tensors[i], "jacfwd") for i in positions])
-        jacobians = []
-        aux = None
-        for i in positions:
-            x = tensors[i]
-            with _inside_transform(), forward_ad.dual_level() as level:
-                call_args = list(tensors)
-                call_args[i] = forward_ad.attach_tangent(x, level, _identity_block(x))
-                out, aux = _split_aux(f(*call_args, **kwargs), has_aux, "jacfwd")
-                _, block = _unpack(out, level, batch=(x.numel(),))
-            jacobians.append(_map_outputs(lambda b, x=x: _jacobian_of_block(b, x, keep), block))
-        jacobian = jacobians[0] if single else _outputs_outside(jacobians)
-        return (_unwrap(jacobian, raw), aux) if has_aux else _unwrap(jacobian, raw)
+        raw = _all_raw(args)
+        call_args, differentiated = _split_arguments(f, args, positions, "jacfwd")
+        inputs = differentiated.leaves
+        keep = _stays_differentiable(inputs)
+        sizes = [x.numel() for x in inputs]
+        total = sum(sizes)
+        offsets = [sum(sizes[:k]) for k in range(len(sizes))]
+        with _inside_transform(), forward_ad.dual_level() as level:
+            duals = [
+                forward_ad.attach_tangent(x, level, _basis_block(x, total, offset))
+                for x, offset in zip(inputs, offsets, strict=True)
+            ]
+            for i, tree in zip(positions, differentiated.rebuild(duals), strict=True):
+                call_args[i] = tree
+            result = f(*call_args, **{k: _passed(v) for k, v in kwargs.items()})
+            out, aux = _split_aux(result, has_aux, "jacfwd")
+            outputs, out_def = _output_leaves(out, "jacfwd")
+            blocks = [_unpack(output, level, batch=(total,))[1] for output in outputs]
+
+        def jacobian_of(block: Tensor) -> Any:
+            per_leaf = [
+                _jacobian_of_block(block if n == total else block[offset : offset + n], x, keep)
+                for x, n, offset in zip(inputs, sizes, offsets, strict=True)
+            ]
+            jacobians = differentiated.rebuild(per_leaf)
+            return jacobians[0] if single else tuple(jacobians)
+
+        jacobian = out_def.unflatten(jacobian_of(block) for block in blocks)
+        if has_aux:
+            return _finish(jacobian, raw, keep), _finish(aux, raw, keep)
+        return _finish(jacobian, raw, keep)
 
     return jacfwd_f
 
@@ -399,25 +635,11 @@ def _jacobian_of_block(block: Tensor, x: Tensor, keep: bool) -> Tensor:
     return jacobian if keep else jacobian.detach()
 
 
-def _map_outputs(fn: Callable[[Any], Any], value: Any) -> Any:
-    """``fn`` applied to each output of a (possibly nested) tuple or list of outputs."""
-    if isinstance(value, tuple | list):
-        return type(value)(_map_outputs(fn, v) for v in value)
-    return fn(value)
-
-
-def _outputs_outside(per_argument: list[Any]) -> Any:
-    """One result per argument, each shaped like the outputs -> outputs outside, arguments in."""
-    first = per_argument[0]
-    if isinstance(first, tuple | list):
-        return type(first)(
-            _outputs_outside([result[k] for result in per_argument]) for k in range(len(first))
-        )
-    return tuple(per_argument)
-
-
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
+
+    For an argument that is a pytree, the result nests its structure twice, as in JAX:
+    ``hessian(f)(params)[a][b]`` is the block of second derivatives in leaves ``a`` and ``b``.
 
     Example:
         >>> import dualgrad
@@ -431,6 +653,9 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(f(*primals), H @ tangents)`` for a scalar ``f``, without forming the Hessian.
 
+    ``tangents`` has the structure of ``primals``; the product has the structure of the
+    primal (a tuple of them for several primals).
+
     Reverse over reverse, as PyTorch's double backward: the gradient is taken keeping its
     graph, then pulled back along ``tangents``. That walks the tape twice with plain arrays in
     the second walk, where forward over reverse would push a tangent through every rule of the
@@ -443,31 +668,59 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         >>> dualgrad.hvp(lambda x: (x ** 3).sum(), (x,), (dualgrad.ones(2),))
         (tensor(9.), tensor([ 6., 12.]))
     """
-    if len(primals) != len(tangents) or not primals:
-        msg = (
-            f"hvp: got {len(primals)} primals and {len(tangents)} tangents; pass one tangent "
-            "per primal, and at least one primal"
-        )
+    _check_sequences(primals, tangents, "hvp")
+    if not primals:
+        msg = "hvp: got no primals; pass at least one, with one tangent each"
         raise ValueError(msg)
-    tensors, raw = _as_tensors(primals)
-    directions = [asarray(t) for t in tangents]
-    for x, t in zip(tensors, directions, strict=True):
-        if t.shape != require_floating(x, "hvp").shape:
-            msg = f"hvp: a tangent has shape {t.shape} but its primal has {x.shape}"
-            raise ValueError(msg)
-    positions = tuple(range(len(tensors)))
-    out, leaves, keep = _run_on_tape(f, tensors, positions, {}, "hvp")
-    _check_scalar(out, "hvp")
+    raw = _all_raw(primals)
+    differentiated = _Differentiated(primals, lambda k: f"primals[{k}]", "hvp")
+    directions = _tangent_leaves(tangents, differentiated, "hvp")
+    positions = tuple(range(len(primals)))
+    out, leaves, keep = _run_on_tape(f, list(primals), {}, positions, differentiated)
+    out = _scalar_output(out, "hvp")
     keep = keep or any(t._requires_grad or t._tangents for t in directions)
     grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep=True)
-    # One pull-back per primal's gradient, summed: sum_j d(grad_j . t_j) / d primals.
-    pulled = [
-        _gradients_of(gradient, leaves, _cast(t, gradient.dtype), keep)
-        for gradient, t in zip(grads, directions, strict=True)
-    ]
-    total = pulled[0]
-    for more in pulled[1:]:
-        total = [a + b for a, b in zip(total, more, strict=True)]
-    value = out if keep else out.detach()
-    hessian_vector = total[0] if len(primals) == 1 else tuple(total)
-    return _unwrap(value, raw), _unwrap(hessian_vector, raw)
+    if len(grads) == 1:
+        (gradient,) = grads
+        total = _gradients_of(gradient, leaves, _cast(directions[0], gradient.dtype), keep)
+    else:
+        # One pull-back of sum_j grad_j . t_j, rather than one walk per leaf.
+        with config.use_mode("reverse"), enable_grad():
+            products = [
+                _functions.sum(gradient * _cast(t, gradient.dtype))
+                for gradient, t in zip(grads, directions, strict=True)
+            ]
+            inner = functools.reduce(lambda a, b: a + b, products)
+        total = _gradients_of(inner, leaves, _functions.ones_like(inner.detach()), keep)
+    trees = differentiated.rebuild(total)
+    product = trees[0] if len(primals) == 1 else tuple(trees)
+    return _finish(out, raw, keep), _finish(product, raw, keep)
+
+
+# --- checkpointing -----------------------------------------------------------------------------
+def checkpoint(fun: Callable[..., Any], *, preserve_rng_state: bool = True) -> Callable[..., Any]:
+    """``fun`` with its activations recomputed in the backward pass instead of kept, as JAX's
+    ``jax.checkpoint`` (``jax.remat``).
+
+    The checkpointed function returns what ``fun`` returns; its derivatives, by any transform
+    or by ``backward()``, are ``fun``'s. Reverse mode then holds only its arguments and outputs
+    until the backward pass, which reruns ``fun`` (with the same random draws, unless
+    ``preserve_rng_state=False``) to get the rest back. Forward mode keeps no activations to
+    begin with: there the checkpointed function is ``fun``. See
+    ``dualgrad.utils.checkpoint.checkpoint`` for the PyTorch-style call.
+
+    Example:
+        >>> import dualgrad
+        >>> layer = dualgrad.checkpoint(lambda x: dualgrad.tanh(x) * x)
+        >>> dualgrad.grad(lambda x: layer(layer(x)).sum())(dualgrad.tensor([0.5, 1.0]))
+        tensor([0.3816, 1.2875])
+    """
+
+    @functools.wraps(fun)
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        return _checkpoint._run(fun, args, kwargs, preserve_rng_state=preserve_rng_state)
+
+    return checkpointed
+
+
+remat = checkpoint

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dualgrad.utils.checkpoint import CheckpointError
+
 FUNCTION_WITH_ONE_GRADIENT = """\
 class Scale(dualgrad.autograd.Function):
     @staticmethod
@@ -19,6 +21,13 @@ class Scale(dualgrad.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         return (g,)  # one gradient for two inputs
+"""
+
+CHANGES_WHEN_RERUN = """\
+runs = []
+def moody(v):
+    runs.append(1)  # sin the first time, cos when rerun
+    return dualgrad.sin(v).sum() if len(runs) == 1 else dualgrad.cos(v).sum()
 """
 
 
@@ -211,6 +220,37 @@ CATALOGUE: list[Misuse] = [
         "dualgrad.jvp(dualgrad.exp, (dualgrad.ones(2),), (dualgrad.ones(3),))",
         ValueError,
         r"jvp: a tangent has shape \(3,\) but its primal has \(2,\)",
+    ),
+    Misuse(
+        "A differentiated argument holding something other than arrays",
+        "f = dualgrad.grad(lambda p: p['w'].sum())\n"
+        "f({'w': dualgrad.ones(2), 'activation': 'tanh'})",
+        TypeError,
+        r"grad: p\['activation'\] is a str, not an array or a number; .* pass other values in "
+        r"an argument that is not differentiated",
+    ),
+    Misuse(
+        "vjp_fn with a cotangent of another structure than the output",
+        "out, vjp_fn = dualgrad.vjp(lambda v: (v, v * 2), dualgrad.ones(2))\n"
+        "vjp_fn(dualgrad.ones(2))",
+        ValueError,
+        r"the cotangent has structure PyTreeDef\(\*\) but the output has "
+        r"PyTreeDef\(\(\*, \*\)\); pass one cotangent per output",
+    ),
+    Misuse(
+        "functional_call with a name the module does not have",
+        "model = dualgrad.nn.Linear(2, 2)\nvalues = {'body.weight': dualgrad.ones(2, 2)}\n"
+        "dualgrad.func.functional_call(model, values, dualgrad.ones(2))",
+        AttributeError,
+        r"functional_call: Linear has no submodule 'body' \(from the key 'body\.weight'\)",
+    ),
+    Misuse(
+        "A checkpointed function that runs other operations when rerun",
+        X + "out = dualgrad.utils.checkpoint.checkpoint(moody, x)\nout.backward()",
+        CheckpointError,
+        r"did not repeat its first run: operation 0 was SinBackward0\(1 inputs\) the first "
+        r"time and CosBackward0\(1 inputs\) now",
+        setup=CHANGES_WHEN_RERUN,
     ),
     # --- in place -----------------------------------------------------------------------------
     Misuse(

@@ -294,7 +294,8 @@ def test_vjp_wrong_cotangent_shape_raises(backend):
 
 def test_vjp_wrong_number_of_cotangents_raises(backend):
     _, vjp_fn = dualgrad.vjp(lambda x: (x * 2, x * 3), _t(X4))
-    with pytest.raises(ValueError, match="expected 2 cotangents, got 1"):
+    expected = r"structure PyTreeDef\(\(\*,\)\).*PyTreeDef\(\(\*, \*\)\)"
+    with pytest.raises(ValueError, match=expected):
         vjp_fn((_t(np.ones(4)),))
 
 
@@ -490,10 +491,10 @@ def test_jacrev_calls_function_once_for_many_outputs(backend, float64):
     assert f.calls == 1
 
 
-def test_jacfwd_calls_function_once_per_argnum(backend, float64):
+def test_jacfwd_calls_function_once_for_all_argnums(backend, float64):
     f = _CallCounter(_two_argument_function)
     dualgrad.jacfwd(f, argnums=(0, 1))(_t(X4[:3]), _t(X5[:2]))
-    assert f.calls == 2
+    assert f.calls == 1
 
 
 def test_jacrev_calls_function_at_most_once_per_argnum(backend, float64):

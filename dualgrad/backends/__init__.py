@@ -16,12 +16,15 @@ __all__ = [
     "available_backends",
     "backend_for_array",
     "get_backend_by_name",
+    "get_rng_states",
     "register_backend",
     "seed_all",
+    "set_rng_states",
 ]
 
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from ._base import SPECIAL_FUNCTIONS, Backend
 
@@ -96,6 +99,21 @@ def seed_all(seed: int) -> None:
     _seed = seed
     for backend in _INSTANCES.values():
         backend.seed(seed)
+
+
+def get_rng_states() -> dict[str, Any]:
+    """A snapshot of every created backend's random stream, for ``set_rng_states``.
+
+    Activation checkpointing takes one before running a function and replays the function's
+    random draws from it when recomputing.
+    """
+    return {name: backend.get_rng_state() for name, backend in _INSTANCES.items()}
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    """Rewind the backends' random streams to a snapshot of ``get_rng_states``."""
+    for name, state in states.items():
+        _INSTANCES[name].set_rng_state(state)
 
 
 def backend_for_array(obj: object) -> Backend | None:

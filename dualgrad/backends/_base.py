@@ -153,6 +153,14 @@ class Backend(abc.ABC):
         """Uniform samples on [0, 1)."""
         return self.from_numpy(self._rng.random(shape).astype(dtype.name))
 
+    def get_rng_state(self) -> Any:
+        """A snapshot of the random stream, which ``set_rng_state`` rewinds it to."""
+        return self._rng.bit_generator.state  # a fresh dict of ints
+
+    def set_rng_state(self, state: Any) -> None:
+        """Rewind the random stream to a snapshot of ``get_rng_state`` (which stays usable)."""
+        self._rng.bit_generator.state = state
+
 
 def _numpy_erf(x: np.ndarray) -> np.ndarray:
     """The error function of a NumPy array: SciPy's when it is installed, else ``math.erf``."""

@@ -58,6 +58,17 @@ class CuPyBackend(Backend):
     def seed(self, seed: int) -> None:
         self._rng = cupy.random.default_rng(seed)
 
+    def get_rng_state(self) -> Any:
+        # CuPy's generator states cannot be copied
+        # (https://docs.cupy.dev/en/stable/reference/random.html): restart the stream from a
+        # seed drawn from it instead, and that seed is the snapshot.
+        seed = int(self._rng.random() * 2**53)
+        self._rng = cupy.random.default_rng(seed)
+        return seed
+
+    def set_rng_state(self, state: Any) -> None:
+        self._rng = cupy.random.default_rng(state)
+
     def randn(self, shape: tuple[int, ...], dtype: DType) -> Any:
         return self._rng.standard_normal(shape, dtype=dtype.name)
 

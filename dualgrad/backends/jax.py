@@ -74,6 +74,12 @@ class JaxBackend(Backend):
     def seed(self, seed: int) -> None:
         self._key = jax.random.key(seed)
 
+    def get_rng_state(self) -> Any:
+        return self._key  # keys are immutable: the key itself is the snapshot
+
+    def set_rng_state(self, state: Any) -> None:
+        self._key = state
+
     def _next_key(self) -> Any:
         self._key, key = jax.random.split(self._key)
         return key

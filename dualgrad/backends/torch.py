@@ -67,6 +67,12 @@ class TorchBackend(Backend):
     def seed(self, seed: int) -> None:
         self._generator.manual_seed(seed)
 
+    def get_rng_state(self) -> Any:
+        return self._generator.get_state()
+
+    def set_rng_state(self, state: Any) -> None:
+        self._generator.set_state(state)
+
     def randn(self, shape: tuple[int, ...], dtype: DType) -> Any:
         return torch.randn(shape, generator=self._generator, dtype=self.native_dtype(dtype))
 
