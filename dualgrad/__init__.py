@@ -21,6 +21,7 @@ from . import (
     optim,
     special,
     testing,
+    utils,
 )
 from ._array_api import (
     __array_api_version__,
@@ -137,6 +138,7 @@ from ._functions_linalg import *  # noqa: F403
 from ._functions_nn import *  # noqa: F403
 from ._functions_reduce import *  # noqa: F403
 from ._functions_shape import *  # noqa: F403
+from ._generator import Generator
 from ._jit import jit
 from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -157,6 +159,8 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "Generator",
+    "utils",
     "nn",
     "save",
     "load",
