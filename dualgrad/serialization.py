@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 from typing import Any, BinaryIO
 
@@ -244,13 +245,21 @@ def _open_archive(f: PathOrFile, name: str) -> Any:
     return archive
 
 
-def load(f: PathOrFile, *, backend: str | Backend | None = None) -> Any:
+def load(
+    f: PathOrFile,
+    *,
+    backend: str | Backend | None = None,
+    weights_only: bool | None = None,
+) -> Any:
     """Load what ``dualgrad.save`` wrote; nothing in the file is ever unpickled or executed.
 
     Args:
         f: a path or a binary file.
         backend: where the tensors are created (a name or a Backend); by default the active
             backend.
+        weights_only: PyTorch's switch between loading only tensors and plain data (True, or
+            None) and unpickling arbitrary objects (False). Loading here is always the former:
+            ``weights_only=False`` loads the same way and warns that nothing is unpickled.
 
     Returns:
         The saved structure, with Tensors (Parameters stay Parameters) on ``backend``.
@@ -259,7 +268,19 @@ def load(f: PathOrFile, *, backend: str | Backend | None = None) -> Any:
         FileNotFoundError: no such file.
         SerializationError: (a ValueError) not a dualgrad file, truncated, corrupt or altered;
             the message names the file and what is wrong.
+        TypeError: ``weights_only`` is not a bool or None.
     """
+    if not isinstance(weights_only, bool | None):
+        msg = f"dualgrad.load: weights_only must be True, False or None, got {weights_only!r}"
+        raise TypeError(msg)
+    if weights_only is False:
+        warnings.warn(
+            "dualgrad.load(weights_only=False): dualgrad never unpickles; the file is read as "
+            "tensors, numbers, strings, bools, None and dicts, lists and tuples of them, exactly "
+            "as with weights_only=True",
+            UserWarning,
+            stacklevel=2,
+        )
     target = (
         config.get_backend()
         if backend is None
