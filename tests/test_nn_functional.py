@@ -12,13 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
+from torch_compare import assert_close, compare, torch_or_skip
 
 import dualgrad
 import dualgrad.nn.functional as F
 from dualgrad.backends import _numpy_erf
 from dualgrad.testing import check_modes, gradcheck
-
-TIGHT = 1e-12  # values and gradients vs PyTorch, float64
 
 
 @pytest.fixture
@@ -26,48 +25,6 @@ def numpy_backend() -> Any:
     """The NumPy backend, for the grids of options."""
     with dualgrad.use_backend("numpy") as active:
         yield active
-
-
-def _torch() -> Any:
-    return pytest.importorskip("torch")
-
-
-def _numpy(t: Any) -> np.ndarray:
-    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
-
-
-def _assert_close(ours: Any, theirs: Any, what: str, tol: float = TIGHT) -> None:
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != {theirs.shape}"
-    np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol, err_msg=what)
-
-
-def _compare(
-    backend: Any,
-    ours: Callable[..., Any],
-    theirs: Callable[..., Any],
-    inputs: list[np.ndarray],
-    differentiable: tuple[int, ...] = (0,),
-    tol: float = TIGHT,
-) -> None:
-    """Value and gradients (for a random cotangent) of ``ours`` on dualgrad and ``theirs`` on
-    PyTorch agree; inputs are NumPy arrays, those at ``differentiable`` require grad."""
-    torch = _torch()
-    leaves = [
-        make_tensor(backend, x, x.dtype.name, requires_grad=i in differentiable)
-        for i, x in enumerate(inputs)
-    ]
-    torch_leaves = [
-        torch.from_numpy(x.copy()).requires_grad_(i in differentiable)
-        for i, x in enumerate(inputs)
-    ]
-    out, torch_out = ours(*leaves), theirs(*torch_leaves)
-    _assert_close(out.detach().numpy(), _numpy(torch_out), "value", tol)
-    u = np.random.default_rng(1).standard_normal(torch_out.shape)
-    out.backward(make_tensor(backend, u))
-    torch_out.backward(torch.from_numpy(u))
-    for i in differentiable:
-        _assert_close(leaves[i].grad.numpy(), _numpy(torch_leaves[i].grad), f"grad {i}", tol)
 
 
 def _points(*shape: int, seed: int = 0) -> np.ndarray:
@@ -104,15 +61,15 @@ ACTIVATIONS = list(_activations(dualgrad))
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_matches_pytorch(name: str, backend: Any) -> None:
-    torch = _torch()
-    _compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [_points(3, 5)])
+    torch = torch_or_skip()
+    compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [_points(3, 5)])
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_is_finite_at_extreme_logits(name: str, backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     extremes = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]])
-    _compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [extremes])
+    compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [extremes])
     x = make_tensor(backend, extremes, requires_grad=True)
     out = _activations(dualgrad)[name](x)
     out.sum().backward()
@@ -155,8 +112,8 @@ def test_gelu_rejects_unknown_approximation(backend: Any) -> None:
 
 # --- erf ------------------------------------------------------------------------------------
 def test_erf_matches_pytorch(backend: Any) -> None:
-    torch = _torch()
-    _compare(backend, dualgrad.erf, torch.erf, [_points(4, 3) * 2.0])
+    torch = torch_or_skip()
+    compare(backend, dualgrad.erf, torch.erf, [_points(4, 3) * 2.0])
 
 
 def test_erf_computes_integers_in_default_float(backend: Any) -> None:
@@ -185,12 +142,12 @@ def test_erf_falls_back_to_math_erf_without_scipy(monkeypatch: pytest.MonkeyPatc
 # --- linear ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
 def test_linear_matches_pytorch(bias: bool, backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(3)
     inputs = [rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)]
     if not bias:
         inputs = inputs[:2]
-    _compare(backend, F.linear, torch.nn.functional.linear, inputs, tuple(range(len(inputs))))
+    compare(backend, F.linear, torch.nn.functional.linear, inputs, tuple(range(len(inputs))))
 
 
 # --- regression losses ----------------------------------------------------------------------
@@ -204,7 +161,7 @@ def test_regression_loss_matches_pytorch(
     name: str, reduction: str, weighted: bool, numpy_backend: Any
 ) -> None:
     backend = numpy_backend
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(4)
     x, y = _points(3, 4), rng.uniform(-3.0, 3.0, (3, 4))
     y[0, 0] = x[0, 0]  # a tie: gradient 0 for l1
@@ -220,7 +177,7 @@ def test_regression_loss_matches_pytorch(
 
         return run
 
-    _compare(backend, call(dualgrad), call(torch), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch), inputs, (0, 1))
 
 
 def test_invalid_reduction_raises(backend: Any) -> None:
@@ -297,7 +254,7 @@ def _check_cross_entropy_with_class_indices(options: tuple[Any, ...], backend: A
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), _class_inputs(shape, weighted))
+    compare(backend, call(dualgrad), call(torch_or_skip()), _class_inputs(shape, weighted))
 
 
 @pytest.mark.parametrize(
@@ -315,7 +272,7 @@ def test_nll_loss_matches_pytorch(options: tuple[Any, ...], numpy_backend: Any) 
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), _class_inputs(shape, weighted))
+    compare(backend, call(dualgrad), call(torch_or_skip()), _class_inputs(shape, weighted))
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
@@ -376,7 +333,7 @@ def test_cross_entropy_with_class_probabilities_matches_pytorch(
         return run
 
     # PyTorch differentiates the probabilities too.
-    _compare(backend, call(dualgrad), call(_torch()), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch_or_skip()), inputs, (0, 1))
 
 
 def test_cross_entropy_probabilities_reject_ignore_index(backend: Any) -> None:
@@ -402,11 +359,11 @@ def test_binary_cross_entropy_matches_pytorch(
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch_or_skip()), inputs, (0, 1))
 
 
 def test_binary_cross_entropy_clamps_log_at_minus_100(backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     x, y = np.array([0.0, 1.0, 1e-50, 0.5]), np.array([1.0, 0.0, 1.0, 0.5])
     ours = F.binary_cross_entropy(
         make_tensor(backend, x), make_tensor(backend, y), reduction="none"
@@ -414,7 +371,7 @@ def test_binary_cross_entropy_clamps_log_at_minus_100(backend: Any) -> None:
     theirs = torch.nn.functional.binary_cross_entropy(
         torch.from_numpy(x), torch.from_numpy(y), reduction="none"
     )
-    _assert_close(ours.numpy(), theirs.numpy(), "value")
+    assert_close(ours.numpy(), theirs.numpy(), "value")
     leaf = make_tensor(backend, x, requires_grad=True)
     F.binary_cross_entropy(leaf, make_tensor(backend, y)).backward()
     assert np.isfinite(leaf.grad.numpy()).all()
@@ -457,7 +414,7 @@ def test_binary_cross_entropy_with_logits_matches_pytorch(
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch_or_skip()), inputs, (0, 1))
 
 
 # --- extreme logits: every loss stays finite ------------------------------------------------
@@ -492,7 +449,7 @@ def _targets(module: Any, x: Any) -> Any:
 
 @pytest.mark.parametrize("name", EXTREME_LOSSES)
 def test_loss_is_finite_at_extreme_logits(name: str, backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     loss = EXTREME_LOSSES[name]
     x = make_tensor(backend, EXTREME_LOGITS, requires_grad=True)
     out = loss(dualgrad, x)
@@ -500,7 +457,7 @@ def test_loss_is_finite_at_extreme_logits(name: str, backend: Any) -> None:
     assert np.isfinite(out.item())
     assert np.isfinite(x.grad.numpy()).all()
     if name != "bce_of_sigmoid":  # PyTorch's own gradient there is (x - t) / 1e-12
-        _compare(backend, lambda x: loss(dualgrad, x), lambda x: loss(torch, x), [EXTREME_LOGITS])
+        compare(backend, lambda x: loss(dualgrad, x), lambda x: loss(torch, x), [EXTREME_LOGITS])
 
 
 # --- dropout --------------------------------------------------------------------------------
