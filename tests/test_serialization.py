@@ -307,3 +307,30 @@ def test_plain_npz_and_npy_files_are_refused(tmp_path):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nothing-here\.npz"):
         dualgrad.load(tmp_path / "nothing-here.npz")
+
+
+# --- weights_only, as torch.load takes it --------------------------------------------------
+def test_load_accepts_weights_only(tmp_path):
+    model, _ = _trained_model_and_optimizer()
+    path = tmp_path / "model.pt"
+    dualgrad.save(model.state_dict(), path)
+    for weights_only in (True, None):
+        _assert_same_structure(
+            dualgrad.load(path, weights_only=weights_only), dict(model.state_dict())
+        )
+
+
+def test_load_with_weights_only_false_warns_and_loads_the_same(tmp_path):
+    model, _ = _trained_model_and_optimizer()
+    path = tmp_path / "model.pt"
+    dualgrad.save(model.state_dict(), path)
+    with pytest.warns(UserWarning, match="never unpickles"):
+        loaded = dualgrad.load(path, weights_only=False)
+    _assert_same_structure(loaded, dict(model.state_dict()))
+
+
+def test_load_rejects_a_weights_only_that_is_not_a_bool(tmp_path):
+    path = tmp_path / "x.npz"
+    dualgrad.save({"x": dualgrad.ones(1)}, path)
+    with pytest.raises(TypeError, match="weights_only must be True, False or None"):
+        dualgrad.load(path, weights_only="yes")
