@@ -1,6 +1,6 @@
 """What makes the ``dualgrad`` module an Array API namespace beyond its functions: the version,
-``__array_namespace_info__``, the dtype functions (``finfo``, ``isdtype``, ``result_type``, ...)
-and the constants.
+``__array_namespace_info__``, the dtype functions (``finfo``, ``isdtype``, ``result_type``, ...),
+the constants, and ``Tensor.__array_namespace__``, which names the ``dualgrad`` module.
 
 The standard's dtypes are dualgrad's dtype objects; ``float32`` stays the default floating dtype
 (as in PyTorch), so ``default_dtypes()`` reports ``get_default_dtype()`` rather than float64.
@@ -33,10 +33,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _dispatch, _dtypes, config
-from ._creation import as_dtype
-from ._dtypes import ALL_DTYPES, DType, promote_types
-from .tensor import Tensor
+from . import _dtypes, _namespace, config
+from ._dtypes import ALL_DTYPES, KIND_RANK, SCALAR_KIND, DType, promote_types
+from .functions._args import as_dtype
+from .ops import shape
+from .tensor import Tensor, method
 
 __array_api_version__ = "2024.12"
 # The versions whose functions dualgrad has (each later one adds to the earlier ones).
@@ -60,6 +61,19 @@ def check_api_version(api_version: str | None) -> None:
         raise ValueError(msg)
 
 
+def _array_namespace(self: Tensor, api_version: str | None = None) -> Any:
+    """The ``dualgrad`` module: code written against the Array API runs on Tensors.
+
+    Raises:
+        ValueError: ``api_version`` is not one dualgrad implements.
+    """
+    check_api_version(api_version)
+    return _namespace.package()
+
+
+method(_array_namespace, "__array_namespace__")
+
+
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape the given shapes broadcast to (``()`` for none).
 
@@ -68,7 +82,7 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """
     if not shapes:
         return ()
-    return _dispatch.broadcast_shapes("broadcast_shapes", *(tuple(s) for s in shapes))
+    return shape.broadcast_shapes("broadcast_shapes", *(tuple(s) for s in shapes))
 
 
 # --- dtypes -----------------------------------------------------------------------------------
@@ -167,10 +181,6 @@ def isdtype(dtype: DType, kind: Any) -> builtins.bool:
     return dtype is as_dtype(kind)
 
 
-_SCALAR_KIND = {builtins.bool: "b", int: "i", float: "f", complex: "c"}
-_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
-
-
 def result_type(*arrays_and_dtypes: Any) -> DType:
     """The dtype the operands promote to: dtypes and Tensors promote by the standard's rules,
     Python scalars are weak (they keep the array's dtype unless of a higher kind).
@@ -181,7 +191,7 @@ def result_type(*arrays_and_dtypes: Any) -> DType:
     dtypes = [
         x.dtype if isinstance(x, Tensor) else as_dtype(x)
         for x in arrays_and_dtypes
-        if type(x) not in _SCALAR_KIND
+        if type(x) not in SCALAR_KIND
     ]
     if not dtypes:
         msg = "result_type: give at least one dtype or Tensor (Python scalars alone are weak)"
@@ -190,8 +200,8 @@ def result_type(*arrays_and_dtypes: Any) -> DType:
     for dtype in dtypes[1:]:
         out = promote_types(out, dtype)
     for x in arrays_and_dtypes:
-        kind = _SCALAR_KIND.get(type(x))
-        if kind is not None and _KIND_RANK[kind] > _KIND_RANK[out.kind]:
+        kind = SCALAR_KIND.get(type(x))
+        if kind is not None and KIND_RANK[kind] > KIND_RANK[out.kind]:
             out = config.get_default_dtype() if kind == "f" else _dtypes.complex64
             if kind == "c" and config.get_default_dtype() is _dtypes.float64:
                 out = _dtypes.complex128
@@ -205,7 +215,7 @@ def can_cast(from_: Any, to: DType, /) -> builtins.bool:
     source, target = _dtype_of(from_, "can_cast"), as_dtype(to)
     if source.kind == "f" and target.kind == "c":
         return target.itemsize >= 2 * source.itemsize
-    same_kind = _KIND_RANK[source.kind] == _KIND_RANK[target.kind]
+    same_kind = KIND_RANK[source.kind] == KIND_RANK[target.kind]
     return same_kind and promote_types(source, target) is target
 
 

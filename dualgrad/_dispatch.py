@@ -1,29 +1,29 @@
 """Running primitives on Tensors: unwrap, compute, record the tape node, push tangents.
 
 This is the only module that sees Tensors, the tape, the duals and primitives together.
-``apply`` is the hot path of every operation; ``elementwise`` prepares operands first (Python
-scalars become constants, dtypes are promoted through ``astype`` and shapes broadcast through
-``broadcast_to``), so that primitives' rules see inputs of one dtype and one shape.
+``apply`` is the hot path of every operation. ``elementwise`` prepares operands first: Python
+scalars become constants and dtypes are promoted through ``astype``, so that an elementwise
+primitive's rules see inputs of one dtype. Their shapes are only checked to broadcast together:
+the primitive broadcasts them itself, in both modes, and the engines sum cotangents back and
+line tangents up (``_rules``), so a bias add costs no ``broadcast_to`` node.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from . import _dtypes, config, forward_ad
+from . import _dtypes, _fast, _recorder, config, forward_ad
 from .autograd import anomaly_mode
 from .autograd.grad_mode import is_grad_enabled
-from .autograd.graph import Node
-from .ops import Primitive, astype, broadcast_to
-from .tensor import Tensor
-
-# While dualgrad.jit traces a step: told which Tensors each operation reads (see _jit.py).
-recorder: Any = None
+from .autograd.graph import Node, record
+from .ops import Primitive, astype
+from .ops.shape import broadcast_shapes
+from .tensor import Tensor, same_backend
 
 
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
     """Run ``prim`` on ``inputs``; record a tape node or push tangents as the inputs need."""
+    recorder = _recorder.recorder
     if recorder is not None:
         recorder.read(inputs)
     # One and two inputs, most operations, spelled out: a loop and a list cost as much as the
@@ -37,7 +37,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     elif len(inputs) == 2:
         y = inputs[1]
         if y._backend is not backend:
-            _raise_mixed_backends(prim, inputs)
+            same_backend(prim.name, inputs)
         traced = x._requires_grad or y._requires_grad
         dual = x._tangents is not None or y._tangents is not None
         result = prim.forward(backend.xp, x._array, y._array, **params)
@@ -46,7 +46,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
         arrays = []
         for tensor in inputs:
             if tensor._backend is not backend:
-                _raise_mixed_backends(prim, inputs)
+                same_backend(prim.name, inputs)
             if tensor._requires_grad:
                 traced = True
             if tensor._tangents is not None:
@@ -92,70 +92,43 @@ def differentiate(
         anomaly_mode.recorded(prim, out._node, out._tangents)
 
 
-def record(
-    prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor
-) -> None:
-    """Put ``out`` on the tape: a Node that sends its cotangent to the inputs that need one."""
-    # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
-    # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
-    # One pass per input gathers the parents and the versions the vjp will check.
-    parents: list[Node | Tensor | None] = []
-    versions: list[int] = []
-    rules = None if prim.variadic else prim.vjp  # prim.differentiable(i), without the call
-    array = out._array
-    # An elementwise primitive broadcasts inputs itself on the tape (see _broadcast); the
-    # engine sums their cotangents back to their shapes.
-    shape = array.shape if prim.elementwise and len(inputs) > 1 else None
-    broadcasts = False
-    traced_dtype = None
-    for i, tensor in enumerate(inputs):
-        versions.append(tensor._version)
-        if tensor._requires_grad and (rules is None or rules[i] is not None):
-            node = tensor._node
-            parents.append(node if type(node) is Node else tensor)
-            traced_dtype = tensor._array.dtype
-            if shape is not None and tensor._array.shape != shape:
-                broadcasts = True
-        else:
-            parents.append(None)
-    if traced_dtype is None:
-        return
-    # Integer and bool results, and masks, never carry gradients. (An output of a traced
-    # input's dtype is floating, as every traced input is: that comparison is the cheap one.)
-    if array.dtype != traced_dtype and not out.dtype.is_floating_point:
-        return
-    # The versions as a tuple of ints, which the cyclic GC stops tracking: the tape's nodes
-    # survive many collections, and every tracked object is walked at each.
-    out._node = Node(prim, params, inputs, parents, array, tuple(versions), broadcasts)
-    out._requires_grad = True
-
-
-def _raise_mixed_backends(prim: Primitive, inputs: tuple[Tensor, ...]) -> None:
-    names = ", ".join(dict.fromkeys(tensor._backend.name for tensor in inputs))
-    msg = (
-        f"{prim.name}: inputs come from different backends ({names}); "
-        "create them under one backend, or copy one's values over with "
-        "dualgrad.asarray(t.detach().numpy()) inside dualgrad.use_backend(...)"
-    )
-    raise TypeError(msg)
-
-
 # --- elementwise operands -------------------------------------------------------------------
-_SCALAR_KIND = {bool: "b", int: "i", float: "f", complex: "c"}
-_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
-
-
 def elementwise(prim: Primitive, *operands: Any) -> Tensor:
     """Apply an elementwise primitive to Tensors and Python scalars, NumPy style.
 
     Python scalars are weakly typed, as in PyTorch and the Array API: ``x * 2`` keeps ``x``'s
     dtype, and only a float scalar with an integer tensor moves to the default float dtype.
+
+    Raises:
+        TypeError: no operand is a Tensor, an operand is neither a Tensor nor a Python number,
+            or the Tensors come from different backends.
+        ValueError: the shapes do not broadcast together.
     """
-    if len(operands) == 1 and isinstance(operands[0], Tensor):
-        return apply(prim, operands, {})  # one Tensor: nothing to promote or broadcast
-    ready = _ready_operands(prim, operands)
-    if ready is not None:
-        return apply(prim, ready, {})
+    # The common cases first, each settled in a few checks (the general path below reaches
+    # the same operands, in several passes): one Tensor; two Tensors of one backend and
+    # dtype; a floating Tensor and a Python float or int, on either side, which becomes a
+    # 0-d constant of the Tensor's dtype (it broadcasts to any shape and needs no gradient).
+    if _fast.enabled:
+        if len(operands) == 1:
+            if isinstance(operands[0], Tensor):
+                return apply(prim, operands, {})
+        elif len(operands) == 2 and len(prim.promote) == 2:
+            x, y = operands  # Tensors or subclasses (nn.Parameter)
+            tensor_first = isinstance(x, Tensor)
+            if tensor_first and isinstance(y, Tensor):
+                # Backends first: dtypes of two array libraries need not compare (the general
+                # path then names the mix).
+                if x._backend is y._backend and x._array.dtype == y._array.dtype:
+                    if x._array.shape != y._array.shape:
+                        broadcast_shapes(prim.name, x._array.shape, y._array.shape)
+                    return apply(prim, operands, {})
+            else:
+                tensor, number = (x, y) if tensor_first else (y, x)
+                if isinstance(tensor, Tensor) and (type(number) is float or type(number) is int):
+                    constant = _constant(tensor, number)
+                    if constant is not None:
+                        pair = (tensor, constant) if tensor_first else (constant, tensor)
+                        return apply(prim, pair, {})
     tensors = [operand for operand in operands if isinstance(operand, Tensor)]
     if not tensors:
         msg = f"{prim.name}: expected at least one Tensor, got {operands!r}"
@@ -173,96 +146,49 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
                 backend.scalar(_check_scalar(prim, operand), operand_dtype), backend
             )
         prepared.append(operand)
-    return apply(prim, _broadcast(prim, prepared), {})
+    shapes = [operand._array.shape for operand in prepared]
+    if any(shape != shapes[0] for shape in shapes):
+        broadcast_shapes(prim.name, *shapes)
+    return apply(prim, tuple(prepared), {})
 
 
-def _broadcast(prim: Primitive, operands: list[Tensor]) -> tuple[Tensor, ...]:
-    """The operands, those that carry tangents (or will, in forward mode) broadcast to one shape.
+def _constant(tensor: Tensor, value: float) -> Tensor | None:
+    """``value`` as a 0-d constant of ``tensor``'s backend and floating dtype; None when the
+    dtype is not floating (the general path then promotes).
 
-    Tangent rules see operands of one shape. On the tape the primitive broadcasts the others
-    itself, as the backend does, and the engine sums their cotangents back to their shapes: a
-    recorded broadcast_to would cost a node and a view per bias added.
+    On a backend that shares constants (``Backend.constants``) one Tensor per value and dtype
+    serves every operation, so ``x * 0.5`` in a loop allocates no Tensor for the cyclic GC to
+    walk (arrays are never mutated, and constants never require grad). It is keyed by the
+    array's own dtype: looking up the dualgrad dtype would cost more than the lookup itself.
+    Nothing is shared while ``dualgrad.jit`` traces: a constant made before the call would
+    pass for state.
     """
-    shape = broadcast_shapes(prim.name, *[operand._array.shape for operand in operands])
-    forward = None  # whether forward mode records, read only if an operand is broadcast
-    for i, operand in enumerate(operands):
-        if operand._array.shape != shape:
-            if forward is None:
-                forward = is_grad_enabled() and config.get_mode() == "forward"
-            if operand._tangents or (forward and operand._requires_grad):
-                operands[i] = apply(broadcast_to, (operand,), {"shape": shape})
-    return tuple(operands)
-
-
-def _ready_operands(prim: Primitive, operands: tuple[Any, ...]) -> tuple[Tensor, ...] | None:
-    """The operands as they are when nothing needs promoting or broadcasting, else None.
-
-    The shortcut for the common cases, which ``elementwise``'s general path would also reach
-    but through several passes: two Tensors of one dtype (broadcast if their shapes
-    differ); a floating Tensor with a Python float or int (the number becomes a 0-d
-    constant of the Tensor's dtype, which broadcasts against any shape and never needs a
-    gradient).
-    """
-    if len(operands) != 2 or len(prim.promote) != 2:
-        return None
-    x, y = operands  # Tensors or subclasses (nn.Parameter)
-    if isinstance(x, Tensor):
-        if isinstance(y, Tensor):
-            # Backends first: dtypes of two array libraries need not compare (the general
-            # path then names the mix).
-            if x._backend is not y._backend or x._array.dtype != y._array.dtype:
-                return None
-            return operands if x._array.shape == y._array.shape else _broadcast(prim, [x, y])
-        if type(y) is float or type(y) is int:
-            constant = _shared_constant(x, y)
-            if constant is not None:
-                return x, constant  # the loop's ``x * 0.9`` after its first time
-            dtype = x.dtype
-            if dtype.kind == "f":
-                return x, _constant(x._backend, y, dtype)
-    elif isinstance(y, Tensor) and (type(x) is float or type(x) is int):
-        constant = _shared_constant(y, x)
+    backend = tensor._backend
+    cache = backend.constants
+    if cache is not None and _recorder.recorder is None:
+        key = (tensor._array.dtype, type(value), value)
+        constant = cache.get(key)
         if constant is not None:
-            return constant, y
-        dtype = y.dtype
-        if dtype.kind == "f":
-            return _constant(y._backend, x, dtype), y
-    return None
-
-
-# Python numbers met as operands, as 0-d constant Tensors per backend and dtype: shared by the
-# operations that use them (arrays are never mutated, and constants never require grad), so
-# ``x * 0.5`` in a loop allocates one Tensor, not two, for the cyclic GC to walk. Bounded.
-# Only on backends that allow it (Backend.shares_constants), and not while dualgrad.jit
-# traces (a constant made before the call would pass for state).
-_constants: dict[tuple[Any, ...], Tensor] = {}
-
-
-def _constant(backend: Any, value: float, dtype: _dtypes.DType) -> Tensor:
-    fresh = not backend.shares_constants or recorder is not None
-    if fresh or not value or value != value:  # 0.0 vs -0.0; NaN != NaN
-        return Tensor._wrap(backend.scalar(value, dtype), backend)
-    constant = Tensor._wrap(backend.scalar(value, dtype), backend)
-    if len(_constants) >= 256:
-        _constants.clear()
-    _constants[backend, constant._array.dtype, type(value), value] = constant
-    return constant
-
-
-def _shared_constant(tensor: Tensor, value: float) -> Tensor | None:
-    """The shared constant for ``value`` in ``tensor``'s backend and dtype, if one was made.
-
-    Keyed by the array's own dtype: looking up the dualgrad dtype would cost more than the
-    lookup itself. Only floating constants are ever stored (``_ready_operands`` makes no
-    others), and never while ``dualgrad.jit`` traces.
-    """
-    if recorder is not None:
+            return constant  # the loop's ``x * 0.9`` after its first time
+        dtype = tensor.dtype
+        if dtype.kind != "f":
+            return None
+        constant = Tensor._wrap(backend.scalar(value, dtype), backend)
+        if value and value == value:  # not 0.0 (which stands for -0.0 too), not NaN
+            if len(cache) >= 256:
+                cache.clear()
+            cache[key] = constant
+        return constant
+    dtype = tensor.dtype
+    if dtype.kind != "f":
         return None
-    return _constants.get((tensor._backend, tensor._array.dtype, type(value), value))
+    return Tensor._wrap(backend.scalar(value, dtype), backend)
 
 
 def _check_scalar(prim: Primitive, value: Any) -> Any:
-    if type(value) not in _SCALAR_KIND and not isinstance(value, bool | int | float | complex):
+    if type(value) not in _dtypes.SCALAR_KIND and not isinstance(
+        value, bool | int | float | complex
+    ):
         msg = (
             f"{prim.name}: unsupported operand of type {type(value).__name__}; "
             "expected a Tensor or a Python number (wrap arrays with dualgrad.asarray)"
@@ -272,7 +198,7 @@ def _check_scalar(prim: Primitive, value: Any) -> Any:
 
 
 def _scalar_dtype(value: Any) -> _dtypes.DType:
-    kind = _SCALAR_KIND.get(type(value), "f")
+    kind = _dtypes.SCALAR_KIND.get(type(value), "f")
     if kind == "b":
         return _dtypes.bool
     if kind == "i":
@@ -296,35 +222,11 @@ def _result_dtype(prim: Primitive, operands: tuple[Any, ...]) -> _dtypes.DType:
             dtype = operand.dtype
             strong = dtype if strong is None else _dtypes.promote_types(strong, dtype)
         else:
-            kind = _SCALAR_KIND.get(type(operand), "f")
-            if weak_kind is None or _KIND_RANK[kind] > _KIND_RANK[weak_kind]:
+            kind = _dtypes.SCALAR_KIND.get(type(operand), "f")
+            if weak_kind is None or _dtypes.KIND_RANK[kind] > _dtypes.KIND_RANK[weak_kind]:
                 weak_kind = kind
     if strong is None:
         return _scalar_dtype({"b": True, "i": 0, "f": 0.0, "c": 0j}[weak_kind or "f"])
-    if weak_kind is not None and _KIND_RANK[weak_kind] > _KIND_RANK[strong.kind]:
+    if weak_kind is not None and _dtypes.KIND_RANK[weak_kind] > _dtypes.KIND_RANK[strong.kind]:
         return _scalar_dtype({"i": 0, "f": 0.0, "c": 0j}[weak_kind])
     return strong
-
-
-def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape the given shapes broadcast to, or a ValueError naming them all."""
-    shape = _broadcast_shape(shapes)
-    if shape is None:
-        listed = " and ".join(str(shape) for shape in shapes)
-        msg = f"{op_name}: shapes {listed} cannot be broadcast together"
-        raise ValueError(msg)
-    return shape
-
-
-@functools.lru_cache(maxsize=256)  # a model meets a few shapes, at every step
-def _broadcast_shape(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...] | None:
-    ndim = max(len(shape) for shape in shapes)
-    result = [1] * ndim
-    for shape in shapes:
-        offset = ndim - len(shape)
-        for i, size in enumerate(shape, offset):
-            if size != result[i] and size != 1:
-                if result[i] != 1:
-                    return None
-                result[i] = size
-    return tuple(result)

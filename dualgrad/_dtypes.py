@@ -68,7 +68,10 @@ ALL_DTYPES: tuple[DType, ...] = (
 )
 BY_NAME: dict[str, DType] = {dtype.name: dtype for dtype in ALL_DTYPES}
 
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+# Promotion across kinds: bool < integer < float < complex. Python scalars are weakly typed,
+# by their kind only (a Python int is "i", whatever its value).
+KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+SCALAR_KIND = {builtins.bool: "b", int: "i", float: "f", complex: "c"}
 _BY_KIND_AND_SIZE = {(dtype.kind, dtype.itemsize): dtype for dtype in ALL_DTYPES}
 
 
@@ -82,7 +85,7 @@ def promote_types(a: DType, b: DType) -> DType:
     """
     if a is b:
         return a
-    rank_a, rank_b = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
+    rank_a, rank_b = KIND_RANK[a.kind], KIND_RANK[b.kind]
     if rank_a != rank_b:
         high, low = (a, b) if rank_a > rank_b else (b, a)
         if high.kind == "c" and low.kind == "f" and 2 * low.itemsize > high.itemsize:

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._creation import asarray
 from ._dtypes import uint8
+from .functions.creation import asarray
 from .tensor import Tensor
 
 # torch.Generator()'s seed before any manual_seed, so that an unseeded generator is just as

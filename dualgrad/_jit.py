@@ -40,7 +40,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import _dispatch, config
+from . import _recorder, config
 from .autograd.graph import bump_version
 from .tensor import Tensor
 
@@ -98,7 +98,7 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def tracing() -> bool:
     """Whether ``jit`` is tracing a step right now (to find the state it reads)."""
-    return _dispatch.recorder is not None
+    return _recorder.recorder is not None
 
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -207,11 +207,11 @@ class _Compiled:
         # objects (torch.distributed's, for one) answer with a deprecation warning.
         live = {id(o): o for o in gc.get_objects() if issubclass(type(o), Tensor)}
         recorder = _Recorder(live)
-        previous, _dispatch.recorder = _dispatch.recorder, recorder
+        previous, _recorder.recorder = _recorder.recorder, recorder
         try:
             jax.make_jaxpr(self._discover)([args[i]._array for i in self.positions])
         finally:
-            _dispatch.recorder = previous
+            _recorder.recorder = previous
             recorder.undo()
         self.grad_leaves = list(recorder.grad_leaves.values())
         grads = {id(leaf._grad) for leaf in self.grad_leaves}

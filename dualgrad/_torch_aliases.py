@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import _functions as fn
+from . import functions as fn
 from .tensor import Tensor
 
 __all__ = ["cat", "clamp", "div", "mul", "neg", "permute", "sub", "transpose", "unsqueeze"]

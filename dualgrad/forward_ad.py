@@ -36,12 +36,11 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from . import _dispatch
+from . import _fast, _namespace, _rules
 from .autograd.grad_mode import is_grad_enabled
-from .autograd.graph import ForwardNode, Node
+from .autograd.graph import ForwardNode, Node, record
 from .ops import Primitive, positive
-from .ops.shape import broadcast_tangent
-from .tensor import Tensor, array_of
+from .tensor import Tensor, array_of, same_backend
 
 
 class DualLevel:
@@ -107,9 +106,7 @@ class UnpackedDualTensor(NamedTuple):
 def _alias(x: Tensor) -> Tensor:
     """A new Tensor with ``x``'s value, graph and tangents (differentiable back to ``x``)."""
     if x._requires_grad:
-        from . import _functions
-
-        return _functions.positive(x)
+        return _namespace.differentiable().positive(x)
     alias = Tensor._wrap(x._array, x._backend)
     alias._tangents = None if x._tangents is None else dict(x._tangents)
     return alias
@@ -150,12 +147,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: DualLevel | None = None
     if tangent.shape != tensor.shape:
         msg = f"make_dual: the tangent has shape {tangent.shape} but the tensor has {tensor.shape}"
         raise ValueError(msg)
-    if tangent._backend is not tensor._backend:
-        msg = (
-            f"make_dual: the tangent comes from backend {tangent._backend.name}, the tensor "
-            f"from {tensor._backend.name}; create both under one backend"
-        )
-        raise TypeError(msg)
+    same_backend("make_dual", (tensor, tangent))
     if tangent.dtype is not tensor.dtype:
         tangent = tangent.astype(tensor.dtype)
     return attach_tangent(tensor, level, tangent)
@@ -188,7 +180,7 @@ def _restricted(x: Tensor, order: int) -> Tensor:
     tape (through an identity node) if it has one."""
     view = Tensor._wrap(x._array, x._backend)
     if x._requires_grad and type(x._node) is not ForwardNode and is_grad_enabled():
-        _dispatch.record(positive, {}, (x,), view)
+        record(positive, {}, (x,), view)
     if x._tangents:
         outer = {k: v for k, v in x._tangents.items() if k.order < order and k.active}
         view._tangents = outer or None
@@ -203,6 +195,12 @@ def _has_outer_stream(x: Tensor, key: Any) -> bool:
     return any(k.order < key.order and k.active for k in tangents)
 
 
+def _live(key: Any, seeded: bool) -> bool:
+    """Whether a stream's tangents flow: a dual level still open, or, while forward mode
+    records (``seeded``), a seeded leaf's stream."""
+    return key.active if type(key) is DualLevel else seeded
+
+
 def push_tangents(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor, seeded: bool
 ) -> None:
@@ -211,16 +209,42 @@ def push_tangents(
     Args:
         seeded: forward mode is recording: seed leaves that require grad and push their blocks.
     """
-    if len(inputs) == 1 and _push_one(prim, params, inputs[0], out, seeded):
-        return
+    # The common case first: one input carrying a tangent array on one live stream, nothing
+    # to seed, an op the tape does not record. The output's tangent is the jvp rule's on the
+    # backend's arrays, without the bookkeeping that several streams, nesting or the tape need.
+    if len(inputs) == 1 and _fast.enabled:
+        x = inputs[0]
+        tangents = x._tangents
+        if (
+            tangents is not None
+            and len(tangents) == 1
+            and not prim.variadic
+            and type(out._node) is not Node
+        ):
+            ((key, tangent),) = tangents.items()
+            rule = prim.jvp[0]
+            unseeded = seeded and x._requires_grad and x._node is None and type(key) is not SeedKey
+            if (
+                _live(key, seeded)
+                and not unseeded
+                and rule is not None
+                and not isinstance(tangent, Tensor)
+                and out.dtype.is_floating_point
+            ):
+                out._tangents = {
+                    key: rule(out._backend.xp, tangent, out._array, x._array, **params)
+                }
+                if type(key) is SeedKey:
+                    out._requires_grad = True
+                    out._node = ForwardNode(prim)
+                return
     keys: dict[Any, None] = {}  # the live streams, in order of appearance
     for tensor in inputs:
         if seeded and tensor._requires_grad and tensor._node is None:
             seed(tensor)
         if tensor._tangents:
             for key in tensor._tangents:
-                # Live: a dual level still open, or a seeded leaf's stream in forward mode.
-                if key.active if type(key) is DualLevel else seeded:
+                if _live(key, seeded):
                     keys[key] = None
     if not keys or not out.dtype.is_floating_point:
         return
@@ -240,82 +264,34 @@ def push_tangents(
                 break
 
 
-def _push_one(
-    prim: Primitive, params: dict[str, Any], x: Tensor, out: Tensor, seeded: bool
-) -> bool:
-    """``push_tangents``' most common case, shortcut; returns whether it applied.
-
-    One input, carrying a tangent array on one live stream and nothing to seed, through an
-    op the tape does not record: the output's tangent is the jvp rule's, with none of the
-    bookkeeping that several streams, nesting or the tape need.
-    """
-    tangents = x._tangents
-    if tangents is None or len(tangents) != 1 or prim.variadic or type(out._node) is Node:
-        return False
-    ((key, tangent),) = tangents.items()
-    if type(key) is SeedKey:
-        live = seeded
-    else:
-        live = key.active and not (seeded and x._requires_grad and x._node is None)
-    rule = prim.jvp[0]
-    if not live or rule is None or isinstance(tangent, Tensor):
-        return False
-    if not out.dtype.is_floating_point:
-        return False
-    out._tangents = {key: rule(out._backend.xp, tangent, out._array, x._array, **params)}
-    if type(key) is SeedKey:
-        out._requires_grad = True
-        out._node = ForwardNode(prim)
-    return True
-
-
 def _output_tangent(
     prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor, key: Any
 ) -> Any:
     """The output tangent on one stream: the sum of the jvp rules' shares (or None)."""
     given: list[Any] = []  # each input's tangent on this stream, or None
-    positions = []  # the inputs whose tangents go through their jvp rules
     nested = False  # whether the tangent must itself be differentiable by outer streams
     for i, tensor in enumerate(inputs):
         tangents = tensor._tangents
         tangent = None if tangents is None else tangents.get(key)
-        given.append(tangent)
         if tangents is not None and not nested:
             nested = isinstance(tangent, Tensor) or _has_outer_stream(tensor, key)
-        if tangent is not None and (prim.variadic or prim.jvp[i] is not None):
-            positions.append(i)
-    if not positions:
+        if tangent is not None and not (prim.variadic or prim.jvp[i] is not None):
+            tangent = None  # not differentiable in this input
+        given.append(tangent)
+    if all(tangent is None for tangent in given):
         return None
     # The tape recorded this op: the tangent depends on the inputs too, so it is computed on
     # the tape as well, for a reverse pass over it (grad of a jvp, jacfwd inside grad).
     on_tensors = nested or type(out._node) is Node
+    xp = _rules.namespace(out._backend, on_tensors)
     if on_tensors:
-        from . import _functions as xp
-
         values: tuple[Any, ...] = tuple(_restricted(t, key.order) for t in inputs)
         ans: Any = _restricted(out, key.order)
         given = [None if t is None else _as_tensor(t, out) for t in given]
     else:
-        xp = out._backend.xp
         values = tuple(map(array_of, inputs))
         ans = out._array
-    if prim.variadic:
-        tangent = prim.jvp(
-            xp,
-            [given[i] if i in positions else None for i in range(len(given))],
-            ans,
-            *values,
-            **params,
-        )  # type: ignore[operator]
-    else:
-        tangent = None
-        for i in positions:
-            if prim.elementwise and values[i].shape != ans.shape:
-                # An input the primitive broadcast itself (the tape records such ops; a
-                # double backward recomputes them with tangents): its tangent likewise.
-                given[i] = broadcast_tangent(xp, given[i], ans, values[i], shape=ans.shape)
-            share = prim.jvp[i](xp, given[i], ans, *values, **params)  # type: ignore[index]
-            tangent = share if tangent is None else tangent + share
+    tangent = _rules.output_tangent(prim, params, given, xp, ans, values)
     return _stored(tangent) if on_tensors else tangent
 
 

@@ -26,10 +26,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from . import _functions, config, forward_ad
-from ._creation import asarray
+from . import config, forward_ad
+from . import functions as _functions
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
+from .functions._args import require_floating
+from .functions.creation import asarray
 from .tensor import Tensor
 
 _depth: ContextVar[int] = ContextVar("dualgrad_transform_depth", default=0)
@@ -64,14 +66,6 @@ def _as_tensors(args: Sequence[Any]) -> tuple[list[Any], bool]:
 
 def _maybe_tensor(value: Any) -> Any:
     return value if isinstance(value, int | bool | str) or value is None else asarray(value)
-
-
-def _floating(x: Any, name: str) -> Tensor:
-    if not isinstance(x, Tensor) or not x.dtype.is_floating_point:
-        got = x.dtype if isinstance(x, Tensor) else type(x).__name__
-        msg = f"{name}: can only differentiate with respect to floating point tensors, got {got}"
-        raise TypeError(msg)
-    return x
 
 
 def _unwrap(value: Any, raw: bool) -> Any:
@@ -114,7 +108,7 @@ def _run_on_tape(
     name: str,
 ) -> tuple[Any, list[Tensor], bool]:
     """Call ``f`` with fresh leaves at ``positions``, recording the tape."""
-    inputs = [_floating(args[i], name) for i in positions]
+    inputs = [require_floating(args[i], name) for i in positions]
     keep = _stays_differentiable(inputs)
     leaves = [_leaf(x) for x in inputs]
     call_args = list(args)
@@ -280,7 +274,7 @@ def jacrev(
         out, aux = _split_aux(result, has_aux, "jacrev")
 
         def jacobian_of(output: Any) -> Any:
-            output = _floating(output, "jacrev")
+            output = require_floating(output, "jacrev")
             blocks = _gradients_of(output, leaves, _identity_block(output), keep, batched=True)
             jacobians = [
                 _functions.reshape(b, output.shape + leaf.shape)
@@ -320,7 +314,7 @@ def jvp(
     inputs, raw = _as_tensors(primals)
     directions = [asarray(t) for t in tangents]
     for x, t in zip(inputs, directions, strict=True):
-        _floating(x, "jvp")
+        require_floating(x, "jvp")
         if t.shape != x.shape:
             msg = f"jvp: a tangent has shape {t.shape} but its primal has {x.shape}"
             raise ValueError(msg)
@@ -350,7 +344,7 @@ def _unpack(out: Any, level: Any, batch: tuple[int, ...]) -> tuple[Any, Any]:
     if isinstance(out, tuple | list):
         pairs = [_unpack(o, level, batch) for o in out]
         return type(out)(p for p, _ in pairs), type(out)(t for _, t in pairs)
-    out = _floating(out, "jvp")
+    out = require_floating(out, "jvp")
     primal, tangent = forward_ad.unpack_dual(out, level=level)
     if tangent is None:
         detached = primal.detach()
@@ -381,7 +375,7 @@ def jacfwd(
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "jacfwd")
         tensors, raw = _as_tensors(args)
-        keep = _stays_differentiable([_floating(tensors[i], "jacfwd") for i in positions])
+        keep = _stays_differentiable([require_floating(tensors[i], "jacfwd") for i in positions])
         jacobians = []
         aux = None
         for i in positions:
@@ -458,7 +452,7 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     tensors, raw = _as_tensors(primals)
     directions = [asarray(t) for t in tangents]
     for x, t in zip(tensors, directions, strict=True):
-        if t.shape != _floating(x, "hvp").shape:
+        if t.shape != require_floating(x, "hvp").shape:
             msg = f"hvp: a tangent has shape {t.shape} but its primal has {x.shape}"
             raise ValueError(msg)
     positions = tuple(range(len(tensors)))

@@ -9,18 +9,24 @@ share the array object but a later in-place change to one leaves the other as it
 
 from __future__ import annotations
 
-__all__ = ["Tensor"]
+__all__ = ["RemovableHandle", "Tensor", "array_of", "method", "same_backend"]
 
 import operator
 import weakref
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _recorder
 from ._dtypes import DType
+from ._printing import tensor_repr
+from .autograd.grad_mode import is_grad_enabled
+from .autograd.graph import Node, bump_version
 
 if TYPE_CHECKING:
-    from .autograd.graph import Node
+    from .autograd.graph import ForwardNode
     from .backends import Backend
+
+F = TypeVar("F")
 
 
 _allocate = object.__new__
@@ -30,6 +36,9 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     Create tensors with ``dualgrad.tensor``, ``dualgrad.zeros``, ``dualgrad.randn`` and friends.
+    This class holds the array, the autograd attributes and the in-place protocol; operators
+    and the methods that run operations (``x + y``, ``x.sum()``, ``x.backward()``) are declared
+    next to the functions that implement them, with ``method``.
 
     Example:
         >>> import dualgrad
@@ -60,7 +69,7 @@ class Tensor:
     _backend: Backend
     _grad: Tensor | None
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
-    _node: Node | None
+    _node: Node | ForwardNode | None
     _requires_grad: bool
     _tangents: dict[Any, Any] | None  # forward mode: tangent per dual level or seeded leaf
     _version: int
@@ -221,7 +230,7 @@ class Tensor:
         return self._node is None
 
     @property
-    def grad_fn(self) -> Node | None:
+    def grad_fn(self) -> Node | ForwardNode | None:
         """The tape node that produced this tensor, or None for a leaf."""
         return self._node
 
@@ -247,8 +256,8 @@ class Tensor:
                     f"but the tensor is {self.dtype} on {self._backend.name}; convert it first"
                 )
                 raise TypeError(msg)
-        if _dispatch.recorder is not None:
-            _dispatch.recorder.write_grad(self)
+        if _recorder.recorder is not None:
+            _recorder.recorder.write_grad(self)
         self._grad = value
 
     @property
@@ -274,8 +283,6 @@ class Tensor:
 
     def _reverse_node(self, what: str) -> Node:
         """This tensor's tape node, or a clear error when it was computed in forward mode."""
-        from .autograd.graph import Node
-
         if not isinstance(self._node, Node):
             msg = (
                 f"{what}() on a non-leaf tensor needs reverse mode, which records the "
@@ -309,29 +316,6 @@ class Tensor:
             hooks = self._hooks
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
-
-    def backward(
-        self,
-        gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        inputs: Any = None,
-    ) -> None:
-        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
-
-        Args:
-            gradient: the cotangent of this tensor; needed unless it has a single element.
-            retain_graph: keep the graph for another backward (default: ``create_graph``).
-            create_graph: record the backward pass too, for higher derivatives.
-            inputs: accumulate only into these leaves.
-
-        Raises:
-            RuntimeError: this tensor does not require grad, the graph was already freed, or
-                a value needed for it was modified in place.
-        """
-        _engine.backward(
-            (self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs
-        )
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph and from every tangent: a constant leaf."""
@@ -416,9 +400,9 @@ class Tensor:
     def _swap_in(self, array: Any, *read: Tensor) -> Tensor:
         """Replace the values with ``array``, computed from this tensor and ``read``, as an
         in-place operation does; bump the version."""
-        if _dispatch.recorder is not None:
-            _dispatch.recorder.read(read)
-            _dispatch.recorder.write(self)
+        if _recorder.recorder is not None:
+            _recorder.recorder.read(read)
+            _recorder.recorder.write(self)
         self._array = array
         bump_version(self)
         return self
@@ -431,42 +415,6 @@ class Tensor:
         """``self /= other`` in place."""
         return self._update(lambda x: x / other, "div_")
 
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self._fill(0, "zero_")
-
-    def fill_(self, value: Any) -> Tensor:
-        """Fill with ``value`` in place."""
-        return self._fill(value, "fill_")
-
-    def _fill(self, value: Any, op_name: str) -> Tensor:
-        if (
-            not self._requires_grad
-            and self._tangents is None
-            and (type(value) is float or type(value) is int)
-            and self.dtype.is_floating_point
-        ):
-            # A floating constant (a .grad, a buffer): no graph to keep, only values to swap;
-            # the common ``grad.zero_()`` of every training step skips _update's generality.
-            return self._swap_in(self._backend.xp.full_like(self._array, value))
-        # A tensor in the graph stays in it, with zero gradient, as in PyTorch.
-        from ._creation import full_like, ones_like
-        from ._functions import where
-
-        def filled(x: Tensor) -> Tensor:
-            constant = full_like(x, value)
-            if not x._requires_grad:
-                return constant
-            return where(ones_like(x, dtype="bool"), constant, x)
-
-        return self._update(filled, op_name)
-
-    def copy_(self, source: Any) -> Tensor:
-        """Copy ``source``'s values (broadcast to this shape) in place."""
-        from ._functions import broadcast_to
-
-        return self._update(lambda x: broadcast_to(source, x.shape), "copy_")
-
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
@@ -474,8 +422,6 @@ class Tensor:
 
     # --- printing ---------------------------------------------------------------------------
     def __repr__(self) -> str:
-        from ._printing import tensor_repr
-
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
@@ -516,18 +462,6 @@ class Tensor:
             raise TypeError(msg)
         return int(self.item())
 
-    def __array_namespace__(self, api_version: str | None = None) -> Any:
-        """The ``dualgrad`` module: code written against the Array API runs on Tensors.
-
-        Raises:
-            ValueError: ``api_version`` is not one dualgrad implements.
-        """
-        import dualgrad
-        from dualgrad._array_api import check_api_version
-
-        check_api_version(api_version)
-        return dualgrad
-
 
 # Each Tensor's array, for map(): no Python frame per Tensor in the engines' per-op loops.
 array_of: Callable[[Tensor], Any] = operator.attrgetter("_array")
@@ -546,9 +480,31 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-# Imported last, once Tensor exists: these modules import it themselves. Module-level names,
-# not imports inside the methods, because backward() and in-place updates run every step.
-from . import _dispatch  # noqa: E402
-from .autograd import engine as _engine  # noqa: E402
-from .autograd.grad_mode import is_grad_enabled  # noqa: E402
-from .autograd.graph import bump_version  # noqa: E402
+def same_backend(op_name: str, tensors: Iterable[Tensor]) -> Backend:
+    """The backend the tensors share, or a TypeError naming theirs: the one check every
+    operation on several tensors makes."""
+    backends = [tensor._backend for tensor in tensors]
+    if any(backend is not backends[0] for backend in backends):
+        names = ", ".join(dict.fromkeys(backend.name for backend in backends))
+        msg = (
+            f"{op_name}: inputs come from different backends ({names}); "
+            "create them under one backend, or copy one's values over with "
+            "dualgrad.asarray(t.detach().numpy()) inside dualgrad.use_backend(...)"
+        )
+        raise TypeError(msg)
+    return backends[0]
+
+
+def method(function: F, /, *names: str, adapt: Callable[[F], Any] | None = None) -> F:
+    """Make ``function`` a method of Tensor too, under ``names`` (default: its own name).
+
+    The functions declare their methods with this, next to their definitions, so that Tensor's
+    method list is theirs: ``method(exp)``, ``method(add, "add", "__add__")``. ``adapt`` turns
+    the function into the method when their signatures differ (PyTorch's ``x.sum(dim=1)``, the
+    reflected ``__radd__``); ``function`` may also be a property. Returns ``function``, so it
+    can decorate.
+    """
+    value = function if adapt is None else adapt(function)
+    for name in names or (function.__name__,):  # type: ignore[attr-defined]
+        setattr(Tensor, name, value)
+    return function

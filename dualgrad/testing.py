@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-import dualgrad
-
 from . import _dtypes, config, func
-from .autograd import grad, no_grad
+from .autograd.engine import grad
+from .autograd.grad_mode import no_grad
+from .functions.creation import ones_like, zeros_like
 from .tensor import Tensor
 
 
@@ -212,7 +212,7 @@ def _flattened(fn: Callable[..., Any]) -> Callable[..., Tensor]:
             return floating[0]
         if not floating:
             return outputs[0]
-        return dualgrad.concat([dualgrad.reshape(o, (-1,)) for o in floating])
+        return fn.concat([fn.reshape(o, (-1,)) for o in floating])
 
     return flat
 
@@ -509,12 +509,8 @@ def _backward_grads(
 
 
 def _ones_like(x: Tensor) -> Tensor:
-    from ._creation import ones_like
-
     return ones_like(x.detach())
 
 
 def _zeros_like(x: Tensor) -> Tensor:
-    from ._creation import zeros_like
-
     return zeros_like(x.detach())

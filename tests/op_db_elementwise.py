@@ -45,6 +45,7 @@ SPECS: list[OpSpec] = [
         reference=_sigmoid_reference,
         torch=_torch("sigmoid"),
     ),
+    OpSpec(ops.sinc, shapes=UNARY, low=-3.0, high=3.0, torch=_torch("sinc")),
     # two inputs: atan2 and hypot away from the origin, copysign away from x = 0
     OpSpec(ops.atan2, shapes=BINARY, args=(REAL, NONZERO), torch=_torch("atan2")),
     OpSpec(ops.hypot, shapes=BINARY, args=(NONZERO, REAL), torch=_torch("hypot")),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,11 +10,6 @@ from op_db import NONZERO, UNARY, OpSpec, Params
 
 import dualgrad.nn.functional as F
 from dualgrad import ops
-
-
-def _erf_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
-    (x,) = arrays
-    return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
 
 
 def _log_softmax_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
@@ -183,12 +177,6 @@ SPECS: list[OpSpec] = [
             ts[0], None, None, training=True, eps=params["eps"]
         ),
         label="-batch_norm",
-    ),
-    OpSpec(
-        ops.erf,
-        shapes=UNARY,
-        reference=_erf_reference,
-        torch=lambda torch, ts, params: torch.erf(ts[0]),
     ),
     OpSpec(
         ops.relu,

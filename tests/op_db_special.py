@@ -3,6 +3,7 @@ the reference."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,11 @@ def _scipy(name: str) -> Callable[[Sequence[np.ndarray], Params], np.ndarray]:
     return reference
 
 
+def _erf_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
+    (x,) = arrays
+    return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
 def _torch(name: str) -> Callable[..., Any]:
     return lambda torch, tensors, params: getattr(torch.special, name)(*params.values(), *tensors)
 
@@ -29,6 +35,7 @@ def _torch(name: str) -> Callable[..., Any]:
 POSITIVE = Arg(low=0.25, high=3.0)
 
 SPECS: list[OpSpec] = [
+    OpSpec(ops.erf, shapes=UNARY, reference=_erf_reference, torch=_torch("erf")),
     OpSpec(ops.erfc, shapes=UNARY, reference=_scipy("erfc"), torch=_torch("erfc")),
     OpSpec(
         ops.erfinv,

@@ -50,13 +50,6 @@ def inner(a: Any, b: Any) -> float:
     return float(np.sum(np.asarray(a, np.float64) * np.asarray(b, np.float64)))
 
 
-def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str) -> None:
-    """Values and shapes agree within the tolerances."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
-
-
 def to_backend(value: Any, backend: Any) -> Any:
     """``value`` with every NumPy array in it (also inside tuples and dicts) on ``backend``."""
     if isinstance(value, np.ndarray):

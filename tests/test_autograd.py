@@ -10,18 +10,10 @@ import weakref
 
 import numpy as np
 import pytest
+from tensors import assert_close, values
 
 import dualgrad
 from dualgrad.autograd import grad
-
-
-def values(tensor):
-    """A tensor's values as a NumPy array (graph dropped)."""
-    return np.asarray(tensor.detach().numpy())
-
-
-def assert_close(tensor, expected, rtol=1e-6, atol=1e-6):
-    np.testing.assert_allclose(values(tensor), np.asarray(expected), rtol=rtol, atol=atol)
 
 
 # --- accumulation and the graph's lifetime ----------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
-from torch_compare import assert_close, torch_or_skip
+from tensors import assert_close
+from torch_compare import TIGHT, torch_or_skip
 
 import dualgrad
 from dualgrad.utils.data import (
@@ -279,4 +280,4 @@ def test_training_loop_with_a_loader_matches_pytorch(backend: Any, mode: Any) ->
             tx, ty = (torch.from_numpy(np.array(t.numpy())) for t in (inputs, targets))
             ((tx @ tw.T - ty) ** 2).mean().backward()
             torch_optimizer.step()
-    assert_close(w.detach().numpy(), tw.detach().numpy(), "weights after two epochs")
+    assert_close(w.detach().numpy(), tw.detach().numpy(), TIGHT, TIGHT, "weights after two epochs")

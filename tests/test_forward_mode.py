@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensors import as_numpy as _np
 from tensors import leaf as _t
+from tensors import values
 
 import dualgrad
 import dualgrad.forward_ad as fwAD
@@ -243,7 +243,7 @@ def _grads_in(mode_name, program, make_leaves):
     with dualgrad.use_mode(mode_name):
         leaves = make_leaves()
         program(**leaves).backward()
-    return {name: _np(leaf.grad) for name, leaf in leaves.items()}
+    return {name: values(leaf.grad) for name, leaf in leaves.items()}
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
@@ -275,7 +275,7 @@ def test_integer_index_on_matrix_gives_same_grad_in_both_modes(backend, float64)
 def test_backward_grad_matches_finite_differences_in_forward_mode(name, backend, float64):
     program, make_leaves = PROGRAMS[name]
     forward = _grads_in("forward", program, make_leaves)
-    base = {key: _np(leaf) for key, leaf in make_leaves().items()}
+    base = {key: values(leaf) for key, leaf in make_leaves().items()}
     eps = 1e-6
     for key, value in base.items():
         flat = value.reshape(-1)
@@ -312,7 +312,7 @@ def _train_mlp(mode_name, steps=20, lr=0.1):
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-    return np.array(losses), [_np(p) for p in params]
+    return np.array(losses), [values(p) for p in params]
 
 
 def test_mlp_sgd_training_gives_same_loss_curve_in_both_modes(backend, float64):
@@ -340,23 +340,23 @@ def test_gradients_accumulate_across_backwards(backend, mode):
     x = _t([1.0, -2.0, 3.0], requires_grad=True)
     for _ in range(3):
         (x * x).sum().backward()
-    assert np.allclose(_np(x.grad), 3 * 2 * np.array([1.0, -2.0, 3.0]))
+    assert np.allclose(values(x.grad), 3 * 2 * np.array([1.0, -2.0, 3.0]))
 
 
 def test_gradients_accumulate_across_different_outputs(backend, mode):
     x = _t([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
     (3 * x).sum().backward()
-    assert np.allclose(_np(x.grad), [2.0 + 3.0, 4.0 + 3.0])
+    assert np.allclose(values(x.grad), [2.0 + 3.0, 4.0 + 3.0])
 
 
 def test_grad_zero_resets_accumulated_gradient(backend, mode):
     x = _t([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
     x.grad.zero_()
-    assert np.allclose(_np(x.grad), 0.0)
+    assert np.allclose(values(x.grad), 0.0)
     (x * x * x).sum().backward()
-    assert np.allclose(_np(x.grad), [3.0, 12.0])
+    assert np.allclose(values(x.grad), [3.0, 12.0])
 
 
 def test_optimizer_zero_grad_resets_gradients(backend, mode):
@@ -368,7 +368,7 @@ def test_optimizer_zero_grad_resets_gradients(backend, mode):
     assert w.grad is None
     assert b.grad is None
     (w * w).sum().backward()
-    assert np.allclose(_np(w.grad), [2.0, 4.0])
+    assert np.allclose(values(w.grad), [2.0, 4.0])
 
 
 def test_optimizer_zero_grad_to_zeros_then_accumulates_fresh(backend, mode):
@@ -376,9 +376,9 @@ def test_optimizer_zero_grad_to_zeros_then_accumulates_fresh(backend, mode):
     optimizer = dualgrad.optim.SGD([w], lr=0.1)
     (w * w).sum().backward()
     optimizer.zero_grad(set_to_none=False)
-    assert np.allclose(_np(w.grad), 0.0)
+    assert np.allclose(values(w.grad), 0.0)
     (5 * w).sum().backward()
-    assert np.allclose(_np(w.grad), [5.0, 5.0])
+    assert np.allclose(values(w.grad), [5.0, 5.0])
 
 
 def test_no_grad_update_keeps_weight_a_leaf(backend, mode):
@@ -389,7 +389,7 @@ def test_no_grad_update_keeps_weight_a_leaf(backend, mode):
     assert w.is_leaf
     assert w.grad_fn is None
     assert w.requires_grad
-    assert np.allclose(_np(w), [0.5, 1.0])
+    assert np.allclose(values(w), [0.5, 1.0])
 
 
 def test_gradient_after_no_grad_update_is_at_new_value(backend, mode):
@@ -399,7 +399,7 @@ def test_gradient_after_no_grad_update_is_at_new_value(backend, mode):
         w -= 0.25 * w.grad
     w.grad = None
     (w**3).sum().backward()
-    assert np.allclose(_np(w.grad), 3 * np.array([0.5, 1.0]) ** 2)
+    assert np.allclose(values(w.grad), 3 * np.array([0.5, 1.0]) ** 2)
 
 
 def test_value_computed_before_no_grad_update_still_contributes(backend, mode):
@@ -409,7 +409,7 @@ def test_value_computed_before_no_grad_update_still_contributes(backend, mode):
     with dualgrad.no_grad():
         w -= 0.5
     (y + w * 3).sum().backward()
-    assert np.allclose(_np(w.grad), [4.0, 4.0])
+    assert np.allclose(values(w.grad), [4.0, 4.0])
 
 
 def test_tensor_computed_under_no_grad_does_not_require_grad(backend, mode):
@@ -427,7 +427,7 @@ def test_tensor_computed_under_no_grad_is_a_constant_for_backward(backend, mode)
     with dualgrad.no_grad():
         z = w * w
     (z * w).sum().backward()
-    assert np.allclose(_np(w.grad), [1.0, 4.0])  # z, not 3 * w**2
+    assert np.allclose(values(w.grad), [1.0, 4.0])  # z, not 3 * w**2
 
 
 def test_detach_stops_gradient(backend, mode):
@@ -436,7 +436,7 @@ def test_detach_stops_gradient(backend, mode):
     assert not d.requires_grad
     assert d.grad_fn is None
     (d * w).sum().backward()
-    assert np.allclose(_np(w.grad), [1.0, 4.0])
+    assert np.allclose(values(w.grad), [1.0, 4.0])
 
 
 def test_backward_with_gradient_for_non_scalar_output(backend, mode, float64):
@@ -445,9 +445,9 @@ def test_backward_with_gradient_for_non_scalar_output(backend, mode, float64):
     y = dualgrad.sin(x @ w)
     gradient = _t(RNG.standard_normal((3, 5)))
     y.backward(gradient=gradient)
-    cos = np.cos(X34 @ M45) * _np(gradient)
-    assert np.allclose(_np(x.grad), cos @ M45.T)
-    assert np.allclose(_np(w.grad), X34.T @ cos)
+    cos = np.cos(X34 @ M45) * values(gradient)
+    assert np.allclose(values(x.grad), cos @ M45.T)
+    assert np.allclose(values(w.grad), X34.T @ cos)
 
 
 def test_non_scalar_backward_without_gradient_raises(backend, mode):
@@ -464,7 +464,7 @@ def test_second_backward_without_retain_graph_raises(backend, mode):
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         y.backward()
-    assert np.allclose(_np(x.grad), [2.0, 4.0])  # the failed backward changed nothing
+    assert np.allclose(values(x.grad), [2.0, 4.0])  # the failed backward changed nothing
 
 
 def test_second_backward_with_retain_graph_works_and_accumulates(backend, mode):
@@ -472,7 +472,7 @@ def test_second_backward_with_retain_graph_works_and_accumulates(backend, mode):
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    assert np.allclose(_np(x.grad), [4.0, 8.0])
+    assert np.allclose(values(x.grad), [4.0, 8.0])
 
 
 def test_backward_on_tensor_not_requiring_grad_raises(backend, mode):
@@ -487,7 +487,7 @@ def test_in_place_on_leaf_requiring_grad_raises(backend, mode):
     (x * x).sum().backward()
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         x -= 1.0
-    assert np.allclose(_np(x), [1.0, 2.0])
+    assert np.allclose(values(x), [1.0, 2.0])
 
 
 def test_retain_grad_on_non_leaf_in_forward_mode_raises(backend):
@@ -518,7 +518,7 @@ def test_autograd_grad_wrt_leaf_in_forward_mode(backend, float64):
     with dualgrad.use_mode("forward"):
         x = _t([1.0, 2.0], requires_grad=True)
         (gradient,) = dualgrad.autograd.grad((x**4).sum(), x)
-    assert np.allclose(_np(gradient), [4.0, 32.0])
+    assert np.allclose(values(gradient), [4.0, 32.0])
     assert x.grad is None
 
 
@@ -528,7 +528,7 @@ def test_retain_grad_on_non_leaf_in_reverse_mode_keeps_grad(backend):
         y = x * x
         y.retain_grad()
         (3 * y).sum().backward()
-    assert np.allclose(_np(y.grad), [3.0, 3.0])
+    assert np.allclose(values(y.grad), [3.0, 3.0])
 
 
 def test_create_graph_in_forward_mode_raises_pointing_to_reverse_mode(backend):
@@ -544,7 +544,7 @@ def test_leaf_hooks_run_in_forward_mode(backend):
     seen = []
     with dualgrad.use_mode("forward"):
         x = _t([1.0, 2.0], requires_grad=True)
-        x.register_hook(lambda g: seen.append(_np(g)))
+        x.register_hook(lambda g: seen.append(values(g)))
         (x * x).sum().backward()
     assert len(seen) == 1
     assert np.allclose(seen[0], [2.0, 4.0])
@@ -554,7 +554,7 @@ def test_leaf_hook_can_replace_gradient(backend, mode):
     x = _t([1.0, 2.0], requires_grad=True)
     x.register_hook(lambda g: g * 10)
     (x * x).sum().backward()
-    assert np.allclose(_np(x.grad), [20.0, 40.0])
+    assert np.allclose(values(x.grad), [20.0, 40.0])
 
 
 def test_float32_leaves_get_float32_grads(backend, mode):
@@ -585,7 +585,7 @@ def test_reverse_op_on_forward_mode_result_does_not_silently_lose_gradient(backe
             assert "mode" in str(err)
         else:
             assert x.grad is not None
-            assert np.allclose(_np(x.grad), [6.0, 6.0])
+            assert np.allclose(values(x.grad), [6.0, 6.0])
 
 
 def test_forward_op_on_reverse_mode_result_does_not_silently_lose_gradient(backend):
@@ -599,7 +599,7 @@ def test_forward_op_on_reverse_mode_result_does_not_silently_lose_gradient(backe
         except RuntimeError as err:  # a clear error about mixing modes would do, too
             assert "mode" in str(err)
         else:
-            assert np.allclose(_np(x.grad), [6.0, 6.0])
+            assert np.allclose(values(x.grad), [6.0, 6.0])
 
 
 # --- dual numbers -----------------------------------------------------------------------------
@@ -621,7 +621,7 @@ T23 = RNG.standard_normal((2, 3))
 
 
 def _central_difference(f, x, direction, eps=1e-6):
-    return (_np(f(_t(x + eps * direction))) - _np(f(_t(x - eps * direction)))) / (2 * eps)
+    return (values(f(_t(x + eps * direction))) - values(f(_t(x - eps * direction)))) / (2 * eps)
 
 
 @pytest.mark.parametrize("name", DUAL_FUNCTIONS)
@@ -630,8 +630,8 @@ def test_make_dual_tangent_is_jacobian_vector_product(name, backend, float64):
     with fwAD.dual_level():
         out = f(fwAD.make_dual(_t(X23), _t(T23)))
         primal, tangent = fwAD.unpack_dual(out)
-    assert np.allclose(_np(primal), _np(f(_t(X23))))
-    assert np.allclose(_np(tangent), _central_difference(f, X23, T23), rtol=1e-6, atol=1e-8)
+    assert np.allclose(values(primal), values(f(_t(X23))))
+    assert np.allclose(values(tangent), _central_difference(f, X23, T23), rtol=1e-6, atol=1e-8)
 
 
 def test_make_dual_tangents_of_two_inputs_add(backend, float64):
@@ -640,15 +640,15 @@ def test_make_dual_tangents_of_two_inputs_add(backend, float64):
     with fwAD.dual_level():
         out = fwAD.make_dual(x, tx) * dualgrad.exp(fwAD.make_dual(y, ty))
         tangent = fwAD.unpack_dual(out).tangent
-    expected = _np(tx) * np.exp(_np(y)) + _np(x) * np.exp(_np(y)) * _np(ty)
-    assert np.allclose(_np(tangent), expected)
+    expected = values(tx) * np.exp(values(y)) + values(x) * np.exp(values(y)) * values(ty)
+    assert np.allclose(values(tangent), expected)
 
 
 def test_unpack_dual_of_tensor_without_tangent_gives_none(backend):
     with fwAD.dual_level():
         primal, tangent = fwAD.unpack_dual(_t([1.0, 2.0]) * 2)
     assert tangent is None
-    assert np.allclose(_np(primal), [2.0, 4.0])
+    assert np.allclose(values(primal), [2.0, 4.0])
 
 
 def test_unpack_dual_primal_carries_no_tangent_of_that_level(backend):
@@ -697,14 +697,14 @@ def test_no_grad_does_not_stop_make_dual_tangents(backend):
             y = x * x
         tangent = fwAD.unpack_dual(y).tangent
     assert tangent is not None
-    assert np.allclose(_np(tangent), [2.0, 4.0])
+    assert np.allclose(values(tangent), [2.0, 4.0])
 
 
 def test_make_dual_tangents_flow_in_forward_mode_too(backend):
     with dualgrad.use_mode("forward"), fwAD.dual_level():
         x = fwAD.make_dual(_t([1.0, 2.0]), _t([1.0, -1.0]))
         tangent = fwAD.unpack_dual(x**3).tangent
-    assert np.allclose(_np(tangent), [3.0, -12.0])
+    assert np.allclose(values(tangent), [3.0, -12.0])
 
 
 def test_nested_jvp_has_no_perturbation_confusion(backend):
@@ -755,9 +755,9 @@ def test_nested_dual_levels_give_second_derivatives(name, backend, float64):
             inner_primal, inner_tangent = fwAD.unpack_dual(f(xx))
         outer_tangent_of_value = fwAD.unpack_dual(inner_primal).tangent
         outer_tangent_of_derivative = fwAD.unpack_dual(inner_tangent).tangent
-    assert np.allclose(_np(inner_tangent), first(x0))
-    assert np.allclose(_np(outer_tangent_of_value), first(x0))
-    assert np.allclose(_np(outer_tangent_of_derivative), second(x0))
+    assert np.allclose(values(inner_tangent), first(x0))
+    assert np.allclose(values(outer_tangent_of_value), first(x0))
+    assert np.allclose(values(outer_tangent_of_derivative), second(x0))
 
 
 def test_tangent_of_closed_level_no_longer_propagates(backend):
@@ -775,4 +775,4 @@ def test_closed_level_tangent_is_not_seen_by_later_backward(backend, mode):
     with fwAD.dual_level():
         x = fwAD.make_dual(_t([1.0, 1.0]), _t([5.0, 5.0]))
     (w * x).sum().backward()
-    assert np.allclose(_np(w.grad), [1.0, 1.0])
+    assert np.allclose(values(w.grad), [1.0, 1.0])

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tensors import as_numpy as _np
 from tensors import leaf as _t
+from tensors import values
 
 import dualgrad
 import dualgrad.forward_ad as fwAD
@@ -122,8 +122,8 @@ def test_custom_function_gradient_equals_builtin_op(backend, mode, float64):
     (Cube.apply(x) * _t(Y4)).sum().backward()
     reference = _t(X4, requires_grad=True)
     (reference**3 * _t(Y4)).sum().backward()
-    assert np.allclose(_np(x.grad), _np(reference.grad))
-    assert np.allclose(_np(x.grad), 3 * X4**2 * Y4)
+    assert np.allclose(values(x.grad), values(reference.grad))
+    assert np.allclose(values(x.grad), 3 * X4**2 * Y4)
 
 
 def test_custom_function_with_two_inputs_gradients_equal_builtin(backend, mode, float64):
@@ -131,8 +131,8 @@ def test_custom_function_with_two_inputs_gradients_equal_builtin(backend, mode, 
     dualgrad.tanh(MulAdd.apply(x, y)).sum().backward()
     rx, ry = _t(X4, requires_grad=True), _t(Y4, requires_grad=True)
     dualgrad.tanh(rx * ry + rx).sum().backward()
-    assert np.allclose(_np(x.grad), _np(rx.grad))
-    assert np.allclose(_np(y.grad), _np(ry.grad))
+    assert np.allclose(values(x.grad), values(rx.grad))
+    assert np.allclose(values(y.grad), values(ry.grad))
 
 
 def test_custom_matrix_function_gradients_equal_builtin(backend, mode, float64):
@@ -141,8 +141,8 @@ def test_custom_matrix_function_gradients_equal_builtin(backend, mode, float64):
     (SinTimesMatmul.apply(x, w) ** 2).mean().backward()
     rx, rw = _t(X23, requires_grad=True), _t(w0, requires_grad=True)
     ((dualgrad.sin(rx) @ rw) ** 2).mean().backward()
-    assert np.allclose(_np(x.grad), _np(rx.grad))
-    assert np.allclose(_np(w.grad), _np(rw.grad))
+    assert np.allclose(values(x.grad), values(rx.grad))
+    assert np.allclose(values(w.grad), values(rw.grad))
 
 
 def test_custom_function_gradients_same_in_both_modes(backend, float64):
@@ -151,7 +151,7 @@ def test_custom_function_gradients_same_in_both_modes(backend, float64):
         with dualgrad.use_mode(mode_name):
             x, y = _t(X4, requires_grad=True), _t(Y4, requires_grad=True)
             (Cube.apply(MulAdd.apply(x, y)) * dualgrad.sin(x)).sum().backward()
-            grads[mode_name] = (_np(x.grad), _np(y.grad))
+            grads[mode_name] = (values(x.grad), values(y.grad))
     for forward, reverse in zip(grads["forward"], grads["reverse"], strict=True):
         assert np.allclose(forward, reverse)
 
@@ -160,7 +160,7 @@ def test_custom_function_input_not_requiring_grad_gets_no_grad(backend, mode, fl
     x, y = _t(X4, requires_grad=True), _t(Y4)
     MulAdd.apply(x, y).sum().backward()
     assert y.grad is None
-    assert np.allclose(_np(x.grad), Y4 + 1)
+    assert np.allclose(values(x.grad), Y4 + 1)
 
 
 def test_custom_function_on_inputs_not_requiring_grad_is_constant(backend, mode):
@@ -170,27 +170,27 @@ def test_custom_function_on_inputs_not_requiring_grad_is_constant(backend, mode)
 
 
 def test_custom_function_forward_value(backend, mode, float64):
-    assert np.allclose(_np(Cube.apply(_t(X4, requires_grad=True))), X4**3)
+    assert np.allclose(values(Cube.apply(_t(X4, requires_grad=True))), X4**3)
 
 
 def test_custom_function_gradient_of_non_scalar_output(backend, mode, float64):
     x = _t(X4, requires_grad=True)
     Cube.apply(x).backward(gradient=_t(Y4))
-    assert np.allclose(_np(x.grad), 3 * X4**2 * Y4)
+    assert np.allclose(values(x.grad), 3 * X4**2 * Y4)
 
 
 def test_custom_function_gradients_accumulate(backend, mode, float64):
     x = _t(X4, requires_grad=True)
     Cube.apply(x).sum().backward()
     Cube.apply(x).sum().backward()
-    assert np.allclose(_np(x.grad), 6 * X4**2)
+    assert np.allclose(values(x.grad), 6 * X4**2)
 
 
 # --- PyTorch 2 style and non-Tensor arguments --------------------------------------------------
 def test_setup_context_style_function_gradient(backend, mode, float64):
     x = _t(X4, requires_grad=True)
     (Scale.apply(x, 2.5, "label") ** 2).sum().backward()
-    assert np.allclose(_np(x.grad), 2 * 2.5 * X4 * 2.5)
+    assert np.allclose(values(x.grad), 2 * 2.5 * X4 * 2.5)
 
 
 def test_setup_context_receives_inputs_and_output(backend):
@@ -213,7 +213,7 @@ def test_setup_context_receives_inputs_and_output(backend):
     Record.apply(x, 2.0)
     assert seen["inputs"][0] is x
     assert seen["inputs"][1] == 2.0
-    assert np.allclose(_np(seen["output"]), 2 * X4)
+    assert np.allclose(values(seen["output"]), 2 * X4)
 
 
 def test_non_tensor_arguments_reach_forward_and_backward_returns_none_for_them(
@@ -238,7 +238,7 @@ def test_non_tensor_arguments_reach_forward_and_backward_returns_none_for_them(
 
     x = _t(np.abs(X4) + 0.5, requires_grad=True)
     Power.apply(x, 4).sum().backward()
-    assert np.allclose(_np(x.grad), 4 * (np.abs(X4) + 0.5) ** 3)
+    assert np.allclose(values(x.grad), 4 * (np.abs(X4) + 0.5) ** 3)
 
 
 def test_needs_input_grad_reports_which_inputs_require_grad(backend):
@@ -262,7 +262,7 @@ def test_needs_input_grad_reports_which_inputs_require_grad(backend):
 @pytest.mark.parametrize("jacobian", [dualgrad.jacrev, dualgrad.jacfwd], ids=["rev", "fwd"])
 def test_jacobian_through_custom_function(jacobian, backend, float64):
     jac = jacobian(lambda x: Cube.apply(dualgrad.sin(x)))(_t(X4))
-    assert np.allclose(_np(jac), np.diag(3 * np.sin(X4) ** 2 * np.cos(X4)))
+    assert np.allclose(values(jac), np.diag(3 * np.sin(X4) ** 2 * np.cos(X4)))
 
 
 @pytest.mark.parametrize("jacobian", [dualgrad.jacrev, dualgrad.jacfwd], ids=["rev", "fwd"])
@@ -271,23 +271,23 @@ def test_jacobian_through_custom_matrix_function_equals_builtin(jacobian, backen
     ours = jacobian(lambda x: SinTimesMatmul.apply(x, w))(_t(X23))
     builtin = jacobian(lambda x: dualgrad.sin(x) @ w)(_t(X23))
     assert ours.shape == (2, 4, 2, 3)
-    assert np.allclose(_np(ours), _np(builtin))
+    assert np.allclose(values(ours), values(builtin))
 
 
 def test_jacobian_through_custom_function_argnums_tuple(backend, float64):
     jx, jy = dualgrad.jacfwd(MulAdd.apply, argnums=(0, 1))(_t(X4), _t(Y4))
     rx, ry = dualgrad.jacrev(MulAdd.apply, argnums=(0, 1))(_t(X4), _t(Y4))
-    assert np.allclose(_np(jx), np.diag(Y4 + 1))
-    assert np.allclose(_np(jy), np.diag(X4))
-    assert np.allclose(_np(rx), _np(jx))
-    assert np.allclose(_np(ry), _np(jy))
+    assert np.allclose(values(jx), np.diag(Y4 + 1))
+    assert np.allclose(values(jy), np.diag(X4))
+    assert np.allclose(values(rx), values(jx))
+    assert np.allclose(values(ry), values(jy))
 
 
 def test_hessian_through_custom_function(backend, float64):
     hessian = dualgrad.hessian(lambda x: (Cube.apply(x) * dualgrad.sin(x)).sum())(_t(X4))
     # d2/dx2 [x^3 sin x] = 6x sin x + 6x^2 cos x - x^3 sin x
     diagonal = 6 * X4 * np.sin(X4) + 6 * X4**2 * np.cos(X4) - X4**3 * np.sin(X4)
-    assert np.allclose(_np(hessian), np.diag(diagonal))
+    assert np.allclose(values(hessian), np.diag(diagonal))
 
 
 def test_hessian_through_custom_two_input_function(backend, float64):
@@ -298,21 +298,21 @@ def test_hessian_through_custom_two_input_function(backend, float64):
         return ((z * dualgrad.sin(z) + z) ** 2).sum()
 
     ours = dualgrad.hessian(f)(_t(X4))
-    assert np.allclose(_np(ours), _np(dualgrad.hessian(builtin)(_t(X4))))
+    assert np.allclose(values(ours), values(dualgrad.hessian(builtin)(_t(X4))))
 
 
 def test_custom_function_with_make_dual_uses_jvp(backend, float64):
     with fwAD.dual_level():
         out = Cube.apply(fwAD.make_dual(_t(X4), _t(Y4)))
         tangent = fwAD.unpack_dual(out).tangent
-    assert np.allclose(_np(tangent), 3 * X4**2 * Y4)
+    assert np.allclose(values(tangent), 3 * X4**2 * Y4)
 
 
 def test_custom_function_jvp_gets_zeros_for_input_without_tangent(backend, float64):
     with fwAD.dual_level():
         out = MulAdd.apply(fwAD.make_dual(_t(X4), _t(np.ones(4))), _t(Y4))
         tangent = fwAD.unpack_dual(out).tangent
-    assert np.allclose(_np(tangent), Y4 + 1)
+    assert np.allclose(values(tangent), Y4 + 1)
 
 
 # --- double backward ---------------------------------------------------------------------------
@@ -322,8 +322,8 @@ def test_double_backward_through_custom_function(backend, float64):
         (gradient,) = dualgrad.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
         assert gradient.requires_grad
         (gradient * _t(Y4)).sum().backward()
-    assert np.allclose(_np(gradient), 3 * X4**2)
-    assert np.allclose(_np(x.grad), 6 * X4 * Y4)
+    assert np.allclose(values(gradient), 3 * X4**2)
+    assert np.allclose(values(x.grad), 6 * X4 * Y4)
 
 
 def test_backward_create_graph_through_custom_function_gives_second_derivative(backend, float64):
@@ -374,7 +374,7 @@ def test_backward_returning_wrong_number_of_gradients_raises(backend, mode):
     y = TwoGrads.apply(x).sum()
     if mode == "forward":  # forward mode never calls backward: the jvp gives the gradient
         y.backward()
-        assert np.allclose(_np(x.grad), 2.0)
+        assert np.allclose(values(x.grad), 2.0)
         return
     with pytest.raises(RuntimeError, match=r"TwoGrads\.backward returned 2 gradients, expected 1"):
         y.backward()
@@ -463,7 +463,7 @@ def test_missing_jvp_is_fine_in_reverse_mode(backend, float64):
     x = _t(X4, requires_grad=True)
     with dualgrad.use_mode("reverse"):
         CubeNoJvp.apply(x).sum().backward()
-    assert np.allclose(_np(x.grad), 3 * X4**2)
+    assert np.allclose(values(x.grad), 3 * X4**2)
 
 
 def test_missing_backward_in_reverse_mode_raises(backend):
@@ -496,7 +496,7 @@ def test_missing_backward_is_fine_in_forward_mode(backend, float64):
     x = _t(X4, requires_grad=True)
     with dualgrad.use_mode("forward"):
         ForwardOnly.apply(x).sum().backward()
-    assert np.allclose(_np(x.grad), 2.0)
+    assert np.allclose(values(x.grad), 2.0)
 
 
 def test_save_for_backward_of_non_tensor_raises(backend):

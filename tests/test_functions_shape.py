@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rule_checks import assert_close, make_tensor
+from rule_checks import make_tensor
+from tensors import assert_close
 
 import dualgrad
 from dualgrad.testing import check_modes, gradcheck

@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-from tensors import as_numpy
+from tensors import values
 
 import dualgrad
 import dualgrad.nn.functional as F
@@ -137,7 +137,7 @@ def test_call_runs_forward(backend):
     expected = F.linear(
         F.relu(F.linear(x, block.first.weight, block.first.bias)), block.second.weight
     )
-    np.testing.assert_allclose(as_numpy(block(x)), as_numpy(expected * block.scale))
+    np.testing.assert_allclose(values(block(x)), values(expected * block.scale))
 
 
 # --- modes, gradients, dtype ----------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_zero_grad(set_to_none, backend, mode):
         if set_to_none:
             assert p.grad is None
         else:
-            assert not np.any(as_numpy(p.grad))
+            assert not np.any(values(p.grad))
 
 
 def test_requires_grad_freezes_and_unfreezes(backend):
@@ -178,11 +178,11 @@ def test_requires_grad_freezes_and_unfreezes(backend):
 def test_double_keeps_the_parameter_objects(backend):
     model = nn.Linear(2, 2)
     weight = model.weight
-    values = as_numpy(weight)
+    before = values(weight)
     model.double()
     assert model.weight is weight
     assert weight.dtype is dualgrad.float64
-    np.testing.assert_array_equal(as_numpy(weight), values.astype(np.float64))
+    np.testing.assert_array_equal(values(weight), before.astype(np.float64))
     assert model.float().weight.dtype is dualgrad.float32
     with pytest.raises(TypeError, match="floating point dtypes"):
         model.to(dualgrad.int64)
@@ -213,9 +213,9 @@ def test_parameter_repr_matches_pytorch():
 
 def test_parameter_repr_matches_live_pytorch():
     torch = _torch()
-    for values in ([1.0, 2.0], [[0.5, -1.25], [3.0, 4.0]]):
-        theirs = repr(torch.nn.Parameter(torch.tensor(values)))
-        assert repr(nn.Parameter(dualgrad.tensor(values))) == theirs
+    for data in ([1.0, 2.0], [[0.5, -1.25], [3.0, 4.0]]):
+        theirs = repr(torch.nn.Parameter(torch.tensor(data)))
+        assert repr(nn.Parameter(dualgrad.tensor(data))) == theirs
 
 
 # --- repr -----------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def test_load_state_dict_copies_values_in_place(backend):
     for (name, p), q in zip(
         target.state_dict().items(), source.state_dict().values(), strict=True
     ):
-        np.testing.assert_array_equal(as_numpy(p), as_numpy(q), err_msg=name)
+        np.testing.assert_array_equal(values(p), values(q), err_msg=name)
 
 
 def test_load_state_dict_from_pytorch_values(backend):
@@ -324,7 +324,7 @@ def test_load_state_dict_from_pytorch_values(backend):
     ours.load_state_dict({k: dualgrad.tensor(v.tolist()) for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     expected = theirs(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(as_numpy(ours(dualgrad.tensor(x.tolist()))), expected, atol=1e-6)
+    np.testing.assert_allclose(values(ours(dualgrad.tensor(x.tolist()))), expected, atol=1e-6)
 
 
 def test_load_state_dict_converts_dtype_and_backend(backend):
@@ -341,7 +341,7 @@ def test_load_state_dict_converts_dtype_and_backend(backend):
 
 
 def _values(module):
-    return {name: as_numpy(t).copy() for name, t in module.state_dict().items()}
+    return {name: values(t).copy() for name, t in module.state_dict().items()}
 
 
 def _assert_unchanged(module, before):
@@ -425,20 +425,20 @@ def test_linear_default_init_is_pytorchs(backend):
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     for p in (layer.weight, layer.bias):
-        values = as_numpy(p)
-        assert values.min() >= -bound
-        assert values.max() <= bound
-        assert values.max() > 0.95 * bound  # spread over the whole interval
-        assert values.min() < -0.95 * bound
+        drawn = values(p)
+        assert drawn.min() >= -bound
+        assert drawn.max() <= bound
+        assert drawn.max() > 0.95 * bound  # spread over the whole interval
+        assert drawn.min() < -0.95 * bound
     # uniform(-b, b) has standard deviation b / sqrt(3)
-    assert as_numpy(layer.weight).std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
+    assert values(layer.weight).std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
 
 
 def test_same_seed_gives_the_same_model(backend):
     dualgrad.manual_seed(3)
-    first = as_numpy(nn.Linear(4, 4).weight)
+    first = values(nn.Linear(4, 4).weight)
     dualgrad.manual_seed(3)
-    np.testing.assert_array_equal(as_numpy(nn.Linear(4, 4).weight), first)
+    np.testing.assert_array_equal(values(nn.Linear(4, 4).weight), first)
 
 
 def test_sequential_behaves_like_a_list(backend):
@@ -453,7 +453,7 @@ def test_sequential_behaves_like_a_list(backend):
     assert list(head) == [a, b]
     assert head[0] is a
     x = dualgrad.randn(4, 2)
-    np.testing.assert_allclose(as_numpy(model(x)), as_numpy(c(b(a(x)))))
+    np.testing.assert_allclose(values(model(x)), values(c(b(a(x)))))
     assert model.append(nn.Sigmoid()) is model
     assert len(model) == 4
     del model[1]
@@ -491,7 +491,7 @@ def test_activation_layers_apply_their_function(name, backend, mode, float64):
     kwargs, function = ACTIVATIONS[name]
     x = dualgrad.randn(3, 4, requires_grad=True)
     layer_out = getattr(nn, name)(**kwargs)(x)
-    np.testing.assert_array_equal(as_numpy(layer_out), as_numpy(function(x)))
+    np.testing.assert_array_equal(values(layer_out), values(function(x)))
     (layer_out * dualgrad.arange(12.0).reshape(3, 4)).sum().backward()
     assert x.grad.shape == (3, 4)
 
@@ -503,14 +503,14 @@ def test_activation_layers_match_live_pytorch(name, float64):
     x = np.random.default_rng(0).standard_normal((3, 4))
     theirs = getattr(torch.nn, name)(**kwargs)(torch.from_numpy(x)).numpy()
     ours = getattr(nn, name)(**kwargs)(dualgrad.tensor(x.tolist()))
-    np.testing.assert_allclose(as_numpy(ours), theirs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(values(ours), theirs, rtol=0, atol=1e-12)
 
 
 def test_dropout_drops_in_training_and_passes_through_in_eval(backend):
     dualgrad.manual_seed(0)
     layer = nn.Dropout(0.25)
     x = dualgrad.ones(200, 50)
-    out = as_numpy(layer(x))
+    out = values(layer(x))
     kept = out != 0
     assert kept.mean() == pytest.approx(0.75, abs=0.02)
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
@@ -521,9 +521,9 @@ def test_dropout_drops_in_training_and_passes_through_in_eval(backend):
 def test_dropout_repeats_with_the_seed(backend):
     x = dualgrad.ones(10, 10)
     dualgrad.manual_seed(5)
-    first = as_numpy(nn.Dropout(0.5)(x))
+    first = values(nn.Dropout(0.5)(x))
     dualgrad.manual_seed(5)
-    np.testing.assert_array_equal(as_numpy(nn.Dropout(0.5)(x)), first)
+    np.testing.assert_array_equal(values(nn.Dropout(0.5)(x)), first)
 
 
 def test_dropout_with_bad_probability_raises():
@@ -548,7 +548,7 @@ def test_cross_entropy_loss_matches_the_function(reduction, backend, mode, float
     weight = dualgrad.tensor([1.0, 2.0, 0.5])
     layer = nn.CrossEntropyLoss(weight=weight, reduction=reduction, label_smoothing=0.1)
     expected = F.cross_entropy(logits, target, weight, reduction=reduction, label_smoothing=0.1)
-    np.testing.assert_array_equal(as_numpy(layer(logits, target)), as_numpy(expected))
+    np.testing.assert_array_equal(values(layer(logits, target)), values(expected))
 
 
 def test_cross_entropy_loss_matches_live_pytorch(float64):
@@ -583,7 +583,7 @@ def _drawn(fill, shape=(200, 300), **kwargs):
     assert fill(tensor, **kwargs) is tensor
     assert tensor.is_leaf
     assert tensor.requires_grad
-    return as_numpy(tensor).astype(np.float64)
+    return values(tensor).astype(np.float64)
 
 
 def _assert_uniform(values, low, high):

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
-from torch_compare import assert_close, torch_or_skip
+from tensors import assert_close
+from torch_compare import TIGHT, torch_or_skip
 
 import dualgrad
 from dualgrad import nn
@@ -124,11 +125,15 @@ def test_forward_hooks_see_and_replace_arguments_and_outputs(backend):
     x = dualgrad.ones(1, 2)
     out = layer(x)
     assert seen[0].tolist() == [[2.0, 2.0]]
-    assert_close(out.detach().numpy(), (layer.forward(x * 2) + 1).detach().numpy(), "hooked")
+    assert_close(
+        out.detach().numpy(), (layer.forward(x * 2) + 1).detach().numpy(), TIGHT, TIGHT, "hooked"
+    )
     pre.remove()
     post.remove()
     post.remove()  # removing twice is harmless
-    assert_close(layer(x).detach().numpy(), layer.forward(x).detach().numpy(), "unhooked")
+    assert_close(
+        layer(x).detach().numpy(), layer.forward(x).detach().numpy(), TIGHT, TIGHT, "unhooked"
+    )
 
 
 def test_pre_hook_may_return_a_single_argument_and_kwargs_hooks_get_kwargs():
@@ -242,9 +247,9 @@ def test_clip_grad_norm_matches_pytorch(norm_type, max_norm, backend):
     theirs = _gradients(torch, VALUES, torch.float64)
     total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
-    assert_close(total.numpy(), expected.numpy(), "total norm")
+    assert_close(total.numpy(), expected.numpy(), TIGHT, TIGHT, "total norm")
     for mine, other in zip(ours, theirs, strict=True):
-        assert_close(mine.grad.numpy(), other.grad.numpy(), "clipped gradient")
+        assert_close(mine.grad.numpy(), other.grad.numpy(), TIGHT, TIGHT, "clipped gradient")
 
 
 def test_clip_grad_norm_of_no_gradients_is_zero():
@@ -266,7 +271,7 @@ def test_clip_grad_value_matches_pytorch(backend):
     nn.utils.clip_grad_value_(ours, 2.5)
     torch.nn.utils.clip_grad_value_(theirs, 2.5)
     for mine, other in zip(ours, theirs, strict=True):
-        assert_close(mine.grad.numpy(), other.grad.numpy(), "clamped gradient")
+        assert_close(mine.grad.numpy(), other.grad.numpy(), TIGHT, TIGHT, "clamped gradient")
 
 
 def test_parameters_to_vector_and_back(backend, mode):
@@ -275,7 +280,9 @@ def test_parameters_to_vector_and_back(backend, mode):
     assert vector.shape == (11,)
     (vector * vector).sum().backward()  # differentiable: each parameter gets 2 * itself
     first = model[0].weight
-    assert_close(first.grad.numpy(), 2 * first.detach().numpy(), "gradient through the vector")
+    assert_close(
+        first.grad.numpy(), 2 * first.detach().numpy(), TIGHT, TIGHT, "gradient through the vector"
+    )
     nn.utils.vector_to_parameters(dualgrad.arange(11.0), model.parameters())
     assert model[0].weight.detach().numpy().tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert model[1].bias.detach().numpy().tolist() == [10.0]
@@ -308,4 +315,4 @@ def test_clip_grad_norm_in_a_training_loop_matches_pytorch(backend: Any, mode: A
             lib.nn.utils.clip_grad_norm_([w], max_norm=1.0)
             opt.step()
         trajectories.append(np.asarray(w.tolist()))
-    assert_close(trajectories[0], trajectories[1], "weights after clipped steps")
+    assert_close(trajectories[0], trajectories[1], TIGHT, TIGHT, "weights after clipped steps")

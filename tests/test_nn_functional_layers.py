@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
-from torch_compare import assert_close, compare, torch_or_skip
+from tensors import assert_close
+from torch_compare import TIGHT, compare, torch_or_skip
 
 import dualgrad
 import dualgrad.nn.functional as F
@@ -194,11 +195,11 @@ def test_max_pool2d_matches_pytorch(case: str, backend: Any) -> None:
 def test_max_pool2d_indices_match_pytorch(case: str, backend: Any) -> None:
     torch = torch_or_skip()
     x = _pool_input()
-    values, indices = F.max_pool2d(make_tensor(backend, x), **MAX_POOLS[case], return_indices=True)
+    pooled, indices = F.max_pool2d(make_tensor(backend, x), **MAX_POOLS[case], return_indices=True)
     expected = torch.nn.functional.max_pool2d(
         torch.from_numpy(x), **MAX_POOLS[case], return_indices=True
     )
-    assert_close(values.numpy(), expected[0].numpy(), "values")
+    assert_close(pooled, expected[0], TIGHT, TIGHT, "values")
     assert indices.dtype is dualgrad.int64
     np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
 
@@ -295,7 +296,7 @@ def test_batch_norm_in_training_matches_pytorch_and_updates_running_stats(
         (0, 1, 2),
     )
     for ours, theirs, what in zip(ours_stats, theirs_stats, ["mean", "var"], strict=True):
-        assert_close(ours.numpy(), theirs.numpy(), f"running {what}")
+        assert_close(ours.numpy(), theirs.numpy(), TIGHT, TIGHT, f"running {what}")
 
 
 def test_batch_norm_in_evaluation_matches_pytorch(backend: Any) -> None:
@@ -368,8 +369,8 @@ def test_embedding_max_norm_renormalizes_the_looked_up_rows_in_place(backend: An
     expected = torch.nn.functional.embedding(
         torch.from_numpy(indices), theirs, max_norm=1.5, norm_type=1.0
     )
-    assert_close(out.numpy(), expected.numpy(), "values")
-    assert_close(ours.numpy(), theirs.numpy(), "renormalized weight")
+    assert_close(out.numpy(), expected.numpy(), TIGHT, TIGHT, "values")
+    assert_close(ours.numpy(), theirs.numpy(), TIGHT, TIGHT, "renormalized weight")
 
 
 def test_embedding_rejects_indices_out_of_range(backend: Any) -> None:

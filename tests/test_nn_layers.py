@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
-from torch_compare import assert_close, numpy_of, torch_or_skip
+from tensors import assert_close, values
+from torch_compare import torch_or_skip
 
 import dualgrad
 from dualgrad import nn
@@ -39,16 +40,16 @@ def _run_both(ours: Any, theirs: Any, x: np.ndarray, backend: Any, integer: bool
     if not integer:
         theirs_x.requires_grad_()
     out, expected = ours(ours_x), theirs(theirs_x)
-    assert_close(out.detach().numpy(), numpy_of(expected), "output", TOL)
+    assert_close(out.detach().numpy(), values(expected), TOL, TOL, "output")
     u = RNG.standard_normal(tuple(expected.shape))
     out.backward(make_tensor(backend, u))
     expected.backward(torch.from_numpy(u))
     if not integer:
-        assert_close(ours_x.grad.numpy(), numpy_of(theirs_x.grad), "input grad", TOL)
+        assert_close(ours_x.grad.numpy(), values(theirs_x.grad), TOL, TOL, "input grad")
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         if p.requires_grad:
-            assert_close(p.grad.numpy(), numpy_of(theirs_params[name].grad), name, TOL)
+            assert_close(p.grad.numpy(), values(theirs_params[name].grad), TOL, TOL, name)
 
 
 # --- reprs and state dict keys --------------------------------------------------------------
@@ -132,19 +133,19 @@ def test_conv_weights_start_as_pytorchs(backend: Any) -> None:
     conv = nn.Conv2d(4, 64, 3)
     bound = 1 / math.sqrt(4 * 9)  # kaiming_uniform_(a=sqrt(5)) and the bias: both 1/sqrt(fan_in)
     for p in (conv.weight, conv.bias):
-        values = p.detach().numpy()
-        assert values.dtype == np.float32
-        assert -bound <= values.min() < -0.8 * bound and 0.8 * bound < values.max() <= bound
+        drawn = p.detach().numpy()
+        assert drawn.dtype == np.float32
+        assert -bound <= drawn.min() < -0.8 * bound and 0.8 * bound < drawn.max() <= bound
     assert conv.weight.backend is backend
 
 
 def test_embedding_starts_standard_normal_with_the_padding_row_at_zero(backend: Any) -> None:
     dualgrad.manual_seed(0)
     table = nn.Embedding(2000, 8, padding_idx=-2, dtype=dualgrad.float64)
-    values = table.weight.detach().numpy()
+    drawn = table.weight.detach().numpy()
     assert table.padding_idx == 1998
-    assert (values[1998] == 0).all()
-    assert abs(values.std() - 1.0) < 0.04 and abs(values.mean()) < 0.04  # 5 standard errors
+    assert (drawn[1998] == 0).all()
+    assert abs(drawn.std() - 1.0) < 0.04 and abs(drawn.mean()) < 0.04  # 5 standard errors
 
 
 def test_norm_layers_start_at_one_and_zero(backend: Any) -> None:
@@ -246,7 +247,7 @@ def test_batch_norm_trains_and_evaluates_as_pytorchs(
     for (name, mine), (_, expected) in zip(
         ours.state_dict().items(), theirs.state_dict().items(), strict=True
     ):
-        assert_close(mine.numpy(), numpy_of(expected), name, TOL)
+        assert_close(mine.numpy(), values(expected), TOL, TOL, name)
     ours.eval()
     theirs.eval()
     _run_both(ours, theirs, RNG.standard_normal(shape), backend)
@@ -323,11 +324,11 @@ def test_loss_layer_matches_pytorch(name: str, backend: Any) -> None:
     ours_loss.to(dualgrad.float64)
     theirs_loss.double()
     out, expected = ours_loss(ours_x, ours_t), theirs_loss(theirs_x, theirs_t)
-    assert_close(out.detach().numpy(), numpy_of(expected), "loss", TOL)
+    assert_close(out.detach().numpy(), values(expected), TOL, TOL, "loss")
     u = RNG.standard_normal(tuple(expected.shape))
     out.backward(make_tensor(backend, u))
     expected.backward(torch.from_numpy(u))
-    assert_close(ours_x.grad.numpy(), numpy_of(theirs_x.grad), "grad", TOL)
+    assert_close(ours_x.grad.numpy(), values(theirs_x.grad), TOL, TOL, "grad")
     assert list(ours_loss.state_dict()) == list(theirs_loss.state_dict())
 
 
@@ -373,4 +374,4 @@ def test_small_cnn_trains_as_pytorchs(backend: Any, mode: Any) -> None:
         for (name, mine), (_, expected) in zip(
             ours.state_dict().items(), theirs.state_dict().items(), strict=True
         ):
-            assert_close(mine.numpy(), numpy_of(expected), f"step {step}: {name}", 1e-9)
+            assert_close(mine.numpy(), values(expected), 1e-9, 1e-9, f"step {step}: {name}")

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from torch_compare import assert_close, torch_or_skip
+from tensors import assert_close
+from torch_compare import TIGHT, torch_or_skip
 
 import dualgrad
 
@@ -50,7 +51,7 @@ def test_adagrad_trajectory_matches_pytorch(config: dict[str, Any]) -> None:
     torch = torch_or_skip()
     ours = _adagrad_trajectory(dualgrad, config, "float64")
     theirs = _adagrad_trajectory(torch, config, "float64")
-    assert_close(ours, theirs, "trajectory")
+    assert_close(ours, theirs, TIGHT, TIGHT, "trajectory")
 
 
 def test_adagrad_matches_pytorch_on_every_backend_in_both_modes(backend: Any, mode: Any) -> None:
@@ -59,7 +60,7 @@ def test_adagrad_matches_pytorch_on_every_backend_in_both_modes(backend: Any, mo
     for dtype, tol in (("float64", 1e-12), ("float32", 1e-6)):
         ours = _adagrad_trajectory(dualgrad, config, dtype)
         theirs = _adagrad_trajectory(torch, config, dtype)
-        assert_close(ours, theirs, f"trajectory ({dtype})", tol)
+        assert_close(ours, theirs, tol, tol, f"trajectory ({dtype})")
 
 
 def test_adagrad_state_exists_from_construction_and_resumes(tmp_path: Any) -> None:
@@ -126,7 +127,7 @@ def test_lbfgs_trajectory_matches_pytorch(name: str) -> None:
     torch = torch_or_skip()
     ours, ours_evals = _lbfgs_run(dualgrad, LBFGS[name], "float64")
     theirs, theirs_evals = _lbfgs_run(torch, LBFGS[name], "float64")
-    assert_close(ours, theirs, "trajectory and losses", 1e-10)
+    assert_close(ours, theirs, 1e-10, 1e-10, "trajectory and losses")
     assert ours_evals == theirs_evals
 
 
@@ -136,14 +137,14 @@ def test_lbfgs_in_float32_matches_pytorch(name: str) -> None:
     torch = torch_or_skip()
     ours, _ = _lbfgs_run(dualgrad, LBFGS[name], "float32", steps=3)
     theirs, _ = _lbfgs_run(torch, LBFGS[name], "float32", steps=3)
-    assert_close(ours, theirs, "trajectory and losses", 1e-5)
+    assert_close(ours, theirs, 1e-5, 1e-5, "trajectory and losses")
 
 
 def test_lbfgs_on_every_backend_in_both_modes(backend: Any, mode: Any) -> None:
     torch = torch_or_skip()
     ours, _ = _lbfgs_run(dualgrad, LBFGS["strong_wolfe"], "float64", steps=2)
     theirs, _ = _lbfgs_run(torch, LBFGS["strong_wolfe"], "float64", steps=2)
-    assert_close(ours, theirs, "trajectory and losses", 1e-10)
+    assert_close(ours, theirs, 1e-10, 1e-10, "trajectory and losses")
 
 
 def test_lbfgs_converges_on_a_model(backend: Any) -> None:
@@ -233,4 +234,6 @@ def test_step_runs_the_closure_with_grad_enabled_and_returns_its_loss(name: str)
         with lib.no_grad():
             losses = [float(optimizer.step(closure).item()) for _ in range(3)]
         results.append([*losses, *p.tolist()])
-    assert_close(np.asarray(results[0]), np.asarray(results[1]), "losses and parameters")
+    assert_close(
+        np.asarray(results[0]), np.asarray(results[1]), TIGHT, TIGHT, "losses and parameters"
+    )

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 from op_db import DIFFERENTIABLE, NONDIFFERENTIABLE, OP_DB, VARIANTS, Variant
-from rule_checks import TOLERANCES, RuleCase, assert_close, inner, make_tensor
+from rule_checks import TOLERANCES, RuleCase, inner, make_tensor
+from tensors import assert_close
 
 import dualgrad
 from dualgrad import ops

@@ -11,7 +11,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from tensors import as_numpy
+from tensors import values
 
 import dualgrad
 from dualgrad import nn
@@ -43,7 +43,7 @@ def _assert_same_structure(got, expected):
     elif isinstance(expected, dualgrad.Tensor):
         assert got.dtype is expected.dtype
         assert got.backend is dualgrad.get_backend()
-        np.testing.assert_array_equal(as_numpy(got), as_numpy(expected))
+        np.testing.assert_array_equal(values(got), values(expected))
     elif isinstance(expected, float) and math.isnan(expected):
         assert math.isnan(got)
     else:
@@ -60,7 +60,7 @@ def test_module_state_dict_round_trips(backend, tmp_path):
     fresh = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     fresh.load_state_dict(loaded)
     x = dualgrad.randn(2, 3)
-    np.testing.assert_array_equal(as_numpy(fresh(x)), as_numpy(model(x)))
+    np.testing.assert_array_equal(values(fresh(x)), values(model(x)))
 
 
 def test_optimizer_state_dict_round_trips_and_resumes_identically(backend, tmp_path):
@@ -82,7 +82,7 @@ def test_optimizer_state_dict_round_trips_and_resumes_identically(backend, tmp_p
         (net(x) ** 2).mean().backward()
         opt.step()
     for p, q in zip(model.parameters(), resumed.parameters(), strict=True):
-        np.testing.assert_array_equal(as_numpy(q), as_numpy(p))
+        np.testing.assert_array_equal(values(q), values(p))
 
 
 def test_python_values_round_trip(tmp_path):
@@ -105,14 +105,14 @@ def test_python_values_round_trip(tmp_path):
     "dtype", ["float16", "float32", "float64", "int64", "int32", "uint8", "bool", "complex128"]
 )
 def test_tensors_keep_dtype_shape_and_values(dtype, tmp_path):
-    values = np.arange(-3, 3).reshape(2, 3, 1) if dtype != "uint8" else np.arange(6).reshape(6)
-    tensor = dualgrad.tensor(values.tolist(), dtype=dtype)
+    data = np.arange(-3, 3).reshape(2, 3, 1) if dtype != "uint8" else np.arange(6).reshape(6)
+    tensor = dualgrad.tensor(data.tolist(), dtype=dtype)
     path = tmp_path / "t.npz"
     dualgrad.save({"t": tensor, "scalar": dualgrad.tensor(2.5, dtype="float64")}, path)
     loaded = dualgrad.load(path)
     assert loaded["t"].dtype is tensor.dtype
     assert loaded["t"].shape == tensor.shape
-    np.testing.assert_array_equal(as_numpy(loaded["t"]), as_numpy(tensor))
+    np.testing.assert_array_equal(values(loaded["t"]), values(tensor))
     assert loaded["scalar"].shape == ()
 
 

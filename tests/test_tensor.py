@@ -8,15 +8,11 @@ import operator
 
 import numpy as np
 import pytest
+from tensors import values
 
 import dualgrad
 
 TORCH_MISSING = "torch not installed; pip install torch==2.13.0"
-
-
-def values(tensor):
-    """A tensor's values as a NumPy array (graph dropped)."""
-    return np.asarray(tensor.detach().numpy())
 
 
 def assert_equal(tensor, expected):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
+from tensors import assert_close
 
 TIGHT = 1e-12  # values and gradients vs PyTorch, float64
 
@@ -16,18 +17,6 @@ TIGHT = 1e-12  # values and gradients vs PyTorch, float64
 def torch_or_skip() -> Any:
     """PyTorch, or a skip saying how to install it."""
     return pytest.importorskip("torch", reason="torch not installed; pip install torch==2.13.0")
-
-
-def numpy_of(t: Any) -> np.ndarray:
-    """Values of a dualgrad or PyTorch tensor (or an array) as NumPy."""
-    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
-
-
-def assert_close(ours: Any, theirs: Any, what: str, tol: float = TIGHT) -> None:
-    """Shapes equal and values within ``tol`` (relative and absolute)."""
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != {theirs.shape}"
-    np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol, err_msg=what)
 
 
 def compare(
@@ -50,9 +39,9 @@ def compare(
         for i, x in enumerate(inputs)
     ]
     out, torch_out = ours(*leaves), theirs(*torch_leaves)
-    assert_close(out.detach().numpy(), numpy_of(torch_out), "value", tol)
+    assert_close(out, torch_out, tol, tol, "value")
     u = np.random.default_rng(1).standard_normal(tuple(torch_out.shape))
     out.backward(make_tensor(backend, u, out.dtype.name))
     torch_out.backward(torch.from_numpy(u).to(torch_out.dtype))
     for i in differentiable:
-        assert_close(leaves[i].grad.numpy(), numpy_of(torch_leaves[i].grad), f"grad {i}", tol)
+        assert_close(leaves[i].grad, torch_leaves[i].grad, tol, tol, f"grad {i}")

@@ -17,17 +17,15 @@ __all__ = [
     "set_detect_anomaly",
 ]
 
-import functools
 import traceback
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextvars import ContextVar
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from array_api_compat import array_namespace
 
-F = TypeVar("F", bound=Callable[..., Any])
+from ._switch import Switch, SwitchNow
 
 # (enabled, check_nan)
 _state: ContextVar[tuple[bool, bool]] = ContextVar("dualgrad_anomaly", default=(False, True))
@@ -45,39 +43,7 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _state.get()[1]
 
 
-class _AnomalyContext:
-    """Sets anomaly mode inside a ``with`` block, or around every call of a decorated function."""
-
-    def __init__(self, enabled: bool, check_nan: bool) -> None:
-        self._setting = (bool(enabled), bool(check_nan))
-        self._tokens: list[Any] = []  # one per nested ``with`` of this same object
-
-    def __enter__(self) -> None:
-        self._tokens.append(_state.set(self._setting))
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        _state.reset(self._tokens.pop())
-
-    def __call__(self, function: F) -> F:
-        setting = self._setting
-
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = _state.set(setting)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                _state.reset(token)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class detect_anomaly(_AnomalyContext):
+class detect_anomaly(Switch):
     """Context manager and decorator: turn anomaly detection on inside it.
 
     Args:
@@ -95,11 +61,13 @@ class detect_anomaly(_AnomalyContext):
         RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output. ...
     """
 
+    variable = _state
+
     def __init__(self, check_nan: bool = True) -> None:
-        super().__init__(True, check_nan)
+        super().__init__((True, bool(check_nan)))
 
 
-class set_detect_anomaly(_AnomalyContext):
+class set_detect_anomaly(SwitchNow):
     """Turn anomaly detection on or off: called, for this thread; in ``with``, for the block.
 
     Args:
@@ -107,25 +75,10 @@ class set_detect_anomaly(_AnomalyContext):
         check_nan: as for ``detect_anomaly``.
     """
 
+    variable = _state
+
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        super().__init__(mode, check_nan)
-        self._previous = _state.get()
-        _state.set(self._setting)  # a plain call takes effect at once, as in PyTorch
-
-    def __enter__(self) -> None:
-        pass  # already in effect since __init__
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        _state.set(self._previous)
-
-    def __call__(self, function: F) -> F:
-        _state.set(self._previous)  # as a decorator it applies per call, not from now on
-        return super().__call__(function)
+        super().__init__((bool(mode), bool(check_nan)))
 
 
 # --- the hooks the dispatcher and the engine call while anomaly mode is on --------------------

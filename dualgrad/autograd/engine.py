@@ -7,8 +7,8 @@ succeeded, so a backward that fails (a hook raising, a freed graph) leaves every
 it was.
 
 First-order backward runs the rules on raw backend arrays. With ``create_graph=True`` it runs
-them on Tensors, through the differentiable namespace ``dualgrad._functions``, so the backward
-pass is itself recorded and can be differentiated again.
+them on Tensors, through the differentiable namespace ``dualgrad.functions`` (see ``_rules``),
+so the backward pass is itself recorded and can be differentiated again.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import heapq
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import _dispatch, _functions, forward_ad
-from ..ops.shape import unbroadcast
-from ..tensor import Tensor, array_of
+from .. import _dispatch, _recorder, _rules, forward_ad
+from ..tensor import Tensor, array_of, method, same_backend
 from . import anomaly_mode, grad_mode, graph
 from .grad_mode import set_grad_enabled
 from .graph import ForwardNode, Node, bump_version
@@ -69,12 +68,7 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
             "pass one of the output's shape"
         )
         raise ValueError(msg)
-    if gradient._backend is not root._backend:
-        msg = (
-            f"gradient comes from backend {gradient._backend.name}, "
-            f"the output from {root._backend.name}; create both under one backend"
-        )
-        raise TypeError(msg)
+    same_backend("backward", (root, gradient))
     if gradient.dtype is not root.dtype:
         gradient = gradient.astype(root.dtype)
     return gradient if create_graph else gradient._array
@@ -129,49 +123,20 @@ def _node_cotangents(node: Node, g: Any, create_graph: bool) -> list[Any]:
     if node.versions is not None and node.seq < graph.last_in_place:
         _check_versions(node, inputs)
     prim, params = node.prim, node.params
+    backend = inputs[0]._backend
+    xp = _rules.namespace(backend, create_graph)
     if create_graph:
-        xp = _functions
-        values = inputs
+        values: Any = inputs
         # Rules that use the output must see it as a function of the inputs; recompute it.
         # (Linear rules read only its shape; a custom Function's rules never read it.)
         recompute = prim.forward is not None and not prim.linear and prim.vjp_reads_ans
         ans = (
-            _dispatch.apply(prim, inputs, params)
-            if recompute
-            else Tensor._wrap(node.ans, inputs[0]._backend)
+            _dispatch.apply(prim, inputs, params) if recompute else Tensor._wrap(node.ans, backend)
         )
     else:
-        xp = inputs[0]._backend.xp
         values = list(map(array_of, inputs))
         ans = node.ans
-    # Plain loops, not comprehensions: this runs once per node of every backward.
-    cotangents: list[Any] = []
-    i = 0
-    if prim.variadic:
-        for parent in node.parents:
-            cotangents.append(
-                None if parent is None else prim.vjp(xp, g, ans, *values, index=i, **params)
-            )
-            i += 1
-        return cotangents
-    rules = prim.vjp
-    for parent in node.parents:
-        cotangents.append(None if parent is None else rules[i](xp, g, ans, *values, **params))
-        i += 1
-    if node.broadcasts:
-        for i, value in enumerate(values):
-            if cotangents[i] is not None:
-                cotangents[i] = _summed_to_input(xp, g, cotangents[i], ans, value)
-    return cotangents
-
-
-def _summed_to_input(xp: Any, g: Any, cotangent: Any, ans: Any, value: Any) -> Any:
-    """An input an elementwise primitive broadcast: its cotangent summed back to its shape."""
-    if value.shape == ans.shape:
-        return cotangent
-    if cotangent.shape != g.shape:  # a rule's share may lack broadcast axes (zeros_like(x))
-        cotangent = xp.broadcast_to(cotangent, g.shape)
-    return unbroadcast(xp, cotangent, ans, value, shape=ans.shape)
+    return _rules.input_cotangents(prim, params, node.parents, xp, g, ans, values, node.broadcasts)
 
 
 def run_backward(
@@ -304,8 +269,8 @@ def _gradients(
 
 def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
     """Add a cotangent into ``tensor.grad`` (in place on the existing grad, as PyTorch does)."""
-    if _dispatch.recorder is not None:
-        _dispatch.recorder.write_grad(tensor)
+    if _recorder.recorder is not None:
+        _recorder.recorder.write_grad(tensor)
     if create_graph:
         tensor._grad = cotangent if tensor._grad is None else tensor._grad + cotangent
     elif tensor._grad is None:
@@ -367,6 +332,33 @@ def backward(
     for tensor in only or ():
         if tensor._node is not None and tensor._node in results:
             _accumulate(tensor, results[tensor._node], create_graph)
+
+
+def _tensor_backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
+
+    Args:
+        gradient: the cotangent of this tensor; needed unless it has a single element.
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the backward pass too, for higher derivatives.
+        inputs: accumulate only into these leaves.
+
+    Raises:
+        RuntimeError: this tensor does not require grad, the graph was already freed, or
+            a value needed for it was modified in place.
+    """
+    backward(
+        (self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs
+    )
+
+
+method(_tensor_backward, "backward")
 
 
 def grad(

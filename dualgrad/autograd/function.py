@@ -35,7 +35,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import _dispatch, _functions
+from .. import _dispatch
+from .. import functions as _functions
+from ..backends import backend_for_array
 from ..tensor import Tensor
 from .grad_mode import no_grad
 
@@ -178,7 +180,7 @@ class _CustomPrimitive:
     def ctx_backend(self, inputs: Sequence[Any]) -> Any:
         """The backend of this call's tensors."""
         first = inputs[0]
-        return first._backend if isinstance(first, Tensor) else _backend_of(first)
+        return first._backend if isinstance(first, Tensor) else backend_for_array(first)
 
     def _checked(self, value: Any, like: Any, backend: Any, rule: str) -> Tensor:
         """A rule's result (or a missing tangent) as a Tensor of ``like``'s shape."""
@@ -194,12 +196,6 @@ class _CustomPrimitive:
 
 def _as_tensor(value: Any, backend: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._wrap(value, backend)
-
-
-def _backend_of(array: Any) -> Any:
-    from ..backends import backend_for_array
-
-    return backend_for_array(array)
 
 
 def _per_row(

@@ -1,8 +1,8 @@
-"""The tape: one Node per recorded operation."""
+"""The tape: one Node per recorded operation, and ``record``, which puts an operation on it."""
 
 from __future__ import annotations
 
-__all__ = ["ForwardNode", "Node", "bump_version"]
+__all__ = ["ForwardNode", "Node", "bump_version", "record"]
 
 import itertools
 import threading
@@ -74,7 +74,8 @@ class Node:
         self.seq = next(_sequence)
         # The inputs' versions when recorded, which the vjp checks; None when it reads no values.
         self.versions = None if prim.linear else versions
-        # An elementwise primitive broadcast a differentiable input itself (reverse mode).
+        # An elementwise primitive broadcast a differentiable input itself: the engine sums that
+        # input's cotangent back to its shape (``_rules.input_cotangents``).
         self.broadcasts = broadcasts
         self.output_modified = False  # set when the output tensor is changed in place
         self.pre_hooks: list[Any] | None = None  # the output tensor's register_hook functions
@@ -91,6 +92,44 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def record(
+    prim: Primitive, params: dict[str, Any], inputs: tuple[Tensor, ...], out: Tensor
+) -> None:
+    """Put ``out`` on the tape: a Node that sends its cotangent to the inputs that need one."""
+    # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
+    # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
+    # One pass per input gathers the parents and the versions the vjp will check.
+    parents: list[Node | Tensor | None] = []
+    versions: list[int] = []
+    rules = None if prim.variadic else prim.vjp  # prim.differentiable(i), without the call
+    array = out._array
+    # Elementwise primitives broadcast their inputs themselves: note whether a differentiable
+    # input's shape differs from the output's, so that the engine looks only then.
+    shape = array.shape if prim.elementwise and len(inputs) > 1 else None
+    broadcasts = False
+    traced_dtype = None
+    for i, tensor in enumerate(inputs):
+        versions.append(tensor._version)
+        if tensor._requires_grad and (rules is None or rules[i] is not None):
+            node = tensor._node
+            parents.append(node if type(node) is Node else tensor)
+            traced_dtype = tensor._array.dtype
+            if shape is not None and tensor._array.shape != shape:
+                broadcasts = True
+        else:
+            parents.append(None)
+    if traced_dtype is None:
+        return
+    # Integer and bool results, and masks, never carry gradients. (An output of a traced
+    # input's dtype is floating, as every traced input is: that comparison is the cheap one.)
+    if array.dtype != traced_dtype and not out.dtype.is_floating_point:
+        return
+    # The versions as a tuple of ints, which the cyclic GC stops tracking: the tape's nodes
+    # survive many collections, and every tracked object is walked at each.
+    out._node = Node(prim, params, inputs, parents, array, tuple(versions), broadcasts)
+    out._requires_grad = True
 
 
 class ForwardNode:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Backend
+from ._base import Backend
 
 try:
     import array_api_strict

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import DType
-from . import Backend, _numpy_erf, _scipy_special
+from ._base import Backend, _numpy_erf, _scipy_special
 
 try:
     import array_api_compat.dask.array as compat_dask

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import DType
-from . import Backend
+from ._base import Backend
 
 try:
     import jax

@@ -7,7 +7,7 @@ from typing import Any
 import array_api_compat.numpy as compat_numpy
 import numpy as np
 
-from . import Backend, _numpy_erf, _scipy_special
+from ._base import Backend, _numpy_erf, _scipy_special
 
 
 class NumPyBackend(Backend):

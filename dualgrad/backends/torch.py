@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import DType
-from . import Backend
+from ._base import Backend
 
 try:
     import array_api_compat.torch as compat_torch

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import config
-from .._creation import manual_seed
 from ..backends import available_backends
+from ..functions.creation import manual_seed
 from ..nn import CrossEntropyLoss
 from .data import two_spirals
 from .model import spiral_classifier

@@ -16,9 +16,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _jit, config, nn, optim
-from .._creation import tensor
 from .._dtypes import DType
 from ..autograd import no_grad
+from ..functions.creation import tensor
 from ..tensor import Tensor
 
 Step = Callable[[Tensor, Tensor], Tensor]

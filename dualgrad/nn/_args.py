@@ -1,42 +1,26 @@
-"""Argument checks shared by ``dualgrad.nn.functional``'s modules: tensors, floating tensors,
-values for checking, and the int-or-pair options of convolution and pooling."""
+"""Argument handling shared by ``dualgrad.nn.functional``'s modules beyond what
+``dualgrad.functions._args`` has: values for checking, the int-or-pair options of convolution
+and pooling, and constants on a tensor's backend."""
 
 from __future__ import annotations
 
-__all__ = ["constant_on", "floating_arg", "ntuple", "pair", "tensor_arg", "values_of"]
+__all__ = ["constant_on", "ntuple", "pair", "values_of"]
 
 import operator
 from typing import Any
 
 import numpy as np
 
-from .. import _dispatch, config
-from .._creation import asarray
+from .. import _recorder, config
+from ..functions.creation import asarray
 from ..tensor import Tensor
-
-
-def tensor_arg(x: Any, name: str) -> Tensor:
-    """``x``, checked to be a Tensor."""
-    if isinstance(x, Tensor):
-        return x
-    msg = f"{name}: expected a Tensor, got {type(x).__name__}; wrap it with dualgrad.asarray"
-    raise TypeError(msg)
-
-
-def floating_arg(x: Any, name: str) -> Tensor:
-    """``x``, checked to be a floating point Tensor."""
-    x = tensor_arg(x, name)
-    if not x.dtype.is_floating_point:
-        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with .float()"
-        raise TypeError(msg)
-    return x
 
 
 def values_of(x: Tensor) -> np.ndarray | None:
     """``x``'s values for checking them, or None while they are abstract (under jax.jit or
     dualgrad.jit, whose tracers cannot be converted) or lazy (Dask, which would compute them):
     the checks are then skipped."""
-    if _dispatch.recorder is not None or x._backend.lazy:
+    if _recorder.recorder is not None or x._backend.lazy:
         return None
     try:
         return np.asarray(x._backend.to_numpy(x._array))

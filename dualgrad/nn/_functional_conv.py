@@ -15,19 +15,17 @@ __all__ = ["conv1d", "conv2d", "fold", "pad", "unfold"]
 from collections.abc import Sequence
 from typing import Any
 
-import dualgrad
-
-from .. import ops
-from .._dispatch import apply
+from .. import functions as fn
+from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
-from ._args import floating_arg, ntuple, pair, tensor_arg
+from ._args import ntuple, pair
 
 
 def filled_like(x: Tensor, shape: tuple[int, ...], value: float) -> Tensor:
     """A constant of ``shape`` filled with ``value``, in ``x``'s dtype, backend and device (made
     from the sum of an empty slice of ``x``, which costs nothing)."""
-    seed = dualgrad.full_like(dualgrad.sum(x.detach()[..., :0]), value, dtype=x.dtype)
-    return dualgrad.broadcast_to(seed, shape)
+    seed = fn.full_like(fn.sum(x.detach()[..., :0]), value, dtype=x.dtype)
+    return fn.broadcast_to(seed, shape)
 
 
 # --- unfold, fold ---------------------------------------------------------------------------
@@ -92,13 +90,13 @@ def unfold(
         >>> F.unfold(dualgrad.ones(1, 2, 4, 4), kernel_size=3).shape
         (1, 18, 4)
     """
-    x = tensor_arg(input, "unfold")
+    x = as_tensor(input, "unfold")
     if x.ndim not in (3, 4):
         msg = f"unfold: expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got {x.shape}"
         raise ValueError(msg)
     params = _patch_params("unfold", kernel_size, dilation, padding, stride)
     _patch_grid("unfold", x.shape[-2:], params)
-    return apply(ops.unfold, (x,), params)
+    return fn.nn.unfold(x, **params)
 
 
 def fold(
@@ -128,7 +126,7 @@ def fold(
                   [2., 4., 2.],
                   [1., 2., 1.]]]])
     """
-    x = tensor_arg(input, "fold")
+    x = as_tensor(input, "fold")
     params = _patch_params("fold", kernel_size, dilation, padding, stride)
     size = pair(output_size, "output_size", "fold", minimum=1)
     kh, kw = params["kernel_size"]
@@ -145,7 +143,7 @@ def fold(
             f"patches, but the input has {x.shape[-1]} columns"
         )
         raise ValueError(msg)
-    return apply(ops.fold, (x,), {"output_size": size, **params})
+    return fn.nn.fold(x, output_size=size, **params)
 
 
 # --- pad --------------------------------------------------------------------------------------
@@ -172,19 +170,19 @@ def _pad_axis(x: Tensor, axis: int, before: int, after: int, mode: str, value: f
             block = filled_like(x, tuple(shape), value)
         elif mode == "reflect":  # mirrored about the edge element, which is not repeated
             edge = slice(1, count + 1) if at_start else slice(size - count - 1, size - 1)
-            block = dualgrad.flip(x[_along(axis, x.ndim, edge)], axis=axis)
+            block = fn.flip(x[_along(axis, x.ndim, edge)], axis=axis)
         elif mode == "replicate":
             edge = slice(0, 1) if at_start else slice(size - 1, size)
             shape = list(x.shape)
             shape[axis] = count
-            block = dualgrad.broadcast_to(x[_along(axis, x.ndim, edge)], tuple(shape))
+            block = fn.broadcast_to(x[_along(axis, x.ndim, edge)], tuple(shape))
         else:  # circular: the other end wraps around
             edge = slice(size - count, size) if at_start else slice(0, count)
             block = x[_along(axis, x.ndim, edge)]
         parts.append(block)
     start, end = parts
     pieces = [p for p in (start, x, end) if p is not None]
-    return dualgrad.concat(pieces, axis=axis) if len(pieces) > 1 else x
+    return fn.concat(pieces, axis=axis) if len(pieces) > 1 else x
 
 
 def pad(
@@ -211,7 +209,7 @@ def pad(
         >>> F.pad(dualgrad.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
         tensor([[3., 2., 1., 2., 3., 2.]])
     """
-    x = tensor_arg(input, "pad")
+    x = as_tensor(input, "pad")
     counts = ntuple(pad, len(pad), "pad", "pad", minimum=-(2**62)) if len(pad) else ()
     if len(counts) % 2:
         msg = (
@@ -331,16 +329,16 @@ def _convolve(
     """The 2-d convolution of a batch ``(N, C, H, W)`` (padding already checked)."""
     oh, ow = _patch_grid("conv2d", x.shape[-2:], params)
     batch, out_channels = x.shape[0], weight.shape[0]
-    columns = apply(ops.unfold, (x,), params)  # (N, C * kh * kw, L)
+    columns = fn.nn.unfold(x, **params)  # (N, C * kh * kw, L)
     if groups == 1:
-        kernels = dualgrad.reshape(weight, (out_channels, -1))
+        kernels = fn.reshape(weight, (out_channels, -1))
     else:
         # Channels are the columns' outer order, so each group's rows are contiguous.
-        columns = dualgrad.reshape(columns, (batch, groups, -1, oh * ow))
-        kernels = dualgrad.reshape(weight, (groups, out_channels // groups, -1))
-    out = dualgrad.reshape(dualgrad.matmul(kernels, columns), (batch, out_channels, oh, ow))
+        columns = fn.reshape(columns, (batch, groups, -1, oh * ow))
+        kernels = fn.reshape(weight, (groups, out_channels // groups, -1))
+    out = fn.reshape(fn.matmul(kernels, columns), (batch, out_channels, oh, ow))
     if bias is not None:
-        out = out + dualgrad.reshape(bias, (out_channels, 1, 1))
+        out = out + fn.reshape(bias, (out_channels, 1, 1))
     return out
 
 
@@ -379,8 +377,8 @@ def conv2d(
         tensor([[[[4., 4.],
                   [4., 4.]]]])
     """
-    x, w = floating_arg(input, "conv2d"), floating_arg(weight, "conv2d")
-    b = None if bias is None else tensor_arg(bias, "conv2d")
+    x, w = require_floating(input, "conv2d"), require_floating(weight, "conv2d")
+    b = None if bias is None else as_tensor(bias, "conv2d")
     batched = _check_conv("conv2d", x, w, b, groups, spatial=2)
     kernel = tuple(w.shape[-2:])
     dilation = pair(dilation, "dilation", "conv2d", minimum=1)
@@ -389,10 +387,10 @@ def conv2d(
     if any(extra):
         x = pad(x, (0, extra[1], 0, extra[0]))
     if not batched:
-        x = dualgrad.expand_dims(x, axis=0)
+        x = fn.expand_dims(x, axis=0)
     params = _patch_params("conv2d", kernel, dilation, symmetric, stride)
     out = _convolve(x, w, b, params, groups)
-    return out if batched else dualgrad.squeeze(out, axis=0)
+    return out if batched else fn.squeeze(out, axis=0)
 
 
 def conv1d(
@@ -428,8 +426,8 @@ def conv1d(
         >>> F.conv1d(dualgrad.ones(1, 1, 4), dualgrad.ones(1, 1, 2), padding=1)
         tensor([[[1., 2., 2., 2., 1.]]])
     """
-    x, w = floating_arg(input, "conv1d"), floating_arg(weight, "conv1d")
-    b = None if bias is None else tensor_arg(bias, "conv1d")
+    x, w = require_floating(input, "conv1d"), require_floating(weight, "conv1d")
+    b = None if bias is None else as_tensor(bias, "conv1d")
     batched = _check_conv("conv1d", x, w, b, groups, spatial=1)
     (dilation,) = ntuple(dilation, 1, "dilation", "conv1d", minimum=1)
     (stride,) = ntuple(stride, 1, "stride", "conv1d", minimum=1)
@@ -439,9 +437,9 @@ def conv1d(
     if extra:
         x = pad(x, (0, extra))
     if not batched:
-        x = dualgrad.expand_dims(x, axis=0)
+        x = fn.expand_dims(x, axis=0)
     params = _patch_params("conv1d", (1, w.shape[-1]), (1, dilation), (0, symmetric), (1, stride))
-    rows = dualgrad.expand_dims(x, axis=-2)  # (N, C, 1, L)
-    out = _convolve(rows, dualgrad.expand_dims(w, axis=-2), b, params, groups)
-    out = dualgrad.squeeze(out, axis=-2)
-    return out if batched else dualgrad.squeeze(out, axis=0)
+    rows = fn.expand_dims(x, axis=-2)  # (N, C, 1, L)
+    out = _convolve(rows, fn.expand_dims(w, axis=-2), b, params, groups)
+    out = fn.squeeze(out, axis=-2)
+    return out if batched else fn.squeeze(out, axis=0)

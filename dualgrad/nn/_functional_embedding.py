@@ -8,11 +8,11 @@ __all__ = ["embedding"]
 import warnings
 from typing import Any
 
-import dualgrad
-
+from .. import functions as fn
 from ..autograd.grad_mode import no_grad
+from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
-from ._args import floating_arg, tensor_arg, values_of
+from ._args import values_of
 
 
 def _with_gradient_scaled(rows: Tensor, factor: Tensor) -> Tensor:
@@ -27,17 +27,17 @@ def _renormed(weight: Tensor, flat: Tensor, max_norm: float, norm_type: float) -
     place, as PyTorch's ``embedding_renorm_`` (a row repeated in ``flat`` is written with the
     same value each time)."""
     with no_grad():
-        rows = dualgrad.take(weight.detach(), flat, axis=0)
-        norms = dualgrad.linalg.vector_norm(rows, ord=norm_type, axis=-1, keepdims=True)
-        scale = dualgrad.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        weight.copy_(dualgrad.index_put(weight.detach(), flat, rows * scale))
+        rows = fn.take(weight.detach(), flat, axis=0)
+        norms = fn.linalg.vector_norm(rows, ord=norm_type, axis=-1, keepdims=True)
+        scale = fn.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight.copy_(fn.index_put(weight.detach(), flat, rows * scale))
 
 
 def _occurrences(flat: Tensor) -> Tensor:
     """How often each element of ``flat`` occurs in it, per position (on the device: a sort and
     two binary searches)."""
-    ordered = dualgrad.sort(flat)
-    return dualgrad.searchsorted(ordered, flat, side="right") - dualgrad.searchsorted(
+    ordered = fn.sort(flat)
+    return fn.searchsorted(ordered, flat, side="right") - fn.searchsorted(
         ordered, flat, side="left"
     )
 
@@ -82,8 +82,8 @@ def embedding(
         tensor([[[4., 5.],
                  [0., 1.]]])
     """
-    indices = tensor_arg(input, "embedding")
-    weight = floating_arg(weight, "embedding")
+    indices = as_tensor(input, "embedding")
+    weight = require_floating(weight, "embedding")
     if indices.dtype.kind not in "iu":
         msg = f"embedding: indices must be integers, got {indices.dtype}; convert with .long()"
         raise TypeError(msg)
@@ -110,16 +110,16 @@ def embedding(
             UserWarning,
             stacklevel=2,
         )
-    flat = dualgrad.reshape(indices, (-1,))
+    flat = fn.reshape(indices, (-1,))
     if max_norm is not None:
         _renormed(weight, flat, float(max_norm), float(norm_type))
-    rows = dualgrad.take(weight, flat, axis=0)
+    rows = fn.take(weight, flat, axis=0)
     factor: Any = None
     if scale_grad_by_freq:
-        factor = 1.0 / dualgrad.astype(_occurrences(flat), weight.dtype)
+        factor = 1.0 / fn.astype(_occurrences(flat), weight.dtype)
     if padding_idx is not None:
-        keep = dualgrad.astype(flat != padding_idx, weight.dtype)
+        keep = fn.astype(flat != padding_idx, weight.dtype)
         factor = keep if factor is None else factor * keep
     if factor is not None:
-        rows = _with_gradient_scaled(rows, dualgrad.reshape(factor, (-1, 1)))
-    return dualgrad.reshape(rows, (*indices.shape, weight.shape[1]))
+        rows = _with_gradient_scaled(rows, fn.reshape(factor, (-1, 1)))
+    return fn.reshape(rows, (*indices.shape, weight.shape[1]))

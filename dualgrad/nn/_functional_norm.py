@@ -13,13 +13,10 @@ __all__ = ["batch_norm", "layer_norm"]
 import math
 from typing import Any
 
-import dualgrad
-
-from .. import ops
-from .._dispatch import apply
+from .. import functions as fn
 from ..autograd.grad_mode import no_grad
+from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
-from ._args import floating_arg, tensor_arg
 
 
 def _affine(
@@ -27,16 +24,16 @@ def _affine(
 ) -> Tensor:
     """``y * weight + bias``, each reshaped to ``shape`` first (either may be None)."""
     if weight is not None:
-        y = y * dualgrad.reshape(weight, shape)
+        y = y * fn.reshape(weight, shape)
     if bias is not None:
-        y = y + dualgrad.reshape(bias, shape)
+        y = y + fn.reshape(bias, shape)
     return y
 
 
 def _check_parameter(value: Any, shape: tuple[int, ...], what: str, name: str) -> Tensor | None:
     if value is None:
         return None
-    value = tensor_arg(value, name)
+    value = as_tensor(value, name)
     if value.shape != shape:
         msg = f"{name}: {what} must have shape {shape}, got {value.shape}"
         raise ValueError(msg)
@@ -69,7 +66,7 @@ def layer_norm(
         >>> F.layer_norm(dualgrad.tensor([[1.0, 3.0]]), (2,))
         tensor([[-1.0000,  1.0000]])
     """
-    x = floating_arg(input, "layer_norm")
+    x = require_floating(input, "layer_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not shape or x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
         msg = (
@@ -80,7 +77,7 @@ def layer_norm(
     weight = _check_parameter(weight, shape, "weight", "layer_norm")
     bias = _check_parameter(bias, shape, "bias", "layer_norm")
     axis = tuple(range(-len(shape), 0))
-    y = apply(ops.standardize, (x,), {"axis": axis, "eps": float(eps)})
+    y = fn.nn.standardize(x, axis=axis, eps=eps)
     return _affine(y, weight, bias, shape)
 
 
@@ -123,7 +120,7 @@ def batch_norm(
         >>> mean, var
         (tensor([0.2000]), tensor([1.1000]))
     """
-    x = floating_arg(input, "batch_norm")
+    x = require_floating(input, "batch_norm")
     if x.ndim < 2:
         msg = f"batch_norm: expected an input (N, C, ...) of at least 2 axes, got {x.shape}"
         raise ValueError(msg)
@@ -140,8 +137,8 @@ def batch_norm(
                 "them, or training=True to use the batch's statistics"
             )
             raise ValueError(msg)
-        inverse_std = 1.0 / dualgrad.sqrt(dualgrad.reshape(running_var, shape) + eps)
-        y = (x - dualgrad.reshape(running_mean, shape)) * inverse_std
+        inverse_std = 1.0 / fn.sqrt(fn.reshape(running_var, shape) + eps)
+        y = (x - fn.reshape(running_mean, shape)) * inverse_std
         return _affine(y, weight, bias, shape)
     count = math.prod(x.shape) // channels if channels else 0
     if count <= 1:
@@ -153,7 +150,7 @@ def batch_norm(
     axis = (-x.ndim, *range(-x.ndim + 2, 0))
     if running_mean is not None or running_var is not None:
         _update_running_stats(x, axis, running_mean, running_var, momentum)
-    y = apply(ops.standardize, (x,), {"axis": axis, "eps": float(eps)})
+    y = fn.nn.standardize(x, axis=axis, eps=eps)
     return _affine(y, weight, bias, shape)
 
 
@@ -167,8 +164,8 @@ def _update_running_stats(
     with no_grad():
         values = x.detach()
         if running_mean is not None:
-            batch_mean = dualgrad.mean(values, axis=axis)
+            batch_mean = fn.mean(values, axis=axis)
             running_mean.copy_(running_mean * (1.0 - momentum) + batch_mean * momentum)
         if running_var is not None:
-            batch_var = dualgrad.var(values, axis=axis, correction=1)
+            batch_var = fn.var(values, axis=axis, correction=1)
             running_var.copy_(running_var * (1.0 - momentum) + batch_var * momentum)

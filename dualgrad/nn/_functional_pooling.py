@@ -17,13 +17,11 @@ from typing import Any
 
 import numpy as np
 
-import dualgrad
-
-from .. import ops
-from .._dispatch import apply
+from .. import functions as fn
 from .._dtypes import int64
+from ..functions._args import require_floating
 from ..tensor import Tensor
-from ._args import constant_on, floating_arg, pair
+from ._args import constant_on, pair
 from ._functional_conv import pad
 
 
@@ -85,9 +83,9 @@ def _windows(
 
 def _columns(x: Tensor, params: dict[str, tuple[int, int]], out: tuple[int, int]) -> Tensor:
     """``x``'s windows, ``(..., C, kh * kw, oh * ow)``."""
-    columns = apply(ops.unfold, (x,), params)
+    columns = fn.nn.unfold(x, **params)
     kh, kw = params["kernel_size"]
-    return dualgrad.reshape(columns, (*x.shape[:-2], kh * kw, out[0] * out[1]))
+    return fn.reshape(columns, (*x.shape[:-2], kh * kw, out[0] * out[1]))
 
 
 def max_pool2d(
@@ -124,7 +122,7 @@ def max_pool2d(
         tensor([[[ 5.,  7.],
                  [13., 15.]]])
     """
-    x = floating_arg(input, "max_pool2d")
+    x = require_floating(input, "max_pool2d")
     params, out, overhang = _windows(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -133,11 +131,11 @@ def max_pool2d(
         x = pad(x, (pw, pw + ew, ph, ph + eh), value=-math.inf)
     columns = _columns(x, {**params, "padding": (0, 0)}, out)
     kh, kw = params["kernel_size"]
-    first_max = dualgrad.argmax(columns, axis=-2)  # (..., oh * ow)
+    first_max = fn.argmax(columns, axis=-2)  # (..., oh * ow)
     positions = constant_on(x, np.arange(kh * kw).reshape(-1, 1), int64)
-    chosen = positions == dualgrad.expand_dims(first_max, axis=-2)
-    pooled = dualgrad.sum(dualgrad.where(chosen, columns, 0.0), axis=-2)
-    pooled = dualgrad.reshape(pooled, (*x.shape[:-2], *out))
+    chosen = positions == fn.expand_dims(first_max, axis=-2)
+    pooled = fn.sum(fn.where(chosen, columns, 0.0), axis=-2)
+    pooled = fn.reshape(pooled, (*x.shape[:-2], *out))
     if not return_indices:
         return pooled
     return pooled, _max_indices(input, first_max, params, out)
@@ -156,7 +154,7 @@ def _max_indices(
     left = constant_on(x, (grid % out[1]) * sw - pw, int64)
     rows = top + (first_max // kw) * dh
     columns = left + (first_max % kw) * dw
-    return dualgrad.reshape(rows * width + columns, (*x.shape[:-2], *out))
+    return fn.reshape(rows * width + columns, (*x.shape[:-2], *out))
 
 
 def _divisors(
@@ -209,7 +207,7 @@ def avg_pool2d(
         tensor([[[ 2.5000,  4.5000],
                  [10.5000, 12.5000]]])
     """
-    x = floating_arg(input, "avg_pool2d")
+    x = require_floating(input, "avg_pool2d")
     params, out, (eh, ew) = _windows("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
         not isinstance(divisor_override, int) or divisor_override == 0
@@ -220,8 +218,8 @@ def avg_pool2d(
     # Zeros for a partial last window; unfold pads the rest. The order of zeros does not
     # change a sum, and the divisors below count them as PyTorch does.
     padded = pad(x, (0, ew, 0, eh)) if eh or ew else x
-    sums = dualgrad.sum(_columns(padded, params, out), axis=-2)
-    sums = dualgrad.reshape(sums, (*x.shape[:-2], *out))
+    sums = fn.sum(_columns(padded, params, out), axis=-2)
+    sums = fn.reshape(sums, (*x.shape[:-2], *out))
     if divisor_override is not None:
         return sums / divisor_override
     divisors = _divisors(size, params, out, count_include_pad)
@@ -258,7 +256,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         >>> F.adaptive_avg_pool2d(dualgrad.arange(16.0).reshape(1, 4, 4), 1)
         tensor([[[7.5000]]])
     """
-    x = floating_arg(input, "adaptive_avg_pool2d")
+    x = require_floating(input, "adaptive_avg_pool2d")
     if x.ndim not in (3, 4):
         msg = f"adaptive_avg_pool2d: expected a 3-d or 4-d input, got {x.shape}"
         raise ValueError(msg)
@@ -272,8 +270,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     if all(n % o == 0 for n, o in zip(size, out, strict=True)):
         # Equal windows: sum and divide, as PyTorch does.
         (h, w), (oh, ow) = size, out
-        blocks = dualgrad.reshape(x, (*x.shape[:-2], oh, h // oh, ow, w // ow))
-        return dualgrad.mean(blocks, axis=(-3, -1))
+        blocks = fn.reshape(x, (*x.shape[:-2], oh, h // oh, ow, w // ow))
+        return fn.mean(blocks, axis=(-3, -1))
     rows = constant_on(x, _averaging_matrix(size[0], out[0]), x.dtype)
     columns = constant_on(x, _averaging_matrix(size[1], out[1]).T, x.dtype)
-    return dualgrad.matmul(dualgrad.matmul(rows, x), columns)
+    return fn.matmul(fn.matmul(rows, x), columns)

@@ -8,7 +8,7 @@ __all__ = ["Conv1d", "Conv2d"]
 import math
 from typing import Any
 
-from .. import _creation
+from ..functions import creation as _creation
 from ..tensor import Tensor
 from . import functional as F
 from . import init

@@ -7,8 +7,7 @@ __all__ = ["Flatten", "Unflatten"]
 import math
 from collections.abc import Sequence
 
-import dualgrad
-
+from .. import functions as fn
 from ..tensor import Tensor
 from .module import Module
 
@@ -29,7 +28,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return dualgrad.flatten(input, self.start_dim, self.end_dim)
+        return fn.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -73,7 +72,7 @@ class Unflatten(Module):
                 f"(shape {input.shape})"
             )
             raise ValueError(msg)
-        return dualgrad.reshape(input, (*input.shape[:dim], *sizes, *input.shape[dim + 1 :]))
+        return fn.reshape(input, (*input.shape[:dim], *sizes, *input.shape[dim + 1 :]))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -60,13 +60,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import _functions, ops, special
-from .._dispatch import apply
+from .. import functions as _functions
+from .. import special
 from .._dtypes import int64
-from .._functions import normalize_axes
+from ..functions._args import as_tensor, require_floating
+from ..functions.nn import torch_dim
 from ..tensor import Tensor
-from ._args import floating_arg as _floating
-from ._args import tensor_arg as _tensor
 from ._args import values_of as _values
 from ._functional_conv import conv1d, conv2d, fold, pad, unfold
 from ._functional_embedding import embedding
@@ -95,13 +94,13 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(dualgrad.tensor([-1.0, 0.0, 2.0]))
         tensor([0., 0., 2.])
     """
-    x = _tensor(input, "relu")
-    return _applied(x, inplace, lambda v: apply(ops.relu, (v,), {}))
+    x = as_tensor(input, "relu")
+    return _applied(x, inplace, _functions.relu)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``negative_slope * input`` (slope at 0, as in PyTorch)."""
-    x = _tensor(input, "leaky_relu")
+    x = as_tensor(input, "leaky_relu")
     return _applied(x, inplace, lambda v: _functions.where(v > 0, v, v * negative_slope))
 
 
@@ -113,7 +112,7 @@ def _expm1_nonpositive(x: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
-    x = _floating(input, "elu")
+    x = require_floating(input, "elu")
 
     def compute(v: Tensor) -> Tensor:
         nonpositive = v <= 0
@@ -138,7 +137,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     Raises:
         ValueError: ``approximate`` is neither.
     """
-    x = _floating(input, "gelu")
+    x = require_floating(input, "gelu")
     if approximate == "none":
         return x * 0.5 * (1.0 + _functions.erf(x * _SQRT_HALF))
     if approximate == "tanh":
@@ -150,50 +149,33 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-input))``, without overflow."""
-    x = _floating(input, "sigmoid")
-    own = getattr(_functions, "sigmoid", None)
-    if own is not None:
-        return own(x)
-    return _functions.exp(logsigmoid(x))
+    return _functions.sigmoid(require_floating(input, "sigmoid"))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)``."""
-    x = _floating(input, "silu")
+    x = require_floating(input, "silu")
     return _applied(x, inplace, lambda v: v * sigmoid(v))
 
 
 def tanh(input: Tensor) -> Tensor:
     """The hyperbolic tangent."""
-    return _functions.tanh(_tensor(input, "tanh"))
+    return _functions.tanh(as_tensor(input, "tanh"))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * input)) / beta``, and ``input`` itself where ``beta * input >
     threshold``, as in PyTorch; computed without overflow for any input."""
-    x = _floating(input, "softplus")
-    return apply(ops.softplus, (x,), {"beta": float(beta), "threshold": float(threshold)})
+    x = require_floating(input, "softplus")
+    return _functions.softplus(x, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(input))``, finite for any input (``-softplus(-input)``)."""
-    return apply(ops.log_sigmoid, (_floating(input, "logsigmoid"),), {})
+    return _functions.log_sigmoid(require_floating(input, "logsigmoid"))
 
 
 log_sigmoid = logsigmoid  # the name used by dualgrad.ops and PyTorch's aten
-
-
-def _softmax_axis(x: Tensor, dim: int | None, name: str) -> tuple[int, ...]:
-    if dim is None:
-        # PyTorch's deprecated implicit choice.
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-        warnings.warn(
-            f"Implicit dimension choice for {name} has been deprecated. "
-            "Change the call to include dim=X as an argument.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return normalize_axes(dim, x.ndim, name)
 
 
 def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
@@ -216,16 +198,16 @@ def softmax(
         >>> F.softmax(dualgrad.tensor([1000.0, 1000.0]), dim=0)
         tensor([0.5000, 0.5000])
     """
-    x = _floating(_with_dtype(_tensor(input, "softmax"), dtype), "softmax")
-    return apply(ops.softmax, (x,), {"axis": _softmax_axis(x, dim, "softmax")})
+    x = require_floating(_with_dtype(as_tensor(input, "softmax"), dtype), "softmax")
+    return _functions.softmax(x, axis=torch_dim(x, dim, "softmax"))
 
 
 def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
     """``input - logsumexp(input)`` along ``dim``: log-probabilities, finite for any logits."""
-    x = _floating(_with_dtype(_tensor(input, "log_softmax"), dtype), "log_softmax")
-    return apply(ops.log_softmax, (x,), {"axis": _softmax_axis(x, dim, "log_softmax")})
+    x = require_floating(_with_dtype(as_tensor(input, "log_softmax"), dtype), "log_softmax")
+    return _functions.log_softmax(x, axis=torch_dim(x, dim, "log_softmax"))
 
 
 # --- dropout, linear ------------------------------------------------------------------------
@@ -237,7 +219,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     Raises:
         ValueError: ``p`` is outside [0, 1].
     """
-    x = _floating(input, "dropout")
+    x = require_floating(input, "dropout")
     if not 0.0 <= p <= 1.0:
         msg = f"dropout probability has to be between 0 and 1, but got {p}"
         raise ValueError(msg)
@@ -258,9 +240,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> F.linear(dualgrad.ones(2, 3), dualgrad.ones(4, 3), dualgrad.zeros(4)).shape
         (2, 4)
     """
-    x, w = _tensor(input, "linear"), _tensor(weight, "linear")
+    x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
     out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)
-    return out if bias is None else out + _tensor(bias, "linear")
+    return out if bias is None else out + as_tensor(bias, "linear")
 
 
 # --- losses: reductions ---------------------------------------------------------------------
@@ -290,7 +272,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 def _pointwise_loss(
     name: str, input: Any, target: Any, weight: Any, reduction: str, elementwise_loss: Any
 ) -> tuple[Tensor, Tensor | None]:
-    x, y = _floating(input, name), _tensor(target, name)
+    x, y = require_floating(input, name), as_tensor(target, name)
     if x.shape != y.shape:
         warnings.warn(
             f"{name}: using a target size ({y.shape}) that is different to the input size "
@@ -298,7 +280,7 @@ def _pointwise_loss(
             UserWarning,
             stacklevel=3,
         )
-    if weight is not None and _tensor(weight, name).shape != x.shape:
+    if weight is not None and as_tensor(weight, name).shape != x.shape:
         msg = f"{name}: weight of shape {weight.shape} must have the input's shape {x.shape}"
         raise ValueError(msg)
     return elementwise_loss(x - y), weight
@@ -436,7 +418,7 @@ def kl_div(
             UserWarning,
             stacklevel=2,
         )
-    x, y = _floating(input, "kl_div"), _floating(target, "kl_div")
+    x, y = require_floating(input, "kl_div"), require_floating(target, "kl_div")
     loss = _functions.exp(y) * (y - x) if log_target else special.xlogy(y, y) - y * x
     if reduction == "batchmean":
         total = _functions.sum(loss)
@@ -469,7 +451,7 @@ def _class_weight(weight: Any, x: Tensor, axis: int, name: str) -> Tensor | None
     """``weight`` (one per class) shaped to broadcast along the class axis of ``x``."""
     if weight is None:
         return None
-    weight = _tensor(weight, name)
+    weight = as_tensor(weight, name)
     classes = x.shape[axis]
     if weight.shape != (classes,):
         msg = f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}"
@@ -481,7 +463,7 @@ def _picked(x: Tensor, target: Tensor, weight: Any, ignore_index: int, name: str
     """Per target: ``x`` at the target class, that class's weight (0 where ignored), and the
     mask of targets that count. ``x`` has its class axis at 1 (or 0 if 1-D)."""
     axis = _class_axis(x, name)
-    target = _tensor(target, name)
+    target = as_tensor(target, name)
     if target.dtype.kind not in "iu":
         msg = f"{name}: class-index targets must be integers, got {target.dtype}"
         raise TypeError(msg)
@@ -541,7 +523,7 @@ def nll_loss(
         IndexError: a target is outside ``[0, C)`` and not ``ignore_index``.
     """
     reduction = _reduction(size_average, reduce, reduction)
-    x = _floating(input, "nll_loss")
+    x = require_floating(input, "nll_loss")
     picked, weights, valid = _picked(x, target, weight, ignore_index, "nll_loss")
     losses = _functions.where(valid, -(weights * picked), 0.0)
     if reduction == "mean":
@@ -581,14 +563,14 @@ def cross_entropy(
         IndexError: a class index outside ``[0, C)`` and not ``ignore_index``.
     """
     reduction = _reduction(size_average, reduce, reduction)
-    x = _floating(input, "cross_entropy")
-    target = _tensor(target, "cross_entropy")
+    x = require_floating(input, "cross_entropy")
+    target = as_tensor(target, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         msg = f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         raise ValueError(msg)
     axis = _class_axis(x, "cross_entropy")
     classes = x.shape[axis]
-    log_probs = apply(ops.log_softmax, (x,), {"axis": (axis - x.ndim,)})
+    log_probs = _functions.log_softmax(x, axis=axis)
     class_weight = _class_weight(weight, x, axis, "cross_entropy")
     if target.dtype.is_floating_point:
         return _cross_entropy_probabilities(
@@ -665,7 +647,10 @@ def binary_cross_entropy(
         ValueError: shapes differ, or an input lies outside [0, 1].
     """
     reduction = _reduction(size_average, reduce, reduction)
-    x, y = _floating(input, "binary_cross_entropy"), _tensor(target, "binary_cross_entropy")
+    x, y = (
+        require_floating(input, "binary_cross_entropy"),
+        as_tensor(target, "binary_cross_entropy"),
+    )
     if x.shape != y.shape:
         msg = (
             f"binary_cross_entropy: target size {y.shape} differs from input size {x.shape}; "
@@ -678,7 +663,7 @@ def binary_cross_entropy(
         raise ValueError(msg)
     loss = -(y * _clamped_log(x) + (1.0 - y) * _clamped_log(1.0 - x))
     if weight is not None:
-        loss = loss * _tensor(weight, "binary_cross_entropy")
+        loss = loss * as_tensor(weight, "binary_cross_entropy")
     return _reduce(loss, reduction)
 
 
@@ -701,8 +686,8 @@ def binary_cross_entropy_with_logits(
         ValueError: shapes differ.
     """
     reduction = _reduction(size_average, reduce, reduction)
-    x = _floating(input, "binary_cross_entropy_with_logits")
-    y = _tensor(target, "binary_cross_entropy_with_logits")
+    x = require_floating(input, "binary_cross_entropy_with_logits")
+    y = as_tensor(target, "binary_cross_entropy_with_logits")
     if x.shape != y.shape:
         msg = (
             f"binary_cross_entropy_with_logits: target size {y.shape} differs from input "
@@ -713,8 +698,8 @@ def binary_cross_entropy_with_logits(
     if pos_weight is None:
         loss = (1.0 - y) * x - log_sig
     else:
-        log_weight = (_tensor(pos_weight, "binary_cross_entropy_with_logits") - 1.0) * y + 1.0
+        log_weight = (as_tensor(pos_weight, "binary_cross_entropy_with_logits") - 1.0) * y + 1.0
         loss = (1.0 - y) * x - log_weight * log_sig
     if weight is not None:
-        loss = loss * _tensor(weight, "binary_cross_entropy_with_logits")
+        loss = loss * as_tensor(weight, "binary_cross_entropy_with_logits")
     return _reduce(loss, reduction)

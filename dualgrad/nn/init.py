@@ -28,9 +28,9 @@ __all__ = [
 ]
 
 import math
-from typing import Any
 
 from ..autograd.grad_mode import no_grad
+from ..functions._args import require_floating
 from ..tensor import Tensor
 
 _LINEAR_GAINS = (
@@ -77,16 +77,6 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(msg)
 
 
-def _floating(tensor: Any, name: str) -> Tensor:
-    if not isinstance(tensor, Tensor):
-        msg = f"nn.init.{name}: expected a Tensor, got {type(tensor).__name__}"
-        raise TypeError(msg)
-    if not tensor.dtype.is_floating_point:
-        msg = f"nn.init.{name}: expected a floating point tensor, got {tensor.dtype}"
-        raise TypeError(msg)
-    return tensor
-
-
 def _fill(tensor: Tensor, draw: str, shift: float, scale: float) -> Tensor:
     """Fill ``tensor`` in place with ``shift + scale * sample``, sample from its backend's
     ``rand`` (uniform on [0, 1)) or ``randn``."""
@@ -103,7 +93,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     Raises:
         ValueError: ``a > b``.
     """
-    _floating(tensor, "uniform_")
+    require_floating(tensor, "nn.init.uniform_")
     if a > b:
         msg = f"nn.init.uniform_: the lower bound a={a} exceeds the upper bound b={b}"
         raise ValueError(msg)
@@ -116,7 +106,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     Raises:
         ValueError: a negative ``std``.
     """
-    _floating(tensor, "normal_")
+    require_floating(tensor, "nn.init.normal_")
     if std < 0:
         msg = f"nn.init.normal_: std must be >= 0, got {std}"
         raise ValueError(msg)
@@ -125,7 +115,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    _floating(tensor, "constant_")
+    require_floating(tensor, "nn.init.constant_")
     with no_grad():
         return tensor.fill_(val)
 
@@ -160,7 +150,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     Raises:
         ValueError: a tensor with fewer than 2 dimensions.
     """
-    fan_in, fan_out = _fans(_floating(tensor, "xavier_uniform_"), "xavier_uniform_")
+    fan_in, fan_out = _fans(require_floating(tensor, "nn.init.xavier_uniform_"), "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _fill(tensor, "rand", -bound, 2 * bound)
 
@@ -171,12 +161,12 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     Raises:
         ValueError: a tensor with fewer than 2 dimensions.
     """
-    fan_in, fan_out = _fans(_floating(tensor, "xavier_normal_"), "xavier_normal_")
+    fan_in, fan_out = _fans(require_floating(tensor, "nn.init.xavier_normal_"), "xavier_normal_")
     return _fill(tensor, "randn", 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, name: str) -> float:
-    fan_in, fan_out = _fans(_floating(tensor, name), name)
+    fan_in, fan_out = _fans(require_floating(tensor, f"nn.init.{name}"), name)
     if mode not in ("fan_in", "fan_out"):
         msg = f"nn.init.{name}: mode must be 'fan_in' or 'fan_out', got {mode!r}"
         raise ValueError(msg)

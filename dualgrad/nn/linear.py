@@ -7,7 +7,7 @@ __all__ = ["Identity", "Linear"]
 import math
 from typing import Any
 
-from .. import _creation
+from ..functions.creation import empty
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -67,8 +67,8 @@ class Linear(Module):
             raise ValueError(msg)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_creation.empty(out_features, in_features, dtype=dtype))
-        self.bias = Parameter(_creation.empty(out_features, dtype=dtype)) if bias else None
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
+        self.bias = Parameter(empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -15,10 +15,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from .._creation import as_dtype
 from .._state import converted_like, zero_grads
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import bump_version
+from ..functions._args import as_dtype
 from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 from .parameter import Parameter

@@ -7,9 +7,9 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 from typing import Any
 
-from .. import _creation
 from .._dtypes import int64
 from ..autograd.grad_mode import no_grad
+from ..functions import creation as _creation
 from ..tensor import Tensor
 from . import functional as F
 from . import init

@@ -6,10 +6,9 @@ __all__ = ["Embedding"]
 
 from typing import Any
 
-import dualgrad
-
-from .. import _creation
+from .. import functions as fn
 from ..autograd.grad_mode import no_grad
+from ..functions import creation as _creation
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -91,7 +90,7 @@ class Embedding(Module):
     def _zero_padding_row(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.copy_(dualgrad.index_put(self.weight.detach(), self.padding_idx, 0.0))
+                self.weight.copy_(fn.index_put(self.weight.detach(), self.padding_idx, 0.0))
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(

@@ -15,11 +15,13 @@ The rule contract (every primitive in ``dualgrad.ops`` follows it):
   dualgrad's own differentiable namespace (Tensors in, Tensors out: ``create_graph=True`` and
   higher order), so the same rule serves both.
 - Params arrive canonical: axes as tuples of negative ints, never ``None`` meaning "all".
-- Elementwise primitives see inputs of one dtype (the dispatcher promotes through
-  ``astype``). Their tangent rules see inputs of one shape (the dispatcher broadcasts through
-  ``broadcast_to``); their vjp rules may see inputs the forward broadcast itself (reverse mode
-  records them so) and give a cotangent of the output's shape, which the engine sums back to
-  the input's (``ops.shape.unbroadcast``, the one place that sums over broadcast axes).
+- Elementwise primitives see inputs of one dtype (the dispatcher promotes through ``astype``),
+  whose shapes broadcast together: the forward broadcasts them, as the backend does. In both
+  rules ``ans`` has the broadcast shape and the inputs their own. A jvp rule's ``t`` has been
+  lined up with the output's shape (``ops.shape.broadcast_tangent``); a vjp rule gives a
+  cotangent of the output's shape (or one that broadcasts to it), which the engine sums back to
+  its input's shape (``ops.shape.unbroadcast``). Both happen in ``dualgrad._rules``, the one
+  place the engines call rules from.
 
 A variadic primitive (``concat``) takes any number of inputs: its ``vjp`` is a single rule with
 an extra keyword ``index`` (which input), and its ``jvp`` a single rule taking the list of all

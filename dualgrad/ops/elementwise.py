@@ -1,7 +1,10 @@
-"""Elementwise primitives. Inputs arrive promoted to one dtype; tangents to one shape, while
-cotangents may have the broadcast shape of the output (see ``_primitive``'s docstring)."""
+"""Elementwise primitives. Inputs arrive promoted to one dtype, in shapes that broadcast
+together; tangents arrive lined up with the output's shape, and cotangents are summed back to
+the inputs' shapes by the engines (see ``_primitive``'s docstring)."""
 
 from __future__ import annotations
+
+import math
 
 from ._primitive import Primitive, binary, nondiff, piecewise_constant, unary
 
@@ -240,6 +243,25 @@ def _sigmoid_forward(xp, x):
 
 
 sigmoid = unary("sigmoid", d=lambda xp, x, ans: ans * (1.0 - ans), forward=_sigmoid_forward)
+
+
+# --- sinc -----------------------------------------------------------------------------------
+# sin(pi x) / (pi x), and its limit 1 at x = 0 (NumPy's and PyTorch's normalized sinc). The
+# derivative (cos(pi x) - sinc(x)) / x has the limit 0 there. Both divide by a safe x, so that
+# the branch where() discards computes no 0 / 0 (nor a NaN derivative).
+def _sinc_forward(xp, x):
+    zero = x == 0
+    y = math.pi * xp.where(zero, xp.ones_like(x), x)
+    return xp.where(zero, xp.ones_like(x), xp.sin(y) / y)
+
+
+def _sinc_derivative(xp, x, ans):
+    zero = x == 0
+    safe = xp.where(zero, xp.ones_like(x), x)
+    return xp.where(zero, xp.zeros_like(x), (xp.cos(math.pi * safe) - ans) / safe)
+
+
+sinc = unary("sinc", d=_sinc_derivative, forward=_sinc_forward)
 
 
 # --- atan2, hypot, logaddexp, copysign ------------------------------------------------------

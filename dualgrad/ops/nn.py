@@ -1,6 +1,6 @@
 """Primitives for neural networks: fused where composing would lose accuracy, overflow or
-take many more passes (log_softmax, softplus, standardize, ...), and the patch gathering behind
-convolution and pooling (unfold, fold).
+take many more passes (log_softmax, softplus, standardize, ...), relu, and the patch gathering
+behind convolution and pooling (unfold, fold).
 
 ``axis`` arrives as a tuple of negative ints. No rule exponentiates a positive number: every
 ``exp`` here sees a value <= 0, so logits of any size give finite values and derivatives.
@@ -8,10 +8,7 @@ convolution and pooling (unfold, fold).
 
 from __future__ import annotations
 
-import math
-
 __all__ = [
-    "erf",
     "fold",
     "log_sigmoid",
     "log_softmax",
@@ -23,12 +20,6 @@ __all__ = [
 ]
 
 from ._primitive import Primitive, unary
-
-# --- erf ------------------------------------------------------------------------------------
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-# The backends' namespaces carry ``erf`` as an extra (the standard has none); see backends.
-erf = unary("erf", d=lambda xp, x, ans: _TWO_OVER_SQRT_PI * xp.exp(-(x * x)))
 
 
 # --- relu -----------------------------------------------------------------------------------

@@ -1,4 +1,11 @@
-"""Shape primitives: reshape, permute_dims, broadcast_to, concat. All linear."""
+"""Shape primitives: reshape, permute_dims, broadcast_to, concat. All linear.
+
+Broadcasting has its one owner here: the shape shapes broadcast to (``broadcast_shapes``), the
+sum of a cotangent back over broadcast axes (``unbroadcast``) and the lining up of a tangent
+with the shape its input was broadcast to (``broadcast_tangent``). They are ``broadcast_to``'s
+rules, and the engines call them (through ``dualgrad._rules``) for the inputs an elementwise
+primitive broadcast itself.
+"""
 
 from __future__ import annotations
 
@@ -51,12 +58,36 @@ permute_dims = Primitive(
 
 
 # --- broadcast_to ---------------------------------------------------------------------------
+def broadcast_shapes(op_name, *shapes):
+    """The shape the given shapes broadcast to, or a ValueError naming them all."""
+    shape = _broadcast_shape(shapes)
+    if shape is None:
+        listed = " and ".join(str(tuple(shape)) for shape in shapes)
+        msg = f"{op_name}: shapes {listed} cannot be broadcast together"
+        raise ValueError(msg)
+    return shape
+
+
+@functools.lru_cache(maxsize=256)  # a model meets a few shapes, at every step
+def _broadcast_shape(shapes):
+    ndim = max(len(shape) for shape in shapes)
+    result = [1] * ndim
+    for shape in shapes:
+        offset = ndim - len(shape)
+        for i, size in enumerate(shape, offset):
+            if size != result[i] and size != 1:
+                if result[i] != 1:
+                    return None
+                result[i] = size
+    return tuple(result)
+
+
 def unbroadcast(xp, g, ans, x, *, shape):
     """``g`` summed over the axes ``x`` was broadcast along to reach ``shape``.
 
     The one place that sums cotangents over broadcast axes (the axes broadcast_to added in
     front, and the axes where x had length 1): broadcast_to's vjp, and the engine's for the
-    operands an elementwise primitive broadcast itself.
+    inputs an elementwise primitive broadcast itself.
     """
     added, stretched = _broadcast_axes(tuple(shape), tuple(x.shape))
     # One reduction where one does it (a bias: only added axes), else one and a reshape.

@@ -1,7 +1,7 @@
-"""Special functions (SciPy's names): the error function's relatives, log-gamma and polygamma,
-the normal distribution's tails, ``xlogy``.
+"""Special functions (SciPy's names): the error function and its relatives, log-gamma and
+polygamma, the normal distribution's tails, ``xlogy``.
 
-The backends' namespaces carry the forwards the standard lacks (``erfc``, ``erfinv``,
+The backends' namespaces carry the forwards the standard lacks (``erf``, ``erfc``, ``erfinv``,
 ``gammaln``, ``polygamma``, ``log_ndtr``, ``ndtri``; see ``dualgrad.backends``); ``xlogy`` and
 ``xlog1py`` are written with standard functions. Every derivative is again a function here or in
 the standard, so derivatives of any order follow.
@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["erfc", "erfinv", "gammaln", "log_ndtr", "ndtri", "polygamma", "xlog1py", "xlogy"]
+__all__ = [
+    "erf",
+    "erfc",
+    "erfinv",
+    "gammaln",
+    "log_ndtr",
+    "ndtri",
+    "polygamma",
+    "xlog1py",
+    "xlogy",
+]
 
 from ._primitive import Primitive, unary
 
@@ -19,6 +29,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
+erf = unary("erf", d=lambda xp, x, ans: _TWO_OVER_SQRT_PI * xp.exp(-(x * x)))
 erfc = unary("erfc", d=lambda xp, x, ans: -_TWO_OVER_SQRT_PI * xp.exp(-(x * x)))
 # x = erfinv(y) solves erf(x) = y, so dx/dy = 1 / erf'(x).
 erfinv = unary("erfinv", d=lambda xp, x, ans: _SQRT_PI_OVER_TWO * xp.exp(ans * ans))

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import dualgrad
-
+from .. import functions as fn
 from ..tensor import Tensor
 
 
@@ -33,7 +32,7 @@ class Point:
 
 
 def _sqrt(x: Any) -> Any:
-    return dualgrad.sqrt(x) if isinstance(x, Tensor) else math.sqrt(x)
+    return fn.sqrt(x) if isinstance(x, Tensor) else math.sqrt(x)
 
 
 def cubic_minimum(a: Point, b: Point, bounds: tuple[Any, Any] | None = None) -> Any:

@@ -7,8 +7,7 @@ __all__ = ["Adagrad"]
 from collections.abc import Iterable
 from typing import Any
 
-import dualgrad
-
+from .. import functions as fn
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, lr_for, next_step, scalar_like
 
@@ -70,7 +69,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self.state[p] = {
                     "step": scalar_like(p, 0),
-                    "sum": dualgrad.full_like(p.detach(), group["initial_accumulator_value"]),
+                    "sum": fn.full_like(p.detach(), group["initial_accumulator_value"]),
                 }
 
     def _update(
@@ -84,5 +83,5 @@ class Adagrad(Optimizer):
         if group["lr_decay"] != 0:
             lr = lr / (1 + (step - 1) * group["lr_decay"])
         square_sum = state["sum"] + g * g
-        update = lr * (g / (dualgrad.sqrt(square_sum) + group["eps"]))
+        update = lr * (g / (fn.sqrt(square_sum) + group["eps"]))
         return p, update, {"step": step, "sum": square_sum}

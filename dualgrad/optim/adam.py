@@ -8,8 +8,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .._functions import maximum, sqrt
-from .._functions_elementwise import expm1
+from ..functions.elementwise import expm1, maximum, sqrt
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, lr_for, next_step, state_tensor
 

@@ -7,8 +7,7 @@ __all__ = ["LBFGS"]
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import dualgrad
-
+from .. import functions as fn
 from .._state import converted_like
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
@@ -19,12 +18,12 @@ from .optimizer import Optimizer
 # The scalars computed from the vectors (dot products, curvatures, slopes) are 0-d Tensors in
 # the parameters' dtype, as in PyTorch: a float32 run then rounds, and so decides, as PyTorch's.
 def _dot(a: Tensor, b: Tensor) -> Tensor:
-    return dualgrad.vecdot(a, b)
+    return fn.vecdot(a, b)
 
 
 def _largest(x: Tensor) -> Any:
     """The largest absolute element (0 for an empty vector)."""
-    return dualgrad.max(dualgrad.abs(x)) if x.numel() else 0.0
+    return fn.max(fn.abs(x)) if x.numel() else 0.0
 
 
 class LBFGS(Optimizer):
@@ -115,9 +114,9 @@ class LBFGS(Optimizer):
 
     # --- the parameters as one vector -----------------------------------------------------
     def _flat_grad(self) -> Tensor:
-        return dualgrad.concat(
+        return fn.concat(
             [
-                dualgrad.reshape(p.grad if p.grad is not None else dualgrad.zeros_like(p), (-1,))
+                fn.reshape(p.grad if p.grad is not None else fn.zeros_like(p), (-1,))
                 for p in self._params
             ]
         )
@@ -126,7 +125,7 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             size = p.numel()
-            p.add_(dualgrad.reshape(direction[offset : offset + size], p.shape) * step)
+            p.add_(fn.reshape(direction[offset : offset + size], p.shape) * step)
             offset += size
 
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float, Tensor]:
@@ -192,10 +191,9 @@ class LBFGS(Optimizer):
                 direction = _two_loop(-flat_grad, old_dirs, old_stps, ro, h_diag)
             prev_flat_grad, prev_loss = flat_grad, loss
 
-            if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / dualgrad.sum(dualgrad.abs(flat_grad))) * lr
-            else:
-                t = lr
+            # The first step ever is scaled down by the gradient's size, later ones are lr.
+            first = state["n_iter"] == 1
+            t = min(1.0, 1.0 / fn.sum(fn.abs(flat_grad))) * lr if first else lr
             gtd = _dot(flat_grad, direction)
             if gtd > -tolerance_change:  # not a descent direction any more
                 break

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _jit
-from .._creation import zeros_like
 from .._state import converted_like, zero_grads
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..functions.creation import zeros_like
 from ..tensor import Tensor
 
 

@@ -7,7 +7,7 @@ __all__ = ["RMSprop"]
 from collections.abc import Iterable
 from typing import Any
 
-from .._functions import sqrt
+from ..functions.elementwise import sqrt
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative, lr_for, next_step, state_tensor
 

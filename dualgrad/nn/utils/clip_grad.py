@@ -8,8 +8,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-import dualgrad
-
+from ... import functions as fn
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 
@@ -24,7 +23,7 @@ def _gradients(parameters: Tensor | Iterable[Tensor], name: str) -> list[Tensor]
 
 
 def _norm(x: Tensor, norm_type: float) -> Tensor:
-    return dualgrad.linalg.vector_norm(x, ord=norm_type)
+    return fn.linalg.vector_norm(x, ord=norm_type)
 
 
 @no_grad()
@@ -65,9 +64,9 @@ def clip_grad_norm_(
     """
     grads = _gradients(parameters, "clip_grad_norm_")
     if not grads:
-        return dualgrad.tensor(0.0)
+        return fn.tensor(0.0)
     norm_type = float(norm_type)
-    norms = dualgrad.stack([_norm(g, norm_type) for g in grads])
+    norms = fn.stack([_norm(g, norm_type) for g in grads])
     total = _norm(norms, norm_type)
     if error_if_nonfinite and not math.isfinite(total.item()):
         msg = (
@@ -76,7 +75,7 @@ def clip_grad_norm_(
             "by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
         raise RuntimeError(msg)
-    scale = dualgrad.clip(max_norm / (total + 1e-6), max=1.0)
+    scale = fn.clip(max_norm / (total + 1e-6), max=1.0)
     for g in grads:
         g.mul_(scale.astype(g.dtype))
     return total
@@ -101,4 +100,4 @@ def clip_grad_value_(
     """
     clip_value = float(clip_value)
     for g in _gradients(parameters, "clip_grad_value_"):
-        g.copy_(dualgrad.clip(g, -clip_value, clip_value))
+        g.copy_(fn.clip(g, -clip_value, clip_value))

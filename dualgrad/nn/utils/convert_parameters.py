@@ -7,8 +7,7 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 from collections.abc import Iterable
 
-import dualgrad
-
+from ... import functions as fn
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 
@@ -22,7 +21,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         >>> dualgrad.nn.utils.parameters_to_vector(layer.parameters()).shape
         (8,)
     """
-    return dualgrad.concat([dualgrad.reshape(p, (-1,)) for p in parameters])
+    return fn.concat([fn.reshape(p, (-1,)) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
@@ -57,5 +56,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         start = 0
         for p in params:
             size = p.numel()
-            p.copy_(dualgrad.reshape(vec[start : start + size], p.shape))
+            p.copy_(fn.reshape(vec[start : start + size], p.shape))
             start += size

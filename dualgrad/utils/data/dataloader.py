@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-import dualgrad
-
+from ... import config
+from ... import functions as fn
 from ..._dtypes import float64, int64
 from ..._generator import Generator
 from ...tensor import Tensor
@@ -28,7 +28,7 @@ def default_convert(data: Any) -> Any:
     """One sample as a batch-less loader returns it: NumPy arrays become Tensors, inside
     dicts, tuples and lists too; anything else stays as it is."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OSUV":
-        return dualgrad.asarray(data)
+        return fn.asarray(data)
     if isinstance(data, Mapping):
         return type(data)({key: default_convert(value) for key, value in data.items()})  # type: ignore[call-arg]
     if _is_namedtuple(data):
@@ -61,17 +61,17 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return dualgrad.stack(list(batch), axis=0)
+        return fn.stack(list(batch), axis=0)
     if isinstance(elem, np.ndarray) and elem.dtype.kind not in "OSUV":
-        return dualgrad.asarray(np.stack(batch))
+        return fn.asarray(np.stack(batch))
     if isinstance(elem, np.generic) and elem.dtype.kind not in "OSUV":
-        return dualgrad.asarray(np.asarray(batch))
+        return fn.asarray(np.asarray(batch))
     if isinstance(elem, float):
-        return dualgrad.tensor(list(batch), dtype=float64)
+        return fn.tensor(list(batch), dtype=float64)
     if isinstance(elem, bool):
-        return dualgrad.tensor(list(batch))
+        return fn.tensor(list(batch))
     if isinstance(elem, int):
-        return dualgrad.tensor(list(batch), dtype=int64)
+        return fn.tensor(list(batch), dtype=int64)
     if isinstance(elem, str | bytes):
         return list(batch)
     if isinstance(elem, Mapping):
@@ -232,7 +232,7 @@ class DataLoader:
 
         def gather(indices: list[int]) -> list[Tensor]:
             rows = np.asarray(indices, dtype=np.int64)
-            return [dualgrad.take(tensor, _on(tensor, rows), axis=0) for tensor in dataset.tensors]
+            return [fn.take(tensor, _on(tensor, rows), axis=0) for tensor in dataset.tensors]
 
         return gather
 
@@ -243,5 +243,5 @@ class DataLoader:
 
 
 def _on(tensor: Tensor, rows: np.ndarray) -> Tensor:
-    with dualgrad.use_backend(tensor.backend.name):
-        return dualgrad.asarray(rows)
+    with config.use_backend(tensor.backend.name):
+        return fn.asarray(rows)

@@ -1,4 +1,5 @@
-"""Creating tensors: from Python data and arrays, filled, ranges, random."""
+"""Creating tensors: from Python data and arrays, filled, ranges, grids, random; and filling
+one in place (``zero_``, ``fill_``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ __all__ = [
     "full_like",
     "linspace",
     "manual_seed",
+    "meshgrid",
     "ones",
     "ones_like",
     "rand",
@@ -27,31 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _dtypes, config
-from ._dtypes import DType
-from .backends import Backend, backend_for_array, get_backend_by_name, seed_all
-from .tensor import Tensor
-
-_PYTHON_TYPES = {builtins.bool: _dtypes.bool, int: _dtypes.int64, float: None, complex: None}
-
-
-def as_dtype(dtype: Any) -> DType:
-    """A dualgrad dtype from a dtype, its name, or a Python or NumPy type."""
-    if isinstance(dtype, DType):
-        return dtype
-    if dtype in _PYTHON_TYPES:
-        return _PYTHON_TYPES[dtype] or config.get_default_dtype()
-    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None) or str(dtype)
-    try:
-        return _dtypes.BY_NAME[name]
-    except KeyError:
-        try:
-            return _dtypes.BY_NAME[np.dtype(dtype).name]
-        except TypeError:
-            pass
-    choices = ", ".join(_dtypes.BY_NAME)
-    msg = f"unknown dtype {dtype!r}; choose one of: {choices}"
-    raise TypeError(msg)
+from .. import _dtypes, config
+from .._dtypes import DType
+from ..backends import Backend, backend_for_array, get_backend_by_name, seed_all
+from ..tensor import Tensor, method
+from ._args import as_dtype, as_tensor
+from .elementwise import where
+from .shape import broadcast_to, reshape
 
 
 def _finish(array: Any, backend: Backend, requires_grad: bool) -> Tensor:
@@ -451,3 +435,69 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
 def manual_seed(seed: int) -> None:
     """Seed the random generator of every backend, so runs repeat exactly."""
     seed_all(int(seed))
+
+
+# --- grids ------------------------------------------------------------------------------------
+def meshgrid(*arrays: Tensor, indexing: str = "xy") -> list[Tensor]:
+    """Coordinate grids from 1-D tensors: Cartesian (``"xy"``, the first two axes swapped) or
+    matrix (``"ij"``) indexing; differentiable through ``broadcast_to``.
+
+    Raises:
+        ValueError: an input is not 1-D, or ``indexing`` is not "xy" or "ij".
+    """
+    if indexing not in ("xy", "ij"):
+        msg = f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}"
+        raise ValueError(msg)
+    tensors = [as_tensor(t, "meshgrid") for t in arrays]
+    if builtins.any(t.ndim != 1 for t in tensors):
+        shapes = ", ".join(str(t.shape) for t in tensors)
+        msg = f"meshgrid: expected 1-D tensors, got shapes {shapes}"
+        raise ValueError(msg)
+    positions = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        positions[0], positions[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, position in zip(tensors, positions, strict=True):
+        shape[position] = t.shape[0]
+    grids = []
+    for t, position in zip(tensors, positions, strict=True):
+        view = [1] * len(tensors)
+        view[position] = t.shape[0]
+        grids.append(broadcast_to(reshape(t, tuple(view)), tuple(shape)))
+    return grids
+
+
+# --- filling in place -----------------------------------------------------------------------
+def _zero_(self: Tensor) -> Tensor:
+    """Fill with zeros in place."""
+    return _fill(self, 0, "zero_")
+
+
+def _fill_(self: Tensor, value: Any) -> Tensor:
+    """Fill with ``value`` in place."""
+    return _fill(self, value, "fill_")
+
+
+def _fill(tensor: Tensor, value: Any, op_name: str) -> Tensor:
+    if (
+        not tensor._requires_grad
+        and tensor._tangents is None
+        and (type(value) is float or type(value) is int)
+        and tensor.dtype.is_floating_point
+    ):
+        # A floating constant (a .grad, a buffer): no graph to keep, only values to swap;
+        # the common ``grad.zero_()`` of every training step skips _update's generality.
+        return tensor._swap_in(tensor._backend.xp.full_like(tensor._array, value))
+
+    # A tensor in the graph stays in it, with zero gradient, as in PyTorch.
+    def filled(x: Tensor) -> Tensor:
+        constant = full_like(x, value)
+        if not x._requires_grad:
+            return constant
+        return where(ones_like(x, dtype="bool"), constant, x)
+
+    return tensor._update(filled, op_name)
+
+
+method(_zero_, "zero_")
+method(_fill_, "fill_")

@@ -1,19 +1,29 @@
-"""Reductions and statistics beyond sum/mean/max/min (prod, var, std, logsumexp, cumulative ...).
+"""Reductions (``dualgrad.ops.reduce``): sums, means, extremes, products, ``logsumexp``, the
+statistics built on them (``var``, ``std``), running sums and products, ``argmax``/``argmin``,
+and ``count_nonzero``, ``diff`` and ``trace``, built from them.
 
-Public functions here are re-exported by ``dualgrad._functions`` (so derivative rules find them on
-the differentiable namespace) and by ``dualgrad``.
+Axes are normalized here: the primitives get tuples of negative ints.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "all",
+    "any",
     "argmax",
     "argmin",
+    "count_nonzero",
     "cumulative_prod",
     "cumulative_sum",
+    "diff",
     "logsumexp",
+    "max",
+    "mean",
+    "min",
     "prod",
     "std",
+    "sum",
+    "trace",
     "var",
 ]
 
@@ -21,30 +31,60 @@ import builtins
 import math
 from typing import Any
 
-from . import _dtypes, ops
-from ._creation import as_dtype
-from ._dispatch import apply
-from ._functions import (
-    AxisError,
-    _tensor,
-    astype,
-    concat,
-    mean,
-    normalize_axes,
-    reshape,
-    sqrt,
-    sum,
-)
-from .tensor import Tensor
+from .. import _dtypes, ops
+from .._dispatch import apply
+from .._dtypes import int64
+from ..tensor import Tensor, method
+from ._args import AxisError, as_dtype, as_tensor, axis_index, normalize_axes, require_floating
+from ._methods import cumulative, reduction, statistic
+from .elementwise import astype, not_equal, sqrt
+from .index import diagonal, getitem
+from .shape import concat, reshape
 
 
-def _floating(x: Tensor, op_name: str) -> None:
-    if not x.dtype.is_floating_point:
-        msg = (
-            f"{op_name}: expected a floating point tensor, got {x.dtype}; "
-            "convert it first with dualgrad.astype(x, dualgrad.float64)"
-        )
-        raise TypeError(msg)
+# --- sum, mean, max, min, any, all ----------------------------------------------------------
+def _reduction(prim: ops.Primitive, floating_only: bool) -> Any:
+    def function(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
+        x = as_tensor(x, prim.name)
+        if floating_only and not x.dtype.is_floating_point:
+            msg = f"{prim.name}: expected a floating point tensor, got {x.dtype}"
+            raise TypeError(msg)
+        if prim in (ops.max, ops.min) and x.numel() == 0:
+            msg = f"{prim.name}: cannot reduce a tensor with no elements"
+            raise ValueError(msg)
+        axes = normalize_axes(axis, x.ndim, prim.name)
+        return apply(prim, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+
+    function.__name__ = function.__qualname__ = prim.name
+    function.__doc__ = (
+        f"``{prim.name}`` over ``axis`` (all axes when None), keeping them as length 1 "
+        "if ``keepdims``."
+    )
+    return function
+
+
+_sum = _reduction(ops.sum, floating_only=False)
+
+
+def sum(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+    """The sum over ``axis`` (all axes when None), computed in ``dtype`` if given."""
+    if dtype is not None:
+        x = astype(as_tensor(x, "sum"), dtype, copy=False)
+    return _sum(x, axis=axis, keepdims=keepdims)
+
+
+any = _reduction(ops.any, floating_only=False)
+all = _reduction(ops.all, floating_only=False)
+mean = _reduction(ops.mean, floating_only=True)
+max = _reduction(ops.max, floating_only=False)
+min = _reduction(ops.min, floating_only=False)
+
+method(sum, adapt=reduction)
+method(mean, adapt=reduction)
+method(max, "max", "amax", adapt=reduction)
+method(min, "min", "amin", adapt=reduction)
+method(any, adapt=reduction)
+method(all, adapt=reduction)
 
 
 # --- prod, logsumexp ------------------------------------------------------------------------
@@ -72,7 +112,7 @@ def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = 
         tensor([[0., 1.],
                 [4., 3.]])
     """
-    x = _with_dtype(_tensor(x, "prod"), dtype)
+    x = _with_dtype(as_tensor(x, "prod"), dtype)
     axes = normalize_axes(axis, x.ndim, "prod")
     return apply(ops.prod, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
 
@@ -99,8 +139,7 @@ def logsumexp(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tens
         >>> dualgrad.logsumexp(dualgrad.tensor([1000.0, 1000.0]))
         tensor(1000.6932)
     """
-    x = _tensor(x, "logsumexp")
-    _floating(x, "logsumexp")
+    x = require_floating(x, "logsumexp")
     axes = normalize_axes(axis, x.ndim, "logsumexp")
     return apply(ops.logsumexp, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
 
@@ -133,8 +172,7 @@ def var(
         >>> dualgrad.var(dualgrad.tensor([1.0, 2.0, 3.0, 4.0]), correction=1)
         tensor(1.6667)
     """
-    x = _tensor(x, "var")
-    _floating(x, "var")
+    x = require_floating(x, "var")
     if correction < 0:
         msg = f"var: correction must be non-negative, got {correction}"
         raise ValueError(msg)
@@ -231,7 +269,7 @@ def cumulative_prod(
 def _cumulative(
     prim: ops.Primitive, initial: int, x: Any, axis: Any, dtype: Any, include_initial: bool
 ) -> Tensor:
-    x = _with_dtype(_tensor(x, prim.name), dtype)
+    x = _with_dtype(as_tensor(x, prim.name), dtype)
     if x.ndim == 0:
         msg = f"{prim.name}: expected at least one dimension, got a 0-d tensor; reshape it to (1,)"
         raise ValueError(msg)
@@ -303,7 +341,7 @@ def argmin(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> 
 
 
 def _arg_extreme(prim: ops.Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
-    x = _tensor(x, prim.name)
+    x = as_tensor(x, prim.name)
     if axis is not None and not isinstance(axis, int):
         msg = f"{prim.name}: axis must be an int or None, got {axis!r}"
         raise TypeError(msg)
@@ -324,3 +362,101 @@ def _arg_extreme(prim: ops.Primitive, x: Any, axis: Any, keepdims: bool) -> Tens
         msg = f"{prim.name}: axis {axis} of a tensor of shape {x.shape} has no elements"
         raise ValueError(msg)
     return apply(prim, (x,), {"axis": normalized, "keepdims": builtins.bool(keepdims)})
+
+
+method(prod, adapt=reduction)
+method(logsumexp, adapt=reduction)
+method(var, adapt=statistic)
+method(std, adapt=statistic)
+method(cumulative_sum, "cumsum", adapt=cumulative)
+method(cumulative_prod, "cumprod", adapt=cumulative)
+method(argmax, adapt=reduction)
+method(argmin, adapt=reduction)
+
+
+# --- built from the above -------------------------------------------------------------------
+def count_nonzero(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The number of non-zero elements over ``axis`` (all axes when None), as int64.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.count_nonzero(dualgrad.tensor([[0.0, 1.0], [2.0, 3.0]]), axis=1)
+        tensor([1, 2])
+    """
+    x = as_tensor(x, "count_nonzero")
+    return sum(astype(not_equal(x, 0), int64), axis=axis, keepdims=keepdims)
+
+
+def diff(
+    x: Tensor,
+    /,
+    *,
+    axis: int = -1,
+    n: int = 1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+) -> Tensor:
+    """The ``n``-th forward difference along ``axis``, after joining ``prepend`` and ``append``.
+
+    Differentiable: each difference is a subtraction of two slices.
+
+    Raises:
+        ValueError: ``x`` is 0-d or ``n`` is negative.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.diff(dualgrad.tensor([1.0, 4.0, 9.0, 16.0]), n=2)
+        tensor([2., 2.])
+    """
+    x = as_tensor(x, "diff")
+    if x.ndim == 0:
+        msg = "diff: expected at least one dimension, got a 0-d tensor"
+        raise ValueError(msg)
+    if n < 0:
+        msg = f"diff: n must be non-negative, got {n}"
+        raise ValueError(msg)
+    axis = axis_index(axis, x.ndim, "diff")
+    parts = [p for p in (prepend, x, append) if p is not None]
+    if len(parts) > 1:
+        x = concat([as_tensor(p, "diff") for p in parts], axis=axis)
+    before = (slice(None),) * axis
+    for _ in range(n):
+        if x.shape[axis] == 0:
+            break  # nothing left to difference
+        x = getitem(x, (*before, slice(1, None))) - getitem(x, (*before, slice(None, -1)))
+    return x
+
+
+def trace(
+    x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None
+) -> Tensor:
+    """The sum along a diagonal of the matrices spanned by ``axis1`` and ``axis2``.
+
+    As NumPy's ``trace`` (PyTorch's takes 2-D tensors only); ``dualgrad.linalg.trace`` is the
+    Array API's version, on the last two axes.
+
+    Args:
+        x: a tensor with at least 2 dimensions.
+        offset: which diagonal (positive above the main one, negative below).
+        axis1: the rows' axis.
+        axis2: the columns' axis.
+        dtype: the result's dtype (default: ``x``'s).
+
+    Returns:
+        A tensor of ``x``'s other axes.
+
+    Raises:
+        ValueError: as ``diagonal``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.trace(dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
+    """
+    diag = diagonal(x, offset=offset, axis1=axis1, axis2=axis2)
+    if dtype is not None:
+        diag = astype(diag, dtype)
+    return sum(diag, axis=-1)
+
+
+method(trace)

@@ -1,13 +1,25 @@
-"""Linear algebra beyond matmul: tensordot, vecdot, outer, trace, diagonal, einsum, linalg.
+"""Linear algebra (``dualgrad.ops.linalg``): ``matmul`` and the products, triangles,
+``einsum``, and the functions of the ``dualgrad.linalg`` namespace (solvers, determinants,
+decompositions, norms), which re-exports them.
 
-Public functions here are re-exported by ``dualgrad._functions`` (so derivative rules find them on
-the differentiable namespace) and by ``dualgrad``. The functions of ``dualgrad.linalg`` (the
-decompositions, solvers and norms) are defined here too and re-exported by that module, which is
-itself exported as ``linalg``: a rule's ``xp.linalg.inv`` then finds them on the differentiable
-namespace.
+``__all__`` lists the functions dualgrad has at its top level. ``dualgrad.linalg`` re-exports
+those of the Array API's linalg extension (PyTorch's ``torch.linalg``), whose ``diagonal`` and
+``trace`` work on the last two axes, unlike the top-level ones: as the differentiable
+namespace's ``linalg``, this module gives the rules the same names.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "einsum",
+    "matmul",
+    "matrix_transpose",
+    "outer",
+    "tensordot",
+    "tril",
+    "triu",
+    "vecdot",
+]
 
 import builtins
 import math
@@ -17,46 +29,85 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import ops
-from ._creation import zeros_like
-from ._dispatch import apply, broadcast_shapes
-from ._functions import (
-    AxisError,
-    _promoted,
-    _tensor,
-    abs,
-    astype,
-    broadcast_to,
-    expand_dims,
-    matmul,
-    matrix_transpose,
-    max,
-    min,
-    normalize_axes,
-    permute_dims,
-    reshape,
-    sqrt,
-    sum,
-    where,
-)
-from .tensor import Tensor
+from .. import ops
+from .._dispatch import apply
+from ..ops.shape import broadcast_shapes
+from ..tensor import Tensor, method
+from . import index, reduce
+from ._args import as_tensor, axis_index, normalize_axes, promoted
+from ._methods import reflected
+from .creation import zeros_like
+from .elementwise import abs, astype, sqrt, where
+from .index import getitem
+from .reduce import max, min, sum
+from .shape import broadcast_to, expand_dims, permute_dims, reshape, squeeze, stack
 
-__all__ = [
-    "diagonal",
-    "einsum",
-    "linalg",
-    "outer",
-    "tensordot",
-    "trace",
-    "tril",
-    "triu",
-    "vecdot",
-]
+
+# --- matmul -----------------------------------------------------------------------------------
+def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading axes broadcast.
+
+    Example:
+        >>> import dualgrad
+        >>> a = dualgrad.ones(2, 3)
+        >>> (a @ dualgrad.ones(3)).shape
+        (2,)
+    """
+    if (
+        isinstance(x1, Tensor)
+        and isinstance(x2, Tensor)
+        and x1._backend is x2._backend
+        and x1._array.ndim == 2 == x2._array.ndim
+        and x1._array.dtype == x2._array.dtype
+        and x1._array.shape[1] == x2._array.shape[0]
+    ):
+        return apply(ops.matmul, (x1, x2), {})  # two aligned matrices: nothing to prepare
+    x1, x2 = promoted([as_tensor(x1, "matmul"), as_tensor(x2, "matmul")])
+    if x1.ndim == 0 or x2.ndim == 0:
+        msg = (
+            "matmul: operands must have at least 1 dimension, "
+            f"got shapes {x1.shape} and {x2.shape}"
+        )
+        raise ValueError(msg)
+    x = x1 if x1.ndim > 1 else reshape(x1, (1, x1.shape[0]))
+    y = x2 if x2.ndim > 1 else reshape(x2, (x2.shape[0], 1))
+    if x.shape[-1] != y.shape[-2]:
+        msg = (
+            f"matmul: shapes {x1.shape} and {x2.shape} are not aligned "
+            f"({x.shape[-1]} != {y.shape[-2]})"
+        )
+        raise ValueError(msg)
+    if x.shape[:-2] != y.shape[:-2]:
+        batch = broadcast_shapes("matmul", x.shape[:-2], y.shape[:-2])
+        x, y = (
+            t if not (t.requires_grad or t._tangents) else broadcast_to(t, batch + t.shape[-2:])
+            for t in (x, y)
+        )
+    out = apply(ops.matmul, (x, y), {})
+    if x1.ndim == 1:
+        out = squeeze(out, -2)
+    if x2.ndim == 1:
+        out = squeeze(out, -1)
+    return out
+
+
+def matrix_transpose(x: Tensor, /) -> Tensor:
+    """Swap the last two axes."""
+    x = as_tensor(x, "matrix_transpose")
+    if x.ndim < 2:
+        msg = f"matrix_transpose: expected at least 2 dimensions, got shape {x.shape}"
+        raise ValueError(msg)
+    return permute_dims(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+
+
+method(matmul, "__matmul__", "matmul", "mm")
+method(matmul, "__rmatmul__", adapt=reflected)
+method(property(matrix_transpose), "mT")
 
 
 # --- triangles ------------------------------------------------------------------------------
 def _triangle(x: Tensor, k: int, name: str, lower: bool) -> Tensor:
-    x = _tensor(x, name)
+    x = as_tensor(x, name)
     if x.ndim < 2:
         msg = f"{name}: expected at least 2 dimensions, got shape {x.shape}"
         raise ValueError(msg)
@@ -111,121 +162,8 @@ def triu(x: Tensor, /, *, k: int = 0) -> Tensor:
     return _triangle(x, operator.index(k), "triu", lower=False)
 
 
-# --- diagonal and trace ---------------------------------------------------------------------
-def diagonal(x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """The diagonal of the matrices spanned by ``axis1`` and ``axis2``, as a last axis.
-
-    As NumPy's and PyTorch's ``diagonal``: the two axes are removed and the diagonal appended.
-    ``dualgrad.linalg.diagonal`` is the Array API's version, on the last two axes.
-
-    Args:
-        x: a tensor with at least 2 dimensions.
-        offset: which diagonal (positive above the main one, negative below).
-        axis1: the rows' axis.
-        axis2: the columns' axis.
-
-    Returns:
-        A tensor of ``x``'s other axes followed by the diagonal's length.
-
-    Raises:
-        ValueError: ``x`` has fewer than 2 dimensions, or ``axis1`` and ``axis2`` are one axis.
-
-    Example:
-        >>> import dualgrad
-        >>> dualgrad.diagonal(dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]]), offset=1)
-        tensor([2.])
-    """
-    x = _tensor(x, "diagonal")
-    if x.ndim < 2:
-        msg = f"diagonal: expected at least 2 dimensions, got shape {x.shape}"
-        raise ValueError(msg)
-    (first,) = normalize_axes(axis1, x.ndim, "diagonal")
-    (second,) = normalize_axes(axis2, x.ndim, "diagonal")
-    if first == second:
-        msg = f"diagonal: axis1 and axis2 must differ, got {axis1} and {axis2}"
-        raise ValueError(msg)
-    others = [a for a in range(-x.ndim, 0) if a not in (first, second)]
-    x = permute_dims(x, (*others, first, second))
-    offset = operator.index(offset)
-    rows, cols = x.shape[-2:]
-    length = builtins.max(
-        0, builtins.min(rows + builtins.min(offset, 0), cols - builtins.max(offset, 0))
-    )
-    steps = np.arange(length)
-    return x[..., steps + builtins.max(-offset, 0), steps + builtins.max(offset, 0)]
-
-
-def trace(
-    x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None
-) -> Tensor:
-    """The sum along a diagonal of the matrices spanned by ``axis1`` and ``axis2``.
-
-    As NumPy's ``trace`` (PyTorch's takes 2-D tensors only); ``dualgrad.linalg.trace`` is the
-    Array API's version, on the last two axes.
-
-    Args:
-        x: a tensor with at least 2 dimensions.
-        offset: which diagonal (positive above the main one, negative below).
-        axis1: the rows' axis.
-        axis2: the columns' axis.
-        dtype: the result's dtype (default: ``x``'s).
-
-    Returns:
-        A tensor of ``x``'s other axes.
-
-    Raises:
-        ValueError: as ``diagonal``.
-
-    Example:
-        >>> import dualgrad
-        >>> dualgrad.trace(dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]]))
-        tensor(5.)
-    """
-    diag = diagonal(x, offset=offset, axis1=axis1, axis2=axis2)
-    if dtype is not None:
-        diag = astype(diag, dtype)
-    return sum(diag, axis=-1)
-
-
-def _linalg_diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
-    """The diagonal of the last two axes (the Array API's ``linalg.diagonal``).
-
-    Args:
-        x: a tensor of shape ``(..., M, N)``.
-        offset: which diagonal (positive above the main one, negative below).
-
-    Returns:
-        A tensor of shape ``(..., K)``.
-
-    Example:
-        >>> import dualgrad
-        >>> dualgrad.linalg.diagonal(dualgrad.ones(2, 3, 3)).shape
-        (2, 3)
-    """
-    return diagonal(x, offset=offset, axis1=-2, axis2=-1)
-
-
-def _linalg_trace(x: Tensor, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
-    """The sum along a diagonal of the last two axes (the Array API's ``linalg.trace``).
-
-    Args:
-        x: a tensor of shape ``(..., M, N)``.
-        offset: which diagonal (positive above the main one, negative below).
-        dtype: the result's dtype (default: ``x``'s).
-
-    Returns:
-        A tensor of shape ``(...)``.
-
-    Example:
-        >>> import dualgrad
-        >>> dualgrad.linalg.trace(dualgrad.ones(2, 3, 3))
-        tensor([3., 3.])
-    """
-    return trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
-
-
-_linalg_diagonal.__name__ = _linalg_diagonal.__qualname__ = "diagonal"
-_linalg_trace.__name__ = _linalg_trace.__qualname__ = "trace"
+method(tril)
+method(triu)
 
 
 # --- products -------------------------------------------------------------------------------
@@ -251,7 +189,7 @@ def tensordot(
         >>> dualgrad.tensordot(dualgrad.ones(2, 3), dualgrad.ones(3, 4), axes=1).shape
         (2, 4)
     """
-    x1, x2 = _promoted([_tensor(x1, "tensordot"), _tensor(x2, "tensordot")])
+    x1, x2 = promoted([as_tensor(x1, "tensordot"), as_tensor(x2, "tensordot")])
     if isinstance(axes, int | np.integer):
         count = operator.index(axes)
         if not 0 <= count <= builtins.min(x1.ndim, x2.ndim):
@@ -270,8 +208,8 @@ def tensordot(
         if len(first_given) != len(second_given):
             msg = f"tensordot: axes {axes!r} name different numbers of axes"
             raise ValueError(msg)
-        first = tuple(_axis(a, x1.ndim) for a in first_given)
-        second = tuple(_axis(a, x2.ndim) for a in second_given)
+        first = tuple(axis_index(a, x1.ndim, "tensordot") for a in first_given)
+        second = tuple(axis_index(a, x2.ndim, "tensordot") for a in second_given)
         if len(set(first)) != len(first) or len(set(second)) != len(second):
             msg = f"tensordot: repeated axis in {axes!r}"
             raise ValueError(msg)
@@ -296,14 +234,6 @@ def _numel(x: Tensor, axes: Sequence[int]) -> int:
     return math.prod([x.shape[a] for a in axes])
 
 
-def _axis(axis: int, ndim: int) -> int:
-    """``axis`` as a non-negative int, or an AxisError."""
-    if not -ndim <= axis < ndim:
-        msg = f"tensordot: axis {axis} is out of range for a tensor with {ndim} dimensions"
-        raise AxisError(msg)
-    return operator.index(axis) % ndim
-
-
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     """The dot product of vectors along ``axis``; the other axes broadcast.
 
@@ -323,7 +253,7 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         >>> dualgrad.vecdot(dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0, 4.0]))
         tensor(11.)
     """
-    x1, x2 = _tensor(x1, "vecdot"), _tensor(x2, "vecdot")
+    x1, x2 = as_tensor(x1, "vecdot"), as_tensor(x2, "vecdot")
     if x1.ndim == 0 or x2.ndim == 0:
         msg = f"vecdot: expected at least 1 dimension, got shapes {x1.shape} and {x2.shape}"
         raise ValueError(msg)
@@ -350,7 +280,7 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
         tensor([[ 1.,  0., -1.],
                 [ 2.,  0., -2.]])
     """
-    x1, x2 = _tensor(x1, "outer"), _tensor(x2, "outer")
+    x1, x2 = as_tensor(x1, "outer"), as_tensor(x2, "outer")
     if x1.ndim != 1 or x2.ndim != 1:
         msg = f"outer: expected two 1-D tensors, got shapes {x1.shape} and {x2.shape}"
         raise ValueError(msg)
@@ -390,7 +320,7 @@ def einsum(subscripts: str, /, *operands: Tensor) -> Tensor:
     if not isinstance(subscripts, str):
         msg = f"einsum: expected the subscripts string first, got {type(subscripts).__name__}"
         raise TypeError(msg)
-    tensors = _promoted([_tensor(t, "einsum") for t in operands]) if operands else []
+    tensors = promoted([as_tensor(t, "einsum") for t in operands]) if operands else []
     spec = subscripts.replace(" ", "")
     inputs_spec, arrow, output_spec = spec.partition("->")
     groups = inputs_spec.split(",")
@@ -439,13 +369,13 @@ def einsum(subscripts: str, /, *operands: Tensor) -> Tensor:
             label = next(c for c in group if group.count(c) > 1)
             first = group.index(label)
             second = group.index(label, first + 1)
-            t = diagonal(t, axis1=first, axis2=second)
+            t = index.diagonal(t, axis1=first, axis2=second)
             group = [c for i, c in enumerate(group) if i not in (first, second)] + [label]
         terms.append((group, t))
     result_labels: list[str] = []
     result: Tensor | None = None
-    for index, (group, t) in enumerate(terms):
-        needed = set(output).union(*(g for g, _ in terms[index + 1 :]))
+    for position, (group, t) in enumerate(terms):
+        needed = set(output).union(*(g for g, _ in terms[position + 1 :]))
         if result is None:
             result_labels, result = group, t
         else:
@@ -522,7 +452,7 @@ class SlogdetResult(NamedTuple):
 
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
     """``x`` checked to be a floating tensor of (square, if asked) matrices."""
-    x = _tensor(x, name)
+    x = as_tensor(x, name)
     if not x.dtype.is_floating_point:
         msg = (
             f"{name}: expected a real floating point tensor, got {x.dtype}; convert it with astype"
@@ -572,8 +502,8 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
         tensor([0.5000, 0.2500])
     """
     a = _matrices(x1, "solve", square=True)
-    b = _tensor(x2, "solve")
-    a, b = _promoted([a, b])
+    b = as_tensor(x2, "solve")
+    a, b = promoted([a, b])
     vector = b.ndim == 1
     if vector:
         b = expand_dims(b, axis=-1)
@@ -755,7 +685,7 @@ def vector_norm(
         >>> dualgrad.linalg.vector_norm(dualgrad.tensor([3.0, -4.0]))
         tensor(5.)
     """
-    x = _tensor(x, "vector_norm")
+    x = as_tensor(x, "vector_norm")
     if not x.dtype.is_floating_point:
         msg = f"vector_norm: expected a real floating point tensor, got {x.dtype}"
         raise TypeError(msg)
@@ -810,5 +740,150 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     return reshape(out, (*out.shape, 1, 1)) if keepdims else out
 
 
-# dualgrad.linalg re-exports the functions above; imported last, as it reads this module.
-from . import linalg  # noqa: E402
+method(outer)
+method(det)
+method(inv, "inverse")
+method(slogdet)
+
+
+# --- compositions ---------------------------------------------------------------------------
+def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``axis`` (other axes broadcast).
+
+    Raises:
+        ValueError: the axis does not have length 3 in both inputs.
+
+    Example:
+        >>> import dualgrad
+        >>> x, y = dualgrad.tensor([1.0, 0.0, 0.0]), dualgrad.tensor([0.0, 1.0, 0.0])
+        >>> dualgrad.linalg.cross(x, y)
+        tensor([0., 0., 1.])
+    """
+    x1, x2 = as_tensor(x1, "cross"), as_tensor(x2, "cross")
+    if not (-x1.ndim <= axis < 0 and -x2.ndim <= axis < 0):
+        msg = f"cross: axis must be negative and within both inputs' dimensions, got {axis}"
+        raise ValueError(msg)
+    if x1.shape[axis] != 3 or x2.shape[axis] != 3:
+        msg = f"cross: axis {axis} must have length 3, got shapes {x1.shape} and {x2.shape}"
+        raise ValueError(msg)
+    trailing = (slice(None),) * (-axis - 1)
+
+    def part(x: Tensor, i: int) -> Tensor:
+        return getitem(x, (..., i, *trailing))
+
+    a, b = [part(x1, i) for i in range(3)], [part(x2, i) for i in range(3)]
+    components = [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+    return stack(components, axis=axis)
+
+
+def matrix_power(x: Tensor, n: int, /) -> Tensor:
+    """``x`` multiplied by itself ``n`` times (the identity for 0, powers of ``inv(x)`` below),
+    by repeated squaring.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.matrix_power(dualgrad.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+        tensor([[1., 3.],
+                [0., 1.]])
+    """
+    x = _matrices(x, "matrix_power", square=True)
+    n = operator.index(n)
+    if n < 0:
+        x, n = inv(x), -n
+    result = None
+    while n:
+        if n & 1:
+            result = x if result is None else matmul(result, x)
+        n >>= 1
+        if n:
+            x = matmul(x, x)
+    if result is None:
+        eye = x._backend.namespace.eye(x.shape[-1], dtype=x._array.dtype)
+        return broadcast_to(Tensor._wrap(eye, x._backend), x.shape)
+    return result
+
+
+def _cutoff(s: Tensor, shape: tuple[int, ...], rtol: Any) -> Tensor:
+    """Singular values at or below this are treated as zero: ``rtol * max(s)``, with ``rtol``
+    defaulting to ``max(M, N) * eps``, as the standard says."""
+    if rtol is None:
+        rtol = builtins.max(shape[-2:]) * float(np.finfo(s.dtype.name).eps)
+    if isinstance(rtol, Tensor):
+        rtol = getitem(rtol, (..., None))
+    return rtol * max(s, axis=-1, keepdims=True)
+
+
+def matrix_rank(x: Tensor, /, *, rtol: Any = None) -> Tensor:
+    """The number of singular values above ``rtol * max(singular values)`` (int64).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.matrix_rank(dualgrad.tensor([[1.0, 2.0], [2.0, 4.0]]))
+        tensor(1)
+    """
+    x = _matrices(x, "matrix_rank")
+    s = svdvals(x)
+    return sum(astype(s > _cutoff(s, x.shape, rtol), "int64"), axis=-1)
+
+
+def pinv(x: Tensor, /, *, rtol: Any = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, through the SVD: singular values at or below
+    ``rtol * max(singular values)`` are treated as zero. Differentiable where the SVD is
+    (distinct, non-zero singular values).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.pinv(dualgrad.tensor([[2.0, 0.0], [0.0, 0.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.0000]])
+    """
+    x = _matrices(x, "pinv")
+    u, s, vh = svd(x, full_matrices=False)
+    kept = s > _cutoff(s, x.shape, rtol)
+    safe = where(kept, s, 1.0)
+    inverse = where(kept, 1.0 / safe, 0.0)
+    return matmul(
+        matrix_transpose(vh) * getitem(inverse, (..., None, slice(None))), matrix_transpose(u)
+    )
+
+
+# --- dualgrad.linalg's diagonal and trace: on the last two axes -------------------------------
+def diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
+    """The diagonal of the last two axes (the Array API's ``linalg.diagonal``).
+
+    Args:
+        x: a tensor of shape ``(..., M, N)``.
+        offset: which diagonal (positive above the main one, negative below).
+
+    Returns:
+        A tensor of shape ``(..., K)``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.diagonal(dualgrad.ones(2, 3, 3)).shape
+        (2, 3)
+    """
+    return index.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def trace(x: Tensor, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
+    """The sum along a diagonal of the last two axes (the Array API's ``linalg.trace``).
+
+    Args:
+        x: a tensor of shape ``(..., M, N)``.
+        offset: which diagonal (positive above the main one, negative below).
+        dtype: the result's dtype (default: ``x``'s).
+
+    Returns:
+        A tensor of shape ``(...)``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.linalg.trace(dualgrad.ones(2, 3, 3))
+        tensor([3., 3.])
+    """
+    return reduce.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)

@@ -1,0 +1,89 @@
+"""Adapters from a function to the Tensor method of PyTorch's signature (``method``'s ``adapt``).
+
+The functions take the Array API's arguments; the methods take PyTorch's too (``x.sum(1)``,
+``x.sum(dim=1, keepdim=True)``, ``x.reshape(2, 3)``), as PyTorch programs call them. Each
+family module declares its methods next to its functions with ``dualgrad.tensor.method``, and
+adapts them with these where the signatures differ.
+"""
+
+from __future__ import annotations
+
+__all__ = ["cumulative", "reduction", "reflected", "shape_args", "statistic"]
+
+from collections.abc import Callable
+from typing import Any
+
+from ..tensor import Tensor
+
+Function = Callable[..., Tensor]
+
+
+def reflected(function: Function) -> Function:
+    """The reflected operator (``__radd__``): ``function(other, self)``."""
+    return lambda self, other: function(other, self)
+
+
+def shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike, as in PyTorch."""
+    return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+
+
+def _axis_args(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> dict[str, Any]:
+    """Array API ``axis``/``keepdims`` or PyTorch ``dim``/``keepdim``, whichever is given."""
+    return {
+        "axis": dim if axis is None else axis,
+        "keepdims": keepdims if keepdim is None else keepdim,
+    }
+
+
+def reduction(function: Function) -> Function:
+    """A reduction method taking the Array API's ``axis``/``keepdims`` or PyTorch's spelling."""
+
+    def method(
+        self: Tensor,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return function(self, **_axis_args(axis, keepdims, dim, keepdim))
+
+    return _named(method, function)
+
+
+def statistic(function: Function) -> Function:
+    """``var``/``std`` with PyTorch's spelling too: ``dim``, ``keepdim``, ``unbiased``, and
+    PyTorch's default correction of 1 (the Array API's default is 0; pass it explicitly)."""
+
+    def method(
+        self: Tensor,
+        axis: Any = None,
+        *,
+        correction: float | None = None,
+        keepdims: bool = False,
+        dim: Any = None,
+        keepdim: bool | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        if correction is None:
+            correction = 1.0 if unbiased is None or unbiased else 0.0
+        return function(self, correction=correction, **_axis_args(axis, keepdims, dim, keepdim))
+
+    return _named(method, function)
+
+
+def cumulative(function: Function) -> Function:
+    """PyTorch's ``cumsum(dim)``: the axis positionally."""
+
+    def method(self: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        return function(self, axis=dim if axis is None else axis)
+
+    return _named(method, function)
+
+
+def _named(method: Function, function: Function) -> Function:
+    """``method`` under ``function``'s name and docstring."""
+    method.__name__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method

@@ -1,0 +1,550 @@
+"""Indexing functions (``dualgrad.ops.index``): ``x[key]`` and its transpose ``index_add``, the
+out-of-place ``x[key] = values`` (``index_put``), and the functions that pick elements by
+position: ``take``, ``take_along_axis``, ``diagonal``, ``flip``, ``roll``, ``unstack``,
+``repeat``, sorting.
+
+All but ``argsort`` are ``getitem`` and ``index_add`` or compositions of them, whose gradients
+are the gathers and scatter-adds a dedicated rule would write. ``argsort`` has no gradient.
+Keys follow NumPy's rules; integer data in a key becomes a backend array here. ``getitem`` and
+``index_add`` are ``x[key]`` and its transpose, for the rules; they are not in ``__all__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "argsort",
+    "diagonal",
+    "flip",
+    "index_put",
+    "repeat",
+    "roll",
+    "sort",
+    "take",
+    "take_along_axis",
+    "unstack",
+]
+
+import builtins
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from .. import ops
+from .._dispatch import apply
+from ..ops.index import _basic, _positions
+from ..ops.shape import broadcast_shapes
+from ..tensor import Tensor, method, same_backend
+from ._args import as_tensor, axis_index, axis_indices, normalize_axes
+from .elementwise import astype, where
+from .shape import broadcast_to, concat, permute_dims, reshape
+
+
+# --- x[key] -----------------------------------------------------------------------------------
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """``x[key]`` with NumPy's indexing rules; the gradient scatters back (adding repeats)."""
+    return apply(ops.getitem, (x,), {"key": _canonical_key(key, x)})
+
+
+def _canonical_key(key: Any, x: Tensor) -> tuple[Any, ...]:
+    """``key`` as the rules take it: a tuple of ints, slices, None, Ellipsis and backend arrays,
+    checked against ``x``'s shape."""
+    parts = key if isinstance(key, tuple) else (key,)
+    canonical = tuple(_index_part(part, x) for part in parts)
+    _check_integer_bounds(canonical, x)
+    if _indexed_axes(canonical, x) < x.ndim and not builtins.any(p is Ellipsis for p in canonical):
+        # The Array API wants partial keys spelled out (NumPy agrees); a key naming every axis
+        # stays as it is, since the standard allows integer arrays only beside integers.
+        canonical = (*canonical, Ellipsis)
+    return canonical
+
+
+def _index_part(part: Any, x: Tensor) -> Any:
+    if part is None or part is Ellipsis or isinstance(part, builtins.bool):
+        return part
+    if isinstance(part, int | np.integer):
+        return operator.index(part)
+    if isinstance(part, slice):
+        return slice(
+            *(None if v is None else operator.index(v) for v in (part.start, part.stop, part.step))
+        )
+    if isinstance(part, Tensor):
+        if part.dtype.kind not in "iub":
+            msg = f"tensors used as indices must be integer or bool, got {part.dtype}"
+            raise IndexError(msg)
+        same_backend("index", (x, part))
+        _check_mask(part.dtype.kind, part.ndim, x)
+        return part._array
+    values = np.asarray(part)
+    if values.dtype.kind not in "iub":
+        msg = (
+            "only integers, slices, None, Ellipsis and integer or bool arrays are valid "
+            f"indices, got {part!r}"
+        )
+        raise IndexError(msg)
+    _check_mask(values.dtype.kind, values.ndim, x)
+    return x._backend.from_numpy(values.astype(np.int64) if values.dtype.kind in "iu" else values)
+
+
+def _check_mask(kind: str, ndim: int, x: Tensor) -> None:
+    """A boolean mask picks as many elements as it holds True: a lazy backend cannot know how
+    many before computing, and refuses."""
+    if kind == "b" and ndim > 0:
+        x._backend.check_static_shape(
+            "indexing with a boolean mask",
+            "keep the shape with dualgrad.where(mask, x, 0), or compute the mask "
+            "(mask.numpy()) and index with its integer positions, numpy.nonzero(mask)",
+        )
+
+
+def _indexed_axes(key: tuple[Any, ...], x: Tensor) -> int:
+    """How many of ``x``'s axes a canonical key consumes (a mask: one per dimension)."""
+    count = 0
+    for part in key:
+        if part is None or part is Ellipsis or isinstance(part, builtins.bool):
+            continue
+        is_mask = hasattr(part, "shape") and x._backend.dtype_of(part).kind == "b"
+        count += part.ndim if is_mask else 1
+    return count
+
+
+def _check_integer_bounds(key: tuple[Any, ...], x: Tensor) -> None:
+    """IndexError for an integer out of range (some backends, like JAX, would clamp it)."""
+    if _indexed_axes(key, x) > x.ndim:
+        msg = f"too many indices for a tensor of shape {x.shape}: {len(key)} were given"
+        raise IndexError(msg)
+    axis = 0
+    for position, part in enumerate(key):
+        if part is Ellipsis:
+            axis = x.ndim - _indexed_axes(key[position + 1 :], x)
+        elif part is None or isinstance(part, builtins.bool):
+            continue
+        elif isinstance(part, int):
+            if not -x.shape[axis] <= part < x.shape[axis]:
+                msg = f"index {part} is out of bounds for axis {axis} with size {x.shape[axis]}"
+                raise IndexError(msg)
+            axis += 1
+        else:
+            axis += _indexed_axes((part,), x)
+
+
+def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:
+    """A copy of ``x`` with ``values`` added at ``x[key]`` (the transpose of ``getitem``)."""
+    return apply(ops.index_add, (x, values), {"key": key})
+
+
+# --- writing --------------------------------------------------------------------------------
+def index_put(x: Tensor, key: Any, values: Any, /) -> Tensor:
+    """A copy of ``x`` with ``x[key]`` set to ``values``: the out-of-place ``x[key] = values``.
+
+    ``key`` is any key ``x[key]`` takes (NumPy's rules); ``values`` (a Tensor or a number)
+    broadcasts to ``x[key]``'s shape and is converted to ``x``'s dtype. Where an integer index
+    repeats, the last write wins, as in NumPy.
+
+    Gradients: ``x`` gets the output's gradient with zeros at the written positions; ``values``
+    gets the output's gradient at its positions (``g[key]``), summed over its broadcasting. With
+    repeated indices only the element that wins a position gets that position's gradient; the
+    overwritten ones get 0, since they do not reach the output (PyTorch gives every duplicate
+    the gradient).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.index_put(dualgrad.zeros(4), dualgrad.tensor([1, 3]), 1.0)
+        tensor([0., 1., 0., 1.])
+    """
+    x = as_tensor(x, "index_put")
+    canonical = _canonical_key(key, x)
+    backend = x._backend
+    zeros = Tensor(backend.xp.zeros(x.shape, dtype=backend.native_dtype(x.dtype)), backend)
+    # Written positions: where a scatter of ones lands (without gradients).
+    written_shape = getitem(zeros, canonical).shape
+    ones = Tensor(backend.xp.ones(written_shape, dtype=backend.native_dtype(x.dtype)), backend)
+    written = index_add(zeros, canonical, ones) > 0
+    if not isinstance(values, Tensor):
+        values = (
+            Tensor(backend.scalar(values, x.dtype), backend)
+            if np.ndim(values) == 0
+            else (Tensor(backend.from_numpy(np.asarray(values, dtype=x.dtype.name)), backend))
+        )
+    same_backend("index_put", (x, values))
+    if values.dtype is not x.dtype:
+        values = astype(values, x.dtype)
+    try:
+        fits = broadcast_shapes("index_put", values.shape, written_shape) == written_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        msg = (
+            f"index_put: values of shape {values.shape} cannot be broadcast to the shape "
+            f"{written_shape} of x[key] (x has shape {x.shape})"
+        )
+        raise ValueError(msg)
+    values = broadcast_to(values, written_shape)
+    if not _basic(canonical):
+        winners = Tensor(_last_writes(canonical, x.shape), backend)
+        values = where(winners, values, getitem(zeros, canonical))
+    return index_add(where(written, zeros, x), canonical, values)
+
+
+def _last_writes(key: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    """For each element of ``x[key]``, whether no later element writes its position."""
+    positions = _positions(key, shape)
+    ns = array_namespace(positions)
+    flat = ns.reshape(positions, (-1,))
+    if flat.shape[0] == 0:
+        return ns.reshape(flat == 0, positions.shape)
+    order = ns.argsort(flat, stable=True)
+    ordered = ns.take(flat, order)
+    last = ns.concat([ordered[:-1] != ordered[1:], ns.ones((1,), dtype=ns.bool)])
+    return ns.reshape(ns.take(last, ns.argsort(order, stable=True)), positions.shape)
+
+
+def _setitem(self: Tensor, key: Any, value: Any) -> None:
+    """``self[key] = value``, recorded in the graph: the gradient reaches both the overwritten
+    tensor (zero where overwritten) and ``value``."""
+    self._update(lambda x: index_put(x, key, value), "__setitem__")
+
+
+method(getitem, "__getitem__")
+method(_setitem, "__setitem__")
+
+
+# --- gathering ------------------------------------------------------------------------------
+def _int_tensor(indices: Any, x: Tensor, op_name: str) -> Tensor:
+    """``indices`` (a Tensor or integer data) as an integer Tensor on ``x``'s backend."""
+    if not isinstance(indices, Tensor):
+        values = np.asarray(indices)
+        if values.size == 0:
+            values = values.astype(np.int64)  # an empty list reads as float64
+        if values.dtype.kind not in "iu":
+            msg = f"{op_name}: indices must be integers, got {values.dtype}"
+            raise TypeError(msg)
+        return Tensor(x._backend.from_numpy(values.astype(np.int64)), x._backend)
+    if indices.dtype.kind not in "iu":
+        msg = f"{op_name}: indices must be an integer tensor, got {indices.dtype}"
+        raise TypeError(msg)
+    same_backend(op_name, (x, indices))
+    return indices
+
+
+def take(x: Tensor, indices: Any, /, *, axis: int | None = None) -> Tensor:
+    """The elements of ``x`` at ``indices`` along ``axis``.
+
+    ``axis`` may be left out only for a 1-d ``x``. ``indices`` (an integer tensor or sequence,
+    1-d in the Array API, any shape here, as in NumPy) replace that axis; negative indices count
+    from the end. The gradient scatters back, adding where an index repeats.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.take(dualgrad.tensor([1.0, 2.0, 3.0]), dualgrad.tensor([2, 0]))
+        tensor([3., 1.])
+    """
+    x = as_tensor(x, "take")
+    if axis is None:
+        if x.ndim != 1:
+            msg = f"take: axis is required for a tensor of shape {x.shape}; pass axis=..."
+            raise ValueError(msg)
+        axis = 0
+    axis = axis_index(axis, x.ndim, "take")
+    indices = _int_tensor(indices, x, "take")
+    return getitem(x, (*(slice(None),) * axis, indices))
+
+
+def take_along_axis(x: Tensor, indices: Any, /, *, axis: int = -1) -> Tensor:
+    """The elements of ``x`` at ``indices`` along ``axis``, matched position by position.
+
+    ``indices`` has ``x``'s number of dimensions; along the other axes it broadcasts against
+    ``x`` (as ``torch.take_along_dim``). The gradient scatters back, adding repeats.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([[3.0, 1.0], [2.0, 4.0]])
+        >>> dualgrad.take_along_axis(x, dualgrad.tensor([[1], [0]]), axis=1)
+        tensor([[1.],
+                [2.]])
+    """
+    x = as_tensor(x, "take_along_axis")
+    indices = _int_tensor(indices, x, "take_along_axis")
+    if x.ndim == 0 or indices.ndim != x.ndim:
+        msg = (
+            f"take_along_axis: indices of shape {indices.shape} must have as many dimensions "
+            f"as x of shape {x.shape} (at least 1)"
+        )
+        raise ValueError(msg)
+    axis = axis_index(axis, x.ndim, "take_along_axis")
+    others = [(a, n) for a, n in enumerate(x.shape) if a != axis]
+    broadcast_shapes(
+        "take_along_axis",
+        tuple(n for a, n in others),
+        tuple(n for a, n in enumerate(indices.shape) if a != axis),
+    )
+    # Every axis gets an integer array (a standard key on every backend): the positions along
+    # the other axes, shaped to broadcast, and the indices along ``axis``.
+    key = tuple(
+        indices
+        if a == axis
+        else np.arange(x.shape[a]).reshape([-1 if b == a else 1 for b in range(x.ndim)])
+        for a in range(x.ndim)
+    )
+    return getitem(x, key)
+
+
+def diagonal(x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal of the matrices spanned by ``axis1`` and ``axis2``, as a last axis.
+
+    As NumPy's and PyTorch's ``diagonal``: the two axes are removed and the diagonal appended.
+    ``dualgrad.linalg.diagonal`` is the Array API's version, on the last two axes.
+
+    Args:
+        x: a tensor with at least 2 dimensions.
+        offset: which diagonal (positive above the main one, negative below).
+        axis1: the rows' axis.
+        axis2: the columns' axis.
+
+    Returns:
+        A tensor of ``x``'s other axes followed by the diagonal's length.
+
+    Raises:
+        ValueError: ``x`` has fewer than 2 dimensions, or ``axis1`` and ``axis2`` are one axis.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.diagonal(dualgrad.tensor([[1.0, 2.0], [3.0, 4.0]]), offset=1)
+        tensor([2.])
+    """
+    x = as_tensor(x, "diagonal")
+    if x.ndim < 2:
+        msg = f"diagonal: expected at least 2 dimensions, got shape {x.shape}"
+        raise ValueError(msg)
+    (first,) = normalize_axes(axis1, x.ndim, "diagonal")
+    (second,) = normalize_axes(axis2, x.ndim, "diagonal")
+    if first == second:
+        msg = f"diagonal: axis1 and axis2 must differ, got {axis1} and {axis2}"
+        raise ValueError(msg)
+    others = [a for a in range(-x.ndim, 0) if a not in (first, second)]
+    x = permute_dims(x, (*others, first, second))
+    offset = operator.index(offset)
+    rows, cols = x.shape[-2:]
+    length = builtins.max(
+        0, builtins.min(rows + builtins.min(offset, 0), cols - builtins.max(offset, 0))
+    )
+    steps = np.arange(length)
+    return x[..., steps + builtins.max(-offset, 0), steps + builtins.max(offset, 0)]
+
+
+def _diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over axes ``dim1`` and ``dim2`` (PyTorch's ``diagonal``)."""
+    return diagonal(self, offset=offset, axis1=dim1, axis2=dim2)
+
+
+method(_diagonal, "diagonal")
+
+
+# --- reordering and repeating ---------------------------------------------------------------
+def flip(x: Tensor, /, *, axis: int | Sequence[int] | None = None) -> Tensor:
+    """``x`` with the order of its elements reversed along ``axis`` (every axis when None).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.flip(dualgrad.tensor([1.0, 2.0, 3.0]))
+        tensor([3., 2., 1.])
+    """
+    x = as_tensor(x, "flip")
+    axes = range(x.ndim) if axis is None else axis_indices(axis, x.ndim, "flip")
+    if len(set(axes)) != len(axes):
+        msg = f"flip: repeated axis in {axis}"
+        raise ValueError(msg)
+    if not axes:
+        return x
+    key = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))
+    return getitem(x, key)
+
+
+def roll(
+    x: Tensor,
+    /,
+    shift: int | Sequence[int],
+    *,
+    axis: int | Sequence[int] | None = None,
+) -> Tensor:
+    """``x`` with its elements shifted by ``shift`` along ``axis``, wrapping around.
+
+    With ``axis`` None, ``x`` is rolled as if flattened, then restored to its shape. An int
+    ``shift`` applies to every axis given; a tuple pairs with a tuple ``axis``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.roll(dualgrad.tensor([1.0, 2.0, 3.0]), 1)
+        tensor([3., 1., 2.])
+    """
+    x = as_tensor(x, "roll")
+    if axis is None:
+        if not isinstance(shift, int | np.integer):
+            msg = f"roll: shift must be an int when axis is None, got {shift!r}"
+            raise TypeError(msg)
+        return reshape(roll(reshape(x, (-1,)), shift, axis=0), x.shape)
+    axes = axis_indices(axis, x.ndim, "roll")
+    shifts = (shift,) * len(axes) if isinstance(shift, int | np.integer) else tuple(shift)
+    if len(shifts) != len(axes):
+        msg = f"roll: shift {shift} and axis {axis} must have the same length"
+        raise ValueError(msg)
+    total = dict.fromkeys(axes, 0)
+    for a, s in zip(axes, shifts, strict=True):
+        total[a] += operator.index(s)
+    for a, s in total.items():
+        n = x.shape[a]
+        s = s % n if n else 0
+        if s:
+            before = (slice(None),) * a
+            x = concat(
+                [
+                    getitem(x, (*before, slice(n - s, None))),
+                    getitem(x, (*before, slice(0, n - s))),
+                ],
+                axis=a,
+            )
+    return x
+
+
+def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
+    """The slices of ``x`` along ``axis``, as a tuple (the inverse of ``stack``).
+
+    Example:
+        >>> import dualgrad
+        >>> [t.shape for t in dualgrad.unstack(dualgrad.ones(2, 3), axis=1)]
+        [(2,), (2,), (2,)]
+    """
+    x = as_tensor(x, "unstack")
+    if x.ndim == 0:
+        msg = "unstack: expected a tensor with at least 1 dimension, got a 0-d tensor"
+        raise ValueError(msg)
+    axis = axis_index(axis, x.ndim, "unstack")
+    return tuple(getitem(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
+
+
+def repeat(
+    x: Tensor, repeats: int | Tensor | Sequence[int], /, *, axis: int | None = None
+) -> Tensor:
+    """Each element of ``x`` repeated along ``axis`` (``x`` flattened first when None).
+
+    ``repeats`` is an int (every element the same number of times) or one count per element
+    along ``axis`` (a 1-d integer tensor or sequence, or of length 1 to broadcast). The
+    gradient of each element sums over its copies. This is ``torch.repeat_interleave``; the
+    method ``Tensor.repeat`` is PyTorch's and means ``tile``.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.repeat(dualgrad.tensor([1.0, 2.0]), 2)
+        tensor([1., 1., 2., 2.])
+    """
+    x = as_tensor(x, "repeat")
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    axis = axis_index(axis, x.ndim, "repeat")
+    n = x.shape[axis]
+    if isinstance(repeats, int | np.integer):
+        if repeats < 0:
+            msg = f"repeat: repeats must be non-negative, got {repeats}"
+            raise ValueError(msg)
+        shape = (*x.shape[: axis + 1], 1, *x.shape[axis + 1 :])
+        spread = (*x.shape[: axis + 1], int(repeats), *x.shape[axis + 1 :])
+        out = broadcast_to(reshape(x, shape), spread)
+        return reshape(out, (*x.shape[:axis], n * int(repeats), *x.shape[axis + 1 :]))
+    # The output's length depends on the counts' values, so they are read here.
+    if isinstance(repeats, Tensor):
+        repeats._backend.check_static_shape(
+            "repeat with counts in a tensor",
+            "pass the counts as a Python int or list, or compute them first (repeats.tolist())",
+        )
+        counts = np.asarray(repeats._backend.to_numpy(repeats._array))
+    else:
+        counts = np.asarray(repeats)
+    if counts.ndim != 1 or counts.dtype.kind not in "iu" or counts.shape[0] not in (1, n):
+        msg = (
+            f"repeat: repeats must be an int or a 1-d sequence of ints of length 1 or {n} "
+            f"(axis {axis}'s length), got {counts.dtype} of shape {counts.shape}"
+        )
+        raise ValueError(msg)
+    if (counts < 0).any():
+        msg = f"repeat: repeats must be non-negative, got {counts.tolist()}"
+        raise ValueError(msg)
+    positions = np.repeat(np.arange(n), np.broadcast_to(counts, (n,)))
+    return take(x, positions, axis=axis)
+
+
+method(lambda self, dims=None: flip(self, axis=dims), "flip")
+method(lambda self, shifts, dims=None: roll(self, shifts, axis=dims), "roll")
+method(lambda self, repeats, dim=None: repeat(self, repeats, axis=dim), "repeat_interleave")
+
+
+# --- sorting --------------------------------------------------------------------------------
+def argsort(
+    x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+) -> Tensor:
+    """The indices that sort ``x`` along ``axis``; never carries gradients.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.argsort(dualgrad.tensor([3.0, 1.0, 2.0]))
+        tensor([1, 2, 0])
+    """
+    x = as_tensor(x, "argsort")
+    if x.ndim == 0:
+        flat = apply(ops.argsort, (reshape(x, (1,)),), _sort_params(-1, descending, stable))
+        return reshape(flat, ())
+    axis = axis_index(axis, x.ndim, "argsort") - x.ndim
+    return apply(ops.argsort, (x,), _sort_params(axis, descending, stable))
+
+
+def _sort_params(axis: int, descending: bool, stable: bool) -> dict[str, Any]:
+    return {"axis": axis, "descending": builtins.bool(descending), "stable": builtins.bool(stable)}
+
+
+def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
+    """``x`` sorted along ``axis``; the gradient follows the permutation back.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.sort(dualgrad.tensor([3.0, 1.0, 2.0]), descending=True)
+        tensor([3., 2., 1.])
+    """
+    x = as_tensor(x, "sort")
+    if x.ndim == 0:
+        return x
+    order = argsort(x, axis=axis, descending=descending, stable=stable)
+    return take_along_axis(x, order, axis=axis)
+
+
+def _argsort(
+    self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+) -> Tensor:
+    """Indices that sort along ``dim``."""
+    return argsort(self, axis=dim, descending=descending, stable=stable)
+
+
+class _SortResult(tuple):
+    """``(values, indices)``, as PyTorch's ``sort`` returns."""
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+
+def _sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """``(values, indices)`` sorted along ``dim``, as PyTorch's ``sort``; the values carry the
+    gradient through the permutation."""
+    indices = argsort(self, axis=dim, descending=descending, stable=stable)
+    return _SortResult((take_along_axis(self, indices, axis=dim), indices))
+
+
+method(_argsort, "argsort")
+method(_sort, "sort")
+
+
+method(lambda self, indices: take(reshape(self, (-1,)), indices, axis=0), "take")
