@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dtypes, config, func
+from . import _dtypes, config, func, functions
 from .autograd.engine import grad
 from .autograd.grad_mode import no_grad
 from .functions.creation import ones_like, zeros_like
@@ -212,7 +212,7 @@ def _flattened(fn: Callable[..., Any]) -> Callable[..., Tensor]:
             return floating[0]
         if not floating:
             return outputs[0]
-        return fn.concat([fn.reshape(o, (-1,)) for o in floating])
+        return functions.concat([functions.reshape(o, (-1,)) for o in floating])
 
     return flat
 
