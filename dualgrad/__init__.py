@@ -56,6 +56,7 @@ from ._dtypes import (
     int64,
     uint8,
 )
+from ._generator import Generator
 from ._jit import jit
 from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -90,6 +91,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DType",
+    "Generator",
     "SerializationError",
     "Tensor",
     "__array_api_version__",

@@ -24,14 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from . import _dtypes, config, func
-from .autograd import grad, no_grad
+from . import _dtypes, config, func, functions
+from .autograd.engine import grad
+from .autograd.grad_mode import no_grad
 from .functions.creation import ones_like, zeros_like
 from .tensor import Tensor
 
 
-class GradcheckError(AssertionError):
-    """Reverse mode and finite differences disagree (the message says where and by how much)."""
+class GradcheckError(AssertionError, RuntimeError):
+    """Derivatives disagree (the message says where and by how much). Also a RuntimeError, as
+    PyTorch's ``GradcheckError`` is, so that ported code catching that catches this."""
 
 
 def numerical_jvp(
@@ -78,45 +80,108 @@ def numerical_jvp(
 
 
 def gradcheck(
-    fn: Callable[..., Tensor],
+    fn: Callable[..., Any],
     inputs: Tensor | Sequence[Any],
     *,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    check_backward_ad: bool = True,
+    check_forward_ad: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
+    check_grad_dtypes: bool = False,
+    nondet_tol: float | None = None,
+    fast_mode: bool = False,
 ) -> bool:
-    """Check reverse-mode derivatives of ``fn`` against central finite differences.
+    """Check the derivatives of ``fn`` against central finite differences.
 
-    Every input that requires grad is checked: its Jacobian block from reverse mode (one
-    ``dualgrad.autograd.grad`` per output element) must match the finite-difference estimate
-    elementwise, ``|analytical - numerical| <= atol + rtol * |numerical|``. Inputs that do not
-    require grad (other Tensors, Python numbers) are passed through unchanged.
+    Every input that requires grad is checked: its Jacobian block, from reverse mode (one
+    ``dualgrad.autograd.grad`` per output element) and, if asked, from forward mode
+    (``jacfwd``), must match the finite-difference estimate elementwise,
+    ``|analytical - numerical| <= atol + rtol * |numerical|``. Inputs that do not require grad
+    (other Tensors, Python numbers) are passed through unchanged. ``fn`` may return one Tensor
+    or a tuple of them; its floating point outputs are checked, as one vector.
 
     Args:
-        fn: a function of the inputs returning one Tensor.
+        fn: a function of the inputs returning a Tensor or a sequence of Tensors.
         inputs: a Tensor or a sequence of arguments; those to check are float64 Tensors that
             require grad (finite differences need float64).
         eps: the finite-difference step.
         atol: absolute tolerance.
         rtol: relative tolerance, relative to the numerical value.
+        check_backward_ad: check reverse mode.
+        check_forward_ad: check forward mode (``jacfwd``).
+        check_batched_grad: also check that reverse mode with a batch of cotangents
+            (``jacrev``, one pass) gives the rows computed one by one.
+        check_batched_forward_grad: also check that forward mode with a batch of tangents
+            (``jacfwd``) gives the columns computed one by one (``jvp``).
+        check_grad_dtypes: check that each gradient has its input's dtype and shape.
+        nondet_tol: if given, compute the reverse-mode Jacobian twice and require the two to
+            agree within it (PyTorch's reentrancy check).
+        fast_mode: compare one random projection ``u^T J v`` per input instead of the whole
+            Jacobian (one backward, one forward, two evaluations per input).
 
     Returns:
         True when every checked derivative matches.
 
     Raises:
-        GradcheckError: a derivative differs; the message names the input, the worst output and
-            input elements, both values and the tolerance.
-        TypeError: ``fn`` does not return a Tensor, or an input to check is not float64.
-        ValueError: no input requires grad.
+        GradcheckError: a derivative differs; the message names the mode, the input, the
+            worst output and input elements, both values and the tolerance.
+        TypeError: ``fn`` does not return Tensors, or an input to check is not float64.
+        ValueError: no input requires grad, or neither mode is checked.
 
     Example:
         >>> import dualgrad
         >>> from dualgrad.testing import gradcheck
         >>> x = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
-        >>> gradcheck(lambda x: (x**3).sum(), x)
+        >>> gradcheck(lambda x: (x**3).sum(), x, check_forward_ad=True)
         True
     """
+    if not (check_backward_ad or check_forward_ad):
+        msg = "gradcheck: check_backward_ad and check_forward_ad are both False; check one mode"
+        raise ValueError(msg)
     arguments = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = _checked_inputs(arguments)
+    flat = _flattened(fn)
+    output = flat(*arguments)
+    numerical = (
+        None
+        if fast_mode
+        else [_numerical_jacobian(flat, arguments, i, output, eps) for i in checked]
+    )
+    wrt = [arguments[i] for i in checked]
+    if check_backward_ad:
+        if fast_mode:
+            _check_projection(flat, arguments, checked, output, eps, atol, rtol, "reverse")
+        else:
+            rows = _reverse_jacobians(output, wrt, check_grad_dtypes)
+            _compare_all("reverse mode", checked, rows, numerical, output, wrt, atol, rtol)
+            if nondet_tol is not None:
+                again = _reverse_jacobians(output, wrt, False)
+                for i, first, second in zip(checked, rows, again, strict=True):
+                    _check_reentrant(i, first, second, nondet_tol)
+            if check_batched_grad:
+                batched = _jacobians(func.jacrev, flat, arguments, checked)
+                _compare_all(
+                    "batched reverse mode", checked, batched, rows, output, wrt, atol, rtol
+                )
+    if check_forward_ad:
+        if fast_mode:
+            _check_projection(flat, arguments, checked, output, eps, atol, rtol, "forward")
+        else:
+            columns = _jacobians(func.jacfwd, flat, arguments, checked)
+            _compare_all("forward mode", checked, columns, numerical, output, wrt, atol, rtol)
+            if check_batched_forward_grad:
+                single = [_forward_columns(flat, arguments, i, output) for i in checked]
+                _compare_all(
+                    "batched forward mode", checked, columns, single, output, wrt, atol, rtol
+                )
+    return True
+
+
+def _checked_inputs(arguments: tuple[Any, ...]) -> list[int]:
+    """The positions of the inputs to check: float64 Tensors that require grad."""
     checked = [i for i, x in enumerate(arguments) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         msg = "gradcheck: no input requires grad; create them with requires_grad=True"
@@ -128,18 +193,31 @@ def gradcheck(
                 "float64: create it with dtype=dualgrad.float64"
             )
             raise TypeError(msg)
-    output = fn(*arguments)
-    if not isinstance(output, Tensor):
-        msg = f"gradcheck: fn must return a Tensor, got {type(output).__name__}"
-        raise TypeError(msg)
-    analytical = _reverse_jacobians(output, [arguments[i] for i in checked])
-    for i, jacobian in zip(checked, analytical, strict=True):
-        numerical = _numerical_jacobian(fn, arguments, i, output, eps)
-        _compare(i, jacobian, numerical, output.shape, arguments[i].shape, atol, rtol)
-    return True
+    return checked
 
 
-def _reverse_jacobians(output: Tensor, wrt: list[Tensor]) -> list[np.ndarray]:
+def _flattened(fn: Callable[..., Any]) -> Callable[..., Tensor]:
+    """``fn`` with its floating point outputs joined into one vector (one output stays as it
+    is, so that messages keep its shape)."""
+
+    def flat(*args: Any) -> Tensor:
+        result = fn(*args)
+        outputs = result if isinstance(result, tuple | list) else (result,)
+        for output in outputs:
+            if not isinstance(output, Tensor):
+                msg = f"gradcheck: fn must return Tensors, got {type(output).__name__}"
+                raise TypeError(msg)
+        floating = [o for o in outputs if o.dtype.is_floating_point]
+        if len(outputs) == 1 and floating:
+            return floating[0]
+        if not floating:
+            return outputs[0]
+        return functions.concat([functions.reshape(o, (-1,)) for o in floating])
+
+    return flat
+
+
+def _reverse_jacobians(output: Tensor, wrt: list[Tensor], check_dtypes: bool) -> list[np.ndarray]:
     """Each input's Jacobian block, ``(output.size, input.size)``, one backward per row."""
     jacobians = [np.zeros((output.numel(), x.numel())) for x in wrt]
     if not output.requires_grad:
@@ -150,25 +228,60 @@ def _reverse_jacobians(output: Tensor, wrt: list[Tensor]) -> list[np.ndarray]:
         seed[row] = 1
         cotangent = Tensor(backend.from_numpy(seed.reshape(output.shape)), backend)
         grads = grad(output, wrt, grad_outputs=cotangent, retain_graph=True, allow_unused=True)
-        for jacobian, g in zip(jacobians, grads, strict=True):
-            if g is not None:
-                jacobian[row] = g.numpy().reshape(-1)
+        for index, (jacobian, g, x) in enumerate(zip(jacobians, grads, wrt, strict=True)):
+            if g is None:
+                continue
+            if check_dtypes and (g.dtype is not x.dtype or g.shape != x.shape):
+                msg = (
+                    f"gradcheck: the gradient of checked input {index} has dtype {g.dtype} and "
+                    f"shape {g.shape}, the input {x.dtype} and {x.shape}"
+                )
+                raise GradcheckError(msg)
+            jacobian[row] = g.numpy().reshape(-1)
     return jacobians
+
+
+def _jacobians(
+    transform: Callable[..., Any],
+    flat: Callable[..., Tensor],
+    arguments: tuple[Any, ...],
+    checked: list[int],
+) -> list[np.ndarray]:
+    """Each checked input's Jacobian block from ``func.jacrev`` or ``func.jacfwd`` (one
+    vectorized pass), as ``(output.size, input.size)`` arrays."""
+    blocks = transform(flat, argnums=tuple(checked))(*arguments)
+    return [
+        block.detach().numpy().reshape(-1, arguments[i].numel())
+        for i, block in zip(checked, blocks, strict=True)
+    ]
+
+
+def _forward_columns(
+    flat: Callable[..., Tensor], arguments: tuple[Any, ...], index: int, output: Tensor
+) -> np.ndarray:
+    """Input ``index``'s Jacobian block by forward mode, one ``jvp`` per column."""
+    x = arguments[index]
+    backend = x.backend
+    jacobian = np.zeros((output.numel(), x.numel()))
+
+    def along(value: Tensor) -> Tensor:
+        return flat(*arguments[:index], value, *arguments[index + 1 :])
+
+    for column in range(x.numel()):
+        direction = np.zeros(x.numel(), dtype=x.dtype.name)
+        direction[column] = 1
+        tangent = Tensor(backend.from_numpy(direction.reshape(x.shape)), backend)
+        _, column_values = func.jvp(along, (x.detach(),), (tangent,))
+        jacobian[:, column] = column_values.detach().numpy().reshape(-1)
+    return jacobian
 
 
 def _numerical_jacobian(
     fn: Callable[..., Tensor], arguments: tuple[Any, ...], index: int, output: Tensor, eps: float
 ) -> np.ndarray:
     """Input ``index``'s Jacobian block by central differences, one column per element."""
+    evaluate = _perturbed(fn, arguments, index)
     x = arguments[index]
-    backend = x.backend
-
-    def evaluate(values: np.ndarray) -> np.ndarray:
-        perturbed = Tensor(backend.from_numpy(values.astype(x.dtype.name)), backend)
-        with no_grad():
-            result = fn(*arguments[:index], perturbed, *arguments[index + 1 :])
-        return result.detach().numpy()
-
     point = x.detach().numpy()
     jacobian = np.zeros((output.numel(), x.numel()))
     for column in range(x.numel()):
@@ -179,7 +292,98 @@ def _numerical_jacobian(
     return jacobian
 
 
+def _perturbed(
+    fn: Callable[..., Tensor], arguments: tuple[Any, ...], index: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``fn``'s output values as a function of input ``index``'s values (NumPy in and out)."""
+    x = arguments[index]
+    backend = x.backend
+
+    def evaluate(values: np.ndarray) -> np.ndarray:
+        perturbed = Tensor(backend.from_numpy(values.astype(x.dtype.name)), backend)
+        with no_grad():
+            result = fn(*arguments[:index], perturbed, *arguments[index + 1 :])
+        return result.detach().numpy()
+
+    return evaluate
+
+
+def _check_projection(
+    flat: Callable[..., Tensor],
+    arguments: tuple[Any, ...],
+    checked: list[int],
+    output: Tensor,
+    eps: float,
+    atol: float,
+    rtol: float,
+    mode: str,
+) -> None:
+    """fast_mode: ``u^T J v`` for random ``u`` and ``v``, analytical against numerical."""
+    rng = np.random.default_rng(0)
+    backend = output.backend
+    u = rng.standard_normal(output.shape)
+    for i in checked:
+        x = arguments[i]
+        v = rng.standard_normal(x.shape)
+        numerical = float(
+            np.sum(
+                u
+                * numerical_jvp(_perturbed(flat, arguments, i), [x.detach().numpy()], [v], eps=eps)
+            )
+        )
+        if mode == "reverse":
+            (g,) = grad(
+                output,
+                [x],
+                grad_outputs=Tensor(backend.from_numpy(u.astype(output.dtype.name)), backend),
+                retain_graph=True,
+                allow_unused=True,
+            )
+            analytical = 0.0 if g is None else float(np.sum(g.numpy() * v))
+        else:
+            tangent = Tensor(backend.from_numpy(v.astype(x.dtype.name)), backend)
+            _, jv = func.jvp(
+                lambda value, i=i: flat(*arguments[:i], value, *arguments[i + 1 :]),
+                (x.detach(),),
+                (tangent,),
+            )
+            analytical = float(np.sum(u * jv.detach().numpy()))
+        tolerance = atol + rtol * abs(numerical)
+        if not abs(analytical - numerical) <= tolerance:
+            msg = (
+                f"gradcheck ({mode} mode, fast_mode): for input {i}, the projection u^T J v is "
+                f"{analytical!r} analytically and {numerical!r} numerically, |difference| "
+                f"{abs(analytical - numerical):.3g} > atol + rtol * |numerical| = {tolerance:.3g}"
+            )
+            raise GradcheckError(msg)
+
+
+def _check_reentrant(index: int, first: np.ndarray, second: np.ndarray, tolerance: float) -> None:
+    difference = float(np.max(np.abs(first - second), initial=0.0))
+    if not difference <= tolerance:
+        msg = (
+            f"gradcheck: backward is not reentrant: two backward passes gave Jacobians for "
+            f"input {index} that differ by {difference:.3g} > nondet_tol={tolerance}"
+        )
+        raise GradcheckError(msg)
+
+
+def _compare_all(
+    mode: str,
+    checked: list[int],
+    analytical: list[np.ndarray],
+    numerical: list[np.ndarray] | None,
+    output: Tensor,
+    wrt: list[Tensor],
+    atol: float,
+    rtol: float,
+) -> None:
+    for i, got, expected, x in zip(checked, analytical, numerical or [], wrt, strict=True):
+        _compare(mode, i, got, expected, output.shape, x.shape, atol, rtol)
+
+
 def _compare(
+    mode: str,
     index: int,
     analytical: np.ndarray,
     numerical: np.ndarray,
@@ -197,13 +401,14 @@ def _compare(
     out_at = tuple(int(k) for k in np.unravel_index(row, output_shape))
     in_at = tuple(int(k) for k in np.unravel_index(column, input_shape))
     count = int(np.count_nonzero(excess > 0))
+    reference = "numerical" if "batched" not in mode else "one by one"
     msg = (
-        f"gradcheck: Jacobian mismatch for input {index} (shape {input_shape}) in {count} of "
-        f"{excess.size} entries; worst at d output{list(out_at)} / d input{list(in_at)}: "
-        f"analytical {float(analytical[row, column])!r}, "
-        f"numerical {float(numerical[row, column])!r}, "
+        f"gradcheck ({mode}): Jacobian mismatch for input {index} (shape {input_shape}) in "
+        f"{count} of {excess.size} entries; worst at d output{list(out_at)} / d "
+        f"input{list(in_at)}: analytical {float(analytical[row, column])!r}, {reference} "
+        f"{float(numerical[row, column])!r}, "
         f"|difference| {abs(analytical[row, column] - numerical[row, column]):.3g} > "
-        f"atol + rtol * |numerical| = {tolerance[row, column]:.3g} (atol={atol}, rtol={rtol})"
+        f"atol + rtol * |{reference}| = {tolerance[row, column]:.3g} (atol={atol}, rtol={rtol})"
     )
     raise GradcheckError(msg)
 

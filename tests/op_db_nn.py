@@ -34,6 +34,93 @@ def _log_sigmoid_reference(arrays: Sequence[np.ndarray], params: Params) -> np.n
     return -np.logaddexp(0.0, -arrays[0])
 
 
+def _unfold_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
+    """im2col by loops over the kernel: each patch position's column, channel-major."""
+    (x,) = arrays
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+        params[key] for key in ("kernel_size", "dilation", "padding", "stride")
+    )
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
+    oh = (padded.shape[-2] - dh * (kh - 1) - 1) // sh + 1
+    ow = (padded.shape[-1] - dw * (kw - 1) - 1) // sw + 1
+    columns = np.zeros((*x.shape[:-2], kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            for r in range(oh):
+                for c in range(ow):
+                    columns[..., i, j, r, c] = padded[..., i * dh + r * sh, j * dw + c * sw]
+    return columns.reshape(*x.shape[:-3], x.shape[-3] * kh * kw, oh * ow)
+
+
+def _fold_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
+    """col2im by loops: each column entry added where unfold took it from."""
+    (columns,) = arrays
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+        params[key] for key in ("kernel_size", "dilation", "padding", "stride")
+    )
+    height, width = params["output_size"][0] + 2 * ph, params["output_size"][1] + 2 * pw
+    oh = (height - dh * (kh - 1) - 1) // sh + 1
+    ow = (width - dw * (kw - 1) - 1) // sw + 1
+    channels = columns.shape[-2] // (kh * kw)
+    blocks = columns.reshape(*columns.shape[:-2], channels, kh, kw, oh, ow)
+    image = np.zeros((*columns.shape[:-2], channels, height, width), dtype=columns.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            for r in range(oh):
+                for c in range(ow):
+                    image[..., i * dh + r * sh, j * dw + c * sw] += blocks[..., i, j, r, c]
+    return image[..., ph : height - ph, pw : width - pw]
+
+
+def _standardize_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
+    (x,) = arrays
+    axis = params["axis"]
+    centered = x - x.mean(axis=axis, keepdims=True)
+    return centered / np.sqrt((centered**2).mean(axis=axis, keepdims=True) + params["eps"])
+
+
+def _patches(
+    kernel: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+    padding: tuple[int, int] = (0, 0),
+    stride: tuple[int, int] = (1, 1),
+) -> Params:
+    return {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+
+
+def _torch_patches(name: str) -> Any:
+    return lambda torch, ts, params: getattr(torch.nn.functional, name)(ts[0], **params)
+
+
+# (input shape, params): batched and not, square and not, each option away from its default.
+UNFOLD_CASES = [
+    (((2, 3, 5, 4),), _patches((2, 2))),
+    (((3, 5, 5),), _patches((3, 2), padding=(1, 0))),
+    (((1, 2, 7, 6),), _patches((3, 3), stride=(2, 3))),
+    (((2, 1, 7, 7),), _patches((2, 3), dilation=(2, 1), padding=(1, 2), stride=(2, 1))),
+]
+
+
+def _fold_case(image: tuple[int, ...], params: Params) -> tuple[tuple[tuple[int, ...]], Params]:
+    """The fold that undoes an unfold of ``image`` with ``params``: columns in, image out."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+        params[key] for key in ("kernel_size", "dilation", "padding", "stride")
+    )
+    oh = (image[-2] + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (image[-1] + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    columns = (*image[:-3], image[-3] * kh * kw, oh * ow)
+    return (columns,), {"output_size": image[-2:], **params}
+
+
+def _layer_norm_call(tensors: Sequence[Any], params: Params) -> Any:
+    axis = params["axis"]
+    return F.layer_norm(tensors[0], tensors[0].shape[axis[0] :], eps=params["eps"])
+
+
+def _batch_norm_call(tensors: Sequence[Any], params: Params) -> Any:
+    return F.batch_norm(tensors[0], None, None, training=True, eps=params["eps"])
+
+
 def _softmax_call(function: Any) -> Any:
     # The public functions take one dim; the op table's axis is a one-axis tuple.
     return lambda tensors, params: function(tensors[0], dim=params["axis"][0])
@@ -51,6 +138,46 @@ SOFTMAX_CASES = [
 ]
 
 SPECS: list[OpSpec] = [
+    OpSpec(
+        ops.unfold,
+        cases=UNFOLD_CASES,
+        call=lambda tensors, params: F.unfold(tensors[0], **params),
+        reference=_unfold_reference,
+        torch=_torch_patches("unfold"),
+    ),
+    OpSpec(
+        ops.fold,
+        cases=[_fold_case(shapes[0], params) for shapes, params in UNFOLD_CASES],
+        call=lambda tensors, params: F.fold(tensors[0], **params),
+        reference=_fold_reference,
+        torch=_torch_patches("fold"),
+    ),
+    OpSpec(
+        ops.standardize,
+        cases=[
+            (((3, 5),), {"axis": (-1,), "eps": 1e-5}),
+            (((2, 3, 4),), {"axis": (-2, -1), "eps": 0.1}),
+        ],
+        call=_layer_norm_call,
+        reference=_standardize_reference,
+        torch=lambda torch, ts, params: torch.nn.functional.layer_norm(
+            ts[0], ts[0].shape[params["axis"][0] :], eps=params["eps"]
+        ),
+        label="-layer_norm",
+    ),
+    OpSpec(
+        ops.standardize,
+        cases=[
+            (((4, 3),), {"axis": (-2,), "eps": 1e-5}),
+            (((3, 2, 2, 3),), {"axis": (-4, -2, -1), "eps": 1e-3}),
+        ],
+        call=_batch_norm_call,
+        reference=_standardize_reference,
+        torch=lambda torch, ts, params: torch.nn.functional.batch_norm(
+            ts[0], None, None, training=True, eps=params["eps"]
+        ),
+        label="-batch_norm",
+    ),
     OpSpec(
         ops.relu,
         shapes=UNARY,

@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 from rule_checks import make_tensor
 from tensors import assert_close
+from torch_compare import TIGHT, compare, torch_or_skip
 
 import dualgrad
 import dualgrad.nn.functional as F
 from dualgrad.backends._base import _numpy_erf
 from dualgrad.testing import check_modes, gradcheck
-
-TIGHT = 1e-12  # values and gradients vs PyTorch, float64
 
 
 @pytest.fixture
@@ -27,38 +26,6 @@ def numpy_backend() -> Any:
     """The NumPy backend, for the grids of options."""
     with dualgrad.use_backend("numpy") as active:
         yield active
-
-
-def _torch() -> Any:
-    return pytest.importorskip("torch")
-
-
-def _compare(
-    backend: Any,
-    ours: Callable[..., Any],
-    theirs: Callable[..., Any],
-    inputs: list[np.ndarray],
-    differentiable: tuple[int, ...] = (0,),
-    tol: float = TIGHT,
-) -> None:
-    """Value and gradients (for a random cotangent) of ``ours`` on dualgrad and ``theirs`` on
-    PyTorch agree; inputs are NumPy arrays, those at ``differentiable`` require grad."""
-    torch = _torch()
-    leaves = [
-        make_tensor(backend, x, x.dtype.name, requires_grad=i in differentiable)
-        for i, x in enumerate(inputs)
-    ]
-    torch_leaves = [
-        torch.from_numpy(x.copy()).requires_grad_(i in differentiable)
-        for i, x in enumerate(inputs)
-    ]
-    out, torch_out = ours(*leaves), theirs(*torch_leaves)
-    assert_close(out, torch_out, tol, tol, "value")
-    u = np.random.default_rng(1).standard_normal(torch_out.shape)
-    out.backward(make_tensor(backend, u))
-    torch_out.backward(torch.from_numpy(u))
-    for i in differentiable:
-        assert_close(leaves[i].grad, torch_leaves[i].grad, tol, tol, f"grad {i}")
 
 
 def _points(*shape: int, seed: int = 0) -> np.ndarray:
@@ -95,15 +62,15 @@ ACTIVATIONS = list(_activations(dualgrad))
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_matches_pytorch(name: str, backend: Any) -> None:
-    torch = _torch()
-    _compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [_points(3, 5)])
+    torch = torch_or_skip()
+    compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [_points(3, 5)])
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_is_finite_at_extreme_logits(name: str, backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     extremes = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]])
-    _compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [extremes])
+    compare(backend, _activations(dualgrad)[name], _activations(torch)[name], [extremes])
     x = make_tensor(backend, extremes, requires_grad=True)
     out = _activations(dualgrad)[name](x)
     out.sum().backward()
@@ -146,8 +113,8 @@ def test_gelu_rejects_unknown_approximation(backend: Any) -> None:
 
 # --- erf ------------------------------------------------------------------------------------
 def test_erf_matches_pytorch(backend: Any) -> None:
-    torch = _torch()
-    _compare(backend, dualgrad.erf, torch.erf, [_points(4, 3) * 2.0])
+    torch = torch_or_skip()
+    compare(backend, dualgrad.erf, torch.erf, [_points(4, 3) * 2.0])
 
 
 def test_erf_computes_integers_in_default_float(backend: Any) -> None:
@@ -176,12 +143,12 @@ def test_erf_falls_back_to_math_erf_without_scipy(monkeypatch: pytest.MonkeyPatc
 # --- linear ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
 def test_linear_matches_pytorch(bias: bool, backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(3)
     inputs = [rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)]
     if not bias:
         inputs = inputs[:2]
-    _compare(backend, F.linear, torch.nn.functional.linear, inputs, tuple(range(len(inputs))))
+    compare(backend, F.linear, torch.nn.functional.linear, inputs, tuple(range(len(inputs))))
 
 
 # --- regression losses ----------------------------------------------------------------------
@@ -195,7 +162,7 @@ def test_regression_loss_matches_pytorch(
     name: str, reduction: str, weighted: bool, numpy_backend: Any
 ) -> None:
     backend = numpy_backend
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(4)
     x, y = _points(3, 4), rng.uniform(-3.0, 3.0, (3, 4))
     y[0, 0] = x[0, 0]  # a tie: gradient 0 for l1
@@ -211,7 +178,7 @@ def test_regression_loss_matches_pytorch(
 
         return run
 
-    _compare(backend, call(dualgrad), call(torch), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch), inputs, (0, 1))
 
 
 def test_invalid_reduction_raises(backend: Any) -> None:
@@ -288,7 +255,7 @@ def _check_cross_entropy_with_class_indices(options: tuple[Any, ...], backend: A
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), _class_inputs(shape, weighted))
+    compare(backend, call(dualgrad), call(torch_or_skip()), _class_inputs(shape, weighted))
 
 
 @pytest.mark.parametrize(
@@ -306,7 +273,7 @@ def test_nll_loss_matches_pytorch(options: tuple[Any, ...], numpy_backend: Any) 
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), _class_inputs(shape, weighted))
+    compare(backend, call(dualgrad), call(torch_or_skip()), _class_inputs(shape, weighted))
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
@@ -367,7 +334,7 @@ def test_cross_entropy_with_class_probabilities_matches_pytorch(
         return run
 
     # PyTorch differentiates the probabilities too.
-    _compare(backend, call(dualgrad), call(_torch()), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch_or_skip()), inputs, (0, 1))
 
 
 def test_cross_entropy_probabilities_reject_ignore_index(backend: Any) -> None:
@@ -393,11 +360,11 @@ def test_binary_cross_entropy_matches_pytorch(
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch_or_skip()), inputs, (0, 1))
 
 
 def test_binary_cross_entropy_clamps_log_at_minus_100(backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     x, y = np.array([0.0, 1.0, 1e-50, 0.5]), np.array([1.0, 0.0, 1.0, 0.5])
     ours = F.binary_cross_entropy(
         make_tensor(backend, x), make_tensor(backend, y), reduction="none"
@@ -448,7 +415,7 @@ def test_binary_cross_entropy_with_logits_matches_pytorch(
 
         return run
 
-    _compare(backend, call(dualgrad), call(_torch()), inputs, (0, 1))
+    compare(backend, call(dualgrad), call(torch_or_skip()), inputs, (0, 1))
 
 
 # --- extreme logits: every loss stays finite ------------------------------------------------
@@ -483,7 +450,7 @@ def _targets(module: Any, x: Any) -> Any:
 
 @pytest.mark.parametrize("name", EXTREME_LOSSES)
 def test_loss_is_finite_at_extreme_logits(name: str, backend: Any) -> None:
-    torch = _torch()
+    torch = torch_or_skip()
     loss = EXTREME_LOSSES[name]
     x = make_tensor(backend, EXTREME_LOGITS, requires_grad=True)
     out = loss(dualgrad, x)
@@ -491,7 +458,7 @@ def test_loss_is_finite_at_extreme_logits(name: str, backend: Any) -> None:
     assert np.isfinite(out.item())
     assert np.isfinite(x.grad.numpy()).all()
     if name != "bce_of_sigmoid":  # PyTorch's own gradient there is (x - t) / 1e-12
-        _compare(backend, lambda x: loss(dualgrad, x), lambda x: loss(torch, x), [EXTREME_LOGITS])
+        compare(backend, lambda x: loss(dualgrad, x), lambda x: loss(torch, x), [EXTREME_LOGITS])
 
 
 # --- dropout --------------------------------------------------------------------------------

@@ -570,3 +570,28 @@ def test_save_killed_at_random_moments_leaves_the_file_whole(tmp_path):
         dualgrad.save(checkpoint, path)
         assert list(tmp_path.iterdir()) == [path]
     assert left_behind > 0, "no kill landed inside a save: the test checked nothing"
+# --- weights_only, as torch.load takes it --------------------------------------------------
+def test_load_accepts_weights_only(tmp_path):
+    model, _ = _trained_model_and_optimizer()
+    path = tmp_path / "model.pt"
+    dualgrad.save(model.state_dict(), path)
+    for weights_only in (True, None):
+        _assert_same_structure(
+            dualgrad.load(path, weights_only=weights_only), dict(model.state_dict())
+        )
+
+
+def test_load_with_weights_only_false_warns_and_loads_the_same(tmp_path):
+    model, _ = _trained_model_and_optimizer()
+    path = tmp_path / "model.pt"
+    dualgrad.save(model.state_dict(), path)
+    with pytest.warns(UserWarning, match="never unpickles"):
+        loaded = dualgrad.load(path, weights_only=False)
+    _assert_same_structure(loaded, dict(model.state_dict()))
+
+
+def test_load_rejects_a_weights_only_that_is_not_a_bool(tmp_path):
+    path = tmp_path / "x.npz"
+    dualgrad.save({"x": dualgrad.ones(1)}, path)
+    with pytest.raises(TypeError, match="weights_only must be True, False or None"):
+        dualgrad.load(path, weights_only="yes")

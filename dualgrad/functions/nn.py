@@ -1,6 +1,7 @@
 """Neural-network functions (``dualgrad.ops.nn``): the fused primitives where composing would
-lose accuracy or overflow (``softmax``, ``log_softmax``, ``softplus``, ``log_sigmoid``) and
-``relu``.
+lose accuracy or overflow (``softmax``, ``log_softmax``, ``softplus``, ``log_sigmoid``,
+``standardize``), ``relu``, and the patch gathering behind convolution and pooling (``unfold``,
+``fold``).
 
 ``dualgrad.nn.functional`` composes these under PyTorch's names and signatures (``dim``,
 ``dtype``, ``inplace``, which check that inputs are floating point); ``dualgrad.special``
@@ -11,7 +12,16 @@ default float dtype and ``axis=None`` means every axis.
 
 from __future__ import annotations
 
-__all__ = ["log_sigmoid", "log_softmax", "relu", "softmax", "softplus"]
+__all__ = [
+    "fold",
+    "log_sigmoid",
+    "log_softmax",
+    "relu",
+    "softmax",
+    "softplus",
+    "standardize",
+    "unfold",
+]
 
 import warnings
 from typing import Any
@@ -74,6 +84,71 @@ def log_sigmoid(x: Tensor, /) -> Tensor:
         tensor([-1000.])
     """
     return apply(ops.log_sigmoid, (floating(as_tensor(x, "log_sigmoid")),), {})
+
+
+def standardize(x: Tensor, /, *, axis: Any = None, eps: float = 1e-5) -> Tensor:
+    """``(x - mean) / sqrt(var + eps)`` over ``axis`` (every axis when None), with the biased
+    variance: the core of ``layer_norm`` and ``batch_norm`` (as ``jax.nn.standardize``).
+
+    Example:
+        >>> import dualgrad
+        >>> from dualgrad.functions.nn import standardize
+        >>> standardize(dualgrad.tensor([1.0, 3.0]), eps=0.0)
+        tensor([-1.,  1.])
+    """
+    x = require_floating(x, "standardize")
+    axes = normalize_axes(axis, x.ndim, "standardize")
+    return apply(ops.standardize, (x,), {"axis": axes, "eps": float(eps)})
+
+
+def unfold(
+    x: Tensor,
+    /,
+    *,
+    kernel_size: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+    padding: tuple[int, int] = (0, 0),
+    stride: tuple[int, int] = (1, 1),
+) -> Tensor:
+    """Every kernel-sized patch of the image ``x`` (``(..., C, H, W)``) as a column of
+    ``(..., C * kh * kw, L)`` (im2col); options are (rows, columns) pairs, the padding zeros.
+    ``dualgrad.nn.functional.unfold`` is this with PyTorch's signature and checks.
+
+    Example:
+        >>> import dualgrad
+        >>> from dualgrad.functions.nn import unfold
+        >>> unfold(dualgrad.ones(2, 3, 4, 4), kernel_size=(2, 2), stride=(2, 2)).shape
+        (2, 12, 4)
+    """
+    params = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding}
+    return apply(ops.unfold, (as_tensor(x, "unfold"),), {**params, "stride": stride})
+
+
+def fold(
+    x: Tensor,
+    /,
+    *,
+    output_size: tuple[int, int],
+    kernel_size: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+    padding: tuple[int, int] = (0, 0),
+    stride: tuple[int, int] = (1, 1),
+) -> Tensor:
+    """Columns ``(..., C * kh * kw, L)`` added back into images ``(..., C, *output_size)``
+    (col2im): ``unfold``'s transpose. ``dualgrad.nn.functional.fold`` is this with PyTorch's
+    signature and checks.
+
+    Example:
+        >>> import dualgrad
+        >>> from dualgrad.functions.nn import fold
+        >>> fold(dualgrad.ones(4, 1), output_size=(2, 2), kernel_size=(2, 2))
+        tensor([[[1., 1.],
+                 [1., 1.]]])
+    """
+    params = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding}
+    return apply(
+        ops.fold, (as_tensor(x, "fold"),), {"output_size": output_size, **params, "stride": stride}
+    )
 
 
 def torch_dim(x: Tensor, dim: int | None, name: str) -> int | None:

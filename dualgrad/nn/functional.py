@@ -1,4 +1,5 @@
-"""Activations, dropout, ``linear`` and losses, under PyTorch's names and signatures.
+"""Activations, dropout, ``linear``, losses, convolution, pooling, normalization and embedding,
+under PyTorch's names and signatures.
 
 ``import dualgrad.nn.functional as F`` reads as in PyTorch. Everything here is differentiable in
 both modes and numerically stable: softmax, log_softmax, softplus and log_sigmoid are fused
@@ -17,27 +18,40 @@ Example:
 from __future__ import annotations
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "elu",
+    "embedding",
+    "fold",
     "gelu",
     "huber_loss",
+    "kl_div",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_sigmoid",
     "log_softmax",
     "logsigmoid",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "pad",
     "relu",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
 ]
 
 import math
@@ -46,12 +60,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import _recorder
 from .. import functions as _functions
+from .. import special
 from .._dtypes import int64
 from ..functions._args import as_tensor, require_floating
 from ..functions.nn import torch_dim
 from ..tensor import Tensor
+from ._args import values_of as _values
+from ._functional_conv import conv1d, conv2d, fold, pad, unfold
+from ._functional_embedding import embedding
+from ._functional_norm import batch_norm, layer_norm
+from ._functional_pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 
 def _applied(x: Tensor, inplace: bool, compute: Any) -> Tensor:
@@ -63,18 +82,6 @@ def _applied(x: Tensor, inplace: bool, compute: Any) -> Tensor:
     if not inplace:
         return compute(x)
     return x.copy_(compute(x.clone()))
-
-
-def _values(x: Tensor) -> np.ndarray | None:
-    """``x``'s values for checking them, or None while they are abstract (under jax.jit or
-    dualgrad.jit, whose tracers cannot be converted) or lazy (Dask, which would compute them):
-    the checks are then skipped."""
-    if _recorder.recorder is not None or x._backend.lazy:
-        return None
-    try:
-        return np.asarray(x._backend.to_numpy(x._array))
-    except TypeError:  # jax's TracerArrayConversionError
-        return None
 
 
 # --- activations ----------------------------------------------------------------------------
@@ -329,6 +336,94 @@ def huber_loss(
 
     loss, weight = _pointwise_loss("huber_loss", input, target, weight, reduction, huber)
     return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta``, for
+    ``d = input - target`` (``huber_loss / beta``; ``l1_loss`` when ``beta`` is 0).
+
+    Raises:
+        ValueError: a negative ``beta``.
+
+    Example:
+        >>> import dualgrad
+        >>> import dualgrad.nn.functional as F
+        >>> F.smooth_l1_loss(dualgrad.tensor([0.5, 3.0]), dualgrad.zeros(2), reduction="none")
+        tensor([0.1250, 2.5000])
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        msg = f"smooth_l1_loss: beta must be >= 0, got {beta}"
+        raise ValueError(msg)
+
+    def smooth_l1(d: Tensor) -> Tensor:
+        size = _functions.abs(d)
+        if beta == 0:
+            return size
+        return _functions.where(size < beta, (0.5 / beta) * d * d, size - 0.5 * beta)
+
+    loss, _ = _pointwise_loss("smooth_l1_loss", input, target, None, reduction, smooth_l1)
+    return _reduce(loss, reduction)
+
+
+_KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """The Kullback-Leibler divergence of ``target`` from the distribution whose log-probabilities
+    are ``input``: pointwise ``target * (log(target) - input)`` (0 where ``target`` is 0), or
+    ``exp(target) * (target - input)`` with ``log_target``.
+
+    Args:
+        input: log-probabilities.
+        target: probabilities (log-probabilities with ``log_target``), of the input's shape.
+        reduction: ``'batchmean'`` (the sum over the batch size: the mathematical KL divergence
+            per sample), ``'sum'``, ``'mean'`` (over every element, with PyTorch's warning that
+            this is not the divergence) or ``'none'``.
+
+    Raises:
+        ValueError: an unknown reduction.
+
+    Example:
+        >>> import dualgrad
+        >>> import dualgrad.nn.functional as F
+        >>> log_q = dualgrad.log(dualgrad.tensor([[0.5, 0.5]]))
+        >>> F.kl_div(log_q, dualgrad.tensor([[1.0, 0.0]]), reduction="batchmean")
+        tensor(0.6931)
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, "mean")
+    elif reduction not in _KL_REDUCTIONS:
+        msg = f"{reduction!r} is not a valid value for reduction; choose one of {_KL_REDUCTIONS}"
+        raise ValueError(msg)
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.",
+            UserWarning,
+            stacklevel=2,
+        )
+    x, y = require_floating(input, "kl_div"), require_floating(target, "kl_div")
+    loss = _functions.exp(y) * (y - x) if log_target else special.xlogy(y, y) - y * x
+    if reduction == "batchmean":
+        total = _functions.sum(loss)
+        return total / x.shape[0] if x.ndim else total
+    return _reduce(loss, reduction)
 
 
 def _square(d: Tensor) -> Tensor:

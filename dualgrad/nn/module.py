@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = ["IncompatibleKeys", "Module", "StateDictKeyError", "StateDictShapeError"]
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -19,6 +20,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.graph import bump_version
 from ..functions._args import as_dtype
 from ..tensor import Tensor
+from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
 
 
@@ -109,6 +111,10 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
+        # hook id -> (hook, with_kwargs) and (hook, with_kwargs, always_call); OrderedDicts, so
+        # that a RemovableHandle can refer to them weakly and prepend can reorder them.
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it."""
@@ -119,7 +125,129 @@ class Module:
         raise NotImplementedError(msg)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # --- forward hooks ----------------------------------------------------------------------
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``; a result other than None
+        replaces the positional arguments (a non-tuple becomes the only one).
+
+        Args:
+            hook: the function.
+            prepend: run it before the hooks registered earlier, instead of after them.
+            with_kwargs: call ``hook(module, args, kwargs)``, which may return
+                ``(new_args, new_kwargs)``.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off.
+
+        Raises:
+            TypeError: ``hook`` is not callable.
+        """
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, (with_kwargs,))
+
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward``; a result other than None
+        replaces the output.
+
+        Args:
+            hook: the function.
+            prepend: run it before the hooks registered earlier, instead of after them.
+            with_kwargs: call ``hook(module, args, kwargs, output)``.
+            always_call: call it even when ``forward`` (or an earlier hook) raises, with the
+                output so far (None if forward raised); an error it raises then is only warned
+                about, and the first error propagates.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off.
+
+        Raises:
+            TypeError: ``hook`` is not callable.
+
+        Example:
+            >>> import dualgrad
+            >>> from dualgrad import nn
+            >>> layer = nn.Linear(2, 3)
+            >>> shapes = []
+            >>> handle = layer.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+            >>> _ = layer(dualgrad.ones(4, 2))
+            >>> handle.remove()
+            >>> _ = layer(dualgrad.ones(1, 2))
+            >>> shapes
+            [(4, 3)]
+        """
+        return self._add_hook(self._forward_hooks, hook, prepend, (with_kwargs, always_call))
+
+    def _add_hook(
+        self, hooks: Any, hook: Any, prepend: bool, options: tuple[bool, ...]
+    ) -> RemovableHandle:
+        if not callable(hook):
+            msg = f"a hook must be callable, got {type(hook).__name__}"
+            raise TypeError(msg)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (hook, *options)
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``forward`` between the pre-hooks and the hooks, as PyTorch's module call runs them."""
+        output = None
+        called: set[int] = set()
+        try:
+            for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+                if with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            msg = (
+                                "forward pre-hook must return None or a tuple of (new_args, "
+                                f"new_kwargs), but got {result!r}"
+                            )
+                            raise RuntimeError(msg)
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            output = self.forward(*args, **kwargs)
+            for hook_id, (hook, with_kwargs, always_call) in list(self._forward_hooks.items()):
+                if always_call:
+                    called.add(hook_id)
+                result = (
+                    hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+                )
+                if result is not None:
+                    output = result
+        except Exception:
+            for hook_id, (hook, with_kwargs, always_call) in list(self._forward_hooks.items()):
+                if not always_call or hook_id in called:
+                    continue
+                try:
+                    call = (self, args, kwargs, output) if with_kwargs else (self, args, output)
+                    result = hook(*call)
+                    if result is not None:
+                        output = result
+                except Exception as err:  # the first error is the one to raise
+                    warnings.warn(
+                        "a forward hook with always_call=True raised an exception that was "
+                        f"silenced as another error was raised in forward: {err}",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+            raise
+        return output
 
     # --- registration -----------------------------------------------------------------------
     def _require_init(self, what: str) -> None:

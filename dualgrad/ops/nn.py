@@ -1,5 +1,6 @@
-"""Fused primitives for neural networks, where composing would lose accuracy or overflow
-(log_softmax, softplus, ...), and relu.
+"""Primitives for neural networks: fused where composing would lose accuracy, overflow or
+take many more passes (log_softmax, softplus, standardize, ...), relu, and the patch gathering
+behind convolution and pooling (unfold, fold).
 
 ``axis`` arrives as a tuple of negative ints. No rule exponentiates a positive number: every
 ``exp`` here sees a value <= 0, so logits of any size give finite values and derivatives.
@@ -7,7 +8,16 @@
 
 from __future__ import annotations
 
-__all__ = ["log_sigmoid", "log_softmax", "relu", "softmax", "softplus"]
+__all__ = [
+    "fold",
+    "log_sigmoid",
+    "log_softmax",
+    "relu",
+    "softmax",
+    "softplus",
+    "standardize",
+    "unfold",
+]
 
 from ._primitive import Primitive, unary
 
@@ -113,4 +123,143 @@ log_sigmoid = unary(
     d=lambda xp, x, ans: _sigmoid(xp, -x),
     forward=lambda xp, x: -_softplus_of(xp, -x),
     grad_fn="LogSigmoid",
+)
+
+
+# --- unfold, fold: im2col and col2im --------------------------------------------------------
+# unfold gathers every kernel-sized patch of an image (..., C, H, W) into a column, giving
+# (..., C * kh * kw, L): L = oh * ow patches in row-major order, each column ordered by channel,
+# then kernel row, then kernel column (PyTorch's layout). A convolution is then one matmul with
+# the weight reshaped to (out_channels, C * kh * kw). fold adds columns back into an image,
+# overlapping patches summing: it is unfold's transpose, so each is the other's derivative.
+# Both are built from slices, stack, concat and reshape only, which dualgrad's differentiable
+# namespace has too, so their rules also run on Tensors (higher order). Params are pairs (rows,
+# columns): kernel_size, dilation, padding (zeros, on both sides), stride; fold's output_size is
+# the image's (H, W) without padding.
+def _zeros(xp, like, shape):
+    """Zeros of ``shape`` in ``like``'s dtype, on either namespace (dualgrad's has no zeros()):
+    the sum of an empty slice is a 0-d zero, at no cost."""
+    return xp.broadcast_to(xp.zeros_like(xp.sum(like[..., :0])), shape)
+
+
+def _pad_axis(xp, x, before, after, axis):
+    """``x`` with ``before`` and ``after`` zeros along ``axis`` (-1 or -2)."""
+    parts = [x]
+    shape = list(x.shape)
+    if before:
+        shape[axis] = before
+        parts.insert(0, _zeros(xp, x, tuple(shape)))
+    if after:
+        shape[axis] = after
+        parts.append(_zeros(xp, x, tuple(shape)))
+    return xp.concat(parts, axis=axis) if len(parts) > 1 else x
+
+
+def _patches(size, kernel, dilation, stride):
+    """How many patches fit along an (already padded) axis of ``size``."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _unfold(xp, x, *, kernel_size, dilation, padding, stride):
+    (kh, kw), (dh, dw), (sh, sw) = kernel_size, dilation, stride
+    x = _pad_axis(xp, x, padding[0], padding[0], -2)
+    x = _pad_axis(xp, x, padding[1], padding[1], -1)
+    oh, ow = _patches(x.shape[-2], kh, dh, sh), _patches(x.shape[-1], kw, dw, sw)
+    shifted = [
+        x[..., i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    columns = xp.stack(shifted, axis=-3)  # (..., C, kh * kw, oh, ow)
+    channels = x.shape[-3]
+    return xp.reshape(columns, (*columns.shape[:-4], channels * kh * kw, oh * ow))
+
+
+def _placed(xp, block, offset, stride, total, axis):
+    """``block`` spread along ``axis`` (-1 or -2) into ``total`` positions: its element k at
+    ``offset + stride * k``, zeros elsewhere."""
+    count = block.shape[axis]
+    if stride > 1 and count > 1:
+        # Interleave stride - 1 zeros after each element: stack along a new axis, then merge.
+        spread = xp.stack([block] + [xp.zeros_like(block)] * (stride - 1), axis=axis)
+        merged = list(block.shape)
+        merged[axis] = count * stride
+        block = xp.reshape(spread, tuple(merged))
+        span = stride * (count - 1) + 1
+        block = block[..., :span] if axis == -1 else block[..., :span, :]
+    return _pad_axis(xp, block, offset, total - offset - block.shape[axis], axis)
+
+
+def _fold(xp, columns, *, output_size, kernel_size, dilation, padding, stride):
+    (kh, kw), (dh, dw), (sh, sw), (ph, pw) = kernel_size, dilation, stride, padding
+    height, width = output_size[0] + 2 * ph, output_size[1] + 2 * pw
+    oh, ow = _patches(height, kh, dh, sh), _patches(width, kw, dw, sw)
+    channels = columns.shape[-2] // (kh * kw)
+    blocks = xp.reshape(columns, (*columns.shape[:-2], channels, kh, kw, oh, ow))
+    image = None
+    for i in range(kh):
+        # The kernel row's patches, summed into full-width rows first: kh placements of rows
+        # cost less than kh * kw placements of whole images.
+        rows = None
+        for j in range(kw):
+            placed = _placed(xp, blocks[..., i, j, :, :], j * dw, sw, width, -1)
+            rows = placed if rows is None else rows + placed
+        placed = _placed(xp, rows, i * dh, sh, height, -2)
+        image = placed if image is None else image + placed
+    return image[..., ph : height - ph, pw : width - pw]
+
+
+unfold = Primitive(
+    "unfold",
+    forward=_unfold,
+    vjp=(lambda xp, g, ans, x, **params: _fold(xp, g, output_size=x.shape[-2:], **params),),
+    jvp=(lambda xp, t, ans, x, **params: _unfold(xp, t, **params),),
+    linear=True,
+    vjp_reads_ans=False,
+    grad_fn="Im2Col",
+)
+
+
+def _fold_transpose(xp, g, *, output_size, **params):
+    return _unfold(xp, g, **params)
+
+
+fold = Primitive(
+    "fold",
+    forward=_fold,
+    vjp=(lambda xp, g, ans, x, **params: _fold_transpose(xp, g, **params),),
+    jvp=(lambda xp, t, ans, x, **params: _fold(xp, t, **params),),
+    linear=True,
+    vjp_reads_ans=False,
+    grad_fn="Col2Im",
+)
+
+
+# --- standardize: (x - mean) / sqrt(var + eps), the core of layer and batch normalization ----
+# One primitive rather than six: its Jacobian, with y the output and r = 1 / sqrt(var + eps),
+# is r * (I - 1/n - y y^T / n) over the normalized axes, symmetric, so one rule gives both the
+# vjp and the jvp, in one pass instead of a backward through mean, subtract, var, add, sqrt and
+# divide. ``axis``: the normalized axes, negative; ``eps``: added to the biased variance.
+def _inverse_std(xp, x, axis, eps):
+    return 1.0 / xp.sqrt(xp.var(x, axis=axis, keepdims=True) + eps)
+
+
+def _standardize_forward(xp, x, *, axis, eps):
+    centered = x - xp.mean(x, axis=axis, keepdims=True)
+    variance = xp.mean(centered * centered, axis=axis, keepdims=True)
+    return centered * (1.0 / xp.sqrt(variance + eps))
+
+
+def _standardize_derivative(xp, v, ans, x, *, axis, eps):
+    """``J v`` (= ``J^T v``) for a cotangent or tangent ``v``."""
+    mean_v = xp.mean(v, axis=axis, keepdims=True)
+    mean_vy = xp.mean(v * ans, axis=axis, keepdims=True)
+    return _inverse_std(xp, x, axis, eps) * (v - mean_v - ans * mean_vy)
+
+
+standardize = Primitive(
+    "standardize",
+    forward=_standardize_forward,
+    vjp=(_standardize_derivative,),
+    jvp=(_standardize_derivative,),
 )

@@ -7,12 +7,12 @@ __all__ = ["Optimizer"]
 
 import abc
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _jit
 from .._state import converted_like, zero_grads
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..functions.creation import zeros_like
 from ..tensor import Tensor
 
@@ -85,16 +85,29 @@ class Optimizer(abc.ABC):
         """Reset the gradients of every parameter: to None (default), or to zeros."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
-    @no_grad()
-    def step(self) -> None:
-        """Take one step for every parameter that has a gradient, all or nothing."""
-        updates = [
-            self._update(p, group, self.state.get(p, {}))
-            for group in self.param_groups
-            for p in group["params"]
-            if p.grad is not None
-        ]
-        self._commit(updates)
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step for every parameter that has a gradient, all or nothing.
+
+        Args:
+            closure: as in PyTorch, a function that clears the gradients, computes the loss,
+                calls ``backward()`` and returns the loss; it runs first, with grad enabled.
+
+        Returns:
+            What ``closure`` returned, or None without one.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            updates = [
+                self._update(p, group, self.state.get(p, {}))
+                for group in self.param_groups
+                for p in group["params"]
+                if p.grad is not None
+            ]
+            self._commit(updates)
+        return loss
 
     @abc.abstractmethod
     def _update(
@@ -166,7 +179,9 @@ class Optimizer(abc.ABC):
                 )
                 raise ValueError(msg)
             param = by_index[index]
-            state[param] = {key: _loaded(param, index, key, v) for key, v in entry.items()}
+            state[param] = {
+                key: self._loaded_state(param, index, key, v) for key, v in entry.items()
+            }
         # Everything checked: commit.
         self.state = state
         groups = []
@@ -175,6 +190,11 @@ class Optimizer(abc.ABC):
             set_lr(loaded, lr)
             groups.append(loaded)
         self.param_groups = groups
+
+    def _loaded_state(self, param: Tensor, index: Any, key: str, value: Any) -> Any:
+        """A saved state value, made fit for ``param``: tensors of its shape (or 0-d) on its
+        backend and in its dtype (an optimizer whose state has other shapes overrides this)."""
+        return _loaded(param, index, key, value)
 
     def _commit(self, updates: list[tuple[Tensor, Tensor, dict[str, Tensor]]]) -> None:
         """Apply ``(param, update, new_state)`` triples: ``param -= update`` and the new state.
@@ -306,4 +326,9 @@ def next_step(p: Tensor, state: dict[str, Any]) -> Tensor:
     previous = state.get("step")
     if previous is not None:
         return previous + 1
-    return Tensor._wrap(p.backend.scalar(1, p.dtype), p.backend)
+    return scalar_like(p, 1)
+
+
+def scalar_like(p: Tensor, value: float) -> Tensor:
+    """``value`` as a 0-d Tensor in ``p``'s dtype on its backend."""
+    return Tensor._wrap(p.backend.scalar(value, p.dtype), p.backend)

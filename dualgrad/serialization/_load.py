@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -154,6 +155,7 @@ def load(
     *,
     backend: str | Backend | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    weights_only: bool | None = None,
 ) -> Any:
     """Load what ``dualgrad.save`` wrote; nothing in the file is ever unpickled or executed.
 
@@ -167,6 +169,9 @@ def load(
             backend.
         max_bytes: the most bytes of arrays the file may hold (16 GiB by default); a file
             holding more is refused before anything is read. None: no limit.
+        weights_only: PyTorch's switch between loading only tensors and plain data (True, or
+            None) and unpickling arbitrary objects (False). Loading here is always the former:
+            ``weights_only=False`` loads the same way and warns that nothing is unpickled.
 
     Returns:
         The saved structure, with Tensors (Parameters stay Parameters) on ``backend``.
@@ -176,8 +181,20 @@ def load(
         SerializationError: (a ValueError) not a dualgrad file, truncated, corrupt, altered,
             or larger than ``max_bytes``; the message names the file and what is wrong.
         TypeError: ``f`` is open in text mode or cannot seek, or ``backend`` lacks a dtype the
-            file holds (float64 on JAX outside its 64-bit mode).
+            file holds (float64 on JAX outside its 64-bit mode), or ``weights_only`` is not a
+            bool or None.
     """
+    if not isinstance(weights_only, bool | None):
+        msg = f"dualgrad.load: weights_only must be True, False or None, got {weights_only!r}"
+        raise TypeError(msg)
+    if weights_only is False:
+        warnings.warn(
+            "dualgrad.load(weights_only=False): dualgrad never unpickles; the file is read as "
+            "tensors, numbers, strings, bools, None and dicts, lists and tuples of them, exactly "
+            "as with weights_only=True",
+            UserWarning,
+            stacklevel=2,
+        )
     target = (
         config.get_backend()
         if backend is None
