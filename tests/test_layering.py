@@ -62,6 +62,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad.autograd.function",
             "dualgrad.autograd.gradcheck",
             "dualgrad.func",
+            "dualgrad._functional_call",
+            "dualgrad.tree_util",
             "dualgrad._jit",
             "dualgrad._state",
             "dualgrad._generator",

@@ -185,6 +185,7 @@ def run_backward(
                 raise _freed_graph_error(node)
             if node.pre_hooks:
                 g = _run_hooks(node.pre_hooks, g, inputs[0]._backend, create_graph)
+                inputs = node.inputs  # a hook may bring back dropped values (checkpointing)
             if node.retained_by is not None and (owner := node.retained_by()) is not None:
                 retained.append((owner, g))
             if node in captured_nodes:
