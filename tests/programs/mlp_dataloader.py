@@ -35,7 +35,7 @@ test_dataloader = torch.utils.data.DataLoader(
 )
 
 for X, y in test_dataloader:
-    print(f"Shape of X [N, C]: {X.shape} {X.dtype}")
+    print(f"Shape of X [N, C]: {X.shape}")
     print(f"Shape of y: {y.shape}")
     break
 
