@@ -101,7 +101,7 @@ DTYPES = [
     Name(
         "torch.Tensor.dtype",
         "str(x.dtype)",
-        "dtypes print as dualgrad.float32, not torch.float32",
+        "dtypes print as dualgrad.float32, not torch.float32: dualgrad names its own dtypes",
         form="str(Tensor.dtype)",
     ),
 ]
@@ -115,7 +115,7 @@ SIZE_AND_DEVICES = [
     Name(
         "torch.Size.numel",
         "x.shape.numel()",
-        SHAPE_IS_TUPLE + ", without numel()",
+        "shapes are plain tuples, which have no numel()",
         form="Tensor.shape.numel()",
     ),
     Name("torch.device", "str(torch.device('cpu'))", _missing()),
