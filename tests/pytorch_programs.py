@@ -132,8 +132,7 @@ def output_difference(actual: str, expected: str, rtol: float, atol: float) -> s
     return None
 
 
-# --- the runner (in the child interpreter) ----------------------------------------------------
-def _restore_defaults(library: object) -> None:
+def restore_defaults(library: object) -> None:
     """Undo what a program may have set globally (default dtype and device, grad mode)."""
     library.set_default_dtype(library.float32)
     library.set_grad_enabled(True)
@@ -141,6 +140,7 @@ def _restore_defaults(library: object) -> None:
         library.set_default_device(None)
 
 
+# --- the runner (in the child interpreter) ----------------------------------------------------
 def _run_one(path: Path, library_name: str) -> dict[str, str | None]:
     source = with_import(path.read_text(), library_name)
     stdout = io.StringIO()
@@ -158,7 +158,7 @@ def _run_one(path: Path, library_name: str) -> dict[str, str | None]:
             )
         finally:
             os.chdir(start)
-            _restore_defaults(importlib.import_module(library_name))
+            restore_defaults(importlib.import_module(library_name))
     return {"stdout": stdout.getvalue(), "error": error}
 
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pytest
 from pytorch_names import NAMES, PYTORCH, Name
-from pytorch_programs import PROGRAMS, TORCH_MISSING
+from pytorch_programs import PROGRAMS, TORCH_MISSING, restore_defaults
 
 import dualgrad
 
@@ -68,13 +68,6 @@ REQUIRED = (
 
 
 # --- running a snippet ------------------------------------------------------------------------
-def _restore_defaults(library) -> None:
-    library.set_default_dtype(library.float32)
-    library.set_grad_enabled(True)
-    if hasattr(library, "set_default_device"):
-        library.set_default_device(None)
-
-
 def run_snippet(snippet: str, library) -> object:
     """The value of the snippet's last line, run with ``torch`` bound to ``library``."""
     namespace = {
@@ -89,7 +82,7 @@ def run_snippet(snippet: str, library) -> object:
         exec(compile(module, "<snippet>", "exec"), namespace)
         return eval(compile(last, "<snippet>", "eval"), namespace)
     finally:
-        _restore_defaults(library)
+        restore_defaults(library)
 
 
 def plain(value: object) -> object:
