@@ -124,10 +124,11 @@ def output_difference(actual: str, expected: str, rtol: float, atol: float) -> s
         if not same:
             return f"line {number} differs:\n  got:      {got}\n  expected: {want}"
     if len(actual_lines) != len(expected_lines):
+        longer = max(actual_lines, expected_lines, key=len)
+        first = longer[min(len(actual_lines), len(expected_lines))]
         return (
             f"printed {len(actual_lines)} lines, PyTorch printed {len(expected_lines)}; the "
-            f"first missing or extra line: "
-            f"{(expected_lines + actual_lines)[min(len(actual_lines), len(expected_lines))]!r}"
+            f"first missing or extra line: {first!r}"
         )
     return None
 

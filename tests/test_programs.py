@@ -148,7 +148,12 @@ def test_output_comparison_holds_text_and_integers_exactly_and_floats_closely():
     assert output_difference("epoch 3 loss 0.26 tensor([1., 2.])\n", expected, RTOL, ATOL)
     assert output_difference("epoch 3 cost 0.25 tensor([1., 2.])\n", expected, RTOL, ATOL)
     assert output_difference("epoch 3 loss 0.25 array([1., 2.])\n", expected, RTOL, ATOL)
-    assert "printed 2 lines" in output_difference(expected + "more\n", expected, RTOL, ATOL)
+    assert "2 lines, PyTorch printed 1; the first missing or extra line: 'more'" in (
+        output_difference(expected + "more\n", expected, RTOL, ATOL)
+    )
+    assert "0 lines, PyTorch printed 1; the first missing or extra line: 'epoch" in (
+        output_difference("", expected, RTOL, ATOL)
+    )
     assert (
         output_difference("nan inf -inf 1e-05\n", "nan inf -inf 1.00001e-05\n", RTOL, ATOL) is None
     )
