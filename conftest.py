@@ -1,6 +1,7 @@
-"""Doctest collection (``--doctest-modules`` over ``dualgrad/``) imports every module; the modules
-of optional backends raise ImportError, with the install command, when their library is not
-installed, so they are left out then. They hold no doctests."""
+"""Doctest collection (``--doctest-modules`` over ``dualgrad/`` and ``tests/``) imports every
+module; the modules of optional backends raise ImportError, with the install command, when their
+library is not installed, so they are left out then. They hold no doctests. The PyTorch programs
+in tests/programs/ are scripts that tests/test_programs.py runs; importing one would run it."""
 
 from __future__ import annotations
 
@@ -13,3 +14,4 @@ collect_ignore = [
     for name, library in OPTIONAL_BACKENDS.items()
     if importlib.util.find_spec(library) is None
 ]
+collect_ignore_glob = ["tests/programs/*.py"]

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from pytorch_programs import DUALGRAD_IMPORT, REPO_ROOT, TORCH_MISSING, run_python, with_import
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = REPO_ROOT / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
-DUALGRAD_IMPORT = "import dualgrad as torch\n"
-TORCH_IMPORT = "import torch\n"
-TORCH_MISSING = "torch not installed; pip install torch==2.13.0"
 
 # What each example printed under PyTorch 2.13.0 (CPU); test_example_matches_live_pytorch
 # keeps these honest wherever torch is installed.
@@ -34,21 +27,6 @@ EXPECTED = {
 example_files = pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
 
 
-def _run(path: Path, **env_overrides: str) -> subprocess.CompletedProcess[str]:
-    """Run one Python file from the repo root, with the repo importable; capture its output."""
-    env = {**os.environ, **env_overrides}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, str(path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_every_example_has_expected_output():
     assert {path.stem for path in EXAMPLES} == set(EXPECTED)
 
@@ -60,7 +38,7 @@ def test_example_imports_dualgrad_as_torch(path):
 
 @example_files
 def test_example_prints_what_pytorch_prints(path, backend_name):
-    result = _run(path, DUALGRAD_BACKEND=backend_name)
+    result = run_python(path, DUALGRAD_BACKEND=backend_name)
     assert result.stdout == EXPECTED[path.stem], result.stderr
 
 
@@ -69,12 +47,12 @@ def test_example_matches_live_pytorch(path, tmp_path):
     if importlib.util.find_spec("torch") is None:
         pytest.skip(TORCH_MISSING)
     torch_version = tmp_path / path.name
-    torch_version.write_text(path.read_text().replace(DUALGRAD_IMPORT, TORCH_IMPORT))
-    result = _run(torch_version)
+    torch_version.write_text(with_import(path.read_text(), "torch"))
+    result = run_python(torch_version)
     assert result.stdout == EXPECTED[path.stem], result.stderr
 
 
 @example_files
 def test_example_runs_in_forward_mode_too(path, backend_name):
-    result = _run(path, DUALGRAD_MODE="forward", DUALGRAD_BACKEND=backend_name)
+    result = run_python(path, DUALGRAD_MODE="forward", DUALGRAD_BACKEND=backend_name)
     assert result.stdout == EXPECTED[path.stem], result.stderr
