@@ -24,15 +24,17 @@ import builtins
 class DType:
     """A dtype by name; each backend maps it to its own array dtype."""
 
-    __slots__ = ("is_complex", "is_floating_point", "itemsize", "kind", "name")
+    __slots__ = ("is_complex", "is_floating_point", "is_inexact", "itemsize", "kind", "name")
 
     def __init__(self, name: str, kind: str, itemsize: int) -> None:
         self.name = name
         self.kind = kind  # "b" bool, "i" signed, "u" unsigned, "f" real float, "c" complex
         self.itemsize = itemsize
         # Plain attributes, not properties: the dispatcher reads them on every operation.
-        self.is_floating_point: builtins.bool = kind == "f"  # the dtypes that can require grad
+        self.is_floating_point: builtins.bool = kind == "f"
         self.is_complex: builtins.bool = kind == "c"
+        # Real floating or complex: the dtypes that can require grad and carry tangents.
+        self.is_inexact: builtins.bool = kind in "fc"
 
     def __repr__(self) -> str:
         return f"dualgrad.{self.name}"

@@ -133,9 +133,9 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
             "not differentiated (argnums) or through a closure"
         )
         raise TypeError(msg)
-    if not tensor.dtype.is_floating_point:
+    if not tensor.dtype.is_inexact:
         msg = (
-            f"{name}: can only differentiate with respect to floating point tensors, got "
+            f"{name}: can only differentiate with respect to floating point or complex tensors, got "
             f"{tensor.dtype} at {where()}"
         )
         raise TypeError(msg)

@@ -211,9 +211,10 @@ class Tensor:
                 )
                 raise RuntimeError(msg)
             return
-        if value and not self.dtype.is_floating_point:
+        if value and not self.dtype.is_inexact:
             msg = (
-                f"only tensors of floating point dtype can require gradients, got {self.dtype}; "
+                "only tensors of floating point or complex dtype can require gradients, got "
+                f"{self.dtype}; "
                 "convert first, e.g. x.to(dualgrad.float32)"
             )
             raise TypeError(msg)
@@ -452,6 +453,9 @@ class Tensor:
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
 
     def __int__(self) -> int:
         return int(self.item())

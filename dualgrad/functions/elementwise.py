@@ -357,7 +357,19 @@ method(reciprocal)
 method(sinc)
 
 # --- rounding and signs: piecewise constant ------------------------------------------------------
-sign = method(function_of(ops.sign, 1))
+@method
+def sign(x: Tensor, /) -> Tensor:
+    """The sign of each element: -1, 0 or 1; for a complex element ``x / |x|`` (0 at 0).
+
+    Piecewise constant for real input (its gradient is zero); for complex input it is computed
+    from ``abs`` and a division, so it is differentiable where ``x`` is not 0.
+    """
+    x = as_tensor(x, "sign")
+    if x.dtype.is_complex:
+        modulus = abs(x)
+        zero = modulus == 0
+        return where(zero, 0.0, x / where(zero, 1.0, modulus))
+    return apply(ops.sign, (x,), {})
 floor = method(function_of(ops.floor, 1))
 ceil = method(function_of(ops.ceil, 1))
 trunc = method(function_of(ops.trunc, 1))
@@ -457,6 +469,10 @@ def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -
     dtype = as_dtype(dtype)
     if dtype is x.dtype and not copy:
         return x
+    if x.dtype.is_complex and not dtype.is_complex:
+        x = apply(ops.real, (x,), {})  # the real part, as PyTorch keeps (NumPy would warn)
+        if dtype is x.dtype:
+            return x
     return apply(ops.astype, (x,), {"dtype": dtype})
 
 

@@ -1,6 +1,12 @@
 """Elementwise primitives. Inputs arrive promoted to one dtype, in shapes that broadcast
 together; tangents arrive lined up with the output's shape, and cotangents are summed back to
-the inputs' shapes by the engines (see ``_primitive``'s docstring)."""
+the inputs' shapes by the engines (see ``_primitive``'s docstring).
+
+Complex inputs: a rule ``g * f'(x)`` is right as written for a holomorphic function (exp, log,
+the trigonometric functions, products, quotients, powers): the rules transpose under the pairing
+``Re(sum(u * v))`` (``_primitive``'s docstring). Functions that are not holomorphic (``abs``,
+and the complex parts in ``numbers``) have rules of their own.
+"""
 
 from __future__ import annotations
 
@@ -49,11 +55,19 @@ positive = Primitive(
     linear=True,
     elementwise=True,
 )
+def _astype_vjp(xp, g, ans, x, *, dtype):
+    # Real to complex embeds the reals: its transpose keeps the real part. (Complex to real is
+    # never this primitive: dualgrad.astype takes the real part first.)
+    if dtype.is_complex and not xp.isdtype(x.dtype, "complex floating"):
+        g = xp.real(g)
+    return xp.astype(g, x.dtype)
+
+
 astype = Primitive(
     "astype",
     # ``dtype`` is a dualgrad DType; both namespaces spell their dtypes by the same names.
     forward=lambda xp, x, *, dtype: xp.astype(x, getattr(xp, dtype.name)),
-    vjp=(lambda xp, g, ans, x, *, dtype: xp.astype(g, x.dtype),),
+    vjp=(_astype_vjp,),
     jvp=(lambda xp, t, ans, x, *, dtype: xp.astype(t, ans.dtype),),
     linear=True,
     grad_fn="ToCopy",
@@ -147,7 +161,23 @@ cos = unary("cos", d=lambda xp, x, ans: -xp.sin(x))
 tanh = unary("tanh", d=lambda xp, x, ans: 1.0 - ans * ans)
 sqrt = unary("sqrt", d=lambda xp, x, ans: 0.5 / ans)
 square = unary("square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x)
-abs = unary("abs", d=lambda xp, x, ans: xp.sign(x))
+# The modulus of a complex x = |x| s (s = x / |x|, sign(x) in the Array API) is not holomorphic:
+# its tangent is Re(conj(s) t), whose transpose is g conj(s). Its output is real, so a real
+# input is the case whose dtypes agree (one comparison, in abs's rules only). At 0 the
+# subgradient 0, as sign(0) is.
+def _abs_vjp(xp, g, ans, x):
+    s = xp.sign(x)
+    return g * s if ans.dtype == x.dtype else g * xp.conj(s)
+
+
+def _abs_jvp(xp, t, ans, x):
+    s = xp.sign(x)
+    return t * s if ans.dtype == x.dtype else xp.real(xp.conj(s) * t)
+
+
+abs = Primitive(
+    "abs", forward=lambda xp, x: xp.abs(x), vjp=(_abs_vjp,), jvp=(_abs_jvp,), elementwise=True
+)
 sign = piecewise_constant("sign")
 floor = piecewise_constant("floor")
 ceil = piecewise_constant("ceil")
