@@ -135,8 +135,8 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
         raise TypeError(msg)
     if not tensor.dtype.is_inexact:
         msg = (
-            f"{name}: can only differentiate with respect to floating point or complex tensors, got "
-            f"{tensor.dtype} at {where()}"
+            f"{name}: can only differentiate with respect to floating point or complex "
+            f"tensors, got {tensor.dtype} at {where()}"
         )
         raise TypeError(msg)
     return tensor

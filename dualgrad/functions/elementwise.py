@@ -356,6 +356,7 @@ method(sigmoid)
 method(reciprocal)
 method(sinc)
 
+
 # --- rounding and signs: piecewise constant ------------------------------------------------------
 @method
 def sign(x: Tensor, /) -> Tensor:
@@ -370,6 +371,8 @@ def sign(x: Tensor, /) -> Tensor:
         zero = modulus == 0
         return where(zero, 0.0, x / where(zero, 1.0, modulus))
     return apply(ops.sign, (x,), {})
+
+
 floor = method(function_of(ops.floor, 1))
 ceil = method(function_of(ops.ceil, 1))
 trunc = method(function_of(ops.trunc, 1))

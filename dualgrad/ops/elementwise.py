@@ -55,6 +55,8 @@ positive = Primitive(
     linear=True,
     elementwise=True,
 )
+
+
 def _astype_vjp(xp, g, ans, x, *, dtype):
     # Real to complex embeds the reals: its transpose keeps the real part. (Complex to real is
     # never this primitive: dualgrad.astype takes the real part first.)
@@ -161,6 +163,8 @@ cos = unary("cos", d=lambda xp, x, ans: -xp.sin(x))
 tanh = unary("tanh", d=lambda xp, x, ans: 1.0 - ans * ans)
 sqrt = unary("sqrt", d=lambda xp, x, ans: 0.5 / ans)
 square = unary("square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x)
+
+
 # The modulus of a complex x = |x| s (s = x / |x|, sign(x) in the Array API) is not holomorphic:
 # its tangent is Re(conj(s) t), whose transpose is g conj(s). Its output is real, so a real
 # input is the case whose dtypes agree (one comparison, in abs's rules only). At 0 the

@@ -52,7 +52,8 @@ def _angle_scale(xp, x):
     """``conj(x) / |x|^2``, zero where ``x`` is."""
     squared = xp.real(x) ** 2 + xp.imag(x) ** 2
     zero = squared == 0
-    return xp.where(zero, xp.zeros_like(x), xp.conj(x) / xp.where(zero, xp.ones_like(squared), squared))
+    safe = xp.where(zero, xp.ones_like(squared), squared)
+    return xp.where(zero, xp.zeros_like(x), xp.conj(x) / safe)
 
 
 angle = Primitive(
