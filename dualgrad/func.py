@@ -139,7 +139,19 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
             f"tensors, got {tensor.dtype} at {where()}"
         )
         raise TypeError(msg)
+    if tensor.dtype.is_complex and name in _REAL_ONLY:
+        msg = (
+            f"{name}: expected real inputs, got a {tensor.dtype.name} tensor at {where()}; "
+            "differentiate the real and imaginary parts as separate real inputs, or use vjp "
+            "or jvp (as torch.func, which refuses complex Jacobians too)"
+        )
+        raise TypeError(msg)
     return tensor
+
+
+# The Jacobian transforms take real inputs and outputs only, as torch.func's: of a function
+# that is not holomorphic, one complex matrix cannot hold the derivative.
+_REAL_ONLY = frozenset({"jacrev", "jacfwd", "hessian", "hvp"})
 
 
 def _path_of(tree: Any, index: int) -> str:
@@ -161,11 +173,17 @@ def _output_leaves(out: Any, name: str) -> tuple[list[Tensor], PyTreeDef]:
                 )
                 raise TypeError(msg)
             leaf = asarray(leaf)
-        if not leaf.dtype.is_floating_point:
+        if not leaf.dtype.is_inexact:
             msg = (
                 f"{name}: the function's output{path()} has dtype {leaf.dtype}; only "
-                "floating point outputs have derivatives (return others as auxiliary data, "
-                "has_aux=True)"
+                "floating point and complex outputs have derivatives (return others as "
+                "auxiliary data, has_aux=True)"
+            )
+            raise TypeError(msg)
+        if leaf.dtype.is_complex and name in _REAL_ONLY:
+            msg = (
+                f"{name}: the function's output{path()} is complex ({leaf.dtype.name}); "
+                "return its real and imaginary parts as separate real outputs, or use vjp or jvp"
             )
             raise TypeError(msg)
         leaves.append(leaf)
