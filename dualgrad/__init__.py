@@ -15,6 +15,7 @@ from __future__ import annotations
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
 from . import (
     autograd,
+    fft,
     forward_ad,
     func,
     functions,
@@ -109,6 +110,7 @@ __all__ = [
     "e",
     "enable_grad",
     "erf",
+    "fft",
     "finfo",
     "float16",
     "float32",

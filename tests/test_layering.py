@@ -55,6 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "namespaces and features",
         (
             "dualgrad.linalg",
+            "dualgrad.fft",
             "dualgrad.special",
             "dualgrad._array_api",
             "dualgrad._torch_aliases",
