@@ -36,6 +36,7 @@ import numpy as np
 from . import _dtypes, _namespace, config
 from ._dtypes import ALL_DTYPES, KIND_RANK, SCALAR_KIND, DType, promote_types
 from .functions._args import as_dtype
+from .functions.numbers import isdtype
 from .ops import shape
 from .tensor import Tensor, method
 
@@ -151,34 +152,6 @@ def iinfo(type: Any, /) -> iinfo_object:
         raise TypeError(msg)
     info = np.iinfo(dtype.name)
     return iinfo_object(int(info.bits), int(info.max), int(info.min), dtype)
-
-
-_KINDS = {
-    "bool": "b",
-    "signed integer": "i",
-    "unsigned integer": "u",
-    "integral": "iu",
-    "real floating": "f",
-    "complex floating": "c",
-    "numeric": "iufc",
-}
-
-
-def isdtype(dtype: DType, kind: Any) -> builtins.bool:
-    """Whether ``dtype`` is ``kind``: a dtype, a kind name (``"real floating"``, ...) or a tuple
-    of them.
-
-    Raises:
-        ValueError: an unknown kind name.
-    """
-    if isinstance(kind, tuple):
-        return builtins.any(isdtype(dtype, k) for k in kind)
-    if isinstance(kind, str):
-        if kind not in _KINDS:
-            msg = f"isdtype: unknown kind {kind!r}; choose one of: {', '.join(_KINDS)}"
-            raise ValueError(msg)
-        return dtype.kind in _KINDS[kind]
-    return dtype is as_dtype(kind)
 
 
 def result_type(*arrays_and_dtypes: Any) -> DType:

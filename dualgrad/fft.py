@@ -7,7 +7,7 @@ Example:
     >>> x = dualgrad.tensor([1.0, 2.0, 0.0, -1.0], requires_grad=True)
     >>> dualgrad.fft.rfft(x).abs().sum().backward()
     >>> x.grad
-    tensor([ 3.7071,  0.2929, -0.7071,  0.2929])
+    tensor([1.3162, 1.9487, 0.6838, 0.0513])
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtypes, ops
+from .. import _dtypes, config, ops
 from .._dispatch import apply
 from ..tensor import Tensor
 from ._args import as_dtype, as_tensor, axis_indices, floating
@@ -286,7 +286,7 @@ def ihfft(x: Tensor, /, *, n: int | None = None, axis: int = -1, norm: str = "ba
 
 # --- frequencies and shifts ---------------------------------------------------------------------
 def _frequencies(values: np.ndarray, n: int, d: float, dtype: Any, device: Any) -> Tensor:
-    dtype = None if dtype is None else as_dtype(dtype)
+    dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
     if dtype is not None and not dtype.is_floating_point:
         msg = f"frequencies are real: expected a real floating dtype, got {dtype}"
         raise TypeError(msg)

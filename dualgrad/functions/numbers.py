@@ -8,17 +8,48 @@ for complex numbers (see the page on complex numbers).
 
 from __future__ import annotations
 
-__all__ = ["angle", "conj", "imag", "nextafter", "real"]
+__all__ = ["angle", "conj", "imag", "isdtype", "nextafter", "real"]
 
+import builtins
 import math
 from typing import Any
 
 from .. import ops
 from .._dispatch import apply, elementwise
+from .._dtypes import DType
 from ..tensor import Tensor, method
-from ._args import as_tensor, floating
+from ._args import as_dtype, as_tensor, floating
 from .creation import zeros_like
 from .elementwise import function_of, multiply, positive
+
+# Here rather than with the other dtype functions (``_array_api``): derivative rules call it on
+# the differentiable namespace, this package.
+_KINDS = {
+    "bool": "b",
+    "signed integer": "i",
+    "unsigned integer": "u",
+    "integral": "iu",
+    "real floating": "f",
+    "complex floating": "c",
+    "numeric": "iufc",
+}
+
+
+def isdtype(dtype: DType, kind: Any) -> builtins.bool:
+    """Whether ``dtype`` is ``kind``: a dtype, a kind name (``"real floating"``, ...) or a tuple
+    of them.
+
+    Raises:
+        ValueError: an unknown kind name.
+    """
+    if isinstance(kind, tuple):
+        return builtins.any(isdtype(dtype, k) for k in kind)
+    if isinstance(kind, str):
+        if kind not in _KINDS:
+            msg = f"isdtype: unknown kind {kind!r}; choose one of: {', '.join(_KINDS)}"
+            raise ValueError(msg)
+        return dtype.kind in _KINDS[kind]
+    return dtype is as_dtype(kind)
 
 
 def _complex_part(prim: ops.Primitive, on_real: Any) -> Any:

@@ -15,6 +15,11 @@ import math
 from ._primitive import Primitive, binary, nondiff, piecewise_constant, unary
 
 
+def _nonzero(xp, ans):
+    """``ans`` with its zeros replaced by ones, to divide by."""
+    return xp.where(ans == 0, xp.ones_like(ans), ans)
+
+
 def _ones_where(xp, mask, like):
     """``mask`` as 1.0 / 0.0 in the dtype of ``like``."""
     return xp.astype(mask, like.dtype)
@@ -165,18 +170,19 @@ sqrt = unary("sqrt", d=lambda xp, x, ans: 0.5 / ans)
 square = unary("square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x)
 
 
-# The modulus of a complex x = |x| s (s = x / |x|, sign(x) in the Array API) is not holomorphic:
-# its tangent is Re(conj(s) t), whose transpose is g conj(s). Its output is real, so a real
-# input is the case whose dtypes agree (one comparison, in abs's rules only). At 0 the
-# subgradient 0, as sign(0) is.
+# The modulus of a complex x is not holomorphic: its tangent is Re(conj(x) t) / |x|, whose
+# transpose is g conj(x) / |x|. Its output is real, so a real input is the case whose dtypes
+# agree (one comparison, in abs's rules only). At 0 the subgradient 0, as sign(0) is.
 def _abs_vjp(xp, g, ans, x):
-    s = xp.sign(x)
-    return g * s if ans.dtype == x.dtype else g * xp.conj(s)
+    if ans.dtype == x.dtype:
+        return g * xp.sign(x)
+    return g * xp.conj(x) / _nonzero(xp, ans)
 
 
 def _abs_jvp(xp, t, ans, x):
-    s = xp.sign(x)
-    return t * s if ans.dtype == x.dtype else xp.real(xp.conj(s) * t)
+    if ans.dtype == x.dtype:
+        return t * xp.sign(x)
+    return xp.real(xp.conj(x) * t) / _nonzero(xp, ans)
 
 
 abs = Primitive(
@@ -340,10 +346,6 @@ atan2 = binary("atan2", dx=_atan2_dx, dy=_atan2_dy)
 
 
 # hypot at the origin: the zero subgradient (as abs has at 0) rather than 0 / 0.
-def _nonzero(xp, ans):
-    return xp.where(ans == 0, xp.ones_like(ans), ans)
-
-
 hypot = binary(
     "hypot",
     dx=lambda xp, x, y, ans: x / _nonzero(xp, ans),
