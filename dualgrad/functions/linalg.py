@@ -39,6 +39,7 @@ from ._methods import reflected
 from .creation import zeros_like
 from .elementwise import abs, astype, sqrt, where
 from .index import getitem
+from .numbers import conj
 from .reduce import max, min, sum
 from .shape import broadcast_to, expand_dims, permute_dims, reshape, squeeze, stack
 
@@ -235,7 +236,8 @@ def _numel(x: Tensor, axes: Sequence[int]) -> int:
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """The dot product of vectors along ``axis``; the other axes broadcast.
+    """The dot product of vectors along ``axis``; the other axes broadcast. Complex ``x1`` is
+    conjugated (``sum(conj(x1) * x2)``), as the Array API and PyTorch define it.
 
     Args:
         x1: a tensor.
@@ -265,6 +267,8 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     ):
         msg = f"vecdot: shapes {x1.shape} and {x2.shape} differ in length along axis {axis}"
         raise ValueError(msg)
+    if x1.dtype.is_complex:
+        x1 = conj(x1)
     return sum(x1 * x2, axis=normalized)
 
 
@@ -450,13 +454,24 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
+# The functions whose rules hold for complex matrices as written: holomorphic, their rules use
+# transposes (the rules' convention, ops/_primitive.py), never conjugate transposes.
+_COMPLEX_READY = frozenset({"inv", "solve", "det", "matrix_power"})
+
+
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
-    """``x`` checked to be a floating tensor of (square, if asked) matrices."""
+    """``x`` checked to be a floating (or, where the rules allow, complex) tensor of (square,
+    if asked) matrices."""
     x = as_tensor(x, name)
-    if not x.dtype.is_floating_point:
+    if x.dtype.is_complex and name not in _COMPLEX_READY:
         msg = (
-            f"{name}: expected a real floating point tensor, got {x.dtype}; convert it with astype"
+            f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
+            "written for real matrices; complex matrices work with inv, solve, det, "
+            "matrix_power, matmul, vecdot, vector_norm and matrix_norm's 'fro', 1 and inf norms"
         )
+        raise TypeError(msg)
+    if not x.dtype.is_inexact:
+        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with astype"
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
@@ -675,10 +690,11 @@ def vector_norm(
 
     ``ord`` is any real number or ``inf``/``-inf``: ``sum(abs(x)**ord)**(1/ord)``, the largest
     or smallest magnitude, and for 0 the count of non-zeros (which has no gradient). Like the
-    composition it is, the 2-norm's gradient at ``x = 0`` is NaN (PyTorch gives 0).
+    composition it is, the 2-norm's gradient at ``x = 0`` is NaN (PyTorch gives 0). Complex
+    ``x`` is measured by its magnitudes (a real result).
 
     Raises:
-        TypeError: ``x`` is not floating point.
+        TypeError: ``x`` is neither floating point nor complex.
 
     Example:
         >>> import dualgrad
@@ -686,8 +702,10 @@ def vector_norm(
         tensor(5.)
     """
     x = as_tensor(x, "vector_norm")
+    if x.dtype.is_complex:
+        x = abs(x)  # every norm here is a function of the magnitudes
     if not x.dtype.is_floating_point:
-        msg = f"vector_norm: expected a real floating point tensor, got {x.dtype}"
+        msg = f"vector_norm: expected a floating point or complex tensor, got {x.dtype}"
         raise TypeError(msg)
     axes = normalize_axes(axis, x.ndim, "vector_norm")
     magnitude = abs(x)
@@ -712,10 +730,11 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         keepdims: keep the two axes with length 1.
         ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
             smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
-            ``inf`` or ``-inf`` (largest or smallest row sum).
+            ``inf`` or ``-inf`` (largest or smallest row sum). Complex matrices take the
+            norms of their magnitudes: ``"fro"``, 1, -1, ``inf`` and ``-inf``.
 
     Raises:
-        TypeError: ``x`` is not floating point.
+        TypeError: ``x`` is not floating point, or complex with a norm of singular values.
         ValueError: an unknown ``ord``, or fewer than 2 dimensions.
 
     Example:
@@ -723,6 +742,8 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         >>> dualgrad.linalg.matrix_norm(dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]]), ord=2)
         tensor(4.)
     """
+    if isinstance(x, Tensor) and x.dtype.is_complex and ord not in ("nuc", 2, -2):
+        x = abs(x)  # the other norms are functions of the magnitudes
     x = _matrices(x, "matrix_norm")
     inf = float("inf")
     if isinstance(ord, str) and ord == "fro":
