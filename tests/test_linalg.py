@@ -275,7 +275,7 @@ def test_errors_name_the_problem(backend: Any) -> None:
     a = make_tensor(backend, A34)
     with pytest.raises(ValueError, match=r"inv: expected square matrices .* \(3, 4\)"):
         dualgrad.linalg.inv(a)
-    with pytest.raises(TypeError, match="det: expected a real floating point tensor"):
+    with pytest.raises(TypeError, match="det: expected a floating point tensor"):
         dualgrad.linalg.det(dualgrad.ones(2, 2, dtype=dualgrad.int64))
     with pytest.raises(ValueError, match="qr: expected square or tall"):
         dualgrad.linalg.qr(make_tensor(backend, B42.T))
