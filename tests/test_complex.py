@@ -220,3 +220,26 @@ def test_repr_is_pytorchs(data: Any, dtype: str | None) -> None:
     ours = dualgrad.tensor(data, dtype=dtype and getattr(dualgrad, dtype))
     theirs = torch.tensor(data, dtype=dtype and getattr(torch, dtype))
     assert repr(ours) == repr(theirs).replace("torch.", "dualgrad.")
+
+
+class _Square(dualgrad.autograd.Function):
+    """z * z with its backward written in PyTorch's convention: grad * conj(2 z)."""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        ctx.save_for_backward(z)
+        return z * z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (z,) = ctx.saved_tensors
+        return grad * dualgrad.conj(2 * z)
+
+
+def test_custom_function_backward_is_written_in_pytorchs_convention() -> None:
+    grads = []
+    for square in (_Square.apply, dualgrad.square):
+        z = _complex(Z, requires_grad=True)
+        (dualgrad.abs(square(z) + z) ** 2).sum().backward()
+        grads.append(values(z.grad))
+    assert_close(grads[0], grads[1], 1e-12, 1e-12, "custom vs built-in")
