@@ -1,4 +1,5 @@
-"""The documentation runs: every Python block of every page, and the site builds strictly.
+"""The documentation runs: every Python block of every page and of the README, and the site
+builds strictly.
 
 The convention each page follows:
 
@@ -9,6 +10,10 @@ The convention each page follows:
   exact standard output of that Python block.
 - A page that needs optional packages starts with ``<!-- requires: module other_module -->``;
   it is skipped, with the reason, where one of them is missing.
+
+The README is read differently: a newcomer copies one snippet at a time, so each of its
+```python blocks runs on its own, in a fresh interpreter, in an empty working directory, with
+no ``DUALGRAD_*`` variable set. Its only other blocks are shell commands.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import dualgrad
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCS_DIR = REPO_ROOT / "docs"
 PAGES = sorted(DOCS_DIR.glob("*.md"))
+README = REPO_ROOT / "README.md"
 
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[ \t]*$")
 REQUIRES = re.compile(r"\A\s*<!--\s*requires:(?P<modules>[^>]*?)-->")
@@ -129,6 +135,37 @@ def test_every_python_block_runs_and_prints_what_the_page_shows(
                 f"{page.name}, block on line {block.fence_open}: printed output differs from "
                 f"the text block after it"
             )
+
+
+def readme_snippets() -> list[Block]:
+    return fenced_blocks(README.read_text(encoding="utf-8"))
+
+
+def test_readme_has_only_python_and_shell_snippets() -> None:
+    assert {block.lang for block in readme_snippets()} == {"python", "bash"}
+
+
+@pytest.mark.parametrize(
+    "block",
+    [block for block in readme_snippets() if block.lang == "python"],
+    ids=lambda block: f"line{block.fence_open}",
+)
+def test_every_readme_snippet_runs_on_its_own(block: Block, tmp_path: Path) -> None:
+    # Padding with blank lines makes tracebacks point at the README's own line numbers.
+    script = tmp_path / "README.md.py"
+    script.write_text("\n" * (block.first_line - 1) + block.code, encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DUALGRAD_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"README.md, block on line {block.fence_open}:\n{result.stderr}"
 
 
 def test_block_parser_pairs_python_with_the_text_block_right_after_it() -> None:
