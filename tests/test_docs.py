@@ -191,7 +191,7 @@ def test_unclosed_fence_is_reported_with_its_line() -> None:
 
 
 def test_site_builds_strictly(tmp_path: Path) -> None:
-    for module in ("mkdocs", "material"):
+    for module in ("mkdocs", "material", "mkdocstrings_handlers.python"):
         pytest.importorskip(module, reason=f"{module} not installed: pip install -e '.[docs]'")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
@@ -204,3 +204,29 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "index.html").is_file()
+    # The API reference is rendered from the docstrings: signatures, sections and doctests.
+    reference = (tmp_path / "api" / "index.html").read_text(encoding="utf-8")
+    assert "Compile <code>fn</code> (a training step, say) into one XLA program" in reference
+    assert 'id="dualgrad.nn.Conv2d"' in reference
+    assert reference.count('class="doc-section-title">Examples:') > 100
+
+
+def _griffe_extension() -> object:
+    pytest.importorskip("griffe", reason="griffe not installed: pip install -e '.[docs]'")
+    path = DOCS_DIR / "hooks" / "griffe_example_sections.py"
+    spec = importlib.util.spec_from_file_location("griffe_example_sections", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_reads_grouped_parameters_as_one_entry_each() -> None:
+    docstring = (
+        "Convolve.\n\nArgs:\n    input: the image.\n    stride, dilation: ints or\n"
+        "        pairs.\n    groups: how many.\n\nReturns:\n    a, b: not parameters.\n"
+    )
+    assert _griffe_extension()._split_grouped_parameters(docstring) == (
+        "Convolve.\n\nArgs:\n    input: the image.\n    stride: ints or\n        pairs.\n"
+        "    dilation: ints or\n        pairs.\n    groups: how many.\n\nReturns:\n"
+        "    a, b: not parameters."
+    )
