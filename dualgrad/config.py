@@ -114,7 +114,9 @@ def set_mode(mode: str) -> None:
     ``"reverse"`` records a tape and walks it backwards: one pass per output, whatever the
     number of inputs. ``"forward"`` seeds every leaf that requires grad with an identity tangent
     block and pushes the blocks through each operation as it runs: one pass per input element,
-    whatever the number of outputs, and nothing is recorded. Both give the same ``.grad``.
+    whatever the number of outputs, and nothing is recorded. Both give the same ``.grad``
+    wherever every derivative along the way is finite (the forward-mode docs list where an
+    infinite or NaN one makes them differ).
 
     Raises:
         ValueError: unknown mode (the message lists the valid ones).
