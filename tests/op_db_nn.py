@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from op_db import NONZERO, UNARY, Arg, OpSpec, Params
 
+import dualgrad
 import dualgrad.nn.functional as F
 from dualgrad import ops
 
@@ -237,10 +238,13 @@ SPECS.append(
         shapes=[((3, 4), (3, 4)), ((), ()), ((2, 0), (2, 0))],
         # predictions inside (0, 1), where the loss is smooth; the ends are boundary cases
         args=(Arg(low=0.05, high=0.95), Arg(low=0.0, high=1.0)),
-        call=lambda tensors, params: F.binary_cross_entropy(*tensors, reduction="none"),
+        # the function takes equal shapes; random programs hand the primitive broadcastable ones
+        call=lambda tensors, params: F.binary_cross_entropy(
+            *dualgrad.broadcast_arrays(*tensors), reduction="none"
+        ),
         reference=_binary_cross_entropy_reference,
         torch=lambda torch, ts, params: torch.nn.functional.binary_cross_entropy(
-            *ts, reduction="none"
+            *torch.broadcast_tensors(*ts), reduction="none"
         ),
     )
 )
