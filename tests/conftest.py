@@ -7,9 +7,10 @@ import os
 
 # Under pytest-xdist (`-n auto`), one worker per core: a library that also starts a thread
 # per core in each worker (PyTorch's and OpenBLAS's OpenMP pools) oversubscribes the cores.
-# One thread per worker took the torch tests of test_nn_functional_layers.py from 90 s to 76 s
-# of CPU with -n 2 on 2 cores. Set before NumPy or torch is first imported (they read it
-# then); an explicit OMP_NUM_THREADS wins.
+# With -n 2 on 2 cores, one thread per worker took the CPU time of the torch tests of
+# test_nn_functional_layers.py from 90 s to 76 s, and of test_nn_layers.py from 88-91 s to
+# 80-85 s. Set before NumPy or torch is first imported (they read it then); an explicit
+# OMP_NUM_THREADS wins.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
