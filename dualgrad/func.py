@@ -39,6 +39,7 @@ __all__ = [
     "stack_module_state",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 
 import contextlib
@@ -48,9 +49,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from . import config, forward_ad
+from . import _batching, config, forward_ad
 from . import functions as _functions
+from ._dispatch import lift
 from ._functional_call import functional_call, stack_module_state
+from ._vmap import vmap
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
 from .backends import backend_for_array
@@ -142,6 +145,19 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
     return tensor
 
 
+def _at_current_level(x: Tensor) -> Tensor:
+    """``x`` lifted to the innermost vmap level open here, if it comes from outside it.
+
+    A transform inside vmap differentiates per example: an unmapped argument (a model's
+    parameters, with ``in_dims=None``) must become a value of the level before it becomes a
+    differentiation leaf, so that its derivative is one per example, not summed over the batch.
+    """
+    levels = _batching.current_levels()
+    if levels and x._backend is not levels[-1] and _batching.below(x._backend, levels[-1]):
+        return lift(x, levels[-1])
+    return x
+
+
 def _path_of(tree: Any, index: int) -> str:
     """The key path of ``tree``'s leaf number ``index``, as Python would index it."""
     return keystr(tree_flatten_with_path(tree)[0][index][0])
@@ -186,7 +202,7 @@ class _Differentiated:
                 where = functools.partial(
                     lambda k, tree, index: f"{names(k)}{_path_of(tree, index)}", k, tree, index
                 )
-                self.leaves.append(_input_leaf(leaf, where, transform))
+                self.leaves.append(_at_current_level(_input_leaf(leaf, where, transform)))
 
     def rebuild(self, values: Sequence[Any]) -> list[Any]:
         """One pytree per argument, holding ``values`` (one per leaf, in order)."""
