@@ -348,6 +348,14 @@ class Tensor:
                 self._tangents,
             )
             result = compute(before)
+        if result._backend is not self._backend:
+            msg = (
+                f"{op_name}: inside vmap, an in-place operation would write values that differ "
+                "from example to example into a tensor that is the same for every example "
+                "(one from outside the mapped function, or not mapped); use the out-of-place "
+                "operation instead (y = x + other, not x += other)"
+            )
+            raise RuntimeError(msg)
         if result._array.shape != self._array.shape:
             msg = (
                 f"{op_name}: the result has shape {result.shape} but the tensor has shape "
