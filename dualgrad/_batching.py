@@ -163,7 +163,11 @@ class BatchedArray:
 
 def _operator(name: str, reflected: bool = False) -> Callable[..., Any]:
     def method(self: BatchedArray, other: Any) -> Any:
-        function = getattr(self.level.xp, name)
+        # The innermost level's namespace: it sees the outer level's value as unmapped.
+        level = self.level
+        if type(other) is BatchedArray and other.level.depth > level.depth:
+            level = other.level
+        function = getattr(level.xp, name)
         return function(other, self) if reflected else function(self, other)
 
     return method
@@ -400,6 +404,17 @@ _VALUE_DEPENDENT = frozenset(
 )
 
 
+def _rebuilt(result: tuple[Any, ...], parts: list[Any]) -> tuple[Any, ...]:
+    """A tuple of ``result``'s type holding ``parts``: a named tuple, a structseq (PyTorch's
+    result types, built from one sequence) or a plain tuple."""
+    if hasattr(result, "_make"):
+        return result._make(parts)  # type: ignore[attr-defined, no-any-return]
+    try:
+        return type(result)(parts)
+    except TypeError:
+        return tuple(parts)
+
+
 class Namespace:
     """The Array API namespace of one level: the base's functions, mapped over the batch."""
 
@@ -460,7 +475,7 @@ class Namespace:
             attribute = getattr(self._base, name)
             if name in _PLAIN or not callable(attribute) or isinstance(attribute, type):
                 return attribute  # dtypes, constants, creation from shapes
-            function = self._missing(name)
+            function = self._missing(f"{name}()")
         setattr(self, name, function)  # built once per level and name
         return function
 
@@ -469,8 +484,8 @@ class Namespace:
             if not any(self._mine(a) for a in (*args, *kwargs.values())):
                 return getattr(self._base, name)(*args, **kwargs)
             msg = (
-                f"vmap: no batching rule for {name}(); it cannot be applied to a batched value "
-                "yet. Apply it outside the vmapped function, or write it with other operations"
+                f"vmap: no batching rule for {name}: it cannot be applied to a batched value; "
+                "apply it outside the mapped function, or write it with other operations"
             )
             raise NotImplementedError(msg)
 
@@ -511,12 +526,12 @@ class Namespace:
     def _stacked(self, function: Callable[..., Any], name: str) -> Callable[..., Any]:
         def stacked(x: Any, *args: Any, **kwargs: Any) -> Any:
             if any(self._mine(a) for a in (*args, *kwargs.values())):
-                return self._missing(name)(*args, **kwargs)
+                return self._missing(f"{name}() with batched arguments")(*args, **kwargs)
             if not self._mine(x):
                 return function(x, *args, **kwargs)
             result = function(self._front(x), *args, **kwargs)
             if isinstance(result, tuple):  # slogdet, qr, svd, eigh: named tuples
-                return type(result)(*(self._wrap(part) for part in result))
+                return _rebuilt(result, [self._wrap(part) for part in result])
             return self._wrap(result)
 
         return stacked
@@ -726,7 +741,7 @@ class Namespace:
 
     def take(self, x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
         if self._mine(indices):
-            return self._missing("take with batched indices")(indices)
+            return self._missing("take() with batched indices")(indices)
         if not self._mine(x):
             return self._base.take(x, indices, axis=axis)
         axis = 0 if axis is None else axis
@@ -746,18 +761,20 @@ class Namespace:
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
         key = key if isinstance(key, tuple) else (key,)
         if any(self._mine(part) for part in key):
-            return self._missing("index_add with a batched index")(*key)
+            return self._missing("index_add() with a batched index")(*key)
         if not (self._mine(x) or self._mine(values)):
             return self._base.index_add(x, key, values)
         block = self._filled(x)
         if self._mine(values):
-            indexed = _gather(self._base, block[:1], key, x.shape)  # one example's x[key]
-            values = self._padded(values, indexed.ndim - 1)
+            values = self._padded(values, values.ndim)
+        # The scatter takes values of the batch's x[key] shape: one example's, batch in front.
+        indexed = _gather(self._base, block[:1, ...], key, x.shape)
+        values = self._base.broadcast_to(values, (block.shape[0], *indexed.shape[1:]))
         return self._wrap(_scatter_add(self._base, block, key, values, x.shape))
 
     def searchsorted(self, x1: Any, x2: Any, /, **kwargs: Any) -> Any:
         if self._mine(x1) or self._mine(kwargs.get("sorter")):
-            return self._missing("searchsorted of a batched sorted array")(x1)
+            return self._missing("searchsorted() of a batched sorted sequence")(x1)
         if not self._mine(x2):
             return self._base.searchsorted(x1, x2, **kwargs)
         return self._wrap(self._base.searchsorted(x1, x2.value, **kwargs), x2.bdim)
@@ -765,7 +782,7 @@ class Namespace:
     def roll(self, x: Any, /, shift: Any, *, axis: Any = None) -> Any:
         if not self._mine(x) or self._mine(shift):
             return (
-                self._missing("roll")(shift)
+                self._missing("roll() with a batched shift")(shift)
                 if self._mine(shift)
                 else self._base.roll(x, shift, axis=axis)
             )
