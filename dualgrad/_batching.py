@@ -13,6 +13,12 @@ level's namespace computes the batched derivative. Values of a lower level (a te
 over from outside, a constant) are valid at every level above it, unmapped: the batch
 broadcasts over them. Levels nest: an inner level's base is the outer level.
 
+A value that is the same for every example (a tensor closed over and lifted to the level, a
+constant made inside the function) is a batched array too, with a batch axis of length 1 that
+broadcasts: every array of a level's Tensor is then a ``BatchedArray``, so operators always
+reach the level's namespace (array libraries need not know the type), and ``mapped`` tells the
+two kinds apart.
+
 A namespace function without a batching rule raises ``NotImplementedError`` naming it; values
 read on the host (``item()``, ``bool(x)``) and shapes that depend on values (``nonzero``) raise
 too: inside vmap each example's value differs.
@@ -33,6 +39,7 @@ __all__ = [
 
 import contextlib
 import math
+import operator
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -126,8 +133,17 @@ class BatchedArray:
     def __array_namespace__(self, api_version: str | None = None) -> Any:
         return self.level.xp
 
-    # Host reads: each example has its own value.
-    def _host(self, what: str) -> Any:
+    def _unmapped(self) -> Any:
+        """The one value of an unmapped batched array (batch axis of length 1), else None."""
+        if self.level.size != 1 and self.value.shape[self.bdim] == 1:
+            return self.level.base.xp.squeeze(self.value, axis=self.bdim)
+        return None
+
+    # Host reads: each example has its own value (an unmapped value is read as it is).
+    def _host(self, what: str, read: Callable[[Any], Any] | None = None) -> Any:
+        value = self._unmapped()
+        if value is not None and read is not None:
+            return read(value)
         msg = (
             f"vmap: {what} on a batched value: inside vmap a value differs from example to "
             "example, so it cannot be read on the host (data-dependent control flow such as "
@@ -137,19 +153,19 @@ class BatchedArray:
         raise RuntimeError(msg)
 
     def __bool__(self) -> bool:
-        return self._host("bool()")
+        return self._host("bool()", bool)
 
     def __float__(self) -> float:
-        return self._host("float()")
+        return self._host("float()", float)
 
     def __int__(self) -> int:
-        return self._host("int()")
+        return self._host("int()", int)
 
     def __index__(self) -> int:
-        return self._host("index()")
+        return self._host("index()", operator.index)
 
     def __complex__(self) -> complex:
-        return self._host("complex()")
+        return self._host("complex()", complex)
 
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         return self._host("conversion to NumPy")
@@ -207,24 +223,42 @@ BatchedArray.__abs__ = lambda self: self.level.xp.abs(self)  # type: ignore[attr
 BatchedArray.__invert__ = lambda self: self.level.xp.bitwise_invert(self)  # type: ignore[attr-defined]
 
 
+def mapped(value: Any, level: Level) -> bool:
+    """Whether ``value`` differs from example to example at ``level``."""
+    return (
+        type(value) is BatchedArray
+        and value.level is level
+        and (level.size == 1 or value.value.shape[value.bdim] != 1)
+    )
+
+
 def physical(value: Any, level: Level, axis: int | None) -> Any:
     """``value`` (of ``level``) as an array of the level below with the batch along ``axis``
     (negative, counted from the end, so that leading axes of tangents keep their place); an
-    unmapped value is broadcast along it. ``axis=None``: an unmapped value, as it is."""
+    unmapped value is broadcast along it. ``axis=None``: an unmapped value, without a batch
+    axis."""
     base = level.base.xp
+    mine = type(value) is BatchedArray and value.level is level
     if axis is None:
-        if type(value) is BatchedArray and value.level is level:
-            msg = (
-                "vmap: a value that differs from example to example was asked for without a "
-                "batch axis (out_dims=None); give it an int out_dim"
-            )
-            raise ValueError(msg)
-        return value
-    if type(value) is BatchedArray and value.level is level:
+        if not mine:
+            return value
+        if level.size == 1 or value.value.shape[value.bdim] == 1:
+            return base.squeeze(value.value, axis=value.bdim)
+        msg = (
+            "vmap: a value that differs from example to example was asked for without a "
+            "batch axis (out_dims=None); give it an int out_dim"
+        )
+        raise ValueError(msg)
+    if mine:
         target = value.value.ndim + axis
-        if value.bdim == target:
-            return value.value
-        return _moveaxis(base, value.value, value.bdim, target)
+        moved = value.value
+        if value.bdim != target:
+            moved = _moveaxis(base, moved, value.bdim, target)
+        if moved.shape[target] == level.size:
+            return moved
+        shape = list(moved.shape)
+        shape[target] = level.size
+        return base.broadcast_to(moved, tuple(shape))  # unmapped: the same for each example
     expanded = base.expand_dims(value, axis=axis)
     shape = list(expanded.shape)
     shape[len(shape) + axis] = level.size
@@ -233,9 +267,9 @@ def physical(value: Any, level: Level, axis: int | None) -> Any:
 
 def batched(value: Any, level: Level, axis: int | None) -> Any:
     """A physical array of the level below as a batched array of ``level``: the batch along
-    ``axis`` (negative); ``None``: not batched (the value itself)."""
+    ``axis`` (negative); ``None``: unmapped (a batch axis of length 1 in front)."""
     if axis is None:
-        return value
+        return BatchedArray(level.base.xp.expand_dims(value, axis=0), 0, level)
     return BatchedArray(value, value.ndim + axis, level)
 
 
@@ -356,25 +390,13 @@ _STACKED = frozenset(
         "matrix_rank",
     ]
 )
+# Functions that make arrays from shapes and values: the base's, as unmapped values.
+_CREATION = frozenset(
+    ["arange", "empty", "eye", "full", "linspace", "ones", "zeros", "from_dlpack"]
+)
 # Functions that read no array: the base's, unchanged.
 _PLAIN = frozenset(
-    [
-        "arange",
-        "empty",
-        "eye",
-        "full",
-        "linspace",
-        "ones",
-        "zeros",
-        "from_dlpack",
-        "isdtype",
-        "finfo",
-        "iinfo",
-        "result_type",
-        "can_cast",
-        "meshgrid",
-        "__array_namespace_info__",
-    ]
+    ["isdtype", "finfo", "iinfo", "result_type", "can_cast", "__array_namespace_info__"]
 )
 # Reductions and scans along ``axis``: the batch in front shifts the axes by one.
 _ALONG_AXIS = frozenset(
@@ -421,6 +443,7 @@ class Namespace:
     def __init__(self, level: Level) -> None:
         self._level = level
         self._base = level.base.xp
+        self.__name__ = f"dualgrad vmap level {level.depth}"  # array_api_compat reads it
         self.linalg = _Linalg(self)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -438,8 +461,6 @@ class Namespace:
 
     def _filled(self, value: Any) -> Any:
         """A value as a physical array with the batch in front, broadcast if unmapped."""
-        if self._mine(value):
-            return self._front(value)
         return physical(value, self._level, -value.ndim - 1)
 
     def _padded(self, value: Any, ndim: int) -> Any:
@@ -471,20 +492,47 @@ class Namespace:
             function = self._along_axis(name)
         elif name in _VALUE_DEPENDENT:
             function = self._value_dependent(name)
+        elif name in _CREATION:
+            function = self._creation(name)
         else:
             attribute = getattr(self._base, name)
             if name in _PLAIN or not callable(attribute) or isinstance(attribute, type):
-                return attribute  # dtypes, constants, creation from shapes
-            function = self._missing(f"{name}()")
+                return attribute  # dtypes, constants, dtype queries
+            function = self._missing(name)
         setattr(self, name, function)  # built once per level and name
         return function
 
-    def _missing(self, name: str) -> Callable[..., Any]:
+    def _unmapped(self, result: Any) -> Any:
+        """A result computed from unmapped values only, as an unmapped value of the level."""
+        if isinstance(result, tuple | list):
+            return _rebuilt(result, [self._unmapped(part) for part in result])
+        if not hasattr(result, "shape") or self._mine(result):
+            return result
+        return batched(result, self._level, None)
+
+    def _plain(self, value: Any) -> Any:
+        """An unmapped value of the level as the base's array (its batch axis of length 1
+        dropped); other values as they are."""
+        return physical(value, self._level, None) if self._mine(value) else value
+
+    def _creation(self, name: str) -> Callable[..., Any]:
+        function = getattr(self._base, name)
+
+        def creation(*args: Any, **kwargs: Any) -> Any:
+            return self._unmapped(function(*args, **kwargs))
+
+        return creation
+
+    def _missing(self, name: str, what: str = "") -> Callable[..., Any]:
+        what = what or f"{name}()"
+
         def missing(*args: Any, **kwargs: Any) -> Any:
-            if not any(self._mine(a) for a in (*args, *kwargs.values())):
-                return getattr(self._base, name)(*args, **kwargs)
+            if not any(mapped(a, self._level) for a in (*args, *kwargs.values())):
+                plain = [self._plain(a) for a in args]
+                named = {k: self._plain(v) for k, v in kwargs.items()}
+                return self._unmapped(getattr(self._base, name)(*plain, **named))
             msg = (
-                f"vmap: no batching rule for {name}: it cannot be applied to a batched value; "
+                f"vmap: no batching rule for {what}: it cannot be applied to a batched value; "
                 "apply it outside the mapped function, or write it with other operations"
             )
             raise NotImplementedError(msg)
@@ -511,7 +559,7 @@ class Namespace:
         def elementwise(*args: Any, **kwargs: Any) -> Any:
             values = (*args, *kwargs.values())
             if not any(self._mine(a) for a in values):
-                return function(*args, **kwargs)
+                return self._unmapped(function(*args, **kwargs))
             ndim = max(getattr(a, "ndim", 0) for a in values)
 
             def prepared(a: Any) -> Any:
@@ -526,9 +574,9 @@ class Namespace:
     def _stacked(self, function: Callable[..., Any], name: str) -> Callable[..., Any]:
         def stacked(x: Any, *args: Any, **kwargs: Any) -> Any:
             if any(self._mine(a) for a in (*args, *kwargs.values())):
-                return self._missing(f"{name}() with batched arguments")(*args, **kwargs)
+                return self._missing(name, f"{name}() with batched arguments")(*args, **kwargs)
             if not self._mine(x):
-                return function(x, *args, **kwargs)
+                return self._unmapped(function(x, *args, **kwargs))
             result = function(self._front(x), *args, **kwargs)
             if isinstance(result, tuple):  # slogdet, qr, svd, eigh: named tuples
                 return _rebuilt(result, [self._wrap(part) for part in result])
@@ -541,7 +589,7 @@ class Namespace:
 
         def along_axis(x: Any, /, *args: Any, axis: Any = None, **kwargs: Any) -> Any:
             if not self._mine(x):
-                return function(x, *args, axis=axis, **kwargs)
+                return self._unmapped(function(x, *args, axis=axis, **kwargs))
             ndim = x.ndim
             if axis is None and name in ("argmax", "argmin") and ndim != 1:
                 return along_axis(self.reshape(x, (-1,)), *args, axis=0, **kwargs)
@@ -562,13 +610,13 @@ class Namespace:
     # Shapes.
     def reshape(self, x: Any, /, shape: Any, *, copy: Any = None) -> Any:
         if not self._mine(x):
-            return self._base.reshape(x, shape)
+            return self._unmapped(self._base.reshape(x, shape))
         front = self._front(x)
         return self._wrap(self._base.reshape(front, (front.shape[0], *shape)))
 
     def permute_dims(self, x: Any, /, axes: Any) -> Any:
         if not self._mine(x):
-            return self._base.permute_dims(x, axes)
+            return self._unmapped(self._base.permute_dims(x, axes))
         ndim = x.ndim
         return self._wrap(
             self._base.permute_dims(self._front(x), (0, *(a % ndim + 1 for a in axes)))
@@ -576,7 +624,7 @@ class Namespace:
 
     def broadcast_to(self, x: Any, /, shape: Any) -> Any:
         if not self._mine(x):
-            return self._base.broadcast_to(x, shape)
+            return self._unmapped(self._base.broadcast_to(x, shape))
         front = self._padded(x, len(shape))
         return self._wrap(self._base.broadcast_to(front, (front.shape[0], *shape)))
 
@@ -586,21 +634,21 @@ class Namespace:
 
     def expand_dims(self, x: Any, /, *, axis: int = 0) -> Any:
         if not self._mine(x):
-            return self._base.expand_dims(x, axis=axis)
+            return self._unmapped(self._base.expand_dims(x, axis=axis))
         return self._wrap(
             self._base.expand_dims(self._front(x), axis=_axis(axis, x.ndim + 1, "expand_dims"))
         )
 
     def squeeze(self, x: Any, /, axis: Any) -> Any:
         if not self._mine(x):
-            return self._base.squeeze(x, axis=axis)
+            return self._unmapped(self._base.squeeze(x, axis=axis))
         axes = axis if isinstance(axis, tuple) else (axis,)
         physical_axes = tuple(_axis(a, x.ndim, "squeeze") for a in axes)
         return self._wrap(self._base.squeeze(self._front(x), axis=physical_axes))
 
     def moveaxis(self, x: Any, source: Any, destination: Any, /) -> Any:
         if not self._mine(x):
-            return self._base.moveaxis(x, source, destination)
+            return self._unmapped(self._base.moveaxis(x, source, destination))
         ndim = x.ndim
         shifted = [
             tuple(_axis(a, ndim, "moveaxis") for a in axes)
@@ -613,7 +661,7 @@ class Namespace:
     def concat(self, arrays: Any, /, *, axis: int | None = 0) -> Any:
         arrays = list(arrays)
         if not any(self._mine(a) for a in arrays):
-            return self._base.concat(arrays, axis=axis)
+            return self._unmapped(self._base.concat(arrays, axis=axis))
         if axis is None:
             arrays, axis = [self.reshape(a, (-1,)) for a in arrays], 0
         ndim = arrays[0].ndim
@@ -624,7 +672,7 @@ class Namespace:
     def stack(self, arrays: Any, /, *, axis: int = 0) -> Any:
         arrays = list(arrays)
         if not any(self._mine(a) for a in arrays):
-            return self._base.stack(arrays, axis=axis)
+            return self._unmapped(self._base.stack(arrays, axis=axis))
         ndim = arrays[0].ndim + 1
         return self._wrap(
             self._base.stack([self._filled(a) for a in arrays], axis=_axis(axis, ndim, "stack"))
@@ -633,12 +681,12 @@ class Namespace:
     # Values like another.
     def zeros_like(self, x: Any, /, **kwargs: Any) -> Any:
         if not self._mine(x):
-            return self._base.zeros_like(x, **kwargs)
+            return self._unmapped(self._base.zeros_like(x, **kwargs))
         return self._wrap(self._base.zeros_like(x.value, **kwargs), x.bdim)
 
     def ones_like(self, x: Any, /, **kwargs: Any) -> Any:
         if not self._mine(x):
-            return self._base.ones_like(x, **kwargs)
+            return self._unmapped(self._base.ones_like(x, **kwargs))
         return self._wrap(self._base.ones_like(x.value, **kwargs), x.bdim)
 
     def empty_like(self, x: Any, /, **kwargs: Any) -> Any:
@@ -650,24 +698,24 @@ class Namespace:
                 self.broadcast_to(fill_value, x.shape), kwargs.get("dtype") or x.dtype
             )
         if not self._mine(x):
-            return self._base.full_like(x, fill_value, **kwargs)
+            return self._unmapped(self._base.full_like(x, fill_value, **kwargs))
         return self._wrap(self._base.full_like(x.value, fill_value, **kwargs), x.bdim)
 
     def astype(self, x: Any, dtype: Any, /, **kwargs: Any) -> Any:
         if not self._mine(x):
-            return self._base.astype(x, dtype, **kwargs)
+            return self._unmapped(self._base.astype(x, dtype, **kwargs))
         return self._wrap(self._base.astype(x.value, dtype, **kwargs), x.bdim)
 
     def asarray(self, obj: Any, /, *, dtype: Any = None, **kwargs: Any) -> Any:
         if not self._mine(obj):
-            return self._base.asarray(obj, dtype=dtype, **kwargs)
+            return self._unmapped(self._base.asarray(obj, dtype=dtype, **kwargs))
         return obj if dtype is None or obj.dtype == dtype else self.astype(obj, dtype)
 
     # Products.
     def matmul(self, x1: Any, x2: Any, /) -> Any:
         mine1, mine2 = self._mine(x1), self._mine(x2)
         if not (mine1 or mine2):
-            return self._base.matmul(x1, x2)
+            return self._unmapped(self._base.matmul(x1, x2))
         # Vectors become matrices (a row on the left, a column on the right) and batched
         # operands stacks of the common rank with the batch in front; the product's batch is
         # then in front too, and the vectors' axes are squeezed out again.
@@ -695,7 +743,7 @@ class Namespace:
     def tensordot(self, x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
         mine1, mine2 = self._mine(x1), self._mine(x2)
         if not (mine1 or mine2):
-            return self._base.tensordot(x1, x2, axes=axes)
+            return self._unmapped(self._base.tensordot(x1, x2, axes=axes))
         if isinstance(axes, int):
             axes1 = tuple(range(x1.ndim - axes, x1.ndim))
             axes2 = tuple(range(axes))
@@ -729,8 +777,15 @@ class Namespace:
         return self._wrap(base.reshape(product, (size, *shape1, *shape2)))
 
     # Indexing.
+    def _key(self, key: Any) -> tuple[Any, ...]:
+        """An index key with unmapped index arrays as the base's arrays."""
+        return tuple(
+            part if mapped(part, self._level) else self._plain(part)
+            for part in (key if isinstance(key, tuple) else (key,))
+        )
+
     def _getitem(self, x: BatchedArray, key: Any) -> Any:
-        key = key if isinstance(key, tuple) else (key,)
+        key = self._key(key)
         if any(self._mine(part) for part in key):
             msg = (
                 "vmap: indexing with a batched index array is not supported; pick with a "
@@ -740,10 +795,11 @@ class Namespace:
         return self._wrap(_gather(self._base, self._front(x), key, x.shape))
 
     def take(self, x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
+        indices = indices if mapped(indices, self._level) else self._plain(indices)
         if self._mine(indices):
-            return self._missing("take() with batched indices")(indices)
+            return self._missing("take", "take() with batched indices")(indices)
         if not self._mine(x):
-            return self._base.take(x, indices, axis=axis)
+            return self._unmapped(self._base.take(x, indices, axis=axis))
         axis = 0 if axis is None else axis
         return self._wrap(
             self._base.take(self._front(x), indices, axis=_axis(axis, x.ndim, "take"))
@@ -751,7 +807,7 @@ class Namespace:
 
     def take_along_axis(self, x: Any, indices: Any, /, *, axis: int = -1) -> Any:
         if not (self._mine(x) or self._mine(indices)):
-            return self._base.take_along_axis(x, indices, axis=axis)
+            return self._unmapped(self._base.take_along_axis(x, indices, axis=axis))
         return self._wrap(
             self._base.take_along_axis(
                 self._filled(x), self._filled(indices), axis=_axis(axis, x.ndim, "take_along_axis")
@@ -759,11 +815,11 @@ class Namespace:
         )
 
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
-        key = key if isinstance(key, tuple) else (key,)
+        key = self._key(key)
         if any(self._mine(part) for part in key):
-            return self._missing("index_add() with a batched index")(*key)
+            return self._missing("index_add", "index_add() with a batched index")(*key)
         if not (self._mine(x) or self._mine(values)):
-            return self._base.index_add(x, key, values)
+            return self._unmapped(self._base.index_add(x, key, values))
         block = self._filled(x)
         if self._mine(values):
             values = self._padded(values, values.ndim)
@@ -773,16 +829,18 @@ class Namespace:
         return self._wrap(_scatter_add(self._base, block, key, values, x.shape))
 
     def searchsorted(self, x1: Any, x2: Any, /, **kwargs: Any) -> Any:
-        if self._mine(x1) or self._mine(kwargs.get("sorter")):
-            return self._missing("searchsorted() of a batched sorted sequence")(x1)
+        if mapped(x1, self._level) or mapped(kwargs.get("sorter"), self._level):
+            return self._missing("searchsorted", "searchsorted() of a batched sorted sequence")(x1)
+        x1 = self._plain(x1)
+        kwargs = {k: self._plain(v) for k, v in kwargs.items()}
         if not self._mine(x2):
-            return self._base.searchsorted(x1, x2, **kwargs)
+            return self._unmapped(self._base.searchsorted(x1, x2, **kwargs))
         return self._wrap(self._base.searchsorted(x1, x2.value, **kwargs), x2.bdim)
 
     def roll(self, x: Any, /, shift: Any, *, axis: Any = None) -> Any:
         if not self._mine(x) or self._mine(shift):
             return (
-                self._missing("roll() with a batched shift")(shift)
+                self._missing("roll", "roll() with a batched shift")(shift)
                 if self._mine(shift)
                 else self._base.roll(x, shift, axis=axis)
             )
@@ -817,7 +875,7 @@ class _Linalg:
     def solve(self, x1: Any, x2: Any, /) -> Any:
         ns = self._namespace
         if not (ns._mine(x1) or ns._mine(x2)):
-            return self._base.solve(x1, x2)
+            return ns._unmapped(self._base.solve(x1, x2))
         vector = x2.ndim == 1  # a right-hand side vector: one column
         b = ns.expand_dims(x2, axis=-1) if vector else x2
         ndim = max(x1.ndim, b.ndim)
@@ -860,8 +918,16 @@ class Level:
 
     def to_numpy(self, array: Any) -> Any:
         if type(array) is BatchedArray and array.level is self:
-            return array._host("reading values (item(), tolist(), numpy(), printing)")
+            return array._host(
+                "reading values (item(), tolist(), numpy(), printing)", self.base.to_numpy
+            )
         return self.base.to_numpy(array)
+
+    def scalar(self, value: complex, dtype: Any) -> Any:
+        return batched(self.base.scalar(value, dtype), self, None)
+
+    def from_numpy(self, array: Any) -> Any:
+        return batched(self.base.from_numpy(array), self, None)
 
     def check_static_shape(self, operation: str, hint: str) -> None:
         msg = (

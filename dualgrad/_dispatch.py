@@ -133,9 +133,8 @@ def _into_transpose(g: Any, *, level: Any, axis: int | None) -> Any:
     where the tensor was not batched (the batch broadcast it)."""
     if axis is not None:
         return _out_of(None, g, level=level, axis=axis)
-    array = g._array if isinstance(g, Tensor) else g
-    if type(array) is not _batching.BatchedArray or array.level is not level:
-        return g * level.size  # unbatched all along: the same cotangent from each example
+    if not _batching.mapped(g._array if isinstance(g, Tensor) else g, level):
+        return _out_of(None, g, level=level, axis=None) * level.size  # each example's share
     moved = _out_of(None, g, level=level, axis=-g.ndim - 1)
     return moved.sum(axis=0) if isinstance(g, Tensor) else level.base.xp.sum(moved, axis=0)
 

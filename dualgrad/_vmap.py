@@ -307,7 +307,7 @@ def _output(
     if dim is None:
         if not inside:
             return leaf
-        if type(leaf._array) is _batching.BatchedArray and leaf._array.level is level:
+        if _batching.mapped(leaf._array, level):
             msg = (
                 f"vmap({_name(func)}, out_dims={out_dims!r}): the {where} has out_dim None "
                 "but differs from example to example; give it an int out_dim"
@@ -344,13 +344,13 @@ def _chunked(
     for start in range(0, size, chunk_size):
         if states is not None:
             set_rng_states(states)  # one draw for the whole batch, whatever the chunks
+        count = min(chunk_size, size - start)
         part = [
             x
             if dim is None
-            else x[(slice(None),) * (dim % x.ndim) + (slice(start, start + chunk_size),)]
+            else x[(slice(None),) * (dim % x.ndim) + (slice(start, start + count),)]
             for x, dim in zip(tensors, dims, strict=True)
         ]
-        count = min(chunk_size, size - start)
         chunks.append(_map(func, part, dims, treedef, kwargs, count, out_dims, randomness))
     first, out_def = tree_flatten(chunks[0], is_leaf=_none_is_leaf)
     per_chunk = [tree_flatten(chunk, is_leaf=_none_is_leaf)[0] for chunk in chunks]

@@ -540,7 +540,7 @@ def _tangent_leaves(
                     f"(at tangents[{k}]{_path_of(tangent, index)})"
                 )
                 raise ValueError(msg)
-            leaves.append(t)
+            leaves.append(_at_current_level(t))
     return leaves
 
 
