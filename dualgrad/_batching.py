@@ -145,10 +145,10 @@ class BatchedArray:
         if value is not None and read is not None:
             return read(value)
         msg = (
-            f"vmap: {what} on a batched value: inside vmap a value differs from example to "
-            "example, so it cannot be read on the host (data-dependent control flow such as "
-            "`if x > 0:` or `x.item()`); rewrite it with array operations (dualgrad.where) or "
-            "move it out of the vmapped function"
+            f"vmap: {what} of a batched value: inside vmap each example has its own value, "
+            "which cannot be read on the host (data-dependent control flow such as "
+            "`if x > 0:` or `x.item()`); rewrite it with array operations (dualgrad.where) "
+            "or move it out of the mapped function"
         )
         raise RuntimeError(msg)
 
@@ -919,7 +919,8 @@ class Level:
     def to_numpy(self, array: Any) -> Any:
         if type(array) is BatchedArray and array.level is self:
             return array._host(
-                "reading values (item(), tolist(), numpy(), printing)", self.base.to_numpy
+                "item(), bool(), tolist(), numpy() or printing",
+                self.base.to_numpy,
             )
         return self.base.to_numpy(array)
 
