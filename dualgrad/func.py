@@ -51,7 +51,7 @@ from typing import Any
 
 from . import _batching, config, forward_ad
 from . import functions as _functions
-from ._dispatch import lift
+from ._dispatch import into_level, lift, move, out_of_level
 from ._functional_call import functional_call, stack_module_state
 from ._vmap import vmap
 from .autograd import engine
@@ -328,6 +328,30 @@ def _gradients_of(
     return grads
 
 
+def _pulled_back(output: Tensor, leaves: list[Tensor], cotangent: Tensor, keep: bool) -> Any:
+    """``_gradients_of`` for a cotangent that may be batched by vmap levels opened after
+    ``output`` was computed (``vjp_fn`` called inside vmap): those levels' batch axes are
+    moved out in front of the cotangent, pulled back as one block, and moved back in."""
+    levels = []
+    while cotangent._backend is not output._backend and _batching.depth(cotangent._backend):
+        level = cotangent._backend
+        if not _batching.below(output._backend, level):
+            break
+        cotangent = move(
+            out_of_level, cotangent, {"level": level, "axis": -cotangent.ndim - 1}, level.base
+        )
+        levels.append(level)
+    if not levels:
+        return _gradients_of(output, leaves, cotangent, keep)
+    grads = _gradients_of(output, leaves, cotangent, keep, batched=True)
+    for level in reversed(levels):
+        grads = [
+            move(into_level, lift(g, level.base), {"level": level, "axis": -g.ndim}, level)
+            for g in grads
+        ]
+    return grads
+
+
 def _cast(t: Tensor, dtype: Any) -> Tensor:
     return t if t.dtype is dtype else t.astype(dtype)
 
@@ -453,7 +477,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                     f"but the output{path} has shape {output.shape}"
                 )
                 raise ValueError(msg)
-            grads = _gradients_of(output, leaves, cot, keep)
+            grads = _pulled_back(output, leaves, cot, keep)
             total = grads if total is None else [a + b for a, b in zip(total, grads, strict=True)]
         if total is None:  # an output without leaves
             total = [_functions.zeros_like(leaf.detach()) for leaf in leaves]
