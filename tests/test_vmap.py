@@ -301,19 +301,14 @@ def test_compositions_match_jax(name, jax):
     assert_close(ours, np.asarray(theirs), 1e-10, 1e-12, name)
 
 
-def test_per_example_gradients_match_a_loop_of_backward_calls():
+def test_per_example_gradients_of_a_cnn_batch_64_match_a_loop_of_backward_calls():
     dualgrad.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 5))
-    data = dualgrad.randn(6, 1, 6, 6)
-    targets = leaf([0, 4, 1, 2, 3, 0], dtype=dualgrad.int64)
+    model, loss = _cnn(dualgrad)
+    data = dualgrad.randn(64, 1, 6, 6)
+    targets = leaf(RNG.integers(0, 5, 64), dtype=dualgrad.int64)
     params = {name: p.detach() for name, p in model.named_parameters()}
-
-    def loss(params, x, target):
-        logits = dualgrad.func.functional_call(model, params, (x[None],))
-        return F.cross_entropy(logits, target[None])
-
     per_example = dualgrad.vmap(dualgrad.grad(loss), in_dims=(None, 0, 0))(params, data, targets)
-    for i in range(6):
+    for i in range(64):
         model.zero_grad()
         F.cross_entropy(model(data[i : i + 1]), targets[i : i + 1]).backward()
         for name, p in model.named_parameters():
@@ -333,3 +328,95 @@ def test_stacked_module_states_vmap_over_an_ensemble():
     )
     for k, model in enumerate(models):
         assert_close(got[k], model(leaf(X).astype(got.dtype)), 1e-6, 1e-6)
+
+
+# --- the tutorials' programs against torch.func ---------------------------------------------
+def _cnn(lib):
+    """A small CNN and its per-example loss, for ``lib`` (dualgrad or torch)."""
+    nn_ = lib.nn
+    model = nn_.Sequential(
+        nn_.Conv2d(1, 3, 3), nn_.ReLU(), nn_.MaxPool2d(2), nn_.Flatten(), nn_.Linear(12, 5)
+    )
+
+    def loss(params, x, target):
+        logits = lib.func.functional_call(model, params, (x[None],))
+        return lib.nn.functional.cross_entropy(logits, target[None])
+
+    return model, loss
+
+
+def test_per_example_gradients_of_a_cnn_batch_64_match_torch_func(torch):
+    dualgrad.manual_seed(0)
+    model, loss = _cnn(dualgrad)
+    torch_model, torch_loss = _cnn(torch)
+    with torch.no_grad():
+        for ours, theirs in zip(model.parameters(), torch_model.parameters(), strict=True):
+            theirs.copy_(torch.tensor(values(ours)))
+    images = RNG.standard_normal((64, 1, 6, 6)).astype(np.float32)
+    labels = RNG.integers(0, 5, 64)
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    ours = dualgrad.vmap(dualgrad.grad(loss), in_dims=(None, 0, 0))(
+        params, dualgrad.tensor(images.tolist()), leaf(labels, dtype=dualgrad.int64)
+    )
+    torch_params = {name: p.detach() for name, p in torch_model.named_parameters()}
+    theirs = torch.func.vmap(torch.func.grad(torch_loss), in_dims=(None, 0, 0))(
+        torch_params, torch.tensor(images), torch.tensor(labels)
+    )
+    for name in params:
+        assert_close(ours[name], theirs[name], 1e-4, 1e-5, name)
+
+
+def _ntk_two_ways(lib, func, net, x1, x2):
+    params = {name: p.detach() for name, p in net.named_parameters()}
+
+    def single(params, x):
+        return func.functional_call(net, params, (x[None],))[0]
+
+    jac1 = func.vmap(func.jacrev(single), (None, 0))(params, x1)
+    jac2 = func.vmap(func.jacrev(single), (None, 0))(params, x2)
+    contraction = sum(
+        (a.reshape(-1, a.shape[-1]) @ b.reshape(-1, b.shape[-1]).T)
+        .reshape(a.shape[0], a.shape[1], b.shape[0], b.shape[1])
+        .permute(0, 2, 1, 3)
+        for a, b in zip(
+            [j.reshape(j.shape[0], j.shape[1], -1) for j in jac1.values()],
+            [j.reshape(j.shape[0], j.shape[1], -1) for j in jac2.values()],
+            strict=True,
+        )
+    )
+
+    def get_ntk(x1, x2):
+        output, vjp_fn = func.vjp(lambda p: single(p, x1), params)
+
+        def ntk_slice(vec):
+            return func.jvp(lambda p: single(p, x2), (params,), vjp_fn(vec))[1]
+
+        basis = lib.eye(output.numel(), dtype=output.dtype)
+        return func.vmap(ntk_slice)(basis)
+
+    products = func.vmap(func.vmap(get_ntk, (None, 0)), (0, None))(x1, x2)
+    return contraction, products
+
+
+def test_empirical_ntk_two_ways_agree_with_each_other_and_torch_func(torch):
+    dualgrad.manual_seed(0)
+    net = dualgrad.nn.Sequential(
+        dualgrad.nn.Linear(3, 6, dtype=dualgrad.float64),
+        dualgrad.nn.Tanh(),
+        dualgrad.nn.Linear(6, 2, dtype=dualgrad.float64),
+    )
+    torch_net = torch.nn.Sequential(
+        torch.nn.Linear(3, 6, dtype=torch.float64),
+        torch.nn.Tanh(),
+        torch.nn.Linear(6, 2, dtype=torch.float64),
+    )
+    with torch.no_grad():
+        for ours, theirs in zip(net.parameters(), torch_net.parameters(), strict=True):
+            theirs.copy_(torch.tensor(values(ours)))
+    contraction, products = _ntk_two_ways(dualgrad, dualgrad.func, net, leaf(X), leaf(V[:3]))
+    assert contraction.shape == (4, 3, 2, 2)
+    assert_close(contraction, products, 1e-10, 1e-12, "two ways")
+    reference, _ = _ntk_two_ways(
+        torch, torch.func, torch_net, torch.tensor(X), torch.tensor(V[:3])
+    )
+    assert_close(contraction, reference, 1e-10, 1e-12, "torch.func")
