@@ -730,12 +730,30 @@ class Namespace:
                     value, (value.shape[0], *(1,) * (ndim + 1 - value.ndim), *value.shape[1:])
                 )
             operands.append(value)
-        result = self._base.matmul(*operands)
+        result = self._product(*operands, mine1, mine2)
         if x2.ndim == 1:
             result = self._base.squeeze(result, axis=-1)
         if x1.ndim == 1:
             result = self._base.squeeze(result, axis=-1 if x2.ndim == 1 else -2)
         return self._wrap(result)
+
+    def _product(self, a: Any, b: Any, mapped1: bool, mapped2: bool) -> Any:
+        """``a @ b`` for a stack with the batch in front and a matrix, or two stacks, as few
+        BLAS calls as the shapes allow: a stack of small products against one matrix is one
+        product of a taller matrix, and products over one contracted element (per-example
+        outer products, the weight gradients of vmap(grad)) are broadcast multiplications."""
+        base = self._base
+        if mapped1 and not mapped2 and b.ndim == 2:
+            rows = base.reshape(a, (-1, a.shape[-1])) @ b
+            return base.reshape(rows, (*a.shape[:-1], b.shape[-1]))
+        if mapped2 and not mapped1 and a.ndim == 2:
+            flipped = base.matrix_transpose(b)
+            rows = base.reshape(flipped, (-1, b.shape[-2])) @ base.matrix_transpose(a)
+            rows = base.reshape(rows, (*flipped.shape[:-1], a.shape[-2]))
+            return base.matrix_transpose(rows)
+        if a.shape[-1] == 1:
+            return a * b  # (..., m, 1) times (..., 1, n)
+        return base.matmul(a, b)
 
     def vecdot(self, x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
         return self.sum(self.multiply(self.conj(x1), x2), axis=axis)
