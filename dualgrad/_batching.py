@@ -743,12 +743,18 @@ class Namespace:
         product of a taller matrix, and products over one contracted element (per-example
         outer products, the weight gradients of vmap(grad)) are broadcast multiplications."""
         base = self._base
+        # An unmapped operand (a batch axis of length 1, no stack axes) is one matrix.
+        if mapped1 and mapped2 and math.prod(b.shape[:-2]) == 1:
+            b, mapped2 = base.reshape(b, b.shape[-2:]), False
+        elif mapped1 and mapped2 and math.prod(a.shape[:-2]) == 1:
+            a, mapped1 = base.reshape(a, a.shape[-2:]), False
         if mapped1 and not mapped2 and b.ndim == 2:
-            rows = base.reshape(a, (-1, a.shape[-1])) @ b
+            rows = base.reshape(a, (math.prod(a.shape[:-1]), a.shape[-1])) @ b
             return base.reshape(rows, (*a.shape[:-1], b.shape[-1]))
         if mapped2 and not mapped1 and a.ndim == 2:
             flipped = base.matrix_transpose(b)
-            rows = base.reshape(flipped, (-1, b.shape[-2])) @ base.matrix_transpose(a)
+            flat = base.reshape(flipped, (math.prod(flipped.shape[:-1]), b.shape[-2]))
+            rows = flat @ base.matrix_transpose(a)
             rows = base.reshape(rows, (*flipped.shape[:-1], a.shape[-2]))
             return base.matrix_transpose(rows)
         if a.shape[-1] == 1:
