@@ -153,6 +153,8 @@ out_of_level = _Move(
 
 def move(prim: Any, x: Tensor, params: dict[str, Any], backend: Any) -> Tensor:
     """Run a move between vmap levels on ``x``; the result lives on ``backend``."""
+    if _recorder.recorder is not None:
+        _recorder.recorder.read((x,))
     out = Tensor._wrap(prim.forward(x._backend.xp, x._array, **params), backend)
     dual = x._tangents is not None
     if dual or (x._requires_grad and is_grad_enabled()):
