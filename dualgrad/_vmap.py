@@ -171,15 +171,14 @@ def _arguments(
             f"of the arguments: {err}"
         )
         raise ValueError(msg) from err
-    pairs, treedef = tree_flatten_with_path(args, is_leaf=_none_is_leaf)
+    leaves, treedef = tree_flatten(args, is_leaf=_none_is_leaf)
     dims, _ = tree_flatten(per_leaf, is_leaf=_none_is_leaf)
-    leaves = []
-    for (path, leaf), dim in zip(pairs, dims, strict=True):
-        where = f"args{keystr(path)}"
+    for index, (leaf, dim) in enumerate(zip(leaves, dims, strict=True)):
         if dim is not None:
+            where = _where("args", args, index)
             if not isinstance(leaf, Tensor) and not _is_array(leaf):
                 msg = (
-                    f"vmap({_name(func)}, in_dims={in_dims!r}): in_dim {dim} for {where}, "
+                    f"vmap({_name(func)}, in_dims={in_dims!r}): in_dim {dim} for {where()}, "
                     f"which is a {type(leaf).__name__}; only arrays can be mapped over: give "
                     "it in_dim None"
                 )
@@ -187,13 +186,23 @@ def _arguments(
             ndim = len(leaf.shape)
             if not -ndim <= dim < ndim:
                 msg = (
-                    f"vmap({_name(func)}, in_dims={in_dims!r}): in_dim {dim} for {where}, "
+                    f"vmap({_name(func)}, in_dims={in_dims!r}): in_dim {dim} for {where()}, "
                     f"which has {ndim} dimensions (shape {tuple(leaf.shape)}); expected "
                     f"{-ndim} <= in_dim < {ndim}"
                 )
                 raise ValueError(msg)
-        leaves.append(leaf)
     return leaves, treedef, dims
+
+
+def _where(root: str, tree: Any, index: int) -> Callable[[], str]:
+    """The key path of ``tree``'s leaf number ``index``, computed when an error asks for it
+    (key paths cost a second flattening)."""
+
+    def where() -> str:
+        path = tree_flatten_with_path(tree, is_leaf=_none_is_leaf)[0][index][0]
+        return f"{root}{keystr(path)}"
+
+    return where
 
 
 def _batch_size(func: Callable[..., Any], leaves: list[Any], dims: list[int | None]) -> int:
@@ -276,11 +285,11 @@ def _outputs(func: Callable[..., Any], out: Any, out_dims: Any, level: _batching
                 f"structure of the outputs: {err}"
             )
             raise ValueError(msg) from err
-    pairs, treedef = tree_flatten_with_path(out, is_leaf=_none_is_leaf)
-    dims = [per_leaf] * len(pairs) if prefix else tree_flatten(per_leaf, is_leaf=_none_is_leaf)[0]
+    leaves, treedef = tree_flatten(out, is_leaf=_none_is_leaf)
+    dims = [per_leaf] * len(leaves) if prefix else tree_flatten(per_leaf, is_leaf=_none_is_leaf)[0]
     results = []
-    for (path, leaf), dim in zip(pairs, dims, strict=True):
-        results.append(_output(func, leaf, dim, level, f"output{keystr(path)}", out_dims))
+    for index, (leaf, dim) in enumerate(zip(leaves, dims, strict=True)):
+        results.append(_output(func, leaf, dim, level, _where("output", out, index), out_dims))
     return treedef.unflatten(results)
 
 
@@ -289,7 +298,7 @@ def _output(
     leaf: Any,
     dim: int | None,
     level: _batching.Level,
-    where: str,
+    where: Callable[[], str],
     out_dims: Any,
 ) -> Any:
     if not isinstance(leaf, Tensor):
@@ -299,7 +308,7 @@ def _output(
             return leaf  # not mapped: returned as it is, as torch.func does
         else:
             msg = (
-                f"vmap({_name(func)}): the {where} is a {type(leaf).__name__}, not an array; "
+                f"vmap({_name(func)}): the {where()} is a {type(leaf).__name__}, not an array; "
                 "a mapped function returns arrays (give other outputs out_dim None)"
             )
             raise TypeError(msg)
@@ -309,7 +318,7 @@ def _output(
             return leaf
         if _batching.mapped(leaf._array, level):
             msg = (
-                f"vmap({_name(func)}, out_dims={out_dims!r}): the {where} has out_dim None "
+                f"vmap({_name(func)}, out_dims={out_dims!r}): the {where()} has out_dim None "
                 "but differs from example to example; give it an int out_dim"
             )
             raise ValueError(msg)
@@ -317,7 +326,7 @@ def _output(
     ndim = leaf.ndim
     if not -ndim - 1 <= dim <= ndim:
         msg = (
-            f"vmap({_name(func)}, out_dims={out_dims!r}): out_dim {dim} for the {where}, "
+            f"vmap({_name(func)}, out_dims={out_dims!r}): out_dim {dim} for the {where()}, "
             f"which has {ndim} dimensions per example; expected {-ndim - 1} <= out_dim <= {ndim}"
         )
         raise ValueError(msg)
