@@ -315,6 +315,21 @@ def test_per_example_gradients_of_a_cnn_batch_64_match_a_loop_of_backward_calls(
             assert_close(per_example[name][i], p.grad, 1e-5, 1e-6, name)
 
 
+def test_hvp_and_value_and_grad_with_aux_inside_vmap():
+    def f(x):
+        return (dualgrad.sin(x) * x).sum()
+
+    got = dualgrad.vmap(lambda x, v: dualgrad.hvp(f, (x,), (v,))[1])(leaf(X), leaf(V))
+    expected = _loop(lambda x, v: dualgrad.hessian(f)(x) @ v, leaf(X), leaf(V))
+    assert_close(got, expected, 1e-10, 1e-12)
+    (value, aux), gradient = dualgrad.vmap(
+        dualgrad.value_and_grad(lambda x: ((x**2).sum(), x.max()), has_aux=True)
+    )(leaf(X))
+    assert_close(value, (X**2).sum(1), 1e-12, 1e-12)
+    assert_close(aux, X.max(1), 0, 0)
+    assert_close(gradient, 2 * X, 1e-12, 1e-12)
+
+
 def test_stacked_module_states_vmap_over_an_ensemble():
     dualgrad.manual_seed(0)
     models = [nn.Linear(3, 2) for _ in range(5)]
