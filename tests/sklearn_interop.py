@@ -557,10 +557,12 @@ def _verdict(case: Case) -> str:
     working = [mode for mode in MODES if mode not in case.raises]
     if not working:
         return "raises"
+    if case.nan_safe:
+        working = [
+            f"{mode} (with `nan_safe_mode`)" if mode == "reverse" else mode for mode in working
+        ]
     verdict = f"{', '.join(working)}: gradient = finite differences"
-    if case.jax_reason is None:
-        verdict += " = jax.grad"
-    return verdict + (" (with `nan_safe_mode`)" if case.nan_safe else "")
+    return verdict + (" = jax.grad" if case.jax_reason is None else "")
 
 
 def _reason(case: Case) -> str:
