@@ -28,8 +28,6 @@ from typing import Any
 # Read by SciPy when it is first imported; this module imports it only in ``run``.
 os.environ["SCIPY_ARRAY_API"] = "1"
 
-# The scikit-learn version the table was made with (pyproject's sklearn extra pins its range).
-SKLEARN_VERSION = "1.9"
 BACKENDS = ("numpy", "jax")
 MODES = ("reverse", "forward")
 SHAPE = (10, 3)  # X: well-conditioned, distinct rows
