@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad.autograd._switch",
             "dualgrad.autograd.grad_mode",
             "dualgrad.autograd.anomaly_mode",
+            "dualgrad.autograd.nan_safe_mode",
         ),
     ),
     ("tensor and tape", ("dualgrad.autograd.graph", "dualgrad._printing", "dualgrad.tensor")),
