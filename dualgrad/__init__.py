@@ -82,6 +82,7 @@ from .func import (
     remat,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .functions import *  # noqa: F403 - the functions of every family but special and nn
 from .functions.special import erf
@@ -166,5 +167,6 @@ __all__ = [
     "utils",
     "value_and_grad",
     "vjp",
+    "vmap",
     *functions.__all__,
 ]

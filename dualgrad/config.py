@@ -82,6 +82,17 @@ def set_backend(name: str) -> None:
 
 
 @contextlib.contextmanager
+def use_backend_instance(backend: Backend) -> Iterator[Backend]:
+    """Create tensors on ``backend`` (an object, not a name) inside the block, in this thread
+    only: vmap's levels, which have no name to look up."""
+    token = _backend_override.set(backend)
+    try:
+        yield backend
+    finally:
+        _backend_override.reset(token)
+
+
+@contextlib.contextmanager
 def use_backend(name: str) -> Iterator[Backend]:
     """Create tensors on backend ``name`` inside the block, in this thread only."""
     token = _backend_override.set(get_backend_by_name(name))
