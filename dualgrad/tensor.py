@@ -330,7 +330,14 @@ class Tensor:
 
     # --- in-place updates -------------------------------------------------------------------
     def _update(self, compute: Callable[[Tensor], Tensor], op_name: str) -> Tensor:
-        """Swap in ``compute(self)``'s array (and graph), as an in-place op would."""
+        """Swap in ``compute(self)``'s array (and graph), as an in-place op would.
+
+        Raises:
+            RuntimeError: the tensor is a leaf that requires grad, outside ``no_grad()``.
+            ValueError: the result's shape differs from the tensor's (broadcasting would grow it).
+            TypeError: the result's dtype differs from the tensor's (type promotion would change
+                it); in every case the tensor is left as it was.
+        """
         if self._node is None and self._requires_grad and is_grad_enabled():
             msg = (
                 f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
@@ -355,13 +362,14 @@ class Tensor:
             )
             raise ValueError(msg)
         if result._array.dtype != self._array.dtype and result.dtype is not self.dtype:
-            if self.dtype.kind in "biu" and result.dtype.kind not in "biu":
-                msg = (
-                    f"{op_name}: result type {result.dtype} can't be cast to the tensor's "
-                    f"{self.dtype}; convert the tensor first"
-                )
-                raise TypeError(msg)
-            result = result.astype(self.dtype)
+            # The Array API standard: an in-place operation never changes the tensor's dtype,
+            # so a promotion that would (float32 += float64, int64 *= 1.5) is an error.
+            msg = (
+                f"{op_name}: result type {result.dtype} can't be cast to the tensor's "
+                f"{self.dtype}; in-place operations keep the tensor's dtype: convert the other "
+                f"operand to {self.dtype} first, or write the out-of-place form"
+            )
+            raise TypeError(msg)
         self._swap_in(result._array)
         self._tangents = result._tangents
         if is_grad_enabled():  # the result's history replaces ours; under no_grad ours stays

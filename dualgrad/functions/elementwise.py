@@ -89,7 +89,7 @@ from .._dispatch import apply, elementwise
 from .._dtypes import BY_NAME
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor, floating, is_inexact
-from ._methods import reflected
+from ._methods import in_place, reflected
 
 
 # --- the forms of elementwise functions -------------------------------------------------------
@@ -158,9 +158,13 @@ def binary_doc(what: str, derivative: str) -> str:
 
 
 def _operator(function: Callable[..., Tensor], name: str, reflected_name: str) -> None:
-    """``function`` as Tensor's operator ``name`` and its reflection (``__radd__``)."""
+    """``function`` as Tensor's operator ``name``, its reflection (``__radd__``) and, where
+    Tensor does not define it itself, its in-place form (``__ipow__``)."""
     method(function, name)
     method(function, reflected_name, adapt=reflected)
+    in_place_name = f"__i{name[2:]}"
+    if in_place_name not in vars(Tensor):  # += -= *= /= have their own fast path there
+        method(in_place(function, in_place_name), in_place_name)
 
 
 # --- arithmetic -------------------------------------------------------------------------------

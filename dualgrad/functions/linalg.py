@@ -35,7 +35,7 @@ from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
 from . import index, reduce
 from ._args import as_tensor, axis_index, normalize_axes, promoted
-from ._methods import reflected
+from ._methods import in_place, reflected
 from .creation import zeros_like
 from .elementwise import abs, astype, sqrt, where
 from .index import getitem
@@ -102,6 +102,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
 
 method(matmul, "__matmul__", "matmul", "mm")
 method(matmul, "__rmatmul__", adapt=reflected)
+method(in_place(matmul, "__imatmul__"), "__imatmul__")
 method(property(matrix_transpose), "mT")
 
 
