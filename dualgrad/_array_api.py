@@ -74,6 +74,71 @@ def _array_namespace(self: Tensor, api_version: str | None = None) -> Any:
 method(_array_namespace, "__array_namespace__")
 
 
+# --- DLPack and devices -----------------------------------------------------------------------
+def _exportable(self: Tensor, what: str) -> Any:
+    """The array behind ``self``, for a consumer outside the graph (refused if it would drop a
+    gradient, as PyTorch's ``__dlpack__`` and ``numpy()`` refuse)."""
+    if self.requires_grad or self._tangents is not None:
+        msg = (
+            f"{what}: can't export a Tensor that requires grad or carries tangents (the "
+            "gradient would be dropped); use tensor.detach() first"
+        )
+        raise RuntimeError(msg)
+    return self._array
+
+
+def _dlpack(
+    self: Tensor,
+    /,
+    *,
+    stream: Any = None,
+    max_version: tuple[int, int] | None = None,
+    dl_device: tuple[Any, int] | None = None,
+    copy: builtins.bool | None = None,
+) -> Any:
+    """The backend array's DLPack capsule, so that ``from_dlpack`` of any library reads the
+    Tensor's memory.
+
+    Raises:
+        RuntimeError: the Tensor requires grad (detach it first).
+    """
+    array = _exportable(self, "__dlpack__")
+    given = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
+    return array.__dlpack__(**{key: value for key, value in given.items() if value is not None})
+
+
+def _dlpack_device(self: Tensor, /) -> tuple[Any, int]:
+    """The DLPack device type and id of the backend array (``(1, 0)``: the CPU)."""
+    return self._array.__dlpack_device__()
+
+
+def _to_device(self: Tensor, device: Any, /, *, stream: Any = None) -> Tensor:
+    """This Tensor on ``device``: itself if it is there already, else a copy there.
+
+    Raises:
+        ValueError: the Tensor requires grad and ``device`` is another device (the graph does
+            not follow a copy between devices; make the leaf on that device instead).
+    """
+    if device == self.device:
+        return self
+    if self.requires_grad or self._tangents is not None:
+        msg = (
+            f"to_device: a Tensor that requires grad cannot move from device {self.device!r} "
+            f"to {device!r} with its graph; create the leaf on that device (device= of "
+            "dualgrad.asarray)"
+        )
+        raise ValueError(msg)
+    from array_api_compat import to_device
+
+    kwargs = {} if stream is None else {"stream": stream}
+    return Tensor._wrap(to_device(self._array, device, **kwargs), self._backend)
+
+
+method(_dlpack, "__dlpack__")
+method(_dlpack_device, "__dlpack_device__")
+method(_to_device, "to_device")
+
+
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape the given shapes broadcast to (``()`` for none).
 

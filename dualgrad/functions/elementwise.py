@@ -426,12 +426,11 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
     """Clamp ``x`` into ``[min, max]``; either bound may be None, a number or a Tensor.
 
     The gradient passes to ``x`` where it lies within the bounds (bounds included), as in
-    PyTorch's ``clamp``, and to a Tensor bound where ``x`` was clipped to it.
+    PyTorch's ``clamp``, and to a Tensor bound where ``x`` was clipped to it. With neither
+    bound, the result is a copy of ``x`` (the Array API standard's rule; PyTorch's ``clamp``
+    raises there).
     """
     x = as_tensor(x, "clip")
-    if min is None and max is None:
-        msg = "clip: at least one of min and max must be given"
-        raise ValueError(msg)
     dtype = x.dtype
     if dtype.is_floating_point:
         low, high = -np.inf if min is None else min, np.inf if max is None else max
@@ -471,6 +470,8 @@ def _to(self: Tensor, dtype: Any) -> Tensor:
 
 def _clone(self: Tensor) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to ``self``)."""
+    if self.dtype.kind == "b":  # the standard's positive has no bool; bool carries no graph
+        return astype(self, self.dtype, copy=True)
     return positive(self)
 
 
