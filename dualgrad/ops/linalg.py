@@ -65,6 +65,8 @@ def _eye_mask(xp, like):
 
 def _signs(xp, x, axis):
     # +1/-1 per column (axis=-2) or row (axis=-1): the sign of its largest-magnitude entry.
+    if x.shape[axis] == 0:  # empty columns (rows): nothing to flip, and max has no identity
+        return xp.ones_like(xp.sum(x, axis=axis, keepdims=True))
     magnitude = xp.abs(x)
     largest = xp.where(
         magnitude == xp.max(magnitude, axis=axis, keepdims=True), x, xp.zeros_like(x)
