@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import ops
-from ..autograd.grad_mode import is_grad_enabled
 from .._dispatch import apply
+from ..autograd.grad_mode import is_grad_enabled
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
 from . import index, reduce
