@@ -280,8 +280,12 @@ def can_cast(from_: Any, to: DType, /) -> builtins.bool:
     source, target = _dtype_of(from_, "can_cast"), as_dtype(to)
     if source.kind == "f" and target.kind == "c":
         return target.itemsize >= 2 * source.itemsize
-    same_kind = KIND_RANK[source.kind] == KIND_RANK[target.kind]
-    return same_kind and promote_types(source, target) is target
+    if KIND_RANK[source.kind] != KIND_RANK[target.kind]:
+        return False
+    try:
+        return promote_types(source, target) is target
+    except TypeError:  # uint64 and a signed integer dtype
+        return False
 
 
 def from_dlpack(x: Any, /, *, device: Any = None, copy: builtins.bool | None = None) -> Tensor:

@@ -19,34 +19,16 @@ class Deviation:
     dtypes: tuple[str, ...] = ()
 
 
-_NO_UINT64 = (
-    "sums and products of uint8 are uint64 in the standard; dualgrad has no uint64 and "
-    "gives int64, which holds every such sum"
-)
-
 DEVIATIONS: dict[str, Deviation] = {
-    "uint16, uint32, uint64": Deviation(
-        "dualgrad's dtypes are PyTorch's core set, whose only unsigned integer dtype is uint8"
-    ),
     "Tensor.size": Deviation(
         "a method, as PyTorch's size(); the standard's attribute is math.prod(x.shape) "
         "(array_api_compat.size(x) gives it)"
-    ),
-    "Tensor.to_device": Deviation(
-        "not provided: a Tensor stays on the device it was made on (device= of asarray)"
-    ),
-    "Tensor.__dlpack__": Deviation(
-        "not provided: export the backend array instead, t.detach().array.__dlpack__()"
     ),
     "imag": Deviation(
         "not drawn here: on jax and array_api_strict Hypothesis probes complex dtypes with "
         "float() of a complex 0-d Tensor, which raises TypeError as float() of a Python complex "
         "does; the op table checks imag's forward on complex inputs instead"
     ),
-    "sum": Deviation(_NO_UINT64, dtypes=("uint8",)),
-    "prod": Deviation(_NO_UINT64, dtypes=("uint8",)),
-    "cumulative_sum": Deviation(_NO_UINT64, dtypes=("uint8",)),
-    "cumulative_prod": Deviation(_NO_UINT64, dtypes=("uint8",)),
 }
 _NO_COMPLEX_GRADIENTS = (
     "not provided: transforms are complex-valued, and dualgrad differentiates real tensors "

@@ -92,6 +92,9 @@ def tensor(
             raise TypeError(msg)
         if dtype is None:
             dtype = _inferred_dtype(values)
+        elif dtype.kind == "u" and values.dtype.kind == "f":
+            # Python ints beyond int64 (uint64's upper half) read as float64: read them again
+            values = np.array(data, dtype=dtype.name)
         array = backend.from_numpy(values.astype(dtype.name, copy=False))
     if device is not None:
         array = _to_device(array, device)

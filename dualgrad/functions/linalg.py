@@ -267,7 +267,8 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     ):
         msg = f"vecdot: shapes {x1.shape} and {x2.shape} differ in length along axis {axis}"
         raise ValueError(msg)
-    return sum(x1 * x2, axis=normalized)
+    products = x1 * x2
+    return sum(products, axis=normalized, dtype=products.dtype)  # int8 stays int8, as specified
 
 
 def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
