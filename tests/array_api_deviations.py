@@ -3,12 +3,15 @@
 The one table of known deviations. ``tests/test_array_api_conformance.py`` reads it: a function
 listed without dtypes is not run there; one listed with dtypes is run on every other dtype. The
 test also checks that every function of the standard is either run or listed here, and that
-``docs/array-api.md`` shows this table as it is.
+``docs/array-api.md`` shows this table as it is, followed by the official conformance suite's
+expected failures (``array_api_suite``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import array_api_suite
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ DEVIATIONS.update(
 
 
 def render_table() -> str:
-    """The table as docs/array-api.md shows it (the fft functions on one row)."""
+    """The table as docs/array-api.md shows it (the fft functions on one row), with the
+    official conformance suite's expected failures last (``array_api_suite.rows``)."""
     rows = ["| what | dtypes | why |", "| --- | --- | --- |"]
     fft_done = False
     for name, deviation in DEVIATIONS.items():
@@ -70,4 +74,5 @@ def render_table() -> str:
             name = f"`{name}`"
         dtypes = ", ".join(deviation.dtypes) or "all"
         rows.append(f"| {name} | {dtypes} | {deviation.reason} |")
+    rows.extend(array_api_suite.rows())
     return "\n".join(rows) + "\n"
