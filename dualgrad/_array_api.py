@@ -339,10 +339,12 @@ class Info:
         }
 
     def dtypes(self, *, device: Any = None, kind: Any = None) -> dict[str, DType]:
-        """The dtypes the backend has, by name, optionally only those of ``kind``."""
+        """The standard's dtypes the backend has, by name, optionally only those of ``kind``
+        (a kind name or a tuple of them, as ``isdtype`` takes). float16, which dualgrad has
+        beside the standard (as PyTorch does), is not one of them."""
         available = {}
         for dtype in ALL_DTYPES:
-            if kind is not None and not isdtype(dtype, kind):
+            if dtype is _dtypes.float16 or (kind is not None and not isdtype(dtype, kind)):
                 continue
             try:
                 self._backend.native_dtype(dtype)

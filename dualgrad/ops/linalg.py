@@ -223,7 +223,8 @@ eigh_eigenvectors = Primitive(
 def _qr_forward(xp, x):
     q, r = _linalg(xp, x).qr(x)
     signs = _signs_of_diagonal(xp, r)
-    return q * signs[..., None, :], r * signs[..., :, None]
+    # triu: a flipped row would turn the zeros below the diagonal into -0
+    return q * signs[..., None, :], xp.triu(r * signs[..., :, None])
 
 
 def _signs_of_diagonal(xp, r):
