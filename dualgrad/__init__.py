@@ -84,6 +84,7 @@ from .func import (
     remat,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .functions import *  # noqa: F403 - the functions of every family but special and nn
 from .functions.special import erf
@@ -170,5 +171,6 @@ __all__ = [
     "utils",
     "value_and_grad",
     "vjp",
+    "vmap",
     *functions.__all__,
 ]

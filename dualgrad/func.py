@@ -39,6 +39,7 @@ __all__ = [
     "stack_module_state",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 
 import contextlib
@@ -48,9 +49,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from . import config, forward_ad
+from . import _batching, config, forward_ad
 from . import functions as _functions
+from ._dispatch import into_level, lift, move, out_of_level
 from ._functional_call import functional_call, stack_module_state
+from ._vmap import vmap
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
 from .backends import backend_for_array
@@ -142,6 +145,19 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
     return tensor
 
 
+def _at_current_level(x: Tensor) -> Tensor:
+    """``x`` lifted to the innermost vmap level open here, if it comes from outside it.
+
+    A transform inside vmap differentiates per example: an unmapped argument (a model's
+    parameters, with ``in_dims=None``) must become a value of the level before it becomes a
+    differentiation leaf, so that its derivative is one per example, not summed over the batch.
+    """
+    levels = _batching.current_levels()
+    if levels and x._backend is not levels[-1] and _batching.below(x._backend, levels[-1]):
+        return lift(x, levels[-1])
+    return x
+
+
 def _path_of(tree: Any, index: int) -> str:
     """The key path of ``tree``'s leaf number ``index``, as Python would index it."""
     return keystr(tree_flatten_with_path(tree)[0][index][0])
@@ -186,7 +202,7 @@ class _Differentiated:
                 where = functools.partial(
                     lambda k, tree, index: f"{names(k)}{_path_of(tree, index)}", k, tree, index
                 )
-                self.leaves.append(_input_leaf(leaf, where, transform))
+                self.leaves.append(_at_current_level(_input_leaf(leaf, where, transform)))
 
     def rebuild(self, values: Sequence[Any]) -> list[Any]:
         """One pytree per argument, holding ``values`` (one per leaf, in order)."""
@@ -309,6 +325,30 @@ def _gradients_of(
                 else leaf.detach()
             )
         grads.append(value if keep else value.detach())
+    return grads
+
+
+def _pulled_back(output: Tensor, leaves: list[Tensor], cotangent: Tensor, keep: bool) -> Any:
+    """``_gradients_of`` for a cotangent that may be batched by vmap levels opened after
+    ``output`` was computed (``vjp_fn`` called inside vmap): those levels' batch axes are
+    moved out in front of the cotangent, pulled back as one block, and moved back in."""
+    levels = []
+    while cotangent._backend is not output._backend and _batching.depth(cotangent._backend):
+        level = cotangent._backend
+        if not _batching.below(output._backend, level):
+            break
+        cotangent = move(
+            out_of_level, cotangent, {"level": level, "axis": -cotangent.ndim - 1}, level.base
+        )
+        levels.append(level)
+    if not levels:
+        return _gradients_of(output, leaves, cotangent, keep)
+    grads = _gradients_of(output, leaves, cotangent, keep, batched=True)
+    for level in reversed(levels):
+        grads = [
+            move(into_level, lift(g, level.base), {"level": level, "axis": -g.ndim}, level)
+            for g in grads
+        ]
     return grads
 
 
@@ -437,7 +477,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                     f"but the output{path} has shape {output.shape}"
                 )
                 raise ValueError(msg)
-            grads = _gradients_of(output, leaves, cot, keep)
+            grads = _pulled_back(output, leaves, cot, keep)
             total = grads if total is None else [a + b for a, b in zip(total, grads, strict=True)]
         if total is None:  # an output without leaves
             total = [_functions.zeros_like(leaf.detach()) for leaf in leaves]
@@ -524,7 +564,7 @@ def _tangent_leaves(
                     f"(at tangents[{k}]{_path_of(tangent, index)})"
                 )
                 raise ValueError(msg)
-            leaves.append(t)
+            leaves.append(_at_current_level(t))
     return leaves
 
 

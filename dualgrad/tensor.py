@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _recorder
+from . import _batching, _recorder
 from ._dtypes import DType
 from ._printing import tensor_repr
 from .autograd.grad_mode import is_grad_enabled
@@ -355,6 +355,14 @@ class Tensor:
                 self._tangents,
             )
             result = compute(before)
+        if result._backend is not self._backend:
+            msg = (
+                f"{op_name}: inside vmap, an in-place operation would write values that differ "
+                "from example to example into a tensor that is the same for every example "
+                "(one from outside the mapped function, or not mapped); use the out-of-place "
+                "operation instead (y = x + other, not x += other)"
+            )
+            raise RuntimeError(msg)
         if result._array.shape != self._array.shape:
             msg = (
                 f"{op_name}: the result has shape {result.shape} but the tensor has shape "
@@ -490,9 +498,16 @@ class RemovableHandle:
 
 def same_backend(op_name: str, tensors: Iterable[Tensor]) -> Backend:
     """The backend the tensors share, or a TypeError naming theirs: the one check every
-    operation on several tensors makes."""
+    operation on several tensors makes.
+
+    Tensors of vmap levels one above another (a value closed over from outside the vmapped
+    function) share the innermost level, which the dispatcher lifts the others to.
+    """
     backends = [tensor._backend for tensor in tensors]
     if any(backend is not backends[0] for backend in backends):
+        top = max(backends, key=_batching.depth)
+        if all(_batching.below(backend, top) for backend in backends):
+            return top
         names = ", ".join(dict.fromkeys(backend.name for backend in backends))
         msg = (
             f"{op_name}: inputs come from different backends ({names}); "

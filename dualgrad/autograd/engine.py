@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import _dispatch, _recorder, _rules, forward_ad
+from .. import _batching, _dispatch, _recorder, _rules, forward_ad
 from ..tensor import Tensor, array_of, method, same_backend
 from . import anomaly_mode, grad_mode, graph
 from .grad_mode import set_grad_enabled
@@ -307,6 +307,15 @@ def _root_cotangents(
     ]
 
 
+def _backward_inside_vmap() -> None:
+    msg = (
+        "backward() inside vmap is not supported: it would accumulate into .grad, which "
+        "is the same for every example; use dualgrad.grad or dualgrad.vjp inside vmap "
+        "(vmap(grad(f)) gives one gradient per example)"
+    )
+    raise RuntimeError(msg)
+
+
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -327,9 +336,13 @@ def backward(
         inputs: if given, only these tensors accumulate gradients.
 
     Raises:
-        RuntimeError: an output does not require grad, needs a gradient, or its graph was freed.
+        RuntimeError: an output does not require grad, needs a gradient, or its graph was
+            freed; or backward() is called inside vmap.
     """
     roots = _as_tuple(tensors)
+    for root in roots:
+        if type(root._backend) is _batching.Level:
+            _backward_inside_vmap()
     cotangents = _root_cotangents(
         roots, _as_tuple(grad_tensors) or (None,) * len(roots), create_graph
     )

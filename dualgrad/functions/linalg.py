@@ -38,7 +38,7 @@ from . import index, reduce
 from ._args import as_tensor, axis_index, normalize_axes, promoted
 from ._methods import in_place, reflected
 from .creation import zeros_like
-from .elementwise import abs, astype, sqrt, where
+from .elementwise import abs, astype, where
 from .index import getitem
 from .reduce import max, min, sum
 from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape, squeeze, stack
@@ -710,8 +710,9 @@ def vector_norm(
     """The vector ``ord``-norm over ``axis`` (all axes when None).
 
     ``ord`` is any real number or ``inf``/``-inf``: ``sum(abs(x)**ord)**(1/ord)``, the largest
-    or smallest magnitude, and for 0 the count of non-zeros (which has no gradient). Like the
-    composition it is, the 2-norm's gradient at ``x = 0`` is NaN (PyTorch gives 0).
+    or smallest magnitude, and for 0 the count of non-zeros (which has no gradient). At
+    ``x = 0`` the gradient is 0 for every ``ord`` (as in PyTorch), though the norm has no
+    derivative there.
 
     Raises:
         TypeError: ``x`` is not floating point.
@@ -736,7 +737,7 @@ def vector_norm(
     if ord == 1:
         return sum(magnitude, axis=axes, keepdims=keepdims)
     if ord == 2:
-        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+        return apply(ops.euclidean_norm, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
     return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
 
 
@@ -762,7 +763,7 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     x = _matrices(x, "matrix_norm")
     inf = float("inf")
     if isinstance(ord, str) and ord == "fro":
-        out = sqrt(sum(x * x, axis=(-2, -1)))
+        out = apply(ops.euclidean_norm, (x,), {"axis": (-2, -1), "keepdims": False})
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):

@@ -37,7 +37,7 @@ from .._dtypes import int64
 from ..tensor import Tensor, method
 from ._args import AxisError, as_dtype, as_tensor, axis_index, normalize_axes, require_floating
 from ._methods import cumulative, reduction, statistic
-from .elementwise import astype, not_equal, sqrt
+from .elementwise import astype, not_equal
 from .index import diagonal, getitem
 from .shape import concat, reshape
 
@@ -189,14 +189,25 @@ def std(
 ) -> Tensor:
     """The standard deviation over ``axis``: the square root of ``var`` (same arguments).
 
-    Its gradient is infinite or nan where the standard deviation is 0, as in PyTorch.
+    Where the standard deviation is 0 (a constant), its gradient is 0, as in PyTorch, though
+    it has no derivative there: it is the 2-norm of the deviations over the square root of
+    ``N - correction``, and the norm's gradient at 0 is 0.
 
     Example:
         >>> import dualgrad
         >>> dualgrad.std(dualgrad.tensor([[1.0, 3.0], [2.0, 2.0]]), axis=1)
         tensor([1., 0.])
     """
-    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+    x = require_floating(x, "std")
+    if correction < 0:
+        msg = f"std: correction must be non-negative, got {correction}"
+        raise ValueError(msg)
+    axes = normalize_axes(axis, x.ndim, "std")
+    count = math.prod(x.shape[a] for a in axes)
+    deviations = x - mean(x, axis=axes, keepdims=True)
+    params = {"axis": axes, "keepdims": builtins.bool(keepdims)}
+    norm = apply(ops.euclidean_norm, (deviations,), params)
+    return norm / math.sqrt(builtins.max(count - correction, 0.0))
 
 
 # --- cumulative sums and products -----------------------------------------------------------

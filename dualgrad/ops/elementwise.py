@@ -290,25 +290,29 @@ sinc = unary("sinc", d=_sinc_derivative, forward=_sinc_forward)
 
 
 # --- atan2, hypot, logaddexp, copysign ------------------------------------------------------
+def _nonzero(xp, ans):
+    """``ans`` with its zeros replaced by ones: a divisor for rules whose numerator is 0 there."""
+    return xp.where(ans == 0, xp.ones_like(ans), ans)
+
+
 # atan2(x1, x2) is the angle of the point (x2, x1); dividing by hypot twice avoids overflowing
-# x1^2 + x2^2. Like PyTorch, the derivative at the origin is nan.
+# x1^2 + x2^2. At the origin, where the angle has no derivative, both partials are 0, as
+# PyTorch's backward gives (its forward mode gives nan there).
 def _atan2_dx(xp, x, y, ans):
-    h = xp.hypot(x, y)
+    h = _nonzero(xp, xp.hypot(x, y))
     return y / h / h
 
 
 def _atan2_dy(xp, x, y, ans):
-    h = xp.hypot(x, y)
+    h = _nonzero(xp, xp.hypot(x, y))
     return -x / h / h
 
 
 atan2 = binary("atan2", dx=_atan2_dx, dy=_atan2_dy)
 
 
-# hypot at the origin: the zero subgradient (as abs has at 0) rather than 0 / 0.
-def _nonzero(xp, ans):
-    return xp.where(ans == 0, xp.ones_like(ans), ans)
-
+# hypot at the origin: the zero subgradient (as abs has at 0, and as the 2-norm has, in
+# PyTorch too) rather than 0 / 0 (PyTorch's hypot gives nan there).
 
 hypot = binary(
     "hypot",
