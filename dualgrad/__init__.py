@@ -56,6 +56,9 @@ from ._dtypes import (
     int32,
     int64,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from ._generator import Generator
 from ._jit import jit
@@ -161,6 +164,9 @@ __all__ = [
     "transpose",
     "tree_util",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "unsqueeze",
     "use_backend",
     "use_mode",

@@ -310,7 +310,14 @@ def _result_dtype(prim: Primitive, operands: tuple[Any, ...]) -> _dtypes.DType:
         operand = operands[i]
         if isinstance(operand, Tensor):
             dtype = operand.dtype
-            strong = dtype if strong is None else _dtypes.promote_types(strong, dtype)
+            if strong is None:
+                strong = dtype
+            else:
+                try:
+                    strong = _dtypes.promote_types(strong, dtype)
+                except TypeError as err:  # uint64 with a signed integer
+                    msg = f"{prim.name}: {err}"
+                    raise TypeError(msg) from err
         else:
             kind = _dtypes.SCALAR_KIND.get(type(operand), "f")
             if weak_kind is None or _dtypes.KIND_RANK[kind] > _dtypes.KIND_RANK[weak_kind]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _batching, _recorder
-from ._dtypes import DType
+from ._dtypes import KIND_RANK, DType
 from ._printing import tensor_repr
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import Node, bump_version
@@ -331,7 +331,14 @@ class Tensor:
 
     # --- in-place updates -------------------------------------------------------------------
     def _update(self, compute: Callable[[Tensor], Tensor], op_name: str) -> Tensor:
-        """Swap in ``compute(self)``'s array (and graph), as an in-place op would."""
+        """Swap in ``compute(self)``'s array (and graph), as an in-place op would.
+
+        Raises:
+            RuntimeError: the tensor is a leaf that requires grad, outside ``no_grad()``.
+            ValueError: the result's shape differs from the tensor's (broadcasting would grow it).
+            TypeError: the result's dtype is of a higher kind than the tensor's (an integer
+                tensor updated with a float); in every case the tensor is left as it was.
+        """
         if self._node is None and self._requires_grad and is_grad_enabled():
             msg = (
                 f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
@@ -364,10 +371,13 @@ class Tensor:
             )
             raise ValueError(msg)
         if result._array.dtype != self._array.dtype and result.dtype is not self.dtype:
-            if self.dtype.kind in "biu" and result.dtype.kind not in "biu":
+            # PyTorch's rule (the standard leaves it to the implementation): the result is cast
+            # back to the tensor's dtype within a kind or down from a lower one (float32 +=
+            # float64 stays float32), never up from a higher kind (int64 *= 1.5 raises).
+            if KIND_RANK[result.dtype.kind] > KIND_RANK[self.dtype.kind]:
                 msg = (
                     f"{op_name}: result type {result.dtype} can't be cast to the tensor's "
-                    f"{self.dtype}; convert the tensor first"
+                    f"{self.dtype}; convert the tensor first, or write the out-of-place form"
                 )
                 raise TypeError(msg)
             result = result.astype(self.dtype)

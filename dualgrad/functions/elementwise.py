@@ -89,7 +89,7 @@ from .._dispatch import apply, elementwise
 from .._dtypes import BY_NAME
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor, floating, is_inexact
-from ._methods import reflected
+from ._methods import in_place, reflected
 
 
 # --- the forms of elementwise functions -------------------------------------------------------
@@ -158,9 +158,13 @@ def binary_doc(what: str, derivative: str) -> str:
 
 
 def _operator(function: Callable[..., Tensor], name: str, reflected_name: str) -> None:
-    """``function`` as Tensor's operator ``name`` and its reflection (``__radd__``)."""
+    """``function`` as Tensor's operator ``name``, its reflection (``__radd__``) and, where
+    Tensor does not define it itself, its in-place form (``__ipow__``)."""
     method(function, name)
     method(function, reflected_name, adapt=reflected)
+    in_place_name = f"__i{name[2:]}"
+    if in_place_name not in vars(Tensor):  # += -= *= /= have their own fast path there
+        method(in_place(function, in_place_name), in_place_name)
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -437,12 +441,11 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
     """Clamp ``x`` into ``[min, max]``; either bound may be None, a number or a Tensor.
 
     The gradient passes to ``x`` where it lies within the bounds (bounds included), as in
-    PyTorch's ``clamp``, and to a Tensor bound where ``x`` was clipped to it.
+    PyTorch's ``clamp``, and to a Tensor bound where ``x`` was clipped to it. With neither
+    bound, the result is a copy of ``x`` (the Array API standard's rule; PyTorch's ``clamp``
+    raises there).
     """
     x = as_tensor(x, "clip")
-    if min is None and max is None:
-        msg = "clip: at least one of min and max must be given"
-        raise ValueError(msg)
     dtype = x.dtype
     if dtype.is_floating_point:
         low, high = -np.inf if min is None else min, np.inf if max is None else max
@@ -486,6 +489,8 @@ def _to(self: Tensor, dtype: Any) -> Tensor:
 
 def _clone(self: Tensor) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to ``self``)."""
+    if self.dtype.kind == "b":  # the standard's positive has no bool; bool carries no graph
+        return astype(self, self.dtype, copy=True)
     return positive(self)
 
 

@@ -31,17 +31,18 @@ import numpy as np
 
 from .. import ops
 from .._dispatch import apply
+from ..autograd.grad_mode import is_grad_enabled
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
 from . import index, reduce
 from ._args import as_tensor, axis_index, normalize_axes, promoted
-from ._methods import reflected
+from ._methods import in_place, reflected
 from .creation import zeros_like
 from .elementwise import abs, astype, where
 from .index import getitem
 from .numbers import conj
 from .reduce import max, min, sum
-from .shape import broadcast_to, expand_dims, permute_dims, reshape, squeeze, stack
+from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape, squeeze, stack
 
 
 # --- matmul -----------------------------------------------------------------------------------
@@ -103,6 +104,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
 
 method(matmul, "__matmul__", "matmul", "mm")
 method(matmul, "__rmatmul__", adapt=reflected)
+method(in_place(matmul, "__imatmul__"), "__imatmul__")
 method(property(matrix_transpose), "mT")
 
 
@@ -269,7 +271,8 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         raise ValueError(msg)
     if x1.dtype.is_complex:
         x1 = conj(x1)
-    return sum(x1 * x2, axis=normalized)
+    products = x1 * x2
+    return sum(products, axis=normalized, dtype=products.dtype)  # int8 stays int8, as specified
 
 
 def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
@@ -579,17 +582,25 @@ def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
 
 
 def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
-    """The reduced QR decomposition ``x = Q @ R`` of square or tall matrices (M >= N).
+    """The QR decomposition ``x = Q @ R``: ``Q`` with orthonormal columns, ``R`` upper triangular.
 
-    ``R``'s diagonal is made non-negative, so every backend gives the same factors (and they
-    are unique for full-rank ``x``). Differentiable where ``x`` has full column rank.
+    For ``x`` of shape ``(..., M, N)`` with ``K = min(M, N)``, ``mode="reduced"`` gives ``Q`` of
+    shape ``(..., M, K)`` and ``R`` of ``(..., K, N)``; ``mode="complete"`` gives ``(..., M, M)``
+    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made
+    non-negative, so every backend gives the same factors.
+
+    Differentiable where the leading ``K x K`` block of ``x`` has full rank, in both modes
+    except for tall matrices (``M > N``) in mode ``"complete"``: ``Q``'s last ``M - N`` columns
+    are any orthonormal basis of the complement, so they have no derivative (as in PyTorch).
 
     Args:
-        x: matrices ``(..., M, N)`` with ``M >= N``.
-        mode: ``"reduced"`` only.
+        x: matrices ``(..., M, N)``.
+        mode: ``"reduced"`` or ``"complete"``.
 
     Raises:
-        ValueError: a wide matrix, or another mode.
+        ValueError: another mode.
+        RuntimeError: ``mode="complete"`` of tall matrices that require grad (or carry
+            tangents) while grad mode is on.
 
     Example:
         >>> import dualgrad
@@ -598,13 +609,38 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
                 [ 0.,  2.]])
     """
     x = _matrices(x, "qr")
-    if mode != "reduced":
-        msg = f"qr: only mode='reduced' is supported, got {mode!r}"
+    if mode not in ("reduced", "complete"):
+        msg = f"qr: mode must be 'reduced' or 'complete', got {mode!r}"
         raise ValueError(msg)
-    if x.shape[-2] < x.shape[-1]:
-        msg = f"qr: expected square or tall matrices (M >= N), got shape {x.shape}"
-        raise ValueError(msg)
-    return QRResult(apply(ops.qr_q, (x,), {}), apply(ops.qr_r, (x,), {}))
+    rows, cols = x.shape[-2:]
+    if rows < cols:
+        # Wide: Q R_1 factors the leading square block; the rest of R is Q^T times the rest.
+        q, r_square = qr(getitem(x, (..., slice(0, rows))))
+        rest = matmul(matrix_transpose(q), getitem(x, (..., slice(rows, None))))
+        return QRResult(q, concat([r_square, rest], axis=-1))
+    if mode == "complete" and rows > cols:
+        _refuse_gradient_of_complete_qr(x)
+    q, r = apply(ops.qr_q, (x,), {}), apply(ops.qr_r, (x,), {})
+    if mode == "complete" and rows > cols:
+        backend = x._backend
+        # any orthonormal basis of the complement of Q's columns (they span the same space
+        # whatever the signs), and zero rows under R
+        full = backend.xp.linalg.qr(x._array, mode="complete")[0]
+        complement = Tensor._wrap(full[..., cols:], backend)
+        below = backend.xp.zeros((*x.shape[:-2], rows - cols, cols), dtype=x._array.dtype)
+        q = concat([q, complement], axis=-1)
+        r = concat([r, Tensor._wrap(below, backend)], axis=-2)
+    return QRResult(q, r)
+
+
+def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
+    if (x.requires_grad and is_grad_enabled()) or x._tangents is not None:
+        msg = (
+            f"qr: mode='complete' of tall matrices (shape {x.shape}, M > N) is not "
+            "differentiable: Q's last M - N columns are any basis of the complement; use "
+            "mode='reduced' (the same R without its zero rows), or detach x"
+        )
+        raise RuntimeError(msg)
 
 
 def eigh(x: Tensor, /) -> EighResult:
@@ -835,6 +871,8 @@ def _cutoff(s: Tensor, shape: tuple[int, ...], rtol: Any) -> Tensor:
         rtol = builtins.max(shape[-2:]) * float(np.finfo(s.dtype.name).eps)
     if isinstance(rtol, Tensor):
         rtol = getitem(rtol, (..., None))
+    if s.numel() == 0:  # an empty stack, or no singular values: nothing to compare
+        return zeros_like(sum(s, axis=-1, keepdims=True)) * rtol
     return rtol * max(s, axis=-1, keepdims=True)
 
 

@@ -68,9 +68,8 @@ _sum = _reduction(ops.sum, floating_only=False)
 
 def sum(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
     """The sum over ``axis`` (all axes when None), computed in ``dtype`` if given."""
-    if dtype is not None:
-        x = astype(as_tensor(x, "sum"), dtype, copy=False)
-    return _sum(x, axis=axis, keepdims=keepdims)
+    x = _with_dtype(as_tensor(x, "sum"), dtype)
+    return _in_dtype_of(x, _sum(x, axis=axis, keepdims=keepdims))
 
 
 any = _reduction(ops.any, floating_only=False)
@@ -114,7 +113,9 @@ def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = 
     """
     x = _with_dtype(as_tensor(x, "prod"), dtype)
     axes = normalize_axes(axis, x.ndim, "prod")
-    return apply(ops.prod, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+    return _in_dtype_of(
+        x, apply(ops.prod, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+    )
 
 
 def logsumexp(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -293,7 +294,7 @@ def _cumulative(
             raise ValueError(msg)
         axis = 0
     (normalized,) = normalize_axes(axis, x.ndim, prim.name)
-    out = apply(prim, (x,), {"axis": normalized})
+    out = _in_dtype_of(x, apply(prim, (x,), {"axis": normalized}))
     if not include_initial:
         return out
     shape = tuple(1 if i - x.ndim == normalized else n for i, n in enumerate(x.shape))
@@ -303,15 +304,26 @@ def _cumulative(
     return concat([start, out], axis=normalized)
 
 
+def _in_dtype_of(x: Tensor, out: Tensor) -> Tensor:
+    """``out`` in ``x``'s dtype: a backend may widen a narrow integer sum by itself (NumPy sums
+    uint8 in uint64), where the dtype asked for must stand."""
+    return out if out.dtype is x.dtype else astype(out, x.dtype)
+
+
 def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
-    """``x`` in ``dtype``; with None, bool and narrow integers widened as Array API sums are."""
+    """``x`` in ``dtype``; with None, integers widened as the Array API's sums and products are:
+    signed ones (and bool, as in PyTorch) to int64, unsigned ones to uint64 (int64 on a backend
+    without it)."""
     if dtype is not None:
         return astype(x, as_dtype(dtype), copy=False)
     if x.dtype.kind == "b" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return astype(x, _dtypes.int64)
     if x.dtype.kind == "u" and x.dtype.itemsize < 8:
-        # dualgrad has no uint64: widen to int64, which holds every narrower unsigned value
-        return astype(x, _dtypes.int64)
+        try:
+            x._backend.native_dtype(_dtypes.uint64)
+        except TypeError:
+            return astype(x, _dtypes.int64)  # holds every narrower unsigned value
+        return astype(x, _dtypes.uint64)
     return x
 
 
