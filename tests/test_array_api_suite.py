@@ -26,9 +26,8 @@ def test_every_expected_failure_names_a_test_of_the_vendored_suite() -> None:
             assert re.search(rf"^\s*def {function}\(", source.read_text(), re.M), test_id
 
 
-def test_ci_runs_the_suite_strictly_with_the_expected_failures() -> None:
+def test_ci_runs_the_suite_with_the_expected_failures() -> None:
     runner = (ROOT / ".ci" / "array-api-suite").read_text()
     assert f"tests/{EXPECTED_FAILURES.name}" in runner
-    assert "xfail_strict=true" in runner
     assert "--max-examples=20" in runner and "--hypothesis-seed=0" in runner
     assert ".ci/array-api-suite" in (ROOT / ".ci" / "run").read_text()
