@@ -15,6 +15,7 @@ from __future__ import annotations
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
 from . import (
     autograd,
+    cuda,
     forward_ad,
     func,
     functions,
@@ -42,6 +43,8 @@ from ._array_api import (
     pi,
     result_type,
 )
+from ._device import device, get_default_device, set_default_device
+from ._dtype_aliases import cdouble, cfloat, double, dtype, float, half, int, long, short
 from ._dtypes import (
     DType,
     bool,
@@ -58,6 +61,7 @@ from ._dtypes import (
 )
 from ._generator import Generator
 from ._jit import jit
+from ._size import Size
 from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .config import (
@@ -93,6 +97,7 @@ __all__ = [
     "DType",
     "Generator",
     "SerializationError",
+    "Size",
     "Tensor",
     "__array_api_version__",
     "__array_namespace_info__",
@@ -101,15 +106,22 @@ __all__ = [
     "broadcast_shapes",
     "can_cast",
     "cat",
+    "cdouble",
+    "cfloat",
     "checkpoint",
     "clamp",
     "complex64",
     "complex128",
+    "cuda",
+    "device",
     "div",
+    "double",
+    "dtype",
     "e",
     "enable_grad",
     "erf",
     "finfo",
+    "float",
     "float16",
     "float32",
     "float64",
@@ -117,13 +129,16 @@ __all__ = [
     "from_dlpack",
     "func",
     "get_backend",
+    "get_default_device",
     "get_default_dtype",
     "get_mode",
     "grad",
+    "half",
     "hessian",
     "hvp",
     "iinfo",
     "inf",
+    "int",
     "int8",
     "int16",
     "int32",
@@ -136,6 +151,7 @@ __all__ = [
     "jvp",
     "linalg",
     "load",
+    "long",
     "mul",
     "nan",
     "neg",
@@ -149,9 +165,11 @@ __all__ = [
     "result_type",
     "save",
     "set_backend",
+    "set_default_device",
     "set_default_dtype",
     "set_grad_enabled",
     "set_mode",
+    "short",
     "special",
     "sub",
     "testing",

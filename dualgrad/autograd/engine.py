@@ -84,9 +84,17 @@ def _freed_graph_error(node: Node) -> RuntimeError:
 
 
 def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
-    """Raise, naming the input, if an input changed in place since the node was recorded."""
+    """Raise, naming the input, if an input whose values the vjp reads changed in place since
+    the node was recorded."""
+    reads = node.prim.vjp_reads
+    read: set[int] | None = None  # None: every input
+    if reads is not None:
+        read = set()
+        for parent, positions in zip(node.parents, reads, strict=True):
+            if parent is not None:
+                read.update(range(len(inputs)) if positions is None else positions)
     for i, (tensor, version) in enumerate(zip(inputs, node.versions, strict=True)):
-        if tensor._version != version:
+        if tensor._version != version and (read is None or i in read):
             msg = (
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: input {i} of [{node.name()}], a tensor of shape "

@@ -16,7 +16,7 @@ and returning Tensors; so do the dtypes, and ``linalg`` is the Array API's linal
 from __future__ import annotations
 
 from .._dtypes import *  # noqa: F403 - rules spell dtypes by name on their namespace
-from . import creation, elementwise, index, linalg, numbers, reduce, search, shape
+from . import creation, elementwise, index, linalg, numbers, random, reduce, search, shape
 from .creation import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .index import *  # noqa: F403
@@ -24,10 +24,12 @@ from .index import index_add  # noqa: F401 - rules scatter with xp.index_add
 from .linalg import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .numbers import *  # noqa: F403
+from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .search import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .special import *  # noqa: F403
+from . import conversion  # noqa: E402, F401 - Tensor's to, cpu, type, data, ...
 
 __all__ = [
     *creation.__all__,
@@ -35,6 +37,7 @@ __all__ = [
     *index.__all__,
     *linalg.__all__,
     *numbers.__all__,
+    *random.__all__,
     *reduce.__all__,
     *search.__all__,
     *shape.__all__,

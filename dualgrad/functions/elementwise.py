@@ -86,7 +86,6 @@ import numpy as np
 
 from .. import ops
 from .._dispatch import apply, elementwise
-from .._dtypes import BY_NAME
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor, floating, is_inexact
 from ._methods import reflected
@@ -460,32 +459,10 @@ def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -
     return apply(ops.astype, (x,), {"dtype": dtype})
 
 
-def _to(self: Tensor, dtype: Any) -> Tensor:
-    """``self`` in another dtype (the gradient converts back)."""
-    return astype(self, dtype, copy=False)
-
-
 def _clone(self: Tensor) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to ``self``)."""
     return positive(self)
 
 
-def _converter(dtype_name: str) -> Callable[[Tensor], Tensor]:
-    def convert(self: Tensor) -> Tensor:
-        return _to(self, BY_NAME[dtype_name])
-
-    convert.__doc__ = f"``self`` as {dtype_name}."
-    return convert
-
-
 method(astype)
-method(_to, "to")
 method(_clone, "clone")
-for _method_name, _dtype_name in (
-    ("float", "float32"),
-    ("double", "float64"),
-    ("long", "int64"),
-    ("int", "int32"),
-    ("bool", "bool"),
-):
-    method(_converter(_dtype_name), _method_name)
