@@ -62,7 +62,6 @@ from ._dtypes import (
 from ._generator import Generator
 from ._jit import jit
 from ._size import Size
-from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .config import (
     get_backend,
@@ -88,6 +87,32 @@ from .func import (
 )
 from .functions import *  # noqa: F403 - the functions of every family but special and nn
 from .functions.special import erf
+
+# After the functions: PyTorch's matmul (its keywords too) replaces the Array API's here.
+from ._torch_aliases import (  # noqa: E402
+    allclose,
+    bmm,
+    cat,
+    clamp,
+    div,
+    dot,
+    is_floating_point,
+    is_tensor,
+    isclose,
+    log_softmax,
+    matmul,
+    mm,
+    mul,
+    neg,
+    norm,
+    numel,
+    permute,
+    relu,
+    softmax,
+    sub,
+    transpose,
+    unsqueeze,
+)
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
 
@@ -182,5 +207,17 @@ __all__ = [
     "utils",
     "value_and_grad",
     "vjp",
+    "allclose",
+    "bmm",
+    "dot",
+    "is_floating_point",
+    "is_tensor",
+    "isclose",
+    "log_softmax",
+    "mm",
+    "norm",
+    "numel",
+    "relu",
+    "softmax",
     *functions.__all__,
 ]

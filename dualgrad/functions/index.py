@@ -16,11 +16,14 @@ __all__ = [
     "diagonal",
     "flip",
     "index_put",
+    "chunk",
     "repeat",
+    "split",
     "roll",
     "sort",
     "take",
     "take_along_axis",
+    "unbind",
     "unstack",
 ]
 
@@ -422,6 +425,69 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
         raise ValueError(msg)
     axis = axis_index(axis, x.ndim, "unstack")
     return tuple(getitem(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
+
+
+def unbind(x: Tensor, /, dim: int = 0) -> tuple[Tensor, ...]:
+    """PyTorch's ``unstack``: the slices of ``x`` along ``dim``."""
+    return unstack(x, axis=dim)
+
+
+def split(x: Tensor, split_size_or_sections: Any, /, dim: int = 0) -> tuple[Tensor, ...]:
+    """``x`` cut along ``dim`` into pieces of ``split_size_or_sections`` elements (the last
+    may be shorter), or of the listed sizes, as ``torch.split``.
+
+    Raises:
+        ValueError: a non-positive size, or sizes that do not add up to the axis length.
+
+    Example:
+        >>> import dualgrad
+        >>> [t.tolist() for t in dualgrad.split(dualgrad.arange(5), 2)]
+        [[0, 1], [2, 3], [4]]
+    """
+    x = as_tensor(x, "split")
+    axis = axis_index(dim, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, int | np.integer):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            msg = f"split: the size of a piece must be positive, got {size}"
+            raise ValueError(msg)
+        sizes = [builtins.min(size, length - start) for start in range(0, length, size)]
+    else:
+        sizes = [int(n) for n in split_size_or_sections]
+        if builtins.sum(sizes) != length or builtins.any(n < 0 for n in sizes):
+            msg = f"split: sizes {sizes} do not add up to the length {length} of axis {dim}"
+            raise ValueError(msg)
+    pieces, start = [], 0
+    for size in sizes or [0]:
+        pieces.append(getitem(x, (slice(None),) * axis + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, /, dim: int = 0) -> tuple[Tensor, ...]:
+    """``x`` cut along ``dim`` into ``chunks`` pieces of equal length (the last may be
+    shorter, and there may be fewer pieces), as ``torch.chunk``.
+
+    Raises:
+        ValueError: ``chunks`` is not positive.
+
+    Example:
+        >>> import dualgrad
+        >>> [t.tolist() for t in dualgrad.chunk(dualgrad.arange(5), 2)]
+        [[0, 1, 2], [3, 4]]
+    """
+    x = as_tensor(x, "chunk")
+    if chunks <= 0:
+        msg = f"chunk: the number of chunks must be positive, got {chunks}"
+        raise ValueError(msg)
+    length = x.shape[axis_index(dim, x.ndim, "chunk")]
+    return split(x, builtins.max(-(-length // chunks), 1), dim)
+
+
+method(unbind)
+method(split)
+method(chunk)
 
 
 def repeat(

@@ -93,17 +93,43 @@ def expand_dims(x: Tensor, /, axis: int = 0) -> Tensor:
     return reshape(x, (*x.shape[:position], 1, *x.shape[position:]))
 
 
-def squeeze(x: Tensor, /, axis: Any = None) -> Tensor:
-    """``x`` without the given length-1 axes (all of them when ``axis`` is None)."""
+def squeeze(x: Tensor, /, axis: Any = None, *, dim: Any = None) -> Tensor:
+    """``x`` without the given length-1 axes (all of them when ``axis`` is None).
+
+    ``axis`` (positional or keyword) is the Array API's: an axis whose length is not 1 is a
+    ValueError. ``dim=`` is PyTorch's, which leaves such an axis as it is (as does the method,
+    ``x.squeeze(dim)``).
+
+    Raises:
+        ValueError: an ``axis`` whose length is not 1.
+        TypeError: both ``axis`` and ``dim``.
+    """
     x = as_tensor(x, "squeeze")
+    if dim is not None:
+        if axis is not None:
+            msg = "squeeze: give the axis once, as dim (PyTorch) or axis (Array API), not both"
+            raise TypeError(msg)
+        return _squeeze_method(x, dim)
     if axis is None:
         axes = tuple(i - x.ndim for i, n in enumerate(x.shape) if n == 1)
     else:
         axes = normalize_axes(axis, x.ndim, "squeeze")
         if builtins.any(x.shape[a] != 1 for a in axes):
-            msg = f"squeeze: axis {axis} of a tensor of shape {x.shape} does not have length 1"
+            msg = (
+                f"squeeze: axis {axis} of a tensor of shape {x.shape} does not have length 1; "
+                "PyTorch's dim= leaves such an axis as it is"
+            )
             raise ValueError(msg)
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i - x.ndim not in axes))
+
+
+def _squeeze_method(self: Tensor, dim: Any = None) -> Tensor:
+    """``self`` without the length-1 axes among ``dim`` (all of them when None); an axis of
+    another length stays, as in PyTorch."""
+    if dim is None:
+        return squeeze(self)
+    axes = normalize_axes(dim, self.ndim, "squeeze")
+    return squeeze(self, axis=tuple(a for a in axes if self.shape[a] == 1))
 
 
 def _reshape(self: Tensor, *shape: Any) -> Tensor:
@@ -250,7 +276,7 @@ def _copy_(self: Tensor, source: Any) -> Tensor:
     return self._update(lambda x: broadcast_to(source, x.shape), "copy_")
 
 
-method(squeeze)
+method(_squeeze_method, "squeeze")
 method(expand_dims, "expand_dims", "unsqueeze")
 method(broadcast_to)
 method(_expand, "expand")
@@ -259,8 +285,13 @@ method(_copy_, "copy_")
 
 
 # --- joining --------------------------------------------------------------------------------
-def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0) -> Tensor:
-    """Join tensors along an existing axis (flattened first when ``axis`` is None)."""
+def concat(
+    arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int | None = 0
+) -> Tensor:
+    """Join tensors along an existing axis (flattened first when ``axis`` is None); PyTorch's
+    ``dim`` (also positional) is taken too."""
+    if dim is not None:
+        axis = dim
     tensors = [as_tensor(t, "concat") for t in arrays]
     if not tensors:
         msg = "concat: expected a non-empty sequence of tensors"
@@ -283,8 +314,11 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0) -> Tensor:
     return apply(ops.concat, tuple(tensors), {"axis": normalized})
 
 
-def stack(arrays: Sequence[Tensor], /, *, axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+def stack(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis; PyTorch's ``dim`` (also positional) is
+    taken too."""
+    if dim is not None:
+        axis = dim
     tensors = [as_tensor(t, "stack") for t in arrays]
     if not tensors:
         msg = "stack: expected a non-empty sequence of tensors"
