@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import sys
+
 # ``autograd`` comes first (sorted so): its engine imports ``tensor``, which imports autograd's
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
 from . import (
@@ -115,6 +117,13 @@ from ._torch_aliases import (  # noqa: E402
 )
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
+
+# ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
+# (``import torch.autograd.forward_ad as fwAD`` too): the same modules, under autograd.
+from .autograd import functional as _autograd_functional  # noqa: E402, F401
+
+autograd.forward_ad = forward_ad  # type: ignore[attr-defined]
+sys.modules[f"{__name__}.autograd.forward_ad"] = forward_ad
 
 __version__ = "0.1.0"
 
