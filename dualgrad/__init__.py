@@ -64,7 +64,37 @@ from ._dtypes import (
 from ._generator import Generator
 from ._jit import jit
 from ._size import Size
+
+# After the functions: PyTorch's matmul (its keywords too) replaces the Array API's here.
+from ._torch_aliases import (
+    allclose,
+    bmm,
+    cat,
+    clamp,
+    div,
+    dot,
+    is_floating_point,
+    is_tensor,
+    isclose,
+    log_softmax,
+    matmul,
+    mm,
+    mul,
+    neg,
+    norm,
+    numel,
+    permute,
+    relu,
+    softmax,
+    sub,
+    transpose,
+    unsqueeze,
+)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+# ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
+# (``import torch.autograd.forward_ad as fwAD`` too): the same modules, under autograd.
+from .autograd import functional as _autograd_functional  # noqa: F401
 from .config import (
     get_backend,
     get_default_dtype,
@@ -89,38 +119,8 @@ from .func import (
 )
 from .functions import *  # noqa: F403 - the functions of every family but special and nn
 from .functions.special import erf
-
-# After the functions: PyTorch's matmul (its keywords too) replaces the Array API's here.
-from ._torch_aliases import (  # noqa: E402
-    allclose,
-    bmm,
-    cat,
-    clamp,
-    div,
-    dot,
-    is_floating_point,
-    is_tensor,
-    isclose,
-    log_softmax,
-    matmul,
-    mm,
-    mul,
-    neg,
-    norm,
-    numel,
-    permute,
-    relu,
-    softmax,
-    sub,
-    transpose,
-    unsqueeze,
-)
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
-
-# ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
-# (``import torch.autograd.forward_ad as fwAD`` too): the same modules, under autograd.
-from .autograd import functional as _autograd_functional  # noqa: E402, F401
 
 autograd.forward_ad = forward_ad  # type: ignore[attr-defined]
 sys.modules[f"{__name__}.autograd.forward_ad"] = forward_ad
@@ -223,6 +223,7 @@ __all__ = [
     "is_tensor",
     "isclose",
     "log_softmax",
+    "matmul",
     "mm",
     "norm",
     "numel",

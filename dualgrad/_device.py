@@ -30,7 +30,7 @@ _PATTERN = re.compile(r"^([a-z]+)(?::(\d+))?$")
 _PLATFORM_TYPES = {"gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "cpu": "cpu", "tpu": "tpu"}
 
 
-class device:  # noqa: N801 - PyTorch's spelling, so that `torch.device(...)` ports unchanged
+class device:
     """A device by type and index, as ``torch.device``: ``device("cpu")``, ``device("cuda:0")``,
     ``device("cuda", 1)``.
 
@@ -47,7 +47,7 @@ class device:  # noqa: N801 - PyTorch's spelling, so that `torch.device(...)` po
 
     __slots__ = ("_native", "index", "type")
 
-    def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002
+    def __init__(self, type: Any, index: int | None = None) -> None:
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         match = _PATTERN.match(type) if isinstance(type, str) else None

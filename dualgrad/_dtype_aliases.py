@@ -8,11 +8,11 @@ __all__ = ["cdouble", "cfloat", "double", "dtype", "float", "half", "int", "long
 from . import _dtypes
 
 dtype = _dtypes.DType  # isinstance(x.dtype, torch.dtype), as PyTorch code checks
-float = _dtypes.float32  # noqa: A001
+float = _dtypes.float32
 double = _dtypes.float64
 half = _dtypes.float16
 long = _dtypes.int64
-int = _dtypes.int32  # noqa: A001
+int = _dtypes.int32
 short = _dtypes.int16
 cfloat = _dtypes.complex64
 cdouble = _dtypes.complex128

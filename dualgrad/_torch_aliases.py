@@ -87,7 +87,7 @@ def matmul(
     x2: Tensor | None = None,
     /,
     *,
-    input: Tensor | None = None,  # noqa: A002 - PyTorch's keywords
+    input: Tensor | None = None,
     other: Tensor | None = None,
 ) -> Tensor:
     """The matrix product (``linalg.matmul``), its operands positionally (Array API) or as

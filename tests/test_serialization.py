@@ -570,6 +570,8 @@ def test_save_killed_at_random_moments_leaves_the_file_whole(tmp_path):
         dualgrad.save(checkpoint, path)
         assert list(tmp_path.iterdir()) == [path]
     assert left_behind > 0, "no kill landed inside a save: the test checked nothing"
+
+
 # --- weights_only, as torch.load takes it --------------------------------------------------
 def test_load_accepts_weights_only(tmp_path):
     model, _ = _trained_model_and_optimizer()

@@ -105,9 +105,7 @@ def vjp(
     if v is None:
         v = ones_like(out)
     products = pullback(v)
-    return _kept(out, create_graph), _kept(
-        products if inputs_tuple else products[0], create_graph
-    )
+    return _kept(out, create_graph), _kept(products if inputs_tuple else products[0], create_graph)
 
 
 def jvp(
@@ -121,7 +119,7 @@ def jvp(
     from ..func import jvp as jvp_transform
     from ..functions import ones_like
 
-    inputs_tuple, values = _as_tuple(inputs, "jvp")
+    _, values = _as_tuple(inputs, "jvp")
     if v is None:
         v = tuple(ones_like(value) for value in values)
     tangents = tuple(v) if isinstance(v, tuple | list) else (v,)

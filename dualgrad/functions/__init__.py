@@ -16,7 +16,18 @@ and returning Tensors; so do the dtypes, and ``linalg`` is the Array API's linal
 from __future__ import annotations
 
 from .._dtypes import *  # noqa: F403 - rules spell dtypes by name on their namespace
-from . import creation, elementwise, index, linalg, numbers, random, reduce, search, shape
+from . import (
+    conversion,  # noqa: F401 - Tensor's to, cpu, type, data, ...
+    creation,
+    elementwise,
+    index,
+    linalg,
+    numbers,
+    random,
+    reduce,
+    search,
+    shape,
+)
 from .creation import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .index import *  # noqa: F403
@@ -29,7 +40,6 @@ from .reduce import *  # noqa: F403
 from .search import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .special import *  # noqa: F403
-from . import conversion  # noqa: E402, F401 - Tensor's to, cpu, type, data, ...
 
 __all__ = [
     *creation.__all__,

@@ -10,8 +10,8 @@ __all__ = [
     "empty",
     "empty_like",
     "eye",
-    "full",
     "from_numpy",
+    "full",
     "full_like",
     "linspace",
     "meshgrid",
@@ -29,12 +29,13 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, config
-from .._dtypes import DType
 from .._device import device_of_array, native_device
+from .._dtypes import DType
 from .._size import Size
 from ..backends import Backend, backend_for_array
 from ..tensor import Tensor, method
-from ._args import as_dtype, as_tensor
+from . import _args
+from ._args import as_dtype
 from .elementwise import where
 from .shape import broadcast_to, reshape
 
@@ -479,7 +480,7 @@ def meshgrid(*arrays: Tensor, indexing: str = "xy") -> list[Tensor]:
     if indexing not in ("xy", "ij"):
         msg = f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}"
         raise ValueError(msg)
-    tensors = [as_tensor(t, "meshgrid") for t in arrays]
+    tensors = [_args.as_tensor(t, "meshgrid") for t in arrays]
     if builtins.any(t.ndim != 1 for t in tensors):
         shapes = ", ".join(str(t.shape) for t in tensors)
         msg = f"meshgrid: expected 1-D tensors, got shapes {shapes}"

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 __all__ = [
     "argsort",
+    "chunk",
     "diagonal",
     "flip",
     "index_put",
-    "chunk",
     "repeat",
-    "split",
     "roll",
     "sort",
+    "split",
     "take",
     "take_along_axis",
     "unbind",

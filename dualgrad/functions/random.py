@@ -212,7 +212,7 @@ def bernoulli(p: Tensor, *, generator: Any = None) -> Tensor:
 
 
 def multinomial(
-    input: Tensor,  # noqa: A002 - PyTorch's keyword
+    input: Tensor,
     num_samples: int,
     replacement: bool = False,
     *,
@@ -243,7 +243,9 @@ def multinomial(
     probabilities = rows / rows.sum(axis=-1, keepdims=True)
     if replacement:  # inverse transform sampling
         cumulative = np.cumsum(probabilities, axis=-1)
-        drawn = np.stack([np.searchsorted(c, u, side="right") for c, u in zip(cumulative, uniform)])
+        drawn = np.stack(
+            [np.searchsorted(c, u, side="right") for c, u in zip(cumulative, uniform, strict=True)]
+        )
         drawn = np.minimum(drawn, categories - 1)
     else:  # Gumbel top-k: the k largest perturbed log-weights, a sample without replacement
         gumbel_uniform = backend.to_numpy(

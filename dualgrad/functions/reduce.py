@@ -8,12 +8,12 @@ Axes are normalized here: the primitives get tuples of negative ints.
 from __future__ import annotations
 
 __all__ = [
+    "ValuesIndices",
     "all",
     "any",
     "argmax",
     "argmin",
     "count_nonzero",
-    "ValuesIndices",
     "cumprod",
     "cumsum",
     "cumulative_prod",
@@ -32,9 +32,9 @@ __all__ = [
 
 import builtins
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
-from typing import Any, NamedTuple
 
 from .. import _dtypes, ops
 from .._dispatch import apply

@@ -285,9 +285,7 @@ method(_copy_, "copy_")
 
 
 # --- joining --------------------------------------------------------------------------------
-def concat(
-    arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int | None = 0
-) -> Tensor:
+def concat(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int | None = 0) -> Tensor:
     """Join tensors along an existing axis (flattened first when ``axis`` is None); PyTorch's
     ``dim`` (also positional) is taken too."""
     if dim is not None:

@@ -20,7 +20,6 @@ from .._device import device_of_array, native_device
 from .._state import converted_like, zero_grads
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import bump_version
-from ..functions._args import as_dtype
 from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
@@ -499,8 +498,7 @@ class Module:
         tensors = (*self.parameters(), *self.buffers())
         if requested_device is not None:
             natives = {
-                id(t): native_device(t._backend, _device.device(requested_device))
-                for t in tensors
+                id(t): native_device(t._backend, _device.device(requested_device)) for t in tensors
             }  # every device checked before any tensor moves
             for tensor in tensors:
                 _move_in_place(tensor, natives[id(tensor)])
