@@ -417,7 +417,7 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
     Example:
         >>> import dualgrad
         >>> [t.shape for t in dualgrad.unstack(dualgrad.ones(2, 3), axis=1)]
-        [(2,), (2,), (2,)]
+        [torch.Size([2]), torch.Size([2]), torch.Size([2])]
     """
     x = as_tensor(x, "unstack")
     if x.ndim == 0:

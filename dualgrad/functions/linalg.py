@@ -51,7 +51,7 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
         >>> import dualgrad
         >>> a = dualgrad.ones(2, 3)
         >>> (a @ dualgrad.ones(3)).shape
-        (2,)
+        torch.Size([2])
     """
     if (
         isinstance(x1, Tensor)
@@ -187,7 +187,7 @@ def tensordot(
     Example:
         >>> import dualgrad
         >>> dualgrad.tensordot(dualgrad.ones(2, 3), dualgrad.ones(3, 4), axes=1).shape
-        (2, 4)
+        torch.Size([2, 4])
     """
     x1, x2 = promoted([as_tensor(x1, "tensordot"), as_tensor(x2, "tensordot")])
     if isinstance(axes, int | np.integer):
@@ -865,7 +865,7 @@ def diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
     Example:
         >>> import dualgrad
         >>> dualgrad.linalg.diagonal(dualgrad.ones(2, 3, 3)).shape
-        (2, 3)
+        torch.Size([2, 3])
     """
     return index.diagonal(x, offset=offset, axis1=-2, axis2=-1)
 

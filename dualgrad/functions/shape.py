@@ -70,7 +70,7 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     Example:
         >>> import dualgrad
         >>> dualgrad.flatten(dualgrad.ones(2, 3, 4), 1).shape
-        (2, 12)
+        torch.Size([2, 12])
     """
     x = as_tensor(x, "flatten")
     if x.ndim == 0:
@@ -183,7 +183,7 @@ def moveaxis(
     Example:
         >>> import dualgrad
         >>> dualgrad.moveaxis(dualgrad.ones(2, 3, 4), 0, -1).shape
-        (3, 4, 2)
+        torch.Size([3, 4, 2])
     """
     x = as_tensor(x, "moveaxis")
     sources, destinations = (
@@ -225,7 +225,7 @@ def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
     Example:
         >>> import dualgrad
         >>> [t.shape for t in dualgrad.broadcast_arrays(dualgrad.ones(3, 1), dualgrad.ones(4))]
-        [(3, 4), (3, 4)]
+        [torch.Size([3, 4]), torch.Size([3, 4])]
     """
     tensors = [as_tensor(t, "broadcast_arrays") for t in arrays]
     shape = broadcast_shapes("broadcast_arrays", *(t.shape for t in tensors))

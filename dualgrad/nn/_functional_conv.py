@@ -88,7 +88,7 @@ def unfold(
         >>> import dualgrad
         >>> import dualgrad.nn.functional as F
         >>> F.unfold(dualgrad.ones(1, 2, 4, 4), kernel_size=3).shape
-        (1, 18, 4)
+        torch.Size([1, 18, 4])
     """
     x = as_tensor(input, "unfold")
     if x.ndim not in (3, 4):

@@ -19,7 +19,7 @@ class Flatten(Module):
     Example:
         >>> import dualgrad
         >>> dualgrad.nn.Flatten()(dualgrad.ones(2, 3, 4)).shape
-        (2, 12)
+        torch.Size([2, 12])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
@@ -45,7 +45,7 @@ class Unflatten(Module):
     Example:
         >>> import dualgrad
         >>> dualgrad.nn.Unflatten(1, (2, 5))(dualgrad.ones(3, 10)).shape
-        (3, 2, 5)
+        torch.Size([3, 2, 5])
     """
 
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:

@@ -238,7 +238,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> import dualgrad
         >>> import dualgrad.nn.functional as F
         >>> F.linear(dualgrad.ones(2, 3), dualgrad.ones(4, 3), dualgrad.zeros(4)).shape
-        (2, 4)
+        torch.Size([2, 4])
     """
     x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
     out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)

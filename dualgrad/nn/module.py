@@ -197,7 +197,7 @@ class Module:
             >>> handle.remove()
             >>> _ = layer(dualgrad.ones(1, 2))
             >>> shapes
-            [(4, 3)]
+            [torch.Size([4, 3])]
         """
         return self._add_hook(self._forward_hooks, hook, prepend, (with_kwargs, always_call))
 

@@ -37,7 +37,7 @@ class Embedding(Module):
         >>> table
         Embedding(10, 3, padding_idx=0)
         >>> table(dualgrad.tensor([[0, 4], [2, 0]])).shape
-        (2, 2, 3)
+        torch.Size([2, 2, 3])
     """
 
     def __init__(

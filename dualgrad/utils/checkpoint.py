@@ -436,7 +436,7 @@ def checkpoint_sequential(
         >>> from dualgrad.utils.checkpoint import checkpoint_sequential
         >>> model = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
         >>> checkpoint_sequential(model, 2, dualgrad.ones(2, 3)).shape
-        (2, 1)
+        torch.Size([2, 1])
     """
     preserve_rng_state = kwargs.pop("preserve_rng_state", True)
     if kwargs:

@@ -19,7 +19,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         >>> import dualgrad
         >>> layer = dualgrad.nn.Linear(3, 2)
         >>> dualgrad.nn.utils.parameters_to_vector(layer.parameters()).shape
-        (8,)
+        torch.Size([8])
     """
     return fn.concat([fn.reshape(p, (-1,)) for p in parameters])
 
