@@ -145,7 +145,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: DualLevel | None = None
             msg = f"make_dual: {name} must be a floating point Tensor, got {value!r}"
             raise TypeError(msg)
     if tangent.shape != tensor.shape:
-        msg = f"make_dual: the tangent has shape {tangent.shape} but the tensor has {tensor.shape}"
+        msg = f"make_dual: the tangent has shape {tuple(tangent.shape)} but the tensor has {tuple(tensor.shape)}"
         raise ValueError(msg)
     same_backend("make_dual", (tensor, tangent))
     if tangent.dtype is not tensor.dtype:

@@ -257,9 +257,7 @@ class Tensor:
                 msg = f"assigned grad must be a Tensor or None, got {type(value).__name__}"
                 raise TypeError(msg)
             if value.shape != self.shape:
-                msg = (
-                    f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}"
-                )
+                msg = f"assigned grad has shape {tuple(value.shape)} but the tensor has shape {tuple(self.shape)}"
                 raise ValueError(msg)
             if value._backend is not self._backend or value.dtype is not self.dtype:
                 msg = (
@@ -369,8 +367,8 @@ class Tensor:
             result = compute(before)
         if result._array.shape != self._array.shape:
             msg = (
-                f"{op_name}: the result has shape {result.shape} but the tensor has shape "
-                f"{self.shape}; in-place operations cannot change a tensor's shape"
+                f"{op_name}: the result has shape {tuple(result.shape)} but the tensor has shape "
+                f"{tuple(self.shape)}; in-place operations cannot change a tensor's shape"
             )
             raise ValueError(msg)
         if result._array.dtype != self._array.dtype and result.dtype is not self.dtype:

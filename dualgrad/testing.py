@@ -234,7 +234,7 @@ def _reverse_jacobians(output: Tensor, wrt: list[Tensor], check_dtypes: bool) ->
             if check_dtypes and (g.dtype is not x.dtype or g.shape != x.shape):
                 msg = (
                     f"gradcheck: the gradient of checked input {index} has dtype {g.dtype} and "
-                    f"shape {g.shape}, the input {x.dtype} and {x.shape}"
+                    f"shape {tuple(g.shape)}, the input {x.dtype} and {tuple(x.shape)}"
                 )
                 raise GradcheckError(msg)
             jacobian[row] = g.numpy().reshape(-1)

@@ -44,7 +44,7 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
     if gradient is None:
         if root.numel() != 1:
             msg = (
-                f"backward() on a tensor of shape {root.shape} needs a gradient "
+                f"backward() on a tensor of shape {tuple(root.shape)} needs a gradient "
                 "(grad can be implicitly created only for scalar outputs); "
                 "pass gradient=dualgrad.ones_like(y)"
             )
@@ -65,7 +65,7 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
         raise TypeError(msg)
     if gradient.shape != root.shape:
         msg = (
-            f"gradient has shape {gradient.shape} but the output has shape {root.shape}; "
+            f"gradient has shape {tuple(gradient.shape)} but the output has shape {tuple(root.shape)}; "
             "pass one of the output's shape"
         )
         raise ValueError(msg)
@@ -98,7 +98,7 @@ def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
             msg = (
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: input {i} of [{node.name()}], a tensor of shape "
-                f"{tensor.shape}, is at version {tensor._version}; expected version {version} "
+                f"{tuple(tensor.shape)}, is at version {tensor._version}; expected version {version} "
                 "instead. Compute the update out of place (y = y + ...) or after backward()."
             )
             raise RuntimeError(msg)
@@ -112,13 +112,13 @@ def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: boo
         if result is not None:
             if not isinstance(result, Tensor) or result.shape != value.shape:
                 got = (
-                    f"shape {result.shape}"
+                    f"shape {tuple(result.shape)}"
                     if isinstance(result, Tensor)
                     else type(result).__name__
                 )
                 msg = (
                     f"hook {hook!r} returned {got}; "
-                    f"expected None or a Tensor of shape {value.shape}"
+                    f"expected None or a Tensor of shape {tuple(value.shape)}"
                 )
                 raise ValueError(msg)
             value = result

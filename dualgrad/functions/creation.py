@@ -482,7 +482,7 @@ def meshgrid(*arrays: Tensor, indexing: str = "xy") -> list[Tensor]:
         raise ValueError(msg)
     tensors = [_args.as_tensor(t, "meshgrid") for t in arrays]
     if builtins.any(t.ndim != 1 for t in tensors):
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         msg = f"meshgrid: expected 1-D tensors, got shapes {shapes}"
         raise ValueError(msg)
     positions = list(range(len(tensors)))

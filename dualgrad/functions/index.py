@@ -116,7 +116,7 @@ def _indexed_axes(key: tuple[Any, ...], x: Tensor) -> int:
 def _check_integer_bounds(key: tuple[Any, ...], x: Tensor) -> None:
     """IndexError for an integer out of range (some backends, like JAX, would clamp it)."""
     if _indexed_axes(key, x) > x.ndim:
-        msg = f"too many indices for a tensor of shape {x.shape}: {len(key)} were given"
+        msg = f"too many indices for a tensor of shape {tuple(x.shape)}: {len(key)} were given"
         raise IndexError(msg)
     axis = 0
     for position, part in enumerate(key):
@@ -180,8 +180,8 @@ def index_put(x: Tensor, key: Any, values: Any, /) -> Tensor:
         fits = False
     if not fits:
         msg = (
-            f"index_put: values of shape {values.shape} cannot be broadcast to the shape "
-            f"{written_shape} of x[key] (x has shape {x.shape})"
+            f"index_put: values of shape {tuple(values.shape)} cannot be broadcast to the shape "
+            f"{written_shape} of x[key] (x has shape {tuple(x.shape)})"
         )
         raise ValueError(msg)
     values = broadcast_to(values, written_shape)
@@ -247,7 +247,7 @@ def take(x: Tensor, indices: Any, /, *, axis: int | None = None) -> Tensor:
     x = as_tensor(x, "take")
     if axis is None:
         if x.ndim != 1:
-            msg = f"take: axis is required for a tensor of shape {x.shape}; pass axis=..."
+            msg = f"take: axis is required for a tensor of shape {tuple(x.shape)}; pass axis=..."
             raise ValueError(msg)
         axis = 0
     axis = axis_index(axis, x.ndim, "take")
@@ -272,8 +272,8 @@ def take_along_axis(x: Tensor, indices: Any, /, *, axis: int = -1) -> Tensor:
     indices = _int_tensor(indices, x, "take_along_axis")
     if x.ndim == 0 or indices.ndim != x.ndim:
         msg = (
-            f"take_along_axis: indices of shape {indices.shape} must have as many dimensions "
-            f"as x of shape {x.shape} (at least 1)"
+            f"take_along_axis: indices of shape {tuple(indices.shape)} must have as many dimensions "
+            f"as x of shape {tuple(x.shape)} (at least 1)"
         )
         raise ValueError(msg)
     axis = axis_index(axis, x.ndim, "take_along_axis")
@@ -319,7 +319,7 @@ def diagonal(x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1) -
     """
     x = as_tensor(x, "diagonal")
     if x.ndim < 2:
-        msg = f"diagonal: expected at least 2 dimensions, got shape {x.shape}"
+        msg = f"diagonal: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     (first,) = normalize_axes(axis1, x.ndim, "diagonal")
     (second,) = normalize_axes(axis2, x.ndim, "diagonal")
@@ -530,7 +530,7 @@ def repeat(
     if counts.ndim != 1 or counts.dtype.kind not in "iu" or counts.shape[0] not in (1, n):
         msg = (
             f"repeat: repeats must be an int or a 1-d sequence of ints of length 1 or {n} "
-            f"(axis {axis}'s length), got {counts.dtype} of shape {counts.shape}"
+            f"(axis {axis}'s length), got {counts.dtype} of shape {tuple(counts.shape)}"
         )
         raise ValueError(msg)
     if (counts < 0).any():

@@ -66,14 +66,14 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     if x1.ndim == 0 or x2.ndim == 0:
         msg = (
             "matmul: operands must have at least 1 dimension, "
-            f"got shapes {x1.shape} and {x2.shape}"
+            f"got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
         )
         raise ValueError(msg)
     x = x1 if x1.ndim > 1 else reshape(x1, (1, x1.shape[0]))
     y = x2 if x2.ndim > 1 else reshape(x2, (x2.shape[0], 1))
     if x.shape[-1] != y.shape[-2]:
         msg = (
-            f"matmul: shapes {x1.shape} and {x2.shape} are not aligned "
+            f"matmul: shapes {tuple(x1.shape)} and {tuple(x2.shape)} are not aligned "
             f"({x.shape[-1]} != {y.shape[-2]})"
         )
         raise ValueError(msg)
@@ -95,7 +95,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
     """Swap the last two axes."""
     x = as_tensor(x, "matrix_transpose")
     if x.ndim < 2:
-        msg = f"matrix_transpose: expected at least 2 dimensions, got shape {x.shape}"
+        msg = f"matrix_transpose: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     return permute_dims(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
 
@@ -109,7 +109,7 @@ method(property(matrix_transpose), "mT")
 def _triangle(x: Tensor, k: int, name: str, lower: bool) -> Tensor:
     x = as_tensor(x, name)
     if x.ndim < 2:
-        msg = f"{name}: expected at least 2 dimensions, got shape {x.shape}"
+        msg = f"{name}: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     namespace = x._backend.namespace
     rows, cols = x.shape[-2:]
@@ -193,7 +193,7 @@ def tensordot(
     if isinstance(axes, int | np.integer):
         count = operator.index(axes)
         if not 0 <= count <= builtins.min(x1.ndim, x2.ndim):
-            msg = f"tensordot: axes={count} is out of range for shapes {x1.shape} and {x2.shape}"
+            msg = f"tensordot: axes={count} is out of range for shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
             raise ValueError(msg)
         first = tuple(range(x1.ndim - count, x1.ndim))
         second = tuple(range(count))
@@ -216,7 +216,7 @@ def tensordot(
     for a, b in zip(first, second, strict=True):
         if x1.shape[a] != x2.shape[b]:
             msg = (
-                f"tensordot: axis {a} of shape {x1.shape} and axis {b} of shape {x2.shape} "
+                f"tensordot: axis {a} of shape {tuple(x1.shape)} and axis {b} of shape {tuple(x2.shape)} "
                 "have different lengths"
             )
             raise ValueError(msg)
@@ -255,7 +255,7 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     """
     x1, x2 = as_tensor(x1, "vecdot"), as_tensor(x2, "vecdot")
     if x1.ndim == 0 or x2.ndim == 0:
-        msg = f"vecdot: expected at least 1 dimension, got shapes {x1.shape} and {x2.shape}"
+        msg = f"vecdot: expected at least 1 dimension, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
         raise ValueError(msg)
     ndim = builtins.max(x1.ndim, x2.ndim)
     (normalized,) = normalize_axes(axis, ndim, "vecdot")
@@ -263,7 +263,7 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         -normalized > builtins.min(x1.ndim, x2.ndim)
         or x1.shape[normalized] != x2.shape[normalized]
     ):
-        msg = f"vecdot: shapes {x1.shape} and {x2.shape} differ in length along axis {axis}"
+        msg = f"vecdot: shapes {tuple(x1.shape)} and {tuple(x2.shape)} differ in length along axis {axis}"
         raise ValueError(msg)
     return sum(x1 * x2, axis=normalized)
 
@@ -282,7 +282,9 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
     """
     x1, x2 = as_tensor(x1, "outer"), as_tensor(x2, "outer")
     if x1.ndim != 1 or x2.ndim != 1:
-        msg = f"outer: expected two 1-D tensors, got shapes {x1.shape} and {x2.shape}"
+        msg = (
+            f"outer: expected two 1-D tensors, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     return expand_dims(x1, axis=-1) * expand_dims(x2, axis=0)
 
@@ -407,7 +409,7 @@ def _einsum_labels(group: str, t: Tensor, subscripts: str) -> list[str]:
         raise ValueError(msg)
     width = _ellipsis_width(group, t)
     if width < 0 or ("..." not in group and len(letters) != t.ndim):
-        msg = f"einsum: subscripts {group!r} do not fit an operand of shape {t.shape}"
+        msg = f"einsum: subscripts {group!r} do not fit an operand of shape {tuple(t.shape)}"
         raise ValueError(msg)
     return list(group.replace("...", _ELLIPSIS_LABELS[:width][::-1]))
 
@@ -460,7 +462,7 @@ def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
-        msg = f"{name}: expected {kind}, got shape {x.shape}"
+        msg = f"{name}: expected {kind}, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     return x
 
@@ -508,7 +510,7 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
     if vector:
         b = expand_dims(b, axis=-1)
     if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
-        msg = f"solve: shapes {x1.shape} and {x2.shape} do not fit (x2 is (..., M, K) or (M,))"
+        msg = f"solve: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not fit (x2 is (..., M, K) or (M,))"
         raise ValueError(msg)
     batch = broadcast_shapes("solve", a.shape[:-2], b.shape[:-2])
     a = broadcast_to(a, batch + a.shape[-2:])
@@ -587,7 +589,7 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         msg = f"qr: only mode='reduced' is supported, got {mode!r}"
         raise ValueError(msg)
     if x.shape[-2] < x.shape[-1]:
-        msg = f"qr: expected square or tall matrices (M >= N), got shape {x.shape}"
+        msg = f"qr: expected square or tall matrices (M >= N), got shape {tuple(x.shape)}"
         raise ValueError(msg)
     return QRResult(apply(ops.qr_q, (x,), {}), apply(ops.qr_r, (x,), {}))
 
@@ -645,7 +647,7 @@ def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
     if full_matrices and x.shape[-1] != x.shape[-2]:
         if x.requires_grad or x._tangents is not None:
             msg = (
-                f"svd: full_matrices=True for shape {x.shape} is not differentiable; "
+                f"svd: full_matrices=True for shape {tuple(x.shape)} is not differentiable; "
                 "pass full_matrices=False"
             )
             raise ValueError(msg)
@@ -764,7 +766,7 @@ def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         msg = f"cross: axis must be negative and within both inputs' dimensions, got {axis}"
         raise ValueError(msg)
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
-        msg = f"cross: axis {axis} must have length 3, got shapes {x1.shape} and {x2.shape}"
+        msg = f"cross: axis {axis} must have length 3, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
         raise ValueError(msg)
     trailing = (slice(None),) * (-axis - 1)
 

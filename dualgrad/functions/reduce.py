@@ -479,7 +479,7 @@ def _cumulative(
     if axis is None:
         if x.ndim > 1:
             msg = (
-                f"{prim.name}: axis is required for a tensor of shape {x.shape}; "
+                f"{prim.name}: axis is required for a tensor of shape {tuple(x.shape)}; "
                 "pass axis=, or flatten it first with dualgrad.reshape(x, (-1,))"
             )
             raise ValueError(msg)
@@ -581,7 +581,7 @@ def _arg_extreme(prim: ops.Primitive, x: Any, axis: Any, keepdims: bool) -> Tens
         return _arg_extreme(prim, x, None, keepdims)
     (normalized,) = normalize_axes(axis, x.ndim, prim.name)
     if x.shape[normalized] == 0:
-        msg = f"{prim.name}: axis {axis} of a tensor of shape {x.shape} has no elements"
+        msg = f"{prim.name}: axis {axis} of a tensor of shape {tuple(x.shape)} has no elements"
         raise ValueError(msg)
     return apply(prim, (x,), {"axis": normalized, "keepdims": builtins.bool(keepdims)})
 

@@ -49,7 +49,7 @@ def searchsorted(x1: Tensor, x2: Any, /, *, side: str = "left", sorter: Any = No
     """
     x1 = as_tensor(x1, "searchsorted")
     if x1.ndim != 1:
-        msg = f"searchsorted: x1 must be 1-D, got shape {x1.shape}"
+        msg = f"searchsorted: x1 must be 1-D, got shape {tuple(x1.shape)}"
         raise ValueError(msg)
     if side not in ("left", "right"):
         msg = f"searchsorted: side must be 'left' or 'right', got {side!r}"

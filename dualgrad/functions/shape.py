@@ -51,11 +51,11 @@ def reshape(x: Tensor, /, shape: Sequence[int], *, copy: bool | None = None) -> 
     if -1 in shape:
         known = -math.prod(shape)
         if known == 0 or size % known:
-            msg = f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
+            msg = f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {shape}"
             raise ValueError(msg)
         shape = tuple(size // known if n == -1 else n for n in shape)
     if math.prod(shape) != size:
-        msg = f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
+        msg = f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {shape}"
         raise ValueError(msg)
     if shape == x.shape:
         return x
@@ -77,7 +77,7 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     start, end = axis_index(start_dim, x.ndim, "flatten"), axis_index(end_dim, x.ndim, "flatten")
     if start > end:
-        msg = f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}"
+        msg = f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(x.shape)}"
         raise ValueError(msg)
     merged = math.prod(x.shape[start : end + 1])
     return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
@@ -116,7 +116,7 @@ def squeeze(x: Tensor, /, axis: Any = None, *, dim: Any = None) -> Tensor:
         axes = normalize_axes(axis, x.ndim, "squeeze")
         if builtins.any(x.shape[a] != 1 for a in axes):
             msg = (
-                f"squeeze: axis {axis} of a tensor of shape {x.shape} does not have length 1; "
+                f"squeeze: axis {axis} of a tensor of shape {tuple(x.shape)} does not have length 1; "
                 "PyTorch's dim= leaves such an axis as it is"
             )
             raise ValueError(msg)
@@ -168,7 +168,7 @@ def permute_dims(x: Tensor, /, axes: Sequence[int]) -> Tensor:
     x = as_tensor(x, "permute_dims")
     normalized = tuple(int(a) - x.ndim if a >= 0 else int(a) for a in axes)
     if sorted(normalized) != list(range(-x.ndim, 0)):
-        msg = f"permute_dims: {tuple(axes)} is not a permutation of the {x.ndim} axes of {x.shape}"
+        msg = f"permute_dims: {tuple(axes)} is not a permutation of the {x.ndim} axes of {tuple(x.shape)}"
         raise ValueError(msg)
     if normalized == tuple(range(-x.ndim, 0)):
         return x
@@ -212,7 +212,7 @@ def broadcast_to(x: Tensor, /, shape: Sequence[int]) -> Tensor:
     x = as_tensor(x, "broadcast_to")
     shape = tuple(int(n) for n in shape)
     if len(shape) < x.ndim or broadcast_shapes("broadcast_to", x.shape, shape) != shape:
-        msg = f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to {shape}"
+        msg = f"broadcast_to: cannot broadcast a tensor of shape {tuple(x.shape)} to {shape}"
         raise ValueError(msg)
     if shape == x.shape:
         return x
@@ -305,7 +305,7 @@ def concat(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int | N
             if i - ndim != normalized
         )
         if not others_match:
-            shapes = ", ".join(str(u.shape) for u in tensors)
+            shapes = ", ".join(str(tuple(u.shape)) for u in tensors)
             msg = f"concat: shapes {shapes} differ outside axis {axis}"
             raise ValueError(msg)
     tensors = promoted(tensors)
@@ -322,7 +322,7 @@ def stack(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int = 0)
         msg = "stack: expected a non-empty sequence of tensors"
         raise ValueError(msg)
     if builtins.any(t.shape != tensors[0].shape for t in tensors):
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         msg = f"stack: expected tensors of one shape, got {shapes}"
         raise ValueError(msg)
     return concat([expand_dims(t, axis) for t in tensors], axis=axis)

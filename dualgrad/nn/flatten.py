@@ -60,7 +60,7 @@ class Unflatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not -input.ndim <= self.dim < input.ndim:
-            msg = f"Unflatten: dim {self.dim} is out of range for an input of shape {input.shape}"
+            msg = f"Unflatten: dim {self.dim} is out of range for an input of shape {tuple(input.shape)}"
             raise IndexError(msg)
         dim = self.dim % input.ndim
         length, sizes = input.shape[dim], self.unflattened_size
@@ -69,7 +69,7 @@ class Unflatten(Module):
         if not fits or sizes.count(-1) > 1:
             msg = (
                 f"Unflatten: sizes {sizes} do not split axis {self.dim} of length {length} "
-                f"(shape {input.shape})"
+                f"(shape {tuple(input.shape)})"
             )
             raise ValueError(msg)
         return fn.reshape(input, (*input.shape[:dim], *sizes, *input.shape[dim + 1 :]))

@@ -76,7 +76,7 @@ class Embedding(Module):
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 msg = (
-                    f"Embedding: _weight has shape {_weight.shape}, not (num_embeddings, "
+                    f"Embedding: _weight has shape {tuple(_weight.shape)}, not (num_embeddings, "
                     f"embedding_dim) = ({num_embeddings}, {embedding_dim})"
                 )
                 raise ValueError(msg)
