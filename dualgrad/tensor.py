@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = ["RemovableHandle", "Tensor", "array_of", "data_alias", "method", "same_backend"]
 
 import operator
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,6 +34,13 @@ F = TypeVar("F")
 
 
 _allocate = object.__new__
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
 
 
 class Tensor:
@@ -247,7 +255,13 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``)."""
+        """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``).
+
+        Reading it on a non-leaf that does not retain its gradient gives None with PyTorch's
+        warning: such a tensor never gets one.
+        """
+        if self._grad is None and self._node is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
