@@ -64,32 +64,6 @@ from ._dtypes import (
 from ._generator import Generator
 from ._jit import jit
 from ._size import Size
-
-# After the functions: PyTorch's matmul (its keywords too) replaces the Array API's here.
-from ._torch_aliases import (
-    allclose,
-    bmm,
-    cat,
-    clamp,
-    div,
-    dot,
-    is_floating_point,
-    is_tensor,
-    isclose,
-    log_softmax,
-    matmul,
-    mm,
-    mul,
-    neg,
-    norm,
-    numel,
-    permute,
-    relu,
-    softmax,
-    sub,
-    transpose,
-    unsqueeze,
-)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 # ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
@@ -121,6 +95,33 @@ from .functions import *  # noqa: F403 - the functions of every family but speci
 from .functions.special import erf
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
+
+# isort: split
+# After the functions: PyTorch's matmul (its keywords too) replaces the Array API's here.
+from ._torch_aliases import (
+    allclose,
+    bmm,
+    cat,
+    clamp,
+    div,
+    dot,
+    is_floating_point,
+    is_tensor,
+    isclose,
+    log_softmax,
+    matmul,
+    mm,
+    mul,
+    neg,
+    norm,
+    numel,
+    permute,
+    relu,
+    softmax,
+    sub,
+    transpose,
+    unsqueeze,
+)
 
 autograd.forward_ad = forward_ad  # type: ignore[attr-defined]
 sys.modules[f"{__name__}.autograd.forward_ad"] = forward_ad

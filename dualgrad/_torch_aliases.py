@@ -132,7 +132,10 @@ def dot(x1: Tensor, x2: Tensor) -> Tensor:
 def _checked_product(name: str, ndim: int, x1: Any, x2: Any) -> Tensor:
     x1, x2 = as_tensor(x1, name), as_tensor(x2, name)
     if x1.ndim != ndim or x2.ndim != ndim:
-        msg = f"{name}: expected {ndim}-D operands, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        msg = (
+            f"{name}: expected {ndim}-D operands, got shapes "
+            f"{tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     return _linalg.matmul(x1, x2)
 

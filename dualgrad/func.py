@@ -520,7 +520,8 @@ def _tangent_leaves(
             shape = differentiated.leaves[len(leaves)].shape
             if t.shape != shape:
                 msg = (
-                    f"{name}: a tangent has shape {tuple(t.shape)} but its primal has {tuple(shape)} "
+                    f"{name}: a tangent has shape {tuple(t.shape)} "
+                    f"but its primal has {tuple(shape)} "
                     f"(at tangents[{k}]{_path_of(tangent, index)})"
                 )
                 raise ValueError(msg)

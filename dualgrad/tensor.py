@@ -271,7 +271,10 @@ class Tensor:
                 msg = f"assigned grad must be a Tensor or None, got {type(value).__name__}"
                 raise TypeError(msg)
             if value.shape != self.shape:
-                msg = f"assigned grad has shape {tuple(value.shape)} but the tensor has shape {tuple(self.shape)}"
+                msg = (
+                    f"assigned grad has shape {tuple(value.shape)} "
+                    f"but the tensor has shape {tuple(self.shape)}"
+                )
                 raise ValueError(msg)
             if value._backend is not self._backend or value.dtype is not self.dtype:
                 msg = (

@@ -65,7 +65,8 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
         raise TypeError(msg)
     if gradient.shape != root.shape:
         msg = (
-            f"gradient has shape {tuple(gradient.shape)} but the output has shape {tuple(root.shape)}; "
+            f"gradient has shape {tuple(gradient.shape)} "
+            f"but the output has shape {tuple(root.shape)}; "
             "pass one of the output's shape"
         )
         raise ValueError(msg)
@@ -98,7 +99,8 @@ def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
             msg = (
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: input {i} of [{node.name()}], a tensor of shape "
-                f"{tuple(tensor.shape)}, is at version {tensor._version}; expected version {version} "
+                f"{tuple(tensor.shape)}, is at version "
+                f"{tensor._version}; expected version {version} "
                 "instead. Compute the update out of place (y = y + ...) or after backward()."
             )
             raise RuntimeError(msg)

@@ -8,14 +8,30 @@ adapts them with these where the signatures differ.
 
 from __future__ import annotations
 
-__all__ = ["axis_args", "cumulative", "reduction", "reflected", "shape_args", "statistic"]
+__all__ = [
+    "ValuesIndices",
+    "axis_args",
+    "cumulative",
+    "reduction",
+    "reflected",
+    "shape_args",
+    "statistic",
+]
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..tensor import Tensor
 
 Function = Callable[..., Tensor]
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)``, as PyTorch's ``max(x, dim)``, ``min``, ``sort`` and ``topk``
+    return them."""
+
+    values: Tensor
+    indices: Tensor
 
 
 def reflected(function: Function) -> Function:

@@ -376,6 +376,15 @@ less = method(function_of(ops.less, 2), "__lt__")
 less_equal = method(function_of(ops.less_equal, 2), "__le__")
 greater = method(function_of(ops.greater, 2), "__gt__")
 greater_equal = method(function_of(ops.greater_equal, 2), "__ge__")
+for _name, _comparison in (
+    ("eq", equal),
+    ("ne", not_equal),
+    ("lt", less),
+    ("le", less_equal),
+    ("gt", greater),
+    ("ge", greater_equal),
+):
+    method(_comparison, _name)  # PyTorch's method names of the comparison operators
 logical_and = function_of(ops.logical_and, 2)
 logical_or = function_of(ops.logical_or, 2)
 logical_xor = function_of(ops.logical_xor, 2)
@@ -438,6 +447,21 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
 
 
 method(clip, "clip", "clamp")
+
+
+def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """``clamp`` in place."""
+    return self._update(lambda x: clip(x, min, max), "clamp_")
+
+
+def _masked_fill(self: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``self`` with ``value`` where ``mask`` is true, as PyTorch's ``masked_fill``."""
+    fill = value.astype(self.dtype) if isinstance(value, Tensor) else value
+    return where(mask, fill, self)
+
+
+method(_clamp_, "clamp_", "clip_")
+method(_masked_fill, "masked_fill")
 
 
 # --- dtypes -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "split",
     "take",
     "take_along_axis",
+    "topk",
     "unbind",
     "unstack",
 ]
@@ -41,6 +42,7 @@ from ..ops.index import _basic, _positions
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method, same_backend
 from ._args import as_tensor, axis_index, axis_indices, normalize_axes
+from ._methods import ValuesIndices
 from .elementwise import astype, where
 from .shape import broadcast_to, concat, permute_dims, reshape
 
@@ -272,7 +274,8 @@ def take_along_axis(x: Tensor, indices: Any, /, *, axis: int = -1) -> Tensor:
     indices = _int_tensor(indices, x, "take_along_axis")
     if x.ndim == 0 or indices.ndim != x.ndim:
         msg = (
-            f"take_along_axis: indices of shape {tuple(indices.shape)} must have as many dimensions "
+            "take_along_axis: indices of shape "
+            f"{tuple(indices.shape)} must have as many dimensions "
             f"as x of shape {tuple(x.shape)} (at least 1)"
         )
         raise ValueError(msg)
@@ -547,9 +550,16 @@ method(lambda self, repeats, dim=None: repeat(self, repeats, axis=dim), "repeat_
 
 # --- sorting --------------------------------------------------------------------------------
 def argsort(
-    x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+    x: Tensor,
+    /,
+    dim: int | None = None,
+    descending: bool = False,
+    *,
+    axis: int = -1,
+    stable: bool = True,
 ) -> Tensor:
-    """The indices that sort ``x`` along ``axis``; never carries gradients.
+    """The indices that sort ``x`` along ``axis`` (PyTorch's ``dim``, also positional); never
+    carries gradients.
 
     Example:
         >>> import dualgrad
@@ -557,6 +567,8 @@ def argsort(
         tensor([1, 2, 0])
     """
     x = as_tensor(x, "argsort")
+    if dim is not None:
+        axis = dim
     if x.ndim == 0:
         flat = apply(ops.argsort, (reshape(x, (1,)),), _sort_params(-1, descending, stable))
         return reshape(flat, ())
@@ -568,15 +580,31 @@ def _sort_params(axis: int, descending: bool, stable: bool) -> dict[str, Any]:
     return {"axis": axis, "descending": builtins.bool(descending), "stable": builtins.bool(stable)}
 
 
-def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
+def sort(
+    x: Tensor,
+    /,
+    dim: int | None = None,
+    descending: bool = False,
+    *,
+    axis: int = -1,
+    stable: bool = True,
+) -> Any:
     """``x`` sorted along ``axis``; the gradient follows the permutation back.
+
+    With PyTorch's ``dim`` (positional or keyword) the result is PyTorch's: the named tuple
+    ``(values, indices)``; without it, the Array API's: the values.
 
     Example:
         >>> import dualgrad
-        >>> dualgrad.sort(dualgrad.tensor([3.0, 1.0, 2.0]), descending=True)
+        >>> x = dualgrad.tensor([3.0, 1.0, 2.0])
+        >>> dualgrad.sort(x, descending=True)
         tensor([3., 2., 1.])
+        >>> dualgrad.sort(x, 0).indices
+        tensor([1, 2, 0])
     """
     x = as_tensor(x, "sort")
+    if dim is not None:
+        return _sort(x, dim, descending, stable)
     if x.ndim == 0:
         return x
     order = argsort(x, axis=axis, descending=descending, stable=stable)
@@ -590,27 +618,95 @@ def _argsort(
     return argsort(self, axis=dim, descending=descending, stable=stable)
 
 
-class _SortResult(tuple):
-    """``(values, indices)``, as PyTorch's ``sort`` returns."""
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
-
-
-def _sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+def _sort(
+    self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+) -> ValuesIndices:
     """``(values, indices)`` sorted along ``dim``, as PyTorch's ``sort``; the values carry the
     gradient through the permutation."""
     indices = argsort(self, axis=dim, descending=descending, stable=stable)
-    return _SortResult((take_along_axis(self, indices, axis=dim), indices))
+    return ValuesIndices(take_along_axis(self, indices, axis=dim), indices)
+
+
+def topk(
+    x: Tensor, k: int, /, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> ValuesIndices:
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices, as
+    ``torch.topk``; the values carry the gradient back to where they came from.
+
+    Raises:
+        ValueError: ``k`` is out of range.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.topk(dualgrad.tensor([1.0, 5.0, 3.0]), 2)
+        ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
+    """
+    x = as_tensor(x, "topk")
+    length = x.shape[axis_index(dim, x.ndim, "topk")] if x.ndim else 1
+    if not 0 <= k <= length:
+        msg = f"topk: k={k} is out of range for an axis of length {length}"
+        raise ValueError(msg)
+    values, indices = _sort(x, dim, descending=largest, stable=True)
+    axis = axis_index(dim, x.ndim, "topk") if x.ndim else 0
+    first = (slice(None),) * axis + (slice(0, k),)
+    return ValuesIndices(getitem(values, first), getitem(indices, first))
 
 
 method(_argsort, "argsort")
 method(_sort, "sort")
+method(topk)
 
 
 method(lambda self, indices: take(reshape(self, (-1,)), indices, axis=0), "take")
+
+
+# --- PyTorch's gather and scatter along one axis -------------------------------------------
+def _index_select(self: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices of ``self`` at ``index`` (1-D) along ``dim``, as PyTorch's ``index_select``."""
+    return take(self, index, axis=dim)
+
+
+def _along_index(x: Tensor, dim: int, index: Tensor, op_name: str) -> tuple[Any, ...]:
+    """The full integer key that addresses ``x`` at ``index`` along ``dim`` and at the same
+    positions as ``index`` along every other axis (``index`` may be smaller there)."""
+    if index.ndim != x.ndim:
+        msg = (
+            f"{op_name}: index of shape {tuple(index.shape)} must have as many dimensions as "
+            f"the tensor of shape {tuple(x.shape)}"
+        )
+        raise ValueError(msg)
+    axis = axis_index(dim, x.ndim, op_name)
+    if builtins.any(index.shape[a] > x.shape[a] for a in range(x.ndim) if a != axis):
+        msg = (
+            f"{op_name}: index of shape {tuple(index.shape)} is larger than the tensor of "
+            f"shape {tuple(x.shape)} outside dim {dim}"
+        )
+        raise ValueError(msg)
+    return tuple(
+        index
+        if a == axis
+        else np.arange(index.shape[a]).reshape([-1 if b == a else 1 for b in range(x.ndim)])
+        for a in range(x.ndim)
+    )
+
+
+def _gather(self: Tensor, dim: int, index: Any) -> Tensor:
+    """``out[i][j] = self[i][index[i][j]]`` (for ``dim=1``), as PyTorch's ``gather``; the
+    gradient scatters back, adding repeats."""
+    index = _int_tensor(index, self, "gather")
+    return getitem(self, _along_index(self, dim, index, "gather"))
+
+
+def _scatter_add(self: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    """A copy of ``self`` with ``src``'s elements added at ``index`` along ``dim`` (repeats
+    add up), as PyTorch's ``scatter_add``; differentiable in ``self`` and ``src``."""
+    index = _int_tensor(index, self, "scatter_add")
+    key = _along_index(self, dim, index, "scatter_add")
+    src = as_tensor(src, "scatter_add")
+    used = getitem(src, tuple(slice(0, n) for n in index.shape))
+    return index_add(self, key, astype(used, self.dtype))
+
+
+method(_index_select, "index_select")
+method(_gather, "gather")
+method(_scatter_add, "scatter_add")

@@ -193,7 +193,10 @@ def tensordot(
     if isinstance(axes, int | np.integer):
         count = operator.index(axes)
         if not 0 <= count <= builtins.min(x1.ndim, x2.ndim):
-            msg = f"tensordot: axes={count} is out of range for shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+            msg = (
+                f"tensordot: axes={count} is out of range for "
+                f"shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+            )
             raise ValueError(msg)
         first = tuple(range(x1.ndim - count, x1.ndim))
         second = tuple(range(count))
@@ -216,7 +219,8 @@ def tensordot(
     for a, b in zip(first, second, strict=True):
         if x1.shape[a] != x2.shape[b]:
             msg = (
-                f"tensordot: axis {a} of shape {tuple(x1.shape)} and axis {b} of shape {tuple(x2.shape)} "
+                f"tensordot: axis {a} of shape {tuple(x1.shape)} "
+                f"and axis {b} of shape {tuple(x2.shape)} "
                 "have different lengths"
             )
             raise ValueError(msg)
@@ -255,7 +259,10 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     """
     x1, x2 = as_tensor(x1, "vecdot"), as_tensor(x2, "vecdot")
     if x1.ndim == 0 or x2.ndim == 0:
-        msg = f"vecdot: expected at least 1 dimension, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        msg = (
+            "vecdot: expected at least 1 dimension, got "
+            f"shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     ndim = builtins.max(x1.ndim, x2.ndim)
     (normalized,) = normalize_axes(axis, ndim, "vecdot")
@@ -263,7 +270,10 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         -normalized > builtins.min(x1.ndim, x2.ndim)
         or x1.shape[normalized] != x2.shape[normalized]
     ):
-        msg = f"vecdot: shapes {tuple(x1.shape)} and {tuple(x2.shape)} differ in length along axis {axis}"
+        msg = (
+            f"vecdot: shapes {tuple(x1.shape)} and "
+            f"{tuple(x2.shape)} differ in length along axis {axis}"
+        )
         raise ValueError(msg)
     return sum(x1 * x2, axis=normalized)
 
@@ -510,7 +520,10 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
     if vector:
         b = expand_dims(b, axis=-1)
     if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
-        msg = f"solve: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not fit (x2 is (..., M, K) or (M,))"
+        msg = (
+            f"solve: shapes {tuple(x1.shape)} and {tuple(x2.shape)} "
+            "do not fit (x2 is (..., M, K) or (M,))"
+        )
         raise ValueError(msg)
     batch = broadcast_shapes("solve", a.shape[:-2], b.shape[:-2])
     a = broadcast_to(a, batch + a.shape[-2:])
@@ -766,7 +779,10 @@ def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         msg = f"cross: axis must be negative and within both inputs' dimensions, got {axis}"
         raise ValueError(msg)
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
-        msg = f"cross: axis {axis} must have length 3, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        msg = (
+            f"cross: axis {axis} must have length 3, got "
+            f"shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     trailing = (slice(None),) * (-axis - 1)
 

@@ -8,7 +8,6 @@ Axes are normalized here: the primitives get tuples of negative ints.
 from __future__ import annotations
 
 __all__ = [
-    "ValuesIndices",
     "all",
     "any",
     "argmax",
@@ -32,7 +31,7 @@ __all__ = [
 
 import builtins
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +40,7 @@ from .._dispatch import apply
 from .._dtypes import int64
 from ..tensor import Tensor, method
 from ._args import AxisError, as_dtype, as_tensor, axis_index, normalize_axes, require_floating
-from ._methods import axis_args, cumulative, reduction, statistic
+from ._methods import ValuesIndices, axis_args, cumulative, reduction, statistic
 from .elementwise import astype, maximum, minimum, not_equal, sqrt
 from .index import diagonal, getitem
 from .shape import concat, reshape
@@ -140,14 +139,6 @@ def all(
     """Whether every element over ``axis`` is true; ``dim``/``keepdim`` as in ``sum``."""
     axis, keepdims, _ = axis_args("all", dim, keepdim, axis, keepdims)
     return _all(x, axis=axis, keepdims=keepdims)
-
-
-class ValuesIndices(NamedTuple):
-    """``(values, indices)``, as PyTorch's ``max(x, dim)``, ``min``, ``sort`` and ``topk``
-    return them."""
-
-    values: Tensor
-    indices: Tensor
 
 
 def _extreme(

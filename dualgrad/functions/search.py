@@ -18,11 +18,11 @@ from typing import Any, NamedTuple
 
 from .. import ops
 from .._dispatch import apply
-from ..tensor import Tensor
+from ..tensor import Tensor, method
 from ._args import as_tensor
 from .index import getitem, take
 from .reduce import any
-from .shape import reshape
+from .shape import reshape, stack
 
 
 # --- searching --------------------------------------------------------------------------------
@@ -39,6 +39,17 @@ def nonzero(x: Tensor, /) -> tuple[Tensor, ...]:
     x._backend.check_static_shape("nonzero", "compute the tensor's values first")
     stacked = apply(ops.nonzero, (x,), {})
     return tuple(getitem(stacked, (i, ...)) for i in range(x.ndim))
+
+
+def _nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Any:
+    """PyTorch's ``nonzero``: the indices as one ``(count, ndim)`` tensor, or a tuple of them
+    per axis with ``as_tuple=True``."""
+    if as_tuple:
+        return nonzero(self)
+    return stack(nonzero(self), axis=1)
+
+
+method(_nonzero_method, "nonzero")
 
 
 def searchsorted(x1: Tensor, x2: Any, /, *, side: str = "left", sorter: Any = None) -> Tensor:

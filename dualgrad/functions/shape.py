@@ -77,7 +77,10 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     start, end = axis_index(start_dim, x.ndim, "flatten"), axis_index(end_dim, x.ndim, "flatten")
     if start > end:
-        msg = f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(x.shape)}"
+        msg = (
+            f"flatten: start_dim {start_dim} comes after "
+            f"end_dim {end_dim} for shape {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     merged = math.prod(x.shape[start : end + 1])
     return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
@@ -116,7 +119,8 @@ def squeeze(x: Tensor, /, axis: Any = None, *, dim: Any = None) -> Tensor:
         axes = normalize_axes(axis, x.ndim, "squeeze")
         if builtins.any(x.shape[a] != 1 for a in axes):
             msg = (
-                f"squeeze: axis {axis} of a tensor of shape {tuple(x.shape)} does not have length 1; "
+                f"squeeze: axis {axis} of a tensor of shape "
+                f"{tuple(x.shape)} does not have length 1; "
                 "PyTorch's dim= leaves such an axis as it is"
             )
             raise ValueError(msg)
@@ -168,7 +172,10 @@ def permute_dims(x: Tensor, /, axes: Sequence[int]) -> Tensor:
     x = as_tensor(x, "permute_dims")
     normalized = tuple(int(a) - x.ndim if a >= 0 else int(a) for a in axes)
     if sorted(normalized) != list(range(-x.ndim, 0)):
-        msg = f"permute_dims: {tuple(axes)} is not a permutation of the {x.ndim} axes of {tuple(x.shape)}"
+        msg = (
+            f"permute_dims: {tuple(axes)} is not a permutation "
+            f"of the {x.ndim} axes of {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     if normalized == tuple(range(-x.ndim, 0)):
         return x
@@ -277,6 +284,10 @@ def _copy_(self: Tensor, source: Any) -> Tensor:
 
 
 method(_squeeze_method, "squeeze")
+method(lambda self, other: reshape(self, other.shape), "view_as", "reshape_as")
+method(lambda self, other: broadcast_to(self, other.shape), "expand_as")
+# Every dualgrad tensor is a whole array of its own: contiguous already.
+method(lambda self, memory_format=None: self, "contiguous")
 method(expand_dims, "expand_dims", "unsqueeze")
 method(broadcast_to)
 method(_expand, "expand")

@@ -310,13 +310,17 @@ def _check_conv(
     out_channels, channels = weight.shape[0], x.shape[-spatial - 1]
     if channels != weight.shape[1] * groups or out_channels % groups:
         msg = (
-            f"{name}: the weight {tuple(weight.shape)} does not fit an input with {channels} channels "
+            f"{name}: the weight {tuple(weight.shape)} does "
+            f"not fit an input with {channels} channels "
             f"in {groups} group(s): it needs in_channels * groups == {channels} and "
             f"out_channels divisible by {groups}"
         )
         raise ValueError(msg)
     if bias is not None and bias.shape != (out_channels,):
-        msg = f"{name}: bias must have shape ({out_channels},), one per channel, got {tuple(bias.shape)}"
+        msg = (
+            f"{name}: bias must have shape ({out_channels},), "
+            f"one per channel, got {tuple(bias.shape)}"
+        )
         raise ValueError(msg)
     return x.ndim == spatial + 2
 

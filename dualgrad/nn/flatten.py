@@ -60,7 +60,10 @@ class Unflatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not -input.ndim <= self.dim < input.ndim:
-            msg = f"Unflatten: dim {self.dim} is out of range for an input of shape {tuple(input.shape)}"
+            msg = (
+                f"Unflatten: dim {self.dim} is out of range "
+                f"for an input of shape {tuple(input.shape)}"
+            )
             raise IndexError(msg)
         dim = self.dim % input.ndim
         length, sizes = input.shape[dim], self.unflattened_size

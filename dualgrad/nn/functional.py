@@ -281,7 +281,10 @@ def _pointwise_loss(
             stacklevel=3,
         )
     if weight is not None and as_tensor(weight, name).shape != x.shape:
-        msg = f"{name}: weight of shape {tuple(weight.shape)} must have the input's shape {tuple(x.shape)}"
+        msg = (
+            f"{name}: weight of shape {tuple(weight.shape)} "
+            f"must have the input's shape {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     return elementwise_loss(x - y), weight
 
@@ -454,7 +457,10 @@ def _class_weight(weight: Any, x: Tensor, axis: int, name: str) -> Tensor | None
     weight = as_tensor(weight, name)
     classes = x.shape[axis]
     if weight.shape != (classes,):
-        msg = f"{name}: weight must have shape ({classes},), one per class, got {tuple(weight.shape)}"
+        msg = (
+            f"{name}: weight must have shape ({classes},), "
+            f"one per class, got {tuple(weight.shape)}"
+        )
         raise ValueError(msg)
     return _functions.reshape(weight, (classes,) + (1,) * (x.ndim - axis - 1))
 
@@ -653,7 +659,8 @@ def binary_cross_entropy(
     )
     if x.shape != y.shape:
         msg = (
-            f"binary_cross_entropy: target size {tuple(y.shape)} differs from input size {tuple(x.shape)}; "
+            f"binary_cross_entropy: target size {tuple(y.shape)} "
+            f"differs from input size {tuple(x.shape)}; "
             "make them the same"
         )
         raise ValueError(msg)

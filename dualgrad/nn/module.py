@@ -611,7 +611,8 @@ class Module:
                 raise TypeError(msg)
             if value.shape != target.shape:
                 mismatches.append(
-                    f"\tsize mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
+                    f"\tsize mismatch for {key}: copying a param "
+                    f"with shape {tuple(value.shape)} from "
                     f"checkpoint, the shape in current model is {tuple(target.shape)}."
                 )
             else:

@@ -72,7 +72,8 @@ class Optimizer(abc.ABC):
                 raise ValueError(msg)
             if id(p) in seen:
                 msg = (
-                    f"{type(self).__name__}: a parameter of shape {tuple(p.shape)} appears more than "
+                    f"{type(self).__name__}: a parameter of "
+                    f"shape {tuple(p.shape)} appears more than "
                     "once; pass each tensor once"
                 )
                 raise ValueError(msg)
@@ -286,7 +287,8 @@ def _loaded(param: Tensor, index: Any, key: str, value: Any) -> Any:
         return value
     if value.ndim and value.shape != param.shape:
         msg = (
-            f"load_state_dict: state {key!r} of parameter {index!r} has shape {tuple(value.shape)}, "
+            f"load_state_dict: state {key!r} of parameter "
+            f"{index!r} has shape {tuple(value.shape)}, "
             f"but the parameter has shape {tuple(param.shape)}"
         )
         raise ValueError(msg)

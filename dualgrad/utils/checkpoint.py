@@ -195,7 +195,8 @@ class _Segment:
                     msg = (
                         f"checkpoint: rerunning {_name(self.function)} for the backward pass read "
                         f"a different tensor (input {position} of {record.signature}, of shape "
-                        f"{tuple(original.shape)}) than its first run did; a checkpointed function must "
+                        f"{tuple(original.shape)}) than its first "
+                        "run did; a checkpointed function must "
                         "read the same tensors when it is rerun (call functional_call inside it, "
                         "not around it, and do not reassign the parameters it reads before "
                         "backward)"

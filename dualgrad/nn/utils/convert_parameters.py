@@ -48,7 +48,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     total = sum(p.numel() for p in params)
     if vec.ndim != 1 or vec.shape[0] != total:
         msg = (
-            f"vector_to_parameters: a vector of shape {tuple(vec.shape)} does not fit parameters of "
+            "vector_to_parameters: a vector of shape "
+            f"{tuple(vec.shape)} does not fit parameters of "
             f"{total} elements in all; pass a 1-d vector of that length"
         )
         raise ValueError(msg)
