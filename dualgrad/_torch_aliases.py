@@ -185,7 +185,9 @@ def isclose(
     b = x2.detach() if isinstance(x2, Tensor) else x2
     with_nan = fn.isnan(a) & fn.isnan(b) if equal_nan else fn.zeros_like(a, dtype="bool")
     finite = fn.isfinite(a) & fn.isfinite(b)
-    near = fn.abs(a - b) <= atol + rtol * fn.abs(b)
+    # infinities and NaNs are zeroed before subtracting (inf - inf would warn); the mask decides
+    a_finite, b_finite = fn.where(finite, a, 0), fn.where(finite, b, 0)
+    near = fn.abs(a_finite - b_finite) <= atol + rtol * fn.abs(b_finite)
     return (a == b) | (finite & near) | with_nan
 
 

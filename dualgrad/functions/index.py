@@ -704,7 +704,7 @@ def _scatter_add(self: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     key = _along_index(self, dim, index, "scatter_add")
     src = as_tensor(src, "scatter_add")
     used = getitem(src, tuple(slice(0, n) for n in index.shape))
-    return index_add(self, key, astype(used, self.dtype))
+    return index_add(self, _canonical_key(key, self), astype(used, self.dtype))
 
 
 method(_index_select, "index_select")
