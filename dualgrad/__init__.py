@@ -64,7 +64,7 @@ from ._dtypes import (
 from ._generator import Generator
 from ._jit import jit
 from ._size import Size
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 # ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
 # (``import torch.autograd.forward_ad as fwAD`` too): the same modules, under autograd.
@@ -173,6 +173,7 @@ __all__ = [
     "hvp",
     "iinfo",
     "inf",
+    "inference_mode",
     "int",
     "int8",
     "int16",

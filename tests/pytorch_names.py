@@ -47,13 +47,6 @@ def _missing(what: str = "") -> str:
     return f"{NOT_YET}{': ' + what if what else ''}"
 
 
-ARRAY_API_DIM = (
-    "the module-level function takes the Array API's keyword-only `axis=`/`keepdims=`; "
-    "PyTorch's `dim`/`keepdim` (and a positional dim) are refused with a TypeError"
-)
-NO_DEVICE_OBJECT = "dualgrad has no `torch.device`: devices are plain strings ('cpu')"
-SHAPE_IS_TUPLE = "shapes are plain tuples: they print as (2, 3), not torch.Size([2, 3])"
-
 # --- dtypes -----------------------------------------------------------------------------------
 DTYPES = [
     Name("torch.float32", "torch.zeros(2, dtype=torch.float32)"),
@@ -126,6 +119,7 @@ SIZE_AND_DEVICES = [
         "torch.Tensor.to",
         "x.to('cpu')",
         form="Tensor.to(device)",
+        note="a tensor that requires grad does not move between devices: move the leaves first",
     ),
     Name("torch.Tensor.to", "x.to(torch.float64)", form="Tensor.to(dtype)"),
     Name(
@@ -201,7 +195,11 @@ CREATION = [
         "torch.Tensor([-4.0, 2.0])",
         form="torch.Tensor(data)",
     ),
-    Name("torch.from_numpy", "torch.from_numpy(np.arange(3.0))"),
+    Name(
+        "torch.from_numpy",
+        "torch.from_numpy(np.arange(3.0))",
+        note="the tensor holds a copy: later changes to the array do not show in it",
+    ),
     Name("torch.as_tensor", "torch.as_tensor(np.arange(3.0), dtype=torch.float32)"),
     Name("torch.zeros", "(torch.zeros(2, 3), torch.zeros((2, 3)))"),
     Name("torch.ones", "torch.ones(2, 3, dtype=torch.int64)"),
@@ -260,6 +258,7 @@ FUNCTIONS = [
         "torch.var",
         "torch.var(x)",
         form="torch.var(input)",
+        note="correction 1 as in PyTorch; a call in the Array API's words (axis=) gets its 0",
     ),
     Name("torch.prod", "torch.prod(x)"),
     Name("torch.max", "torch.max(x)", form="torch.max(input)"),
@@ -267,6 +266,7 @@ FUNCTIONS = [
         "torch.max",
         "values, indices = torch.max(x, 1)\n(values, indices)",
         form="torch.max(input, dim) -> (values, indices)",
+        note="tied maxima share the gradient evenly (PyTorch gives it to the one indexed)",
     ),
     Name(
         "torch.max",
@@ -334,7 +334,7 @@ FUNCTIONS = [
     Name("torch.outer", "torch.outer(x[0], x[1])"),
     Name("torch.einsum", "torch.einsum('ij,kj->ik', x, x)"),
     Name("torch.norm", "torch.norm(x)"),
-    Name("torch.linalg.norm", "torch.linalg.norm(x)", _missing()),
+    Name("torch.linalg.norm", "torch.linalg.norm(x)"),
     Name("torch.linalg.vector_norm", "torch.linalg.vector_norm(x)"),
     Name("torch.linalg.inv", "torch.linalg.inv(torch.eye(2) * 2)"),
 ]
@@ -346,7 +346,8 @@ UTILITY = [
     Name(
         "torch.equal",
         "torch.equal(x, x.clone())",
-        "dualgrad.equal is the Array API's elementwise equal; PyTorch's returns one bool",
+        "dualgrad.equal is the Array API's elementwise equal, and the call cannot say which is "
+        "meant; the method x.equal(y) is PyTorch's one bool",
     ),
     Name("torch.numel", "torch.numel(x)"),
     Name("torch.is_tensor", "torch.is_tensor(x)"),
@@ -371,7 +372,6 @@ UTILITY = [
         "torch.inference_mode",
         "with torch.inference_mode():\n    y = torch.ones(1, requires_grad=True) * 2\n"
         "y.requires_grad",
-        _missing("no_grad does the same for dualgrad's purposes"),
     ),
 ]
 

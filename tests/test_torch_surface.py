@@ -238,6 +238,10 @@ TORCH_FACES = [
     ("chunk", lambda t: t.stack(t.chunk(DATA_T(t), 3, dim=1), 0)),
     ("split", lambda t: t.split(DATA_T(t), [1, 2], dim=1)[1]),
     ("mm", lambda t: t.mm(DATA_T(t), DATA_T(t).T)),
+    ("linalg.norm", lambda t: t.linalg.norm(DATA_T(t))),
+    ("linalg.norm ord", lambda t: t.linalg.norm(DATA_T(t), 2)),
+    ("linalg.norm dim", lambda t: t.linalg.norm(DATA_T(t), 1, dim=1)),
+    ("linalg.norm pair", lambda t: t.linalg.norm(DATA_T(t)[None], dim=(0, 2), keepdim=True)),
     ("dot", lambda t: t.dot(DATA_T(t)[0], DATA_T(t)[1])),
 ]
 
@@ -415,3 +419,11 @@ def test_non_leaf_grad_warns_as_pytorch(backend):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert x.grad is not None  # a leaf does not warn
+
+
+def test_inference_mode_records_nothing(backend):
+    with dualgrad.inference_mode():
+        y = dualgrad.ones(1, requires_grad=True) * 2
+    assert not y.requires_grad
+    with dualgrad.inference_mode(False):
+        assert (dualgrad.ones(1, requires_grad=True) * 2).requires_grad

@@ -719,6 +719,54 @@ def vector_norm(
     return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
 
 
+def norm(
+    x: Tensor,
+    /,
+    ord: Any = None,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
+    """``torch.linalg.norm``: a vector norm over one axis (``dim`` an int), a matrix norm over
+    two (``dim`` a pair), and without ``dim`` the vector norm of the flattened ``x`` when
+    ``ord`` is None, else the norm of ``x`` as a vector (1-D) or a matrix (2-D).
+
+    Raises:
+        ValueError: ``ord`` with a tensor of more than two dimensions and no ``dim``.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]])
+        >>> dualgrad.linalg.norm(x), dualgrad.linalg.norm(x, 1), dualgrad.linalg.norm(x, dim=1)
+        (tensor(5.), tensor(4.), tensor([3., 4.]))
+    """
+    x = as_tensor(x, "norm")
+    if dtype is not None:
+        x = astype(x, dtype)
+    if dim is None and ord is not None:
+        if x.ndim not in (1, 2):
+            msg = (
+                f"norm: ord={ord!r} needs a 1-D or 2-D tensor or a dim, got shape {tuple(x.shape)}"
+            )
+            raise ValueError(msg)
+        dim = tuple(range(x.ndim))
+    if dim is not None and not isinstance(dim, int | np.integer) and len(tuple(dim)) == 2:
+        axes = tuple(dim)
+        moved = x if axes in ((x.ndim - 2, x.ndim - 1), (-2, -1)) else _to_last_two(x, axes)
+        result = matrix_norm(moved, ord="fro" if ord is None else ord, keepdims=keepdim)
+        if keepdim and moved is not x:
+            result = _to_last_two(result, axes)  # the kept axes back where they were
+        return result
+    return vector_norm(x, axis=dim, keepdims=keepdim, ord=2 if ord is None else ord)
+
+
+def _to_last_two(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    from .shape import moveaxis
+
+    return moveaxis(x, axes, (-2, -1))
+
+
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
     """The matrix norm of the last two axes.
 
