@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _recorder
+from . import _namespace, _recorder
 from ._device import device, device_of
 from ._dtypes import DType
 from ._printing import tensor_repr
@@ -91,9 +91,7 @@ class Tensor:
         if len(args) == 2 and isinstance(args[1], _Backend):
             array, backend = args
         else:
-            from .functions.creation import legacy_tensor
-
-            made = legacy_tensor(args)
+            made = _namespace.differentiable().creation.legacy_tensor(args)
             array, backend = made._array, made._backend
         self._array = array
         self._backend = backend

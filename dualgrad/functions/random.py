@@ -22,7 +22,6 @@ import numpy as np
 
 from .. import _dtypes, config
 from .._dtypes import DType
-from .._generator import Generator
 from ..backends import Backend, seed_all
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor
@@ -43,10 +42,10 @@ def _draw(
     """``shape`` samples (``kind``: "randn" or "rand") as ``backend``'s array of ``dtype``."""
     if generator is None:
         return getattr(backend, kind)(shape, dtype)
-    if not isinstance(generator, Generator):
+    rng = getattr(generator, "_rng", None)  # a dualgrad.Generator's NumPy stream
+    if not isinstance(rng, np.random.Generator):
         msg = f"generator must be a dualgrad.Generator, got {type(generator).__name__}"
         raise TypeError(msg)
-    rng = generator._rng
     values = rng.standard_normal(shape) if kind == "randn" else rng.random(shape)
     return backend.from_numpy(values.astype(dtype.name))
 
