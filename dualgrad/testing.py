@@ -379,7 +379,7 @@ def _compare_all(
     rtol: float,
 ) -> None:
     for i, got, expected, x in zip(checked, analytical, numerical or [], wrt, strict=True):
-        _compare(mode, i, got, expected, output.shape, x.shape, atol, rtol)
+        _compare(mode, i, got, expected, tuple(output.shape), tuple(x.shape), atol, rtol)
 
 
 def _compare(

@@ -183,7 +183,7 @@ def index_put(x: Tensor, key: Any, values: Any, /) -> Tensor:
     if not fits:
         msg = (
             f"index_put: values of shape {tuple(values.shape)} cannot be broadcast to the shape "
-            f"{written_shape} of x[key] (x has shape {tuple(x.shape)})"
+            f"{tuple(written_shape)} of x[key] (x has shape {tuple(x.shape)})"
         )
         raise ValueError(msg)
     values = broadcast_to(values, written_shape)
