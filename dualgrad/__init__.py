@@ -18,6 +18,7 @@ import sys
 from . import (
     autograd,
     cuda,
+    fft,
     forward_ad,
     func,
     functions,
@@ -60,6 +61,9 @@ from ._dtypes import (
     int32,
     int64,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from ._generator import Generator
 from ._jit import jit
@@ -90,6 +94,7 @@ from .func import (
     remat,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .functions import *  # noqa: F403 - the functions of every family but special and nn
 from .functions.special import erf
@@ -155,6 +160,7 @@ __all__ = [
     "e",
     "enable_grad",
     "erf",
+    "fft",
     "finfo",
     "float",
     "float16",
@@ -212,6 +218,9 @@ __all__ = [
     "transpose",
     "tree_util",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "unsqueeze",
     "use_backend",
     "use_mode",
@@ -231,5 +240,6 @@ __all__ = [
     "numel",
     "relu",
     "softmax",
+    "vmap",
     *functions.__all__,
 ]

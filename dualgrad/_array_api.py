@@ -36,6 +36,7 @@ import numpy as np
 from . import _dtypes, _namespace, config
 from ._dtypes import ALL_DTYPES, KIND_RANK, SCALAR_KIND, DType, promote_types
 from .functions._args import as_dtype
+from .functions.numbers import isdtype
 from .ops import shape
 from .tensor import Tensor, method
 
@@ -72,6 +73,71 @@ def _array_namespace(self: Tensor, api_version: str | None = None) -> Any:
 
 
 method(_array_namespace, "__array_namespace__")
+
+
+# --- DLPack and devices -----------------------------------------------------------------------
+def _exportable(self: Tensor, what: str) -> Any:
+    """The array behind ``self``, for a consumer outside the graph (refused if it would drop a
+    gradient, as PyTorch's ``__dlpack__`` and ``numpy()`` refuse)."""
+    if self.requires_grad or self._tangents is not None:
+        msg = (
+            f"{what}: can't export a Tensor that requires grad or carries tangents (the "
+            "gradient would be dropped); use tensor.detach() first"
+        )
+        raise RuntimeError(msg)
+    return self._array
+
+
+def _dlpack(
+    self: Tensor,
+    /,
+    *,
+    stream: Any = None,
+    max_version: tuple[int, int] | None = None,
+    dl_device: tuple[Any, int] | None = None,
+    copy: builtins.bool | None = None,
+) -> Any:
+    """The backend array's DLPack capsule, so that ``from_dlpack`` of any library reads the
+    Tensor's memory.
+
+    Raises:
+        RuntimeError: the Tensor requires grad (detach it first).
+    """
+    array = _exportable(self, "__dlpack__")
+    given = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
+    return array.__dlpack__(**{key: value for key, value in given.items() if value is not None})
+
+
+def _dlpack_device(self: Tensor, /) -> tuple[Any, int]:
+    """The DLPack device type and id of the backend array (``(1, 0)``: the CPU)."""
+    return self._array.__dlpack_device__()
+
+
+def _to_device(self: Tensor, device: Any, /, *, stream: Any = None) -> Tensor:
+    """This Tensor on ``device``: itself if it is there already, else a copy there.
+
+    Raises:
+        ValueError: the Tensor requires grad and ``device`` is another device (the graph does
+            not follow a copy between devices; make the leaf on that device instead).
+    """
+    if device == self.device:
+        return self
+    if self.requires_grad or self._tangents is not None:
+        msg = (
+            f"to_device: a Tensor that requires grad cannot move from device {self.device!r} "
+            f"to {device!r} with its graph; create the leaf on that device (device= of "
+            "dualgrad.asarray)"
+        )
+        raise ValueError(msg)
+    from array_api_compat import to_device
+
+    kwargs = {} if stream is None else {"stream": stream}
+    return Tensor._wrap(to_device(self._array, device, **kwargs), self._backend)
+
+
+method(_dlpack, "__dlpack__")
+method(_dlpack_device, "__dlpack_device__")
+method(_to_device, "to_device")
 
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -153,34 +219,6 @@ def iinfo(type: Any, /) -> iinfo_object:
     return iinfo_object(int(info.bits), int(info.max), int(info.min), dtype)
 
 
-_KINDS = {
-    "bool": "b",
-    "signed integer": "i",
-    "unsigned integer": "u",
-    "integral": "iu",
-    "real floating": "f",
-    "complex floating": "c",
-    "numeric": "iufc",
-}
-
-
-def isdtype(dtype: DType, kind: Any) -> builtins.bool:
-    """Whether ``dtype`` is ``kind``: a dtype, a kind name (``"real floating"``, ...) or a tuple
-    of them.
-
-    Raises:
-        ValueError: an unknown kind name.
-    """
-    if isinstance(kind, tuple):
-        return builtins.any(isdtype(dtype, k) for k in kind)
-    if isinstance(kind, str):
-        if kind not in _KINDS:
-            msg = f"isdtype: unknown kind {kind!r}; choose one of: {', '.join(_KINDS)}"
-            raise ValueError(msg)
-        return dtype.kind in _KINDS[kind]
-    return dtype is as_dtype(kind)
-
-
 def result_type(*arrays_and_dtypes: Any) -> DType:
     """The dtype the operands promote to: dtypes and Tensors promote by the standard's rules,
     Python scalars are weak (they keep the array's dtype unless of a higher kind).
@@ -215,8 +253,12 @@ def can_cast(from_: Any, to: DType, /) -> builtins.bool:
     source, target = _dtype_of(from_, "can_cast"), as_dtype(to)
     if source.kind == "f" and target.kind == "c":
         return target.itemsize >= 2 * source.itemsize
-    same_kind = KIND_RANK[source.kind] == KIND_RANK[target.kind]
-    return same_kind and promote_types(source, target) is target
+    if KIND_RANK[source.kind] != KIND_RANK[target.kind]:
+        return False
+    try:
+        return promote_types(source, target) is target
+    except TypeError:  # uint64 and a signed integer dtype
+        return False
 
 
 def from_dlpack(x: Any, /, *, device: Any = None, copy: builtins.bool | None = None) -> Tensor:
@@ -270,10 +312,12 @@ class Info:
         }
 
     def dtypes(self, *, device: Any = None, kind: Any = None) -> dict[str, DType]:
-        """The dtypes the backend has, by name, optionally only those of ``kind``."""
+        """The standard's dtypes the backend has, by name, optionally only those of ``kind``
+        (a kind name or a tuple of them, as ``isdtype`` takes). float16, which dualgrad has
+        beside the standard (as PyTorch does), is not one of them."""
         available = {}
         for dtype in ALL_DTYPES:
-            if kind is not None and not isdtype(dtype, kind):
+            if dtype is _dtypes.float16 or (kind is not None and not isdtype(dtype, kind)):
                 continue
             try:
                 self._backend.native_dtype(dtype)

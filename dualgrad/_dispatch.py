@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _dtypes, _fast, _recorder, config, forward_ad
+from . import _batching, _dtypes, _fast, _recorder, config, forward_ad
 from .autograd import anomaly_mode
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import Node, record
@@ -37,7 +37,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     elif len(inputs) == 2:
         y = inputs[1]
         if y._backend is not backend:
-            same_backend(prim.name, inputs)
+            return apply(prim, lifted(prim.name, inputs), params)
         traced = x._requires_grad or y._requires_grad
         dual = x._tangents is not None or y._tangents is not None
         result = prim.forward(backend.xp, x._array, y._array, **params)
@@ -46,7 +46,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
         arrays = []
         for tensor in inputs:
             if tensor._backend is not backend:
-                same_backend(prim.name, inputs)
+                return apply(prim, lifted(prim.name, inputs), params)
             if tensor._requires_grad:
                 traced = True
             if tensor._tangents is not None:
@@ -90,6 +90,96 @@ def differentiate(
         forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
     if anomaly_mode.is_anomaly_enabled():
         anomaly_mode.recorded(prim, out._node, out._tangents)
+
+
+# --- vmap: moving tensors between levels -----------------------------------------------------
+class _Move:
+    """A linear operation that moves a tensor to another vmap level (``dualgrad._batching``),
+    shaped like a Primitive for the engines; its output lives on another backend than its
+    input, which ``move`` arranges. Its two instances transpose each other: ``into`` a level
+    (with the batch along ``axis`` of the input, or unbatched with ``axis=None``) and ``out_of``
+    a level (the batch along ``axis`` of the output). Axes are negative, so that tangents and
+    cotangents with leading axes of their own move the same way.
+    """
+
+    linear = True
+    elementwise = False
+    variadic = False
+    vjp_reads_ans = False
+    promote = ()
+
+    def __init__(self, name: str, forward: Any, transpose: Any) -> None:
+        self.name = name
+        self.grad_fn_name = f"{''.join(p.capitalize() for p in name.split('_'))}Backward0"
+        self.forward = forward
+        self.vjp = (lambda xp, g, ans, x, **params: transpose(g, **params),)
+        self.jvp = (lambda xp, t, ans, x, **params: forward(xp, t, **params),)
+
+    def differentiable(self, index: int) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<vmap move {self.name}>"
+
+
+def _into(xp: Any, x: Any, *, level: Any, axis: int | None) -> Any:
+    if isinstance(x, Tensor):
+        return move(into_level, x, {"level": level, "axis": axis}, level)
+    return _batching.batched(x, level, axis)
+
+
+def _into_transpose(g: Any, *, level: Any, axis: int | None) -> Any:
+    """The cotangent of a tensor moved into a level: the batch moved out, and summed over
+    where the tensor was not batched (the batch broadcast it)."""
+    if axis is not None:
+        return _out_of(None, g, level=level, axis=axis)
+    if not _batching.mapped(g._array if isinstance(g, Tensor) else g, level):
+        return _out_of(None, g, level=level, axis=None) * level.size  # each example's share
+    moved = _out_of(None, g, level=level, axis=-g.ndim - 1)
+    return moved.sum(axis=0) if isinstance(g, Tensor) else level.base.xp.sum(moved, axis=0)
+
+
+def _out_of(xp: Any, x: Any, *, level: Any, axis: int | None) -> Any:
+    if isinstance(x, Tensor):
+        return move(out_of_level, x, {"level": level, "axis": axis}, level.base)
+    return _batching.physical(x, level, axis)
+
+
+into_level = _Move("into_vmap_level", _into, _into_transpose)
+out_of_level = _Move(
+    "out_of_vmap_level", _out_of, lambda g, *, level, axis: _into(None, g, level=level, axis=axis)
+)
+
+
+def move(prim: Any, x: Tensor, params: dict[str, Any], backend: Any) -> Tensor:
+    """Run a move between vmap levels on ``x``; the result lives on ``backend``."""
+    if _recorder.recorder is not None:
+        _recorder.recorder.read((x,))
+    out = Tensor._wrap(prim.forward(x._backend.xp, x._array, **params), backend)
+    dual = x._tangents is not None
+    if dual or (x._requires_grad and is_grad_enabled()):
+        differentiate(prim, params, (x,), out, traced=x._requires_grad, dual=dual)
+    return out
+
+
+def lift(x: Tensor, backend: Any) -> Tensor:
+    """``x`` as a value of vmap level ``backend`` (or of the level it is on), unbatched: moved
+    up one level at a time, so that each move's cotangent sums out its own batch."""
+    levels = []
+    while backend is not x._backend and type(backend) is _batching.Level:
+        levels.append(backend)
+        backend = backend.base
+    assert backend is x._backend, "lift: x is not of a level below backend"
+    for level in reversed(levels):
+        x = move(into_level, x, {"level": level, "axis": None}, level)
+    return x
+
+
+def lifted(op_name: str, inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Inputs of vmap levels one above another, all lifted to the innermost; else the
+    TypeError of inputs from different backends."""
+    top = same_backend(op_name, inputs)  # raises unless one chain of levels
+    return tuple(lift(tensor, top) for tensor in inputs)
 
 
 # --- elementwise operands -------------------------------------------------------------------
@@ -220,7 +310,14 @@ def _result_dtype(prim: Primitive, operands: tuple[Any, ...]) -> _dtypes.DType:
         operand = operands[i]
         if isinstance(operand, Tensor):
             dtype = operand.dtype
-            strong = dtype if strong is None else _dtypes.promote_types(strong, dtype)
+            if strong is None:
+                strong = dtype
+            else:
+                try:
+                    strong = _dtypes.promote_types(strong, dtype)
+                except TypeError as err:  # uint64 with a signed integer
+                    msg = f"{prim.name}: {err}"
+                    raise TypeError(msg) from err
         else:
             kind = _dtypes.SCALAR_KIND.get(type(operand), "f")
             if weak_kind is None or _dtypes.KIND_RANK[kind] > _dtypes.KIND_RANK[weak_kind]:

@@ -16,6 +16,9 @@ __all__ = [
     "int64",
     "promote_types",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
 ]
 
 import builtins
@@ -24,15 +27,17 @@ import builtins
 class DType:
     """A dtype by name; each backend maps it to its own array dtype."""
 
-    __slots__ = ("is_complex", "is_floating_point", "itemsize", "kind", "name")
+    __slots__ = ("is_complex", "is_floating_point", "is_inexact", "itemsize", "kind", "name")
 
     def __init__(self, name: str, kind: str, itemsize: int) -> None:
         self.name = name
         self.kind = kind  # "b" bool, "i" signed, "u" unsigned, "f" real float, "c" complex
         self.itemsize = itemsize
         # Plain attributes, not properties: the dispatcher reads them on every operation.
-        self.is_floating_point: builtins.bool = kind == "f"  # the dtypes that can require grad
+        self.is_floating_point: builtins.bool = kind == "f"
         self.is_complex: builtins.bool = kind == "c"
+        # Real floating or complex: the dtypes that can require grad and carry tangents.
+        self.is_inexact: builtins.bool = kind in "fc"
 
     def __repr__(self) -> str:
         return f"dualgrad.{self.name}"
@@ -47,6 +52,9 @@ int16 = DType("int16", "i", 2)
 int32 = DType("int32", "i", 4)
 int64 = DType("int64", "i", 8)
 uint8 = DType("uint8", "u", 1)
+uint16 = DType("uint16", "u", 2)
+uint32 = DType("uint32", "u", 4)
+uint64 = DType("uint64", "u", 8)
 float16 = DType("float16", "f", 2)
 float32 = DType("float32", "f", 4)
 float64 = DType("float64", "f", 8)
@@ -60,6 +68,9 @@ ALL_DTYPES: tuple[DType, ...] = (
     int32,
     int64,
     uint8,
+    uint16,
+    uint32,
+    uint64,
     float16,
     float32,
     float64,
@@ -93,5 +104,13 @@ def promote_types(a: DType, b: DType) -> DType:
         return high
     if a.kind != b.kind:  # signed with unsigned: the smallest signed type holding both
         size = max(a.itemsize * (1 + (a.kind == "u")), b.itemsize * (1 + (b.kind == "u")))
-        return _BY_KIND_AND_SIZE.get(("i", min(size, 8)), int64)
+        if size > 8:
+            # uint64 with a signed integer: no integer dtype holds both (the standard leaves it
+            # out; PyTorch refuses, NumPy would go to float64)
+            msg = (
+                f"no integer dtype holds both {a} and {b}; convert one operand first, "
+                "e.g. x.astype(dualgrad.int64)"
+            )
+            raise TypeError(msg)
+        return _BY_KIND_AND_SIZE[("i", size)]
     return a if a.itemsize >= b.itemsize else b

@@ -25,7 +25,12 @@ to the host by itself. Inside the step, as under ``jax.jit``: no ``.item()`` or 
 values; random draws are fixed when the step is traced (pass them in as arguments); in-place
 changes to the arguments themselves are not written back.
 
-Elsewhere (NumPy, array_api_strict, ...) ``jit(fn)`` runs ``fn`` as it is.
+Elsewhere (NumPy, array_api_strict, ...) ``jit(fn)`` runs ``fn`` as it is. A step that touches
+Tensors of another backend while JAX is in play (arguments on JAX and on NumPy, state made
+before ``use_backend("jax")``, the JAX backend active but every Tensor on NumPy) cannot be one
+XLA program: JAX would be handed NumPy-backed Tensors holding its tracers. Such a step runs
+eagerly, as it is, and a ``UserWarning`` says which Tensors and what to change, as
+``torch.compile`` falls back to eager where it cannot compile.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import functools
 import gc
 import itertools
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -59,7 +65,13 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
             lists of them, or None.
 
     Returns:
-        A function with ``fn``'s signature. On other backends it calls ``fn``.
+        A function with ``fn``'s signature. On other backends it calls ``fn``. Where the step
+        touches Tensors of another backend while JAX is in play (see the module's docstring),
+        it calls ``fn`` too, and warns once.
+
+    Warns:
+        UserWarning: the step cannot be compiled because some of its Tensors live on another
+            backend than JAX; the message names them and says what to change.
 
     Example:
         >>> import dualgrad
@@ -75,22 +87,30 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
         >>> [round(step(dualgrad.ones(2)).item(), 4) for _ in range(3)]
         [4.0, 1.44, 0.5184]
     """
-    compiled: dict[Any, _Compiled] = {}
+    compiled: dict[Any, _Compiled | _Eager] = {}
     calls = 0
+    warned = False
 
     @functools.wraps(fn)
     def jitted(*args: Any) -> Any:
-        nonlocal calls
+        nonlocal calls, warned
         key = _signature(args)
         step = compiled.get(key)
         if step is not None:  # the hot path: one dictionary lookup, then the compiled call
             return step(args)
         if key is None:
+            if not warned:
+                warned = _warn_about_arguments(fn, args)
             return fn(*args)
         calls += 1
         if calls == 1:
             return fn(*args)  # the first call creates the state the step keeps
-        step = compiled[key] = _Compiled(fn, args, key[-1])
+        try:
+            step = _Compiled(fn, args, key[-1])
+        except _ForeignState as err:
+            _warn_eager(fn, str(err), stacklevel=2)  # the caller of the jitted step
+            step = _Eager(fn)
+        compiled[key] = step
         return step(args)
 
     return jitted
@@ -131,6 +151,57 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
             return None
     key.append(backend)
     return tuple(key)
+
+
+class _ForeignState(Exception):
+    """The traced step touches Tensors of a backend other than JAX; the message says which."""
+
+
+class _Eager:
+    """A step that cannot compile, run as it is."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, args: tuple[Any, ...]) -> Any:
+        return self.fn(*args)
+
+
+_ADVICE = (
+    "create them while the jax backend is active (dualgrad.set_backend('jax') or "
+    "DUALGRAD_BACKEND=jax before the model, optimizer and data are made), or copy a tensor "
+    "over with dualgrad.asarray(t.detach().numpy()) inside dualgrad.use_backend('jax')"
+)
+
+
+def _warn_eager(fn: Callable[..., Any], reason: str, stacklevel: int) -> None:
+    name = getattr(fn, "__qualname__", repr(fn))
+    msg = (
+        f"dualgrad.jit: {name} runs eagerly, uncompiled: {reason}, and jax.jit compiles only "
+        f"JAX arrays; to compile it, {_ADVICE}"
+    )
+    warnings.warn(msg, UserWarning, stacklevel=stacklevel + 1)
+
+
+def _describe(tensors: list[Tensor]) -> str:
+    """Which backends ``tensors`` live on, and a few of their shapes."""
+    backends = sorted({t._backend.name for t in tensors})
+    shapes = ", ".join(str(tuple(t.shape)) for t in tensors[:4])
+    more = f" and {len(tensors) - 4} more" if len(tensors) > 4 else ""
+    return f"{len(tensors)} Tensor(s) on the {', '.join(backends)} backend (shapes {shapes}{more})"
+
+
+def _warn_about_arguments(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    """Warn, and return True, where the step would compile but for its arguments' backends:
+    JAX is the active backend or holds one of them. Elsewhere the step runs as it is,
+    silently, as documented."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    on_jax = [t for t in tensors if t._backend.name == "jax"]
+    if not on_jax and config.get_backend().name != "jax":
+        return False
+    others = [t for t in tensors if t._backend.name != "jax"]
+    _warn_eager(fn, f"its arguments include {_describe(others)}", stacklevel=3)
+    return True
 
 
 class _Recorder:
@@ -214,6 +285,11 @@ class _Compiled:
             _recorder.recorder = previous
             recorder.undo()
         self.grad_leaves = list(recorder.grad_leaves.values())
+        touched = {**recorder.state, **recorder.grad_leaves}
+        foreign = [t for t in touched.values() if t._backend is not backend]
+        if foreign:
+            msg = f"it reads or updates {_describe(foreign)}"
+            raise _ForeignState(msg)
         grads = {id(leaf._grad) for leaf in self.grad_leaves}
         state = [t for t in recorder.state.values() if id(t) not in grads]  # passed once
         self.read = [t for t in state if id(t) not in recorder.written]

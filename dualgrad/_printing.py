@@ -66,6 +66,21 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """PyTorch's complex layout: the real parts share one format and the imaginary parts
+    another, each element printed as ``real+imagj`` (``1.+2.j``, ``-3.2500-1.0000e-03j``)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real = _Formatter(values.real, True)
+        self.imag = _Formatter(values.imag, True)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value: Any) -> str:
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        sign = "" if imag[0] in "+-" else "+"
+        return self.real.format(value.real) + sign + imag
+
+
 def _summarized(values: np.ndarray) -> np.ndarray:
     """The elements that will be shown: edge items only, along every axis that is too long."""
     if values.ndim == 0:
@@ -75,7 +90,9 @@ def _summarized(values: np.ndarray) -> np.ndarray:
     return np.stack([_summarized(row) for row in values]) if values.ndim > 1 else values
 
 
-def _body(values: np.ndarray, indent: int, summarize: bool, formatter: _Formatter) -> str:
+def _body(
+    values: np.ndarray, indent: int, summarize: bool, formatter: _Formatter | _ComplexFormatter
+) -> str:
     if values.ndim == 0:
         return formatter.format(values.item())
     length = values.shape[0]
@@ -125,11 +142,13 @@ def tensor_repr(tensor: Tensor) -> str:
     dtype = tensor.dtype
     values = tensor._backend.to_numpy(tensor._array)
     suffixes = []
-    shows_dtype = dtype not in (config.get_default_dtype(), _dtypes.int64, _dtypes.bool)
+    default = config.get_default_dtype()
+    default_complex = _dtypes.complex128 if default is _dtypes.float64 else _dtypes.complex64
+    shows_dtype = dtype not in (default, default_complex, _dtypes.int64, _dtypes.bool)
     if values.size == 0:
         if values.ndim != 1:
             suffixes.append(f"size={tuple(values.shape)}")
-        if dtype is not config.get_default_dtype():
+        if dtype is not default:
             suffixes.append(f"dtype={dtype!r}")
         body = "[]"
     else:
@@ -137,7 +156,11 @@ def tensor_repr(tensor: Tensor) -> str:
             suffixes.append(f"dtype={dtype!r}")
         summarize = values.size > THRESHOLD
         shown = _summarized(values) if summarize else values
-        formatter = _Formatter(shown.reshape(-1), dtype.kind in "fc")
+        formatter = (
+            _ComplexFormatter(shown.reshape(-1))
+            if dtype.is_complex
+            else _Formatter(shown.reshape(-1), dtype.is_floating_point)
+        )
         body = _body(values, indent, summarize, formatter)
     if tensor._node is not None:
         suffixes.append(f"grad_fn=<{tensor._node.name()}>")

@@ -17,6 +17,9 @@ cannot do for themselves is done here, with ``ops/shape.py``'s two functions: a 
 summed back to its input's shape (``unbroadcast``), and an input's tangent, which may carry
 leading batch axes, is lined up with the output's shape before its rule sees it
 (``broadcast_tangent``).
+
+NaN-safe mode (``dualgrad.autograd.nan_safe_mode``) is applied here too: an elementwise rule's
+result is zeroed wherever the cotangent or tangent it was given is zero.
 """
 
 from __future__ import annotations
@@ -25,9 +28,17 @@ __all__ = ["input_cotangents", "output_tangent"]
 
 from typing import Any
 
+import numpy as np
+
 from . import _namespace
+from .autograd.nan_safe_mode import is_nan_safe_mode_enabled
 from .ops import Primitive
 from .ops.shape import broadcast_tangent, unbroadcast
+
+
+def _silent_infinities() -> Any:
+    """NumPy's warnings off for the x / 0 and 0 * inf whose results NaN-safe mode discards."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
 def input_cotangents(
@@ -59,9 +70,18 @@ def input_cotangents(
             i += 1
         return cotangents
     rules = prim.vjp
-    for parent in parents:
-        cotangents.append(None if parent is None else rules[i](xp, g, ans, *values, **params))
-        i += 1
+    if prim.elementwise and is_nan_safe_mode_enabled():
+        with _silent_infinities():  # the infinities made here are the ones about to be zeroed
+            for parent in parents:
+                cotangent = None
+                if parent is not None:
+                    cotangent = _zero_where_zero(xp, g, rules[i](xp, g, ans, *values, **params))
+                cotangents.append(cotangent)
+                i += 1
+    else:
+        for parent in parents:
+            cotangents.append(None if parent is None else rules[i](xp, g, ans, *values, **params))
+            i += 1
     if broadcasts:
         for i, value in enumerate(values):
             cotangent = cotangents[i]
@@ -97,6 +117,16 @@ def output_tangent(
         if tangent is not None:
             if prim.elementwise and values[i].shape != ans.shape:
                 tangent = broadcast_tangent(xp, tangent, ans, values[i], shape=ans.shape)
-            share = rules[i](xp, tangent, ans, *values, **params)  # type: ignore[index]
+            if prim.elementwise and is_nan_safe_mode_enabled():
+                with _silent_infinities():
+                    share = rules[i](xp, tangent, ans, *values, **params)  # type: ignore[index]
+                share = _zero_where_zero(xp, tangent, share)
+            else:
+                share = rules[i](xp, tangent, ans, *values, **params)  # type: ignore[index]
             total = share if total is None else total + share
     return total
+
+
+def _zero_where_zero(xp: Any, given: Any, result: Any) -> Any:
+    """``result`` (which broadcasts to ``given``'s shape) with zeros where ``given`` is zero."""
+    return xp.where(given == 0, xp.zeros_like(given), result)

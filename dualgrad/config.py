@@ -25,10 +25,20 @@ from contextvars import ContextVar
 
 from . import _dtypes
 from ._dtypes import DType
-from .backends import Backend, get_backend_by_name
+from .backends import Backend, check_backend_name, get_backend_by_name
+
+
+def _environment(variable: str, default: str) -> str:
+    """The value of an environment variable, ``default`` where it is unset or empty."""
+    return os.environ.get(variable) or default
+
 
 _default_dtype: DType = _dtypes.float32
-_default_backend_name: str = os.environ.get("DUALGRAD_BACKEND", "numpy")
+# Checked at import, so that a typo fails at once and names the variable; the backend itself
+# (and its library) is created on first use.
+_default_backend_name = check_backend_name(
+    _environment("DUALGRAD_BACKEND", "numpy"), "DUALGRAD_BACKEND"
+)
 _backend_override: ContextVar[Backend | None] = ContextVar("dualgrad_backend", default=None)
 
 MODES = ("reverse", "forward")
@@ -72,6 +82,17 @@ def set_backend(name: str) -> None:
 
 
 @contextlib.contextmanager
+def use_backend_instance(backend: Backend) -> Iterator[Backend]:
+    """Create tensors on ``backend`` (an object, not a name) inside the block, in this thread
+    only: vmap's levels, which have no name to look up."""
+    token = _backend_override.set(backend)
+    try:
+        yield backend
+    finally:
+        _backend_override.reset(token)
+
+
+@contextlib.contextmanager
 def use_backend(name: str) -> Iterator[Backend]:
     """Create tensors on backend ``name`` inside the block, in this thread only."""
     token = _backend_override.set(get_backend_by_name(name))
@@ -89,7 +110,7 @@ def _checked_mode(mode: str, where: str) -> str:
     return mode
 
 
-_default_mode = _checked_mode(os.environ.get("DUALGRAD_MODE", "reverse"), "DUALGRAD_MODE")
+_default_mode = _checked_mode(_environment("DUALGRAD_MODE", "reverse"), "DUALGRAD_MODE")
 _mode_override: ContextVar[str | None] = ContextVar("dualgrad_mode", default=None)
 
 
@@ -104,7 +125,9 @@ def set_mode(mode: str) -> None:
     ``"reverse"`` records a tape and walks it backwards: one pass per output, whatever the
     number of inputs. ``"forward"`` seeds every leaf that requires grad with an identity tangent
     block and pushes the blocks through each operation as it runs: one pass per input element,
-    whatever the number of outputs, and nothing is recorded. Both give the same ``.grad``.
+    whatever the number of outputs, and nothing is recorded. Both give the same ``.grad``
+    wherever every derivative along the way is finite (the forward-mode docs list where an
+    infinite or NaN one makes them differ).
 
     Raises:
         ValueError: unknown mode (the message lists the valid ones).

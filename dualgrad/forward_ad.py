@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from . import _fast, _namespace, _rules
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import ForwardNode, Node, record
+from .autograd.nan_safe_mode import is_nan_safe_mode_enabled
 from .ops import Primitive, positive
 from .tensor import Tensor, array_of, same_backend
 
@@ -145,8 +146,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: DualLevel | None = None
     """
     level = _current_level(level, "make_dual")
     for name, value in (("tensor", tensor), ("tangent", tangent)):
-        if not isinstance(value, Tensor) or not value.dtype.is_floating_point:
-            msg = f"make_dual: {name} must be a floating point Tensor, got {value!r}"
+        if not isinstance(value, Tensor) or not value.dtype.is_inexact:
+            msg = f"make_dual: {name} must be a floating point or complex Tensor, got {value!r}"
             raise TypeError(msg)
     if tangent.shape != tensor.shape:
         msg = (
@@ -188,13 +189,20 @@ def unpack_dual(tensor: Tensor, *, level: DualLevel | None = None) -> UnpackedDu
 
 # --- propagation (called by the dispatcher) -------------------------------------------------
 def seed(leaf: Tensor) -> None:
-    """Give a leaf that requires grad its identity tangent block (forward mode), once."""
+    """Give a leaf that requires grad its identity tangent block (forward mode), once.
+
+    A complex leaf has two real directions per element: its block is the identity, then ``1j``
+    times the identity, shape ``(2 * numel, *shape)`` (``pull_back`` reads both halves).
+    """
     if leaf._tangents is not None and any(type(key) is SeedKey for key in leaf._tangents):
         return
     n = leaf.numel()
     namespace = leaf._backend.namespace
     dtype = leaf._backend.native_dtype(leaf.dtype)
-    block = namespace.reshape(namespace.eye(n, dtype=dtype), (n, *leaf.shape))
+    eye = namespace.eye(n, dtype=dtype)
+    if leaf.dtype.is_complex:
+        eye, n = namespace.concat([eye, eye * 1j]), 2 * n
+    block = namespace.reshape(eye, (n, *leaf.shape))
     leaf._tangents = {**(leaf._tangents or {}), SeedKey(leaf): block}
 
 
@@ -235,7 +243,7 @@ def push_tangents(
     # The common case first: one input carrying a tangent array on one live stream, nothing
     # to seed, an op the tape does not record. The output's tangent is the jvp rule's on the
     # backend's arrays, without the bookkeeping that several streams, nesting or the tape need.
-    if len(inputs) == 1 and _fast.enabled:
+    if len(inputs) == 1 and _fast.enabled and not is_nan_safe_mode_enabled():
         x = inputs[0]
         tangents = x._tangents
         if (
@@ -252,7 +260,7 @@ def push_tangents(
                 and not unseeded
                 and rule is not None
                 and not isinstance(tangent, Tensor)
-                and out.dtype.is_floating_point
+                and out.dtype.is_inexact
             ):
                 out._tangents = {
                     key: rule(out._backend.xp, tangent, out._array, x._array, **params)
@@ -269,7 +277,7 @@ def push_tangents(
             for key in tensor._tangents:
                 if _live(key, seeded):
                     keys[key] = None
-    if not keys or not out.dtype.is_floating_point:
+    if not keys or not out.dtype.is_inexact:
         return
     out._tangents = {}
     ordered = keys if len(keys) == 1 else sorted(keys, key=lambda k: k.order)
@@ -328,6 +336,10 @@ def pull_back(tensor: Tensor, cotangent: Any) -> dict[Tensor, Any]:
     The block of leaf ``w`` holds d tensor / d w, shape ``(w.numel(), *tensor.shape)``;
     contracting it with the cotangent gives the vector-Jacobian product reverse mode would. The
     cotangent may carry leading batch axes (``jacrev``), which the result keeps.
+
+    Complex values: the cotangent is in the rules' convention (``autograd.engine``'s
+    docstring), so a leaf's derivative along a real direction is ``Re(<cotangent, column>)``;
+    a complex leaf's block has its real directions first, then its imaginary ones.
     """
     xp = tensor._backend.xp
     k = tensor.ndim
@@ -339,6 +351,11 @@ def pull_back(tensor: Tensor, cotangent: Any) -> dict[Tensor, Any]:
         if leaf is not None:
             block = block._array if isinstance(block, Tensor) else block
             flat = xp.tensordot(cotangent, block, axes=(cotangent_axes, list(range(1, k + 1))))
+            if block.shape[0] != leaf.numel():  # a complex leaf: real, then imaginary directions
+                n = leaf.numel()
+                flat = xp.real(flat[..., :n]) - 1j * xp.real(flat[..., n:])
+            elif leaf._backend.dtype_of(flat).is_complex and not leaf.dtype.is_complex:
+                flat = xp.real(flat)
             gradient = xp.reshape(flat, batch + leaf.shape)
             # A leaf updated in place under no_grad is seeded afresh (a new key), while values
             # computed before still carry its old block: both paths count, as on the tape.

@@ -39,6 +39,7 @@ __all__ = [
     "stack_module_state",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 
 import contextlib
@@ -48,9 +49,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from . import config, forward_ad
+from . import _batching, config, forward_ad
 from . import functions as _functions
+from ._dispatch import into_level, lift, move, out_of_level
 from ._functional_call import functional_call, stack_module_state
+from ._vmap import vmap
 from .autograd import engine
 from .autograd.grad_mode import enable_grad
 from .backends import backend_for_array
@@ -133,13 +136,38 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
             "not differentiated (argnums) or through a closure"
         )
         raise TypeError(msg)
-    if not tensor.dtype.is_floating_point:
+    if not tensor.dtype.is_inexact:
         msg = (
-            f"{name}: can only differentiate with respect to floating point tensors, got "
-            f"{tensor.dtype} at {where()}"
+            f"{name}: can only differentiate with respect to floating point or complex "
+            f"tensors, got {tensor.dtype} at {where()}"
+        )
+        raise TypeError(msg)
+    if tensor.dtype.is_complex and name in _REAL_ONLY:
+        msg = (
+            f"{name}: expected real inputs, got a {tensor.dtype.name} tensor at {where()}; "
+            "differentiate the real and imaginary parts as separate real inputs, or use vjp "
+            "or jvp (as torch.func, which refuses complex Jacobians too)"
         )
         raise TypeError(msg)
     return tensor
+
+
+# The Jacobian transforms take real inputs and outputs only, as torch.func's: of a function
+# that is not holomorphic, one complex matrix cannot hold the derivative.
+_REAL_ONLY = frozenset({"jacrev", "jacfwd", "hessian", "hvp"})
+
+
+def _at_current_level(x: Tensor) -> Tensor:
+    """``x`` lifted to the innermost vmap level open here, if it comes from outside it.
+
+    A transform inside vmap differentiates per example: an unmapped argument (a model's
+    parameters, with ``in_dims=None``) must become a value of the level before it becomes a
+    differentiation leaf, so that its derivative is one per example, not summed over the batch.
+    """
+    levels = _batching.current_levels()
+    if levels and x._backend is not levels[-1] and _batching.below(x._backend, levels[-1]):
+        return lift(x, levels[-1])
+    return x
 
 
 def _path_of(tree: Any, index: int) -> str:
@@ -161,11 +189,17 @@ def _output_leaves(out: Any, name: str) -> tuple[list[Tensor], PyTreeDef]:
                 )
                 raise TypeError(msg)
             leaf = asarray(leaf)
-        if not leaf.dtype.is_floating_point:
+        if not leaf.dtype.is_inexact:
             msg = (
                 f"{name}: the function's output{path()} has dtype {leaf.dtype}; only "
-                "floating point outputs have derivatives (return others as auxiliary data, "
-                "has_aux=True)"
+                "floating point and complex outputs have derivatives (return others as "
+                "auxiliary data, has_aux=True)"
+            )
+            raise TypeError(msg)
+        if leaf.dtype.is_complex and name in _REAL_ONLY:
+            msg = (
+                f"{name}: the function's output{path()} is complex ({leaf.dtype.name}); "
+                "return its real and imaginary parts as separate real outputs, or use vjp or jvp"
             )
             raise TypeError(msg)
         leaves.append(leaf)
@@ -186,7 +220,7 @@ class _Differentiated:
                 where = functools.partial(
                     lambda k, tree, index: f"{names(k)}{_path_of(tree, index)}", k, tree, index
                 )
-                self.leaves.append(_input_leaf(leaf, where, transform))
+                self.leaves.append(_at_current_level(_input_leaf(leaf, where, transform)))
 
     def rebuild(self, values: Sequence[Any]) -> list[Any]:
         """One pytree per argument, holding ``values`` (one per leaf, in order)."""
@@ -309,6 +343,30 @@ def _gradients_of(
                 else leaf.detach()
             )
         grads.append(value if keep else value.detach())
+    return grads
+
+
+def _pulled_back(output: Tensor, leaves: list[Tensor], cotangent: Tensor, keep: bool) -> Any:
+    """``_gradients_of`` for a cotangent that may be batched by vmap levels opened after
+    ``output`` was computed (``vjp_fn`` called inside vmap): those levels' batch axes are
+    moved out in front of the cotangent, pulled back as one block, and moved back in."""
+    levels = []
+    while cotangent._backend is not output._backend and _batching.depth(cotangent._backend):
+        level = cotangent._backend
+        if not _batching.below(output._backend, level):
+            break
+        cotangent = move(
+            out_of_level, cotangent, {"level": level, "axis": -cotangent.ndim - 1}, level.base
+        )
+        levels.append(level)
+    if not levels:
+        return _gradients_of(output, leaves, cotangent, keep)
+    grads = _gradients_of(output, leaves, cotangent, keep, batched=True)
+    for level in reversed(levels):
+        grads = [
+            move(into_level, lift(g, level.base), {"level": level, "axis": -g.ndim}, level)
+            for g in grads
+        ]
     return grads
 
 
@@ -437,7 +495,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                     f"but the output{path} has shape {tuple(output.shape)}"
                 )
                 raise ValueError(msg)
-            grads = _gradients_of(output, leaves, cot, keep)
+            grads = _pulled_back(output, leaves, cot, keep)
             total = grads if total is None else [a + b for a, b in zip(total, grads, strict=True)]
         if total is None:  # an output without leaves
             total = [_functions.zeros_like(leaf.detach()) for leaf in leaves]
@@ -525,7 +583,7 @@ def _tangent_leaves(
                     f"(at tangents[{k}]{_path_of(tangent, index)})"
                 )
                 raise ValueError(msg)
-            leaves.append(t)
+            leaves.append(_at_current_level(t))
     return leaves
 
 

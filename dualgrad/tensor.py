@@ -17,9 +17,9 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _namespace, _recorder
+from . import _batching, _namespace, _recorder
 from ._device import device, device_of
-from ._dtypes import DType
+from ._dtypes import KIND_RANK, DType
 from ._printing import tensor_repr
 from ._size import Size
 from .autograd.grad_mode import is_grad_enabled
@@ -88,7 +88,8 @@ class Tensor:
     def __init__(self, *args: Any, requires_grad: bool = False) -> None:
         # ``Tensor(array, backend)`` inside dualgrad; ``Tensor(data)`` and ``Tensor(*sizes)``
         # as PyTorch's constructor, in the default dtype.
-        if len(args) == 2 and isinstance(args[1], _Backend):
+        if len(args) == 2 and (isinstance(args[1], _Backend) or hasattr(args[1], "xp")):
+            # a Backend, or a backend-like vmap level
             array, backend = args
         else:
             made = _namespace.differentiable().creation.legacy_tensor(args)
@@ -228,9 +229,10 @@ class Tensor:
                 )
                 raise RuntimeError(msg)
             return
-        if value and not self.dtype.is_floating_point:
+        if value and not self.dtype.is_inexact:
             msg = (
-                f"only tensors of floating point dtype can require gradients, got {self.dtype}; "
+                "only tensors of floating point or complex dtype can require gradients, got "
+                f"{self.dtype}; "
                 "convert first, e.g. x.to(dualgrad.float32)"
             )
             raise TypeError(msg)
@@ -362,7 +364,14 @@ class Tensor:
 
     # --- in-place updates -------------------------------------------------------------------
     def _update(self, compute: Callable[[Tensor], Tensor], op_name: str) -> Tensor:
-        """Swap in ``compute(self)``'s array (and graph), as an in-place op would."""
+        """Swap in ``compute(self)``'s array (and graph), as an in-place op would.
+
+        Raises:
+            RuntimeError: the tensor is a leaf that requires grad, outside ``no_grad()``.
+            ValueError: the result's shape differs from the tensor's (broadcasting would grow it).
+            TypeError: the result's dtype is of a higher kind than the tensor's (an integer
+                tensor updated with a float); in every case the tensor is left as it was.
+        """
         if self._node is None and self._requires_grad and is_grad_enabled():
             msg = (
                 f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
@@ -380,6 +389,14 @@ class Tensor:
                 self._tangents,
             )
             result = compute(before)
+        if result._backend is not self._backend:
+            msg = (
+                f"{op_name}: inside vmap, an in-place operation would write values that differ "
+                "from example to example into a tensor that is the same for every example "
+                "(one from outside the mapped function, or not mapped); use the out-of-place "
+                "operation instead (y = x + other, not x += other)"
+            )
+            raise RuntimeError(msg)
         if result._array.shape != self._array.shape:
             msg = (
                 f"{op_name}: the result has shape {tuple(result.shape)} but the tensor has shape "
@@ -387,10 +404,13 @@ class Tensor:
             )
             raise ValueError(msg)
         if result._array.dtype != self._array.dtype and result.dtype is not self.dtype:
-            if self.dtype.kind in "biu" and result.dtype.kind not in "biu":
+            # PyTorch's rule (the standard leaves it to the implementation): the result is cast
+            # back to the tensor's dtype within a kind or down from a lower one (float32 +=
+            # float64 stays float32), never up from a higher kind (int64 *= 1.5 raises).
+            if KIND_RANK[result.dtype.kind] > KIND_RANK[self.dtype.kind]:
                 msg = (
                     f"{op_name}: result type {result.dtype} can't be cast to the tensor's "
-                    f"{self.dtype}; convert the tensor first"
+                    f"{self.dtype}; convert the tensor first, or write the out-of-place form"
                 )
                 raise TypeError(msg)
             result = result.astype(self.dtype)
@@ -485,6 +505,9 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
     def __int__(self) -> int:
         return int(self.item())
 
@@ -549,9 +572,16 @@ class RemovableHandle:
 
 def same_backend(op_name: str, tensors: Iterable[Tensor]) -> Backend:
     """The backend the tensors share, or a TypeError naming theirs: the one check every
-    operation on several tensors makes."""
+    operation on several tensors makes.
+
+    Tensors of vmap levels one above another (a value closed over from outside the vmapped
+    function) share the innermost level, which the dispatcher lifts the others to.
+    """
     backends = [tensor._backend for tensor in tensors]
     if any(backend is not backends[0] for backend in backends):
+        top = max(backends, key=_batching.depth)
+        if all(_batching.below(backend, top) for backend in backends):
+            return top
         names = ", ".join(dict.fromkeys(backend.name for backend in backends))
         msg = (
             f"{op_name}: inputs come from different backends ({names}); "

@@ -57,7 +57,7 @@ def numerical_jvp(
         eps: the step.
 
     Returns:
-        The estimate, a float64 array of ``f``'s output shape.
+        The estimate, a float64 (complex128 for complex output) array of ``f``'s output shape.
 
     Raises:
         ValueError: the numbers of primals and tangents differ.
@@ -73,10 +73,12 @@ def numerical_jvp(
         msg = f"numerical_jvp: got {len(primals)} primals but {len(tangents)} tangents"
         raise ValueError(msg)
     points = [np.asarray(x) for x in primals]
-    steps = [eps * np.asarray(v, dtype=np.float64) for v in tangents]
+    # complex tangents, and complex outputs, in complex128
+    steps = [eps * np.asarray(v, dtype=np.result_type(v, np.float64)) for v in tangents]
     forward = np.asarray(f(*(x + step for x, step in zip(points, steps, strict=True))))
     backward = np.asarray(f(*(x - step for x, step in zip(points, steps, strict=True))))
-    return (forward.astype(np.float64) - backward.astype(np.float64)) / (2 * eps)
+    wide = np.result_type(forward, np.float64)
+    return (forward.astype(wide) - backward.astype(wide)) / (2 * eps)
 
 
 def gradcheck(
@@ -439,7 +441,8 @@ def check_modes(
 
     Two comparisons per floating-point Tensor input: the ``.grad`` that ``backward()`` leaves
     in reverse mode and in forward mode (the output contracted with ones), and the Jacobians of
-    ``jacrev`` and ``jacfwd``. They must agree to ``atol + rtol * |reverse|``.
+    ``jacrev`` and ``jacfwd``. They must agree to ``atol + rtol * |reverse|``. Complex inputs
+    are checked too, through ``backward()`` only (the Jacobian transforms take real functions).
 
     Args:
         fn: a function of the inputs returning one floating-point Tensor.
@@ -462,21 +465,20 @@ def check_modes(
         True
     """
     checked = tuple(
-        i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.dtype.is_floating_point
+        i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.dtype.is_inexact
     )
     if not checked:
         msg = "check_modes: no input is a floating point Tensor; pass the tensors to differentiate"
         raise ValueError(msg)
-    reverse = _backward_grads(fn, inputs, checked, "reverse")
-    forward = _backward_grads(fn, inputs, checked, "forward")
-    by_rows = func.jacrev(fn, argnums=checked)(*inputs)
-    by_columns = func.jacfwd(fn, argnums=checked)(*inputs)
+    reverse, real = _backward_grads(fn, inputs, checked, "reverse")
+    forward, _ = _backward_grads(fn, inputs, checked, "forward")
+    pairs: list[tuple[str, Any, Any]] = [("backward() reverse vs forward", reverse, forward)]
+    if real:
+        by_rows = func.jacrev(fn, argnums=checked)(*inputs)
+        by_columns = func.jacfwd(fn, argnums=checked)(*inputs)
+        pairs.append(("jacrev vs jacfwd", by_rows, by_columns))
     rows = []
     failures = []
-    pairs = (
-        ("backward() reverse vs forward", reverse, forward),
-        ("jacrev vs jacfwd", by_rows, by_columns),
-    )
     for comparison, expected, got in pairs:
         for i, a, b in zip(checked, expected, got, strict=True):
             a_values, b_values = a.detach().numpy(), b.detach().numpy()
@@ -493,8 +495,9 @@ def check_modes(
 
 def _backward_grads(
     fn: Callable[..., Tensor], inputs: tuple[Any, ...], checked: tuple[int, ...], mode: str
-) -> list[Tensor]:
-    """The ``.grad`` of each checked input after ``backward()`` on ``fn``'s output in ``mode``."""
+) -> tuple[list[Tensor], bool]:
+    """The ``.grad`` of each checked input after ``backward()`` on ``fn``'s output in ``mode``,
+    and whether the inputs and the output are all real."""
     arguments = list(inputs)
     leaves = []
     for i in checked:
@@ -505,7 +508,9 @@ def _backward_grads(
         output = fn(*arguments)
         if output.requires_grad:
             output.backward(gradient=_ones_like(output))
-    return [leaf.grad if leaf.grad is not None else _zeros_like(leaf) for leaf in leaves]
+    real = not output.dtype.is_complex and not any(leaf.dtype.is_complex for leaf in leaves)
+    grads = [leaf.grad if leaf.grad is not None else _zeros_like(leaf) for leaf in leaves]
+    return grads, real
 
 
 def _ones_like(x: Tensor) -> Tensor:

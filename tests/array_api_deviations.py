@@ -3,12 +3,15 @@
 The one table of known deviations. ``tests/test_array_api_conformance.py`` reads it: a function
 listed without dtypes is not run there; one listed with dtypes is run on every other dtype. The
 test also checks that every function of the standard is either run or listed here, and that
-``docs/array-api.md`` shows this table as it is.
+``docs/array-api.md`` shows this table as it is, followed by the official conformance suite's
+expected failures (``array_api_suite``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import array_api_suite
 
 
 @dataclass(frozen=True)
@@ -19,34 +22,16 @@ class Deviation:
     dtypes: tuple[str, ...] = ()
 
 
-_NO_UINT64 = (
-    "sums and products of uint8 are uint64 in the standard; dualgrad has no uint64 and "
-    "gives int64, which holds every such sum"
-)
-
 DEVIATIONS: dict[str, Deviation] = {
-    "uint16, uint32, uint64": Deviation(
-        "dualgrad's dtypes are PyTorch's core set, whose only unsigned integer dtype is uint8"
-    ),
     "Tensor.size": Deviation(
         "a method, as PyTorch's size(); the standard's attribute is math.prod(x.shape) "
         "(array_api_compat.size(x) gives it)"
-    ),
-    "Tensor.to_device": Deviation(
-        "not provided: a Tensor stays on the device it was made on (device= of asarray)"
-    ),
-    "Tensor.__dlpack__": Deviation(
-        "not provided: export the backend array instead, t.detach().array.__dlpack__()"
     ),
     "imag": Deviation(
         "not drawn here: on jax and array_api_strict Hypothesis probes complex dtypes with "
         "float() of a complex 0-d Tensor, which raises TypeError as float() of a Python complex "
         "does; the op table checks imag's forward on complex inputs instead"
     ),
-    "sum": Deviation(_NO_UINT64, dtypes=("uint8",)),
-    "prod": Deviation(_NO_UINT64, dtypes=("uint8",)),
-    "cumulative_sum": Deviation(_NO_UINT64, dtypes=("uint8",)),
-    "cumulative_prod": Deviation(_NO_UINT64, dtypes=("uint8",)),
 }
 _NO_COMPLEX_GRADIENTS = (
     "not provided: transforms are complex-valued, and dualgrad differentiates real tensors "
@@ -76,7 +61,8 @@ DEVIATIONS.update(
 
 
 def render_table() -> str:
-    """The table as docs/array-api.md shows it (the fft functions on one row)."""
+    """The table as docs/array-api.md shows it (the fft functions on one row), with the
+    official conformance suite's expected failures last (``array_api_suite.rows``)."""
     rows = ["| what | dtypes | why |", "| --- | --- | --- |"]
     fft_done = False
     for name, deviation in DEVIATIONS.items():
@@ -88,4 +74,5 @@ def render_table() -> str:
             name = f"`{name}`"
         dtypes = ", ".join(deviation.dtypes) or "all"
         rows.append(f"| {name} | {dtypes} | {deviation.reason} |")
+    rows.extend(array_api_suite.rows())
     return "\n".join(rows) + "\n"

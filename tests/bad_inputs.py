@@ -91,14 +91,14 @@ CATALOGUE: list[Misuse] = [
         "requires_grad on an integer tensor",
         "dualgrad.tensor([1, 2], requires_grad=True)",
         TypeError,
-        r"only tensors of floating point dtype can require gradients, got dualgrad\.int64; "
-        r"convert first",
+        r"only tensors of floating point or complex dtype can require gradients, got "
+        r"dualgrad\.int64; convert first",
     ),
     Misuse(
         "requires_grad_() on an integer tensor",
         "n = dualgrad.tensor([1, 2])\nn.requires_grad_()",
         TypeError,
-        r"floating point dtype can require gradients, got dualgrad\.int64; convert first",
+        r"floating point or complex dtype can require gradients, got dualgrad\.int64; convert",
     ),
     Misuse(
         "A .grad of another dtype",

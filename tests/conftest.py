@@ -5,6 +5,15 @@ from __future__ import annotations
 import importlib.util
 import os
 
+# Under pytest-xdist (`-n auto`), one worker per core: a library that also starts a thread
+# per core in each worker (PyTorch's and OpenBLAS's OpenMP pools) oversubscribes the cores.
+# With -n 2 on 2 cores, one thread per worker took the CPU time of the torch tests of
+# test_nn_functional_layers.py from 90 s to 76 s, and of test_nn_layers.py from 88-91 s to
+# 80-85 s. Set before NumPy or torch is first imported (they read it then); an explicit
+# OMP_NUM_THREADS wins.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 from backend_limits import cost_reason, limit_reason
 from hypothesis import HealthCheck, settings

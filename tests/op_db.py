@@ -156,6 +156,8 @@ class OpSpec:
         values = rng.uniform(low, high, shape)
         if arg.signed:
             values = values * rng.choice([-1.0, 1.0], shape)
+        if arg.dtype.startswith("complex"):  # the imaginary parts from the same interval
+            values = values + 1j * rng.uniform(low, high, shape)
         return np.asarray(values, dtype=arg.dtype)
 
     def variants(self) -> list[Variant]:
@@ -486,7 +488,9 @@ OP_DB: list[OpSpec] = [
 
 # The families' lines live in their own modules (they import the helpers above).
 from op_db_array_api import SPECS as ARRAY_API_SPECS  # noqa: E402
+from op_db_complex import SPECS as COMPLEX_SPECS  # noqa: E402
 from op_db_elementwise import SPECS as ELEMENTWISE_SPECS  # noqa: E402
+from op_db_fft import SPECS as FFT_SPECS  # noqa: E402
 from op_db_linalg import SPECS as LINALG_SPECS  # noqa: E402
 from op_db_nn import SPECS as NN_SPECS  # noqa: E402
 from op_db_reduce import SPECS as REDUCE_SPECS  # noqa: E402
@@ -495,7 +499,9 @@ from op_db_special import SPECS as SPECIAL_SPECS  # noqa: E402
 
 OP_DB += [
     *ARRAY_API_SPECS,
+    *COMPLEX_SPECS,
     *ELEMENTWISE_SPECS,
+    *FFT_SPECS,
     *LINALG_SPECS,
     *NN_SPECS,
     *REDUCE_SPECS,

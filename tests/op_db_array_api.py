@@ -4,6 +4,7 @@ the searching and set primitives (joined into ``op_db.OP_DB``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from op_db import BINARY, UNARY, Arg, OpSpec, Params, _apply
@@ -21,10 +22,15 @@ def _int64(function: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.nda
     return reference
 
 
+def _torch_part(name: str) -> Callable[..., Any]:
+    return lambda torch, tensors, params: getattr(torch, name)(tensors[0])
+
+
 SPECS: list[OpSpec] = [
-    OpSpec(ops.conj, shapes=UNARY, args=(COMPLEX,)),
-    OpSpec(ops.real, shapes=UNARY, args=(COMPLEX,)),
-    OpSpec(ops.imag, shapes=UNARY, args=(COMPLEX,)),
+    OpSpec(ops.conj, shapes=UNARY, args=(COMPLEX,), torch=_torch_part("conj_physical")),
+    OpSpec(ops.real, shapes=UNARY, args=(COMPLEX,), torch=_torch_part("real")),
+    OpSpec(ops.imag, shapes=UNARY, args=(COMPLEX,), torch=_torch_part("imag")),
+    OpSpec(ops.angle, shapes=UNARY, args=(COMPLEX,), torch=_torch_part("angle")),
     OpSpec(ops.nextafter, shapes=BINARY),
     OpSpec(
         ops.nonzero,

@@ -22,7 +22,7 @@ from dualgrad import ops
 
 @dataclass(frozen=True)
 class MatrixArg(Arg):
-    """A stack of float64 matrices with a structure.
+    """A stack of float64 (or complex128: ``invertible`` only) matrices with a structure.
 
     ``invertible``: well conditioned with either determinant sign; ``spd``: symmetric positive
     definite; ``symmetric``: eigenvalues at least 1 apart; ``spread``: singular values at least
@@ -41,7 +41,9 @@ class MatrixSpec(OpSpec):
             return super().sample(rng, arg, shape)
         *batch, rows, cols = shape
         matrices = [_draw(rng, arg.structure, rows, cols) for _ in range(int(np.prod(batch)))]
-        return np.asarray(matrices, dtype=np.float64).reshape(shape)
+        if arg.dtype == "complex128":  # an imaginary part no larger than the real off-diagonal
+            matrices = [a + 1j * rng.uniform(-1.0, 1.0, a.shape) for a in matrices]
+        return np.asarray(matrices, dtype=arg.dtype).reshape(shape)
 
 
 def _orthonormal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
@@ -71,6 +73,7 @@ def _draw(rng: np.random.Generator, structure: str, rows: int, cols: int) -> np.
 
 
 INVERTIBLE = MatrixArg(structure="invertible")
+COMPLEX_INVERTIBLE = MatrixArg("complex128", structure="invertible")
 SPD = MatrixArg(structure="spd")
 SYMMETRIC = MatrixArg(structure="symmetric")
 SPREAD = MatrixArg(structure="spread")
@@ -283,3 +286,35 @@ SPECS.append(
         torch=_torch_svd(2),
     )
 )
+
+# Complex matrices, where the rules hold for them (holomorphic: transposes, not adjoints); one
+# case each, the real lines above cover the shapes.
+SPECS += [
+    MatrixSpec(
+        ops.inv,
+        shapes=[((3, 3),)],
+        args=(COMPLEX_INVERTIBLE,),
+        call=_linalg("inv"),
+        reference=lambda arrays, params: np.linalg.inv(arrays[0]),
+        torch=lambda torch, ts, params: torch.linalg.inv(ts[0]),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.solve,
+        shapes=[((2, 3, 3), (2, 3, 2))],
+        args=(COMPLEX_INVERTIBLE, Arg("complex128")),
+        call=_linalg("solve"),
+        reference=lambda arrays, params: np.linalg.solve(*arrays),
+        torch=lambda torch, ts, params: torch.linalg.solve(*ts),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.det,
+        shapes=[((3, 3),)],
+        args=(COMPLEX_INVERTIBLE,),
+        call=_linalg("det"),
+        reference=lambda arrays, params: np.linalg.det(arrays[0]),
+        torch=lambda torch, ts, params: torch.linalg.det(ts[0]),
+        label="-complex",
+    ),
+]

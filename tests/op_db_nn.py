@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from op_db import NONZERO, UNARY, OpSpec, Params
+from op_db import NONZERO, UNARY, Arg, OpSpec, Params
 
+import dualgrad
 import dualgrad.nn.functional as F
 from dualgrad import ops
 
@@ -224,3 +225,26 @@ SPECS: list[OpSpec] = [
         torch=lambda torch, ts, params: torch.nn.functional.logsigmoid(ts[0]),
     ),
 ]
+
+
+def _binary_cross_entropy_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
+    x, y = arrays
+    return -(y * np.maximum(np.log(x), -100.0) + (1 - y) * np.maximum(np.log1p(-x), -100.0))
+
+
+SPECS.append(
+    OpSpec(
+        ops.binary_cross_entropy,
+        shapes=[((3, 4), (3, 4)), ((), ()), ((2, 0), (2, 0))],
+        # predictions inside (0, 1), where the loss is smooth; the ends are boundary cases
+        args=(Arg(low=0.05, high=0.95), Arg(low=0.0, high=1.0)),
+        # the function takes equal shapes; random programs hand the primitive broadcastable ones
+        call=lambda tensors, params: F.binary_cross_entropy(
+            *dualgrad.broadcast_arrays(*tensors), reduction="none"
+        ),
+        reference=_binary_cross_entropy_reference,
+        torch=lambda torch, ts, params: torch.nn.functional.binary_cross_entropy(
+            *torch.broadcast_tensors(*ts), reduction="none"
+        ),
+    )
+)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from op_db import REDUCED, REDUCTIONS, OpSpec, reduce, reduce_all
+from op_db import NONZERO, REDUCED, REDUCTIONS, OpSpec, reduce, reduce_all
 
+import dualgrad
 from dualgrad import ops
 
 SINGLE_AXIS = (reduce(-1), reduce(-2, keepdims=True))
@@ -56,6 +57,25 @@ SPECS.append(
         high=4.0,
         reference=_logsumexp_reference,
         torch=lambda torch, ts, params: torch.logsumexp(
+            ts[0], dim=params["axis"], keepdim=params["keepdims"]
+        ),
+    )
+)
+SPECS.append(
+    OpSpec(
+        ops.euclidean_norm,
+        # away from the origin, where the norm is smooth; the origin is a boundary case
+        cases=[
+            (shapes, params(shapes) if callable(params) else params)
+            for shapes in REDUCED
+            for params in REDUCTIONS
+        ],
+        args=(NONZERO,),
+        call=lambda tensors, params: dualgrad.linalg.vector_norm(tensors[0], **params),
+        reference=lambda arrays, params: np.sqrt(
+            np.sum(arrays[0] ** 2, axis=params["axis"], keepdims=params["keepdims"])
+        ),
+        torch=lambda torch, ts, params: torch.linalg.vector_norm(
             ts[0], dim=params["axis"], keepdim=params["keepdims"]
         ),
     )

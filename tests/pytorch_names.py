@@ -624,7 +624,7 @@ AUTOGRAD = [
         "torch.func.vjp",
         "out, fn = torch.func.vjp(torch.sin, torch.tensor([0.0, 1.0]))\n(out, fn(torch.ones(2)))",
     ),
-    Name("torch.func.vmap", "torch.func.vmap(torch.sum)(x)", _missing()),
+    Name("torch.func.vmap", "torch.func.vmap(torch.sum)(x)"),
     Name(
         "torch.func.functional_call",
         "m = torch.nn.Linear(3, 1)\n"

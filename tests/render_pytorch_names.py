@@ -44,6 +44,8 @@ def _code(snippet: str) -> str:
     for line in snippet.splitlines():
         indent = len(line) - len(line.lstrip(" "))
         text = html.escape(line.lstrip(" ")).translate(MARKDOWN_ENTITIES)
+        # `d[0]['lr']` would read as a link to a reference named 'lr'.
+        text = text.replace("][", "]&#91;")
         lines.append("&nbsp;" * indent + text)
     return "<code>" + "<br>".join(lines) + "</code>"
 

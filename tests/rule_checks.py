@@ -46,8 +46,18 @@ TOLERANCES = {
 
 
 def inner(a: Any, b: Any) -> float:
-    """``<a, b>``, summed in float64."""
+    """``<a, b>``, summed in float64; for complex values ``Re(sum(a * b))``, the pairing the
+    rules transpose under (``dualgrad/ops/_primitive.py``)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        return float(np.real(np.sum(a.astype(np.complex128) * b.astype(np.complex128))))
     return float(np.sum(np.asarray(a, np.float64) * np.asarray(b, np.float64)))
+
+
+def pytorch_convention(vjp: Any, u: np.ndarray) -> np.ndarray:
+    """What ``.grad`` holds for the cotangent ``u``, from a vjp rule: the conjugate of the
+    rule's result for the conjugate cotangent (the two conventions, autograd/engine.py)."""
+    return np.conj(vjp(np.conj(u)))
 
 
 def to_backend(value: Any, backend: Any) -> Any:
@@ -108,17 +118,26 @@ class RuleCase:
     @cached_property
     def tolerance(self) -> Tolerance:
         """The entry of the least precise floating dtype among the inputs and the output."""
-        dtypes = [a.dtype for a in (*self.primals, self.ans) if a.dtype.kind == "f"]
+        # a complex dtype is as precise as its parts' real dtype
+        dtypes = [
+            np.finfo(a.dtype).dtype for a in (*self.primals, self.ans) if a.dtype.kind in "fc"
+        ]
         return TOLERANCES[min(dtypes, key=lambda dtype: dtype.itemsize).name]
+
+    def _random(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        values = self._rng.standard_normal(shape)
+        if dtype.kind == "c":
+            values = values + 1j * self._rng.standard_normal(shape)
+        return np.asarray(values).astype(dtype)
 
     def cotangent(self, batch: tuple[int, ...] = ()) -> np.ndarray:
         """A random output cotangent, with leading ``batch`` axes."""
-        return self._rng.standard_normal(batch + self.ans.shape).astype(self.ans.dtype)
+        return self._random(batch + self.ans.shape, self.ans.dtype)
 
     def tangent(self, i: int, batch: tuple[int, ...] = ()) -> np.ndarray:
         """A random tangent of input ``i``, with leading ``batch`` axes."""
         primal = self.primals[i]
-        return self._rng.standard_normal(batch + primal.shape).astype(primal.dtype)
+        return self._random(batch + primal.shape, primal.dtype)
 
     # --- rules --------------------------------------------------------------------------------
     def vjp(self, i: int, g: Any, *, at: Any = None) -> np.ndarray:

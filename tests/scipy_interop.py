@@ -47,6 +47,11 @@ def _matrix(x: Any) -> Any:
     return _namespace(x).reshape(x[:4], (2, 2))
 
 
+def _modulus(z: Any) -> Any:
+    """The magnitudes of a complex result: a real function to differentiate."""
+    return _namespace(z).abs(z)
+
+
 FINITE = "finite differences"
 CASES = [
     Case("scipy.optimize.rosen", lambda sp, x: sp.optimize.rosen(x)),
@@ -93,6 +98,15 @@ CASES = [
         lambda sp, x: sp.integrate.cumulative_simpson(x * x),
         FINITE,
     ),
+    Case("scipy.fft.fft", lambda sp, x: _modulus(sp.fft.fft(x, n=8))),
+    Case("scipy.fft.ifft", lambda sp, x: _modulus(sp.fft.ifft(x * x, norm="ortho"))),
+    Case("scipy.fft.fftn", lambda sp, x: _modulus(sp.fft.fftn(_matrix(x)))),
+    Case("scipy.fft.rfft", lambda sp, x: _modulus(sp.fft.rfft(x))),
+    Case("scipy.fft.irfft", lambda sp, x: sp.fft.irfft(sp.fft.rfft(x) ** 2, n=6)),
+    Case("scipy.fft.rfftn", lambda sp, x: _modulus(sp.fft.rfftn(_matrix(x), norm="forward"))),
+    Case("scipy.fft.hfft", lambda sp, x: sp.fft.hfft(sp.fft.rfft(x))),
+    Case("scipy.fft.ihfft", lambda sp, x: _modulus(sp.fft.ihfft(x))),
+    Case("scipy.fft.fftshift", lambda sp, x: sp.fft.fftshift(x) * x),
     Case("scipy.linalg.block_diag", lambda sp, x: sp.linalg.block_diag(_matrix(x), x[4:]) ** 2),
     Case("scipy.cluster.vq.whiten", lambda sp, x: sp.cluster.vq.whiten(_matrix(x))),
 ]

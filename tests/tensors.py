@@ -16,7 +16,9 @@ def leaf(values: Any, *, requires_grad: bool = False, dtype: Any = dualgrad.floa
 
 def values(x: Any) -> np.ndarray:
     """The values of ``x`` as a NumPy array, whatever its graph: a dualgrad Tensor, a PyTorch
-    tensor, or array data."""
+    tensor (its lazy conjugation resolved), or array data."""
+    if hasattr(x, "resolve_conj"):
+        x = x.resolve_conj()
     return np.asarray(x.detach().numpy() if hasattr(x, "detach") else x)
 
 

@@ -123,6 +123,41 @@ def test_dualgrad_backend_environment_variable_selects_the_default() -> None:
     assert result.stdout.split() == ["array_api_strict", "array_api_strict"]
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("DUALGRAD_BACKEND", "jaxx", "numpy, jax, array_api_strict"),
+        ("DUALGRAD_MODE", "sideways", "reverse, forward"),
+    ],
+)
+def test_unknown_environment_value_fails_at_import_naming_the_variable(
+    variable: str, value: str, allowed: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import dualgrad"],
+        env={variable: value, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(f"ValueError: {variable}: unknown ")
+    assert f"{value!r}; choose one of: {allowed}" in last_line
+
+
+def test_empty_environment_values_mean_the_defaults() -> None:
+    code = "import dualgrad; print(dualgrad.get_backend().name, dualgrad.get_mode())"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"DUALGRAD_BACKEND": "", "DUALGRAD_MODE": "", "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["numpy", "reverse"]
+
+
 def test_float64_on_jax_without_64_bit_mode_says_how_to_enable_it() -> None:
     pytest.importorskip("jax", reason="the jax backend needs JAX: pip install 'dualgrad[jax]'")
     code = textwrap.dedent(

@@ -13,6 +13,7 @@ from dualgrad import nn
 from dualgrad.demo import (
     accuracy,
     as_tensor,
+    draw_figure,
     mode_gradient_difference,
     spiral_classifier,
     train,
@@ -114,3 +115,22 @@ def test_accuracy_is_the_fraction_of_points_whose_largest_logit_is_the_label() -
         model.weight.copy_(dualgrad.eye(2))  # logits = the coordinates themselves
     inputs = dualgrad.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [-1.0, 3.0]])
     assert accuracy(model, inputs, dualgrad.tensor([0, 1, 1, 1])) == 0.75
+
+
+def test_figure_labels_both_panels_axes_and_shows_the_accuracy() -> None:
+    pytest.importorskip("matplotlib", reason="the figure needs matplotlib: pip install '.[demo]'")
+    points, labels = two_spirals(50, seed=0)
+    figure = draw_figure(
+        [1.0, 0.5, 0.25],
+        lambda grid: (grid[:, 0] > 0).astype(np.int64),
+        points,
+        labels,
+        title="two spirals",
+        accuracy=(0.984, 0.9),
+    )
+    loss_axes, plane_axes = figure.axes
+    assert (loss_axes.get_xlabel(), loss_axes.get_ylabel()) == ("epoch", "cross-entropy loss")
+    assert plane_axes.get_xlabel().startswith("first coordinate")
+    assert plane_axes.get_ylabel().startswith("second coordinate")
+    texts = [text.get_text() for text in plane_axes.texts]
+    assert texts == ["accuracy: 98.4% training, 90.0% held out"]

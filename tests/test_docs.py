@@ -1,4 +1,5 @@
-"""The documentation runs: every Python block of every page, and the site builds strictly.
+"""The documentation runs: every Python block of every page and of the README, and the site
+builds strictly.
 
 The convention each page follows:
 
@@ -9,6 +10,10 @@ The convention each page follows:
   exact standard output of that Python block.
 - A page that needs optional packages starts with ``<!-- requires: module other_module -->``;
   it is skipped, with the reason, where one of them is missing.
+
+The README is read differently: a newcomer copies one snippet at a time, so each of its
+```python blocks runs on its own, in a fresh interpreter, in an empty working directory, with
+no ``DUALGRAD_*`` variable set. Its only other blocks are shell commands.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import dualgrad
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCS_DIR = REPO_ROOT / "docs"
 PAGES = sorted(DOCS_DIR.glob("*.md"))
+README = REPO_ROOT / "README.md"
 
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[ \t]*$")
 REQUIRES = re.compile(r"\A\s*<!--\s*requires:(?P<modules>[^>]*?)-->")
@@ -131,6 +137,37 @@ def test_every_python_block_runs_and_prints_what_the_page_shows(
             )
 
 
+def readme_snippets() -> list[Block]:
+    return fenced_blocks(README.read_text(encoding="utf-8"))
+
+
+def test_readme_has_only_python_and_shell_snippets() -> None:
+    assert {block.lang for block in readme_snippets()} == {"python", "bash"}
+
+
+@pytest.mark.parametrize(
+    "block",
+    [block for block in readme_snippets() if block.lang == "python"],
+    ids=lambda block: f"line{block.fence_open}",
+)
+def test_every_readme_snippet_runs_on_its_own(block: Block, tmp_path: Path) -> None:
+    # Padding with blank lines makes tracebacks point at the README's own line numbers.
+    script = tmp_path / "README.md.py"
+    script.write_text("\n" * (block.first_line - 1) + block.code, encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DUALGRAD_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"README.md, block on line {block.fence_open}:\n{result.stderr}"
+
+
 def test_block_parser_pairs_python_with_the_text_block_right_after_it() -> None:
     page = (
         "<!-- requires: jax dask -->\n"
@@ -154,7 +191,7 @@ def test_unclosed_fence_is_reported_with_its_line() -> None:
 
 
 def test_site_builds_strictly(tmp_path: Path) -> None:
-    for module in ("mkdocs", "material"):
+    for module in ("mkdocs", "material", "mkdocstrings_handlers.python"):
         pytest.importorskip(module, reason=f"{module} not installed: pip install -e '.[docs]'")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
@@ -167,3 +204,29 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "index.html").is_file()
+    # The API reference is rendered from the docstrings: signatures, sections and doctests.
+    reference = (tmp_path / "api" / "index.html").read_text(encoding="utf-8")
+    assert "Compile <code>fn</code> (a training step, say) into one XLA program" in reference
+    assert 'id="dualgrad.nn.Conv2d"' in reference
+    assert reference.count('class="doc-section-title">Examples:') > 100
+
+
+def _griffe_extension() -> object:
+    pytest.importorskip("griffe", reason="griffe not installed: pip install -e '.[docs]'")
+    path = DOCS_DIR / "hooks" / "griffe_example_sections.py"
+    spec = importlib.util.spec_from_file_location("griffe_example_sections", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_reads_grouped_parameters_as_one_entry_each() -> None:
+    docstring = (
+        "Convolve.\n\nArgs:\n    input: the image.\n    stride, dilation: ints or\n"
+        "        pairs.\n    groups: how many.\n\nReturns:\n    a, b: not parameters.\n"
+    )
+    assert _griffe_extension()._split_grouped_parameters(docstring) == (
+        "Convolve.\n\nArgs:\n    input: the image.\n    stride: ints or\n        pairs.\n"
+        "    dilation: ints or\n        pairs.\n    groups: how many.\n\nReturns:\n"
+        "    a, b: not parameters."
+    )

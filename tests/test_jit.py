@@ -332,3 +332,84 @@ def test_jit_updates_a_parameter_passed_as_an_argument_as_eager_does(jax_backend
     np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-6)
     np.testing.assert_allclose(compiled[1], eager[1], rtol=1e-6)
     np.testing.assert_allclose(eager[0], [0.512, 1.024], rtol=1e-6)
+
+
+# --- Tensors that live on NumPy: the step runs eagerly, with a warning, never a tracer error ---
+def _numpy_regression(steps: int, step_wrapper: Callable[[Any], Any], *, as_arguments: bool):
+    """The tutorial's regression with every Tensor made on NumPy, its step wrapped and then run
+    while the JAX backend is active; the data passed as arguments or read as state."""
+    with dualgrad.use_backend("numpy"):
+        dualgrad.manual_seed(0)
+        x = dualgrad.randn(10, 1, dtype=dualgrad.float64)
+        y = 2 * x + 1
+        w = dualgrad.zeros(1, 1, dtype=dualgrad.float64, requires_grad=True)
+        optimizer = dualgrad.optim.SGD([w], lr=0.1, momentum=0.9)
+
+    def loss_of(x: dualgrad.Tensor, y: dualgrad.Tensor) -> dualgrad.Tensor:
+        optimizer.zero_grad()
+        loss = ((x @ w - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def step_on_state() -> dualgrad.Tensor:
+        return loss_of(x, y)
+
+    stepper = step_wrapper(loss_of if as_arguments else step_on_state)
+    with dualgrad.use_backend("jax"):
+        losses = [(stepper(x, y) if as_arguments else stepper()).item() for _ in range(steps)]
+    return losses + w.reshape(-1).tolist(), w
+
+
+@pytest.mark.parametrize("as_arguments", [False, True], ids=["state", "arguments"])
+def test_jit_over_numpy_tensors_runs_eagerly_with_one_warning(
+    jax_backend: Any, as_arguments: bool
+) -> None:
+    eager, _ = _numpy_regression(6, lambda step: step, as_arguments=as_arguments)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled, w = _numpy_regression(6, dualgrad.jit, as_arguments=as_arguments)
+    messages = [str(warning.message) for warning in caught]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("dualgrad.jit: ")
+    assert "runs eagerly, uncompiled" in messages[0]
+    reason = (
+        "its arguments include 2 Tensor(s) on the numpy backend (shapes (10, 1), (10, 1))"
+        if as_arguments
+        else "it reads or updates 5 Tensor(s) on the numpy backend"
+    )
+    assert reason in messages[0]
+    assert "create them while the jax backend is active" in messages[0]
+    assert caught[0].filename == __file__  # it points at the call of the step
+    assert compiled == eager
+    assert isinstance(w.array, np.ndarray)  # the Tensors stay where they live
+
+
+def test_jit_with_state_on_two_backends_runs_eagerly(jax_backend: Any) -> None:
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+    with dualgrad.use_backend("numpy"):
+        steps_taken = dualgrad.zeros((), dtype=dualgrad.float64)  # a counter kept on NumPy
+
+    def step(x: dualgrad.Tensor) -> dualgrad.Tensor:
+        loss = ((w * x).sum() - 1.0) ** 2
+        loss.backward()
+        with dualgrad.no_grad():
+            w.sub_(0.1 * w.grad)
+            steps_taken.add_(1.0)
+        w.grad = None
+        return loss
+
+    jitted = dualgrad.jit(step)
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    with pytest.warns(UserWarning, match=r"reads or updates 1 Tensor\(s\) on the numpy backend"):
+        losses = [jitted(x).item() for _ in range(4)]
+    assert steps_taken.item() == 4.0
+    assert losses == pytest.approx([4.0, 1.44, 0.5184, 0.186624])
+
+
+def test_jit_on_numpy_runs_the_step_as_it_is_without_a_warning() -> None:
+    with dualgrad.use_backend("numpy"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eager = _mlp_training(4, lambda step: step)
+        compiled = _mlp_training(4, dualgrad.jit)
+    assert compiled == eager

@@ -153,7 +153,25 @@ COMPOSITES: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[np.nda
         lambda c: np.linalg.norm(c, ord=-np.inf, axis=(-2, -1)),
         (C234,),
     ),
+    # wide matrices (M < N): Q R_1 of the leading square block, R's rest is Q^T times the rest
+    "qr-wide-Q": (lambda a: dualgrad.linalg.qr(a).Q, lambda a: _numpy_qr(a)[0], (A34,)),
+    "qr-wide-R": (lambda a: dualgrad.linalg.qr(a).R, lambda a: _numpy_qr(a)[1], (C234,)),
+    "qr-wide-complete-R": (
+        lambda a: dualgrad.linalg.qr(a, mode="complete").R,
+        lambda a: _numpy_qr(a, "complete")[1],
+        (C234,),
+    ),
 }
+
+
+def _numpy_qr(a: np.ndarray, mode: str = "reduced") -> tuple[np.ndarray, np.ndarray]:
+    """NumPy's QR with R's diagonal made non-negative, as dualgrad's."""
+    q, r = np.linalg.qr(a, mode=mode)
+    k = min(a.shape[-2:])
+    signs = np.where(np.diagonal(r, axis1=-2, axis2=-1) >= 0, 1.0, -1.0)
+    q[..., :k] *= signs[..., None, :]
+    r[..., :k, :] *= signs[..., :, None]
+    return q, r
 
 
 def _leaves(backend: Any, arrays: tuple[np.ndarray, ...]) -> list[dualgrad.Tensor]:
@@ -275,10 +293,10 @@ def test_errors_name_the_problem(backend: Any) -> None:
     a = make_tensor(backend, A34)
     with pytest.raises(ValueError, match=r"inv: expected square matrices .* \(3, 4\)"):
         dualgrad.linalg.inv(a)
-    with pytest.raises(TypeError, match="det: expected a real floating point tensor"):
+    with pytest.raises(TypeError, match="det: expected a floating point tensor"):
         dualgrad.linalg.det(dualgrad.ones(2, 2, dtype=dualgrad.int64))
-    with pytest.raises(ValueError, match="qr: expected square or tall"):
-        dualgrad.linalg.qr(make_tensor(backend, B42.T))
+    with pytest.raises(ValueError, match="qr: mode must be 'reduced' or 'complete', got 'r'"):
+        dualgrad.linalg.qr(a, mode="r")
     with pytest.raises(ValueError, match="tensordot: axis"):
         dualgrad.tensordot(a, a, axes=1)
     with pytest.raises(ValueError, match="outer: expected two 1-D"):
@@ -289,3 +307,43 @@ def test_errors_name_the_problem(backend: Any) -> None:
         dualgrad.linalg.matrix_norm(a, ord=3)
     with pytest.raises(ValueError, match="full_matrices=False"):
         dualgrad.linalg.svd(make_tensor(backend, A34, requires_grad=True))
+
+
+# --- qr in mode "complete" --------------------------------------------------------------------
+def test_complete_qr_of_tall_matrices_matches_numpy(backend: Any) -> None:
+    tall = make_tensor(backend, B42)
+    q, r = dualgrad.linalg.qr(tall, mode="complete")
+    expected_q, expected_r = _numpy_qr(B42, "complete")
+    assert (q.shape, r.shape) == ((4, 4), (4, 2))
+    assert_close(q[:, :2], expected_q[:, :2], 1e-12, 1e-12, "Q's leading columns")
+    assert_close(r, expected_r, 1e-12, 1e-12, "R")
+    # the other columns: any orthonormal basis of the complement
+    assert_close(dualgrad.matrix_transpose(q) @ q, np.eye(4), 1e-12, 1e-12, "Q^T Q")
+    assert_close(q @ r, B42, 1e-12, 1e-12, "Q R")
+
+
+def test_complete_qr_of_tall_matrices_refuses_gradients(backend: Any, mode: Any) -> None:
+    tall = make_tensor(backend, B42, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"mode='complete' of tall matrices \(shape \(4, 2\)"):
+        dualgrad.linalg.qr(tall, mode="complete")
+    with dualgrad.no_grad():
+        assert dualgrad.linalg.qr(tall, mode="complete").Q.shape == (4, 4)
+    assert dualgrad.linalg.qr(tall.detach(), mode="complete").R.shape == (4, 2)
+
+
+def test_complete_qr_of_square_and_wide_matrices_is_the_reduced_one(backend: Any) -> None:
+    for array in (A34, SQUARE):
+        x = make_tensor(backend, array, requires_grad=True)
+        complete, reduced = dualgrad.linalg.qr(x, mode="complete"), dualgrad.linalg.qr(x)
+        assert_close(complete.Q, reduced.Q, 0, 0)
+        assert_close(complete.R, reduced.R, 0, 0)
+
+
+# --- empty stacks -----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(0, 3, 3), (2, 0, 3), (2, 3, 0), (0, 2, 4), (0, 0)])
+def test_matrix_rank_and_pinv_of_empty_stacks_match_numpy(shape: tuple[int, ...], backend):
+    x = make_tensor(backend, np.ones(shape))
+    rank = dualgrad.linalg.matrix_rank(x)
+    assert rank.dtype is dualgrad.int64
+    assert_close(rank, np.linalg.matrix_rank(np.ones(shape)), 0, 0, "matrix_rank")
+    assert_close(dualgrad.linalg.pinv(x), np.linalg.pinv(np.ones(shape)), 0, 0, "pinv")

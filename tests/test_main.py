@@ -108,7 +108,7 @@ def test_demo_compiles_the_training_step_on_jax(tmp_path: Path) -> None:
     figure = tmp_path / "spirals.png"
     flags = ["--backend", "jax", "--jit", "--epochs", "3", "--no-tour", "--quiet"]
     out = run_main(*flags, "--out", str(figure)).stdout
-    assert "jax backend, reverse mode" in out
+    assert "full-batch epochs; jax backend, reverse mode, step compiled with dualgrad.jit" in out
     assert "--jit compiles" not in out
     assert 0 <= accuracies(out)[0] <= 100
     assert_is_png(figure)
@@ -119,7 +119,22 @@ def test_jit_on_numpy_says_the_step_runs_as_it_is(
 ) -> None:
     out = str(tmp_path / "spirals.png")
     main(["--backend", "numpy", "--jit", "--epochs", "1", "--no-tour", "--quiet", "--out", out])
-    assert "on numpy the step runs as it is" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "full-batch epochs; numpy backend, reverse mode, --jit (no effect)" in printed
+    assert "on numpy the step runs as it is" in printed
+
+
+def test_demo_writes_its_figure_to_the_working_directory_by_default(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    restore_config: None,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    main(["--backend", "numpy", "--epochs", "1", "--no-tour", "--quiet"])
+    figure = tmp_path / "dualgrad-spirals.png"
+    assert reported("figure: ", capsys.readouterr().out) == str(figure)
+    assert_is_png(figure)
 
 
 @pytest.mark.parametrize(

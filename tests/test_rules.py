@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from op_db import DIFFERENTIABLE, NONDIFFERENTIABLE, OP_DB, VARIANTS, Variant
-from rule_checks import TOLERANCES, RuleCase, inner, make_tensor
+from rule_checks import TOLERANCES, RuleCase, inner, make_tensor, pytorch_convention
 from tensors import assert_close
 
 import dualgrad
@@ -48,7 +48,7 @@ def test_every_primitive_has_a_spec() -> None:
 def test_forward_matches_numpy(case: RuleCase) -> None:
     expected = case.variant.spec.expected(case.primals, case.variant.params)
     assert case.ans.dtype == expected.dtype
-    if expected.dtype.kind == "f":
+    if expected.dtype.kind in "fc":
         assert_close(case.ans, expected, case.tolerance.rtol, case.tolerance.atol, "forward")
     else:
         np.testing.assert_array_equal(case.ans, expected, strict=True)
@@ -144,7 +144,8 @@ def test_vjp_through_tensors_matches_rules(case: RuleCase) -> None:
     )
     for i, g in zip(case.inputs, grads, strict=True):
         got = np.zeros_like(case.primals[i]) if g is None else g.numpy()
-        assert_close(got, case.vjp(i, u), case.tolerance.rtol, case.tolerance.atol, f"input {i}")
+        expected = pytorch_convention(lambda u, i=i: case.vjp(i, u), u)
+        assert_close(got, expected, case.tolerance.rtol, case.tolerance.atol, f"input {i}")
 
 
 @differentiable
@@ -166,7 +167,9 @@ def test_second_order(case: RuleCase) -> None:
     With the inputs and the cotangent ``u`` all requiring grad, the first-order cotangents
     ``vjp_i(u)`` are computed with ``create_graph=True``; the derivative of
     ``sum_i <w_i, vjp_i(u)>`` along a random direction must match central differences of the
-    first-order rules.
+    first-order rules. (Complex values: ``.grad`` is the conjugate of the rules' convention, so
+    the first-order gradients are ``conj(vjp_i(conj(u)))``, and a gradient ``s`` gives the
+    directional derivative ``Re(sum(conj(s) * d))``.)
     """
     leaves = case.leaves()
     wrt = [leaves[i] for i in case.inputs]
@@ -186,7 +189,9 @@ def test_second_order(case: RuleCase) -> None:
             allow_unused=True,
         )
         analytical = sum(
-            inner(s.numpy(), d) for s, d in zip(seconds, directions, strict=True) if s is not None
+            inner(np.conj(s.numpy()), d)
+            for s, d in zip(seconds, directions, strict=True)
+            if s is not None
         )
 
     def weighted_vjps(*values: np.ndarray) -> float:
@@ -194,7 +199,7 @@ def test_second_order(case: RuleCase) -> None:
         for i, value in zip(case.inputs, values, strict=False):
             at[i] = value
         return sum(
-            inner(w, case.vjp(i, values[-1], at=at))
+            inner(w, case.vjp(i, np.conj(values[-1]), at=at))
             for i, w in zip(case.inputs, weights, strict=True)
         )
 
@@ -427,7 +432,8 @@ def test_gradients_match_jax(variant: Variant) -> None:
         return function(*arguments, **variant.params)
 
     _, pullback = jax.vjp(restricted, *(jnp.asarray(case.primals[i]) for i in case.inputs))
-    expected = pullback(jnp.asarray(u))
+    expected = pullback(jnp.asarray(np.conj(u)))  # JAX's convention is the rules'
     tol = case.tolerance.torch
     for i, want in zip(case.inputs, expected, strict=True):
-        assert_close(leaves[i].grad.numpy(), np.asarray(want), tol, tol, f"input {i}")
+        got = leaves[i].grad.numpy()
+        assert_close(got, np.conj(np.asarray(want)), tol, tol, f"input {i}")

@@ -26,6 +26,7 @@ from .grad_mode import (
 )
 from .gradcheck import gradcheck, gradgradcheck
 from .graph import Node
+from .nan_safe_mode import is_nan_safe_mode_enabled, nan_safe_mode, set_nan_safe_mode
 
 __all__ = [
     "Function",
@@ -41,7 +42,10 @@ __all__ = [
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "is_nan_safe_mode_enabled",
+    "nan_safe_mode",
     "no_grad",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "set_nan_safe_mode",
 ]

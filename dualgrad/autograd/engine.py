@@ -9,6 +9,13 @@ it was.
 First-order backward runs the rules on raw backend arrays. With ``create_graph=True`` it runs
 them on Tensors, through the differentiable namespace ``dualgrad.functions`` (see ``_rules``),
 so the backward pass is itself recorded and can be differentiated again.
+
+Complex values: the rules transpose the derivative as a real-linear map under the pairing
+``Re(sum(u * v))``, so a holomorphic rule is the textbook ``g * f'(z)`` (JAX's convention).
+The user sees PyTorch's convention, the conjugate: ``z.grad`` is ``dL/dx + i dL/dy`` for a real
+loss, so that ``z -= lr * z.grad`` descends. The walk converts at its ends only: a complex
+``gradient`` is conjugated when it seeds the walk, and a complex cotangent when it leaves it
+(to ``.grad``, a hook, ``autograd.grad``); a real program never meets either conjugation.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import _dispatch, _recorder, _rules, forward_ad
+from .. import _batching, _dispatch, _recorder, _rules, forward_ad, ops
 from ..tensor import Tensor, array_of, method, same_backend
 from . import anomaly_mode, grad_mode, graph
 from .grad_mode import set_grad_enabled
@@ -49,10 +56,18 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
                 "pass gradient=dualgrad.ones_like(y)"
             )
             raise RuntimeError(msg)
+        dtype = root.dtype
+        if dtype.is_complex:
+            msg = (
+                f"backward() on a {dtype.name} output needs a gradient (grad can be implicitly "
+                "created only for real scalar outputs); differentiate a real loss, such as "
+                "y.abs() or y.real, or pass a gradient"
+            )
+            raise RuntimeError(msg)
         # A 0-d seed as a scalar: the generic ones_like costs several times more.
         array = root._array
         seed = (
-            root._backend.scalar(1, root.dtype)
+            root._backend.scalar(1, dtype)
             if array.ndim == 0
             else root._backend.xp.ones_like(array)
         )
@@ -73,6 +88,8 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
     same_backend("backward", (root, gradient))
     if gradient.dtype is not root.dtype:
         gradient = gradient.astype(root.dtype)
+    if gradient.dtype.is_complex:  # PyTorch's convention in, the rules' out (module docstring)
+        gradient = _dispatch.elementwise(ops.conj, gradient)
     return gradient if create_graph else gradient._array
 
 
@@ -106,8 +123,19 @@ def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
             raise RuntimeError(msg)
 
 
+def _conjugated_if_complex(value: Any, backend: Any) -> Any:
+    """A complex cotangent (array or Tensor) conjugated, between the rules' convention and
+    PyTorch's (the module docstring); a real one as it is."""
+    if isinstance(value, Tensor):
+        return _dispatch.elementwise(ops.conj, value) if value.dtype.is_complex else value
+    return backend.xp.conj(value) if backend.dtype_of(value).is_complex else value
+
+
 def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: bool) -> Any:
-    """Pass a cotangent through a tensor's hooks; each may return a replacement."""
+    """Pass a cotangent through a tensor's hooks; each may return a replacement. The hooks see
+    PyTorch's convention; the cotangent given and returned is in the rules' (conjugated when
+    complex)."""
+    cotangent = _conjugated_if_complex(cotangent, backend)
     value = cotangent if create_graph else Tensor._wrap(cotangent, backend)
     for hook in list(hooks):
         result = hook(value)
@@ -124,7 +152,7 @@ def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: boo
                 )
                 raise ValueError(msg)
             value = result
-    return value if create_graph else value._array
+    return _conjugated_if_complex(value if create_graph else value._array, backend)
 
 
 def _differentiable_operands(node: Node, inputs: tuple[Tensor, ...]) -> tuple[Any, Any]:
@@ -281,6 +309,11 @@ def _gradients(
         with set_grad_enabled(create_graph):
             for leaf in hooked:
                 results[leaf] = _run_hooks(leaf._hooks, results[leaf], leaf._backend, create_graph)
+    # Out of the walk: complex cotangents in PyTorch's convention (the module docstring).
+    backend = roots[0]._backend
+    for key, value in results.items():
+        results[key] = _conjugated_if_complex(value, backend)
+    retained = [(owner, _conjugated_if_complex(value, backend)) for owner, value in retained]
     return results, retained
 
 
@@ -317,6 +350,15 @@ def _root_cotangents(
     ]
 
 
+def _backward_inside_vmap() -> None:
+    msg = (
+        "backward() inside vmap is not supported: it would accumulate into .grad, which "
+        "is the same for every example; use dualgrad.grad or dualgrad.vjp inside vmap "
+        "(vmap(grad(f)) gives one gradient per example)"
+    )
+    raise RuntimeError(msg)
+
+
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -337,9 +379,13 @@ def backward(
         inputs: if given, only these tensors accumulate gradients.
 
     Raises:
-        RuntimeError: an output does not require grad, needs a gradient, or its graph was freed.
+        RuntimeError: an output does not require grad, needs a gradient, or its graph was
+            freed; or backward() is called inside vmap.
     """
     roots = _as_tuple(tensors)
+    for root in roots:
+        if type(root._backend) is _batching.Level:
+            _backward_inside_vmap()
     cotangents = _root_cotangents(
         roots, _as_tuple(grad_tensors) or (None,) * len(roots), create_graph
     )

@@ -151,7 +151,9 @@ class _CustomPrimitive:
         backend = self.ctx_backend(inputs)
 
         def one(rows: list[Tensor]) -> list[Tensor]:
-            grads = self.function.backward(self.ctx, rows[0])
+            # backward is written in PyTorch's convention, the rules' conjugate for complex
+            # values (autograd/engine.py): the cotangent and the gradients are conjugated.
+            grads = self.function.backward(self.ctx, _pytorch_convention(rows[0]))
             grads = grads if isinstance(grads, tuple | list) else (grads,)
             if len(grads) != self.nargs:
                 msg = (
@@ -160,7 +162,7 @@ class _CustomPrimitive:
                 )
                 raise RuntimeError(msg)
             return [
-                self._checked(grads[p], inputs[k], backend, "backward")
+                _pytorch_convention(self._checked(grads[p], inputs[k], backend, "backward"))
                 for k, p in enumerate(self.positions)
             ]
 
@@ -196,6 +198,11 @@ class _CustomPrimitive:
             msg = f"{self.name}.{rule} gave {got} where a Tensor of shape {shape} was expected"
             raise ValueError(msg)
         return value
+
+
+def _pytorch_convention(value: Tensor) -> Tensor:
+    """A cotangent between the rules' convention and PyTorch's: conjugated if complex."""
+    return _functions.conj(value) if value.dtype.is_complex else value
 
 
 def _as_tensor(value: Any, backend: Any) -> Tensor:

@@ -126,7 +126,7 @@ def gradgradcheck(
 ) -> bool:
     """Check ``func``'s second derivatives, as ``torch.autograd.gradgradcheck``: ``gradcheck``
     of the function ``(inputs, grad_outputs) -> vjp``, whose derivatives are second
-    derivatives of ``func``.
+    derivatives of ``func``. The arguments not described here are ``gradcheck``'s.
 
     Args:
         func, inputs: as ``gradcheck``.
@@ -135,13 +135,13 @@ def gradgradcheck(
         check_rev_over_rev: check the vjp's reverse-mode derivatives.
         check_fwd_over_rev: check its forward-mode derivatives (forward over reverse).
         gen_non_contig_grad_outputs: accepted; arrays here have no memory layouts to vary.
-        others: as ``gradcheck``.
 
     Returns:
         True if every check passes (False instead of raising with ``raise_exception=False``).
 
     Raises:
-        as ``gradcheck``.
+        GradcheckError: (a RuntimeError) a derivative differs; the other errors are
+            ``gradcheck``'s.
 
     Example:
         >>> import dualgrad

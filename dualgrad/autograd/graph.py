@@ -123,8 +123,9 @@ def record(
     if traced_dtype is None:
         return
     # Integer and bool results, and masks, never carry gradients. (An output of a traced
-    # input's dtype is floating, as every traced input is: that comparison is the cheap one.)
-    if array.dtype != traced_dtype and not out.dtype.is_floating_point:
+    # input's dtype is floating or complex, as every traced input is: that comparison is the
+    # cheap one.)
+    if array.dtype != traced_dtype and not out.dtype.is_inexact:
         return
     # The versions as a tuple of ints, which the cyclic GC stops tracking: the tape's nodes
     # survive many collections, and every tracked object is walked at each.

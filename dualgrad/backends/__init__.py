@@ -15,6 +15,7 @@ __all__ = [
     "Backend",
     "available_backends",
     "backend_for_array",
+    "check_backend_name",
     "get_backend_by_name",
     "get_rng_states",
     "register_backend",
@@ -70,6 +71,23 @@ def available_backends() -> tuple[str, ...]:
     return tuple(_FACTORIES)
 
 
+def check_backend_name(name: str, where: str | None = None) -> str:
+    """``name`` itself if a backend is registered under it (installed or not).
+
+    Raises:
+        ValueError: no backend of that name; the message lists the registered ones, after
+            ``where`` (the setting or function that was given the name) if given.
+    """
+    if name not in _FACTORIES:
+        _discover_plugins()
+    if name not in _FACTORIES:
+        choices = ", ".join(_FACTORIES)
+        prefix = f"{where}: " if where else ""
+        msg = f"{prefix}unknown backend {name!r}; choose one of: {choices}"
+        raise ValueError(msg)
+    return name
+
+
 def get_backend_by_name(name: str) -> Backend:
     """The backend registered as ``name``, created on first use.
 
@@ -80,14 +98,7 @@ def get_backend_by_name(name: str) -> Backend:
     backend = _INSTANCES.get(name)
     if backend is not None:
         return backend
-    if name not in _FACTORIES:
-        _discover_plugins()
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        choices = ", ".join(_FACTORIES)
-        msg = f"unknown backend {name!r}; choose one of: {choices}"
-        raise ValueError(msg)
-    backend = factory()
+    backend = _FACTORIES[check_backend_name(name)]()
     backend.seed(_seed)
     _INSTANCES[name] = backend
     return backend

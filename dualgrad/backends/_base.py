@@ -42,7 +42,8 @@ class Backend(abc.ABC):
     def __init__(self, namespace: Any) -> None:
         # The rules' namespace: the standard's functions plus dualgrad's few extras, copied into
         # one flat object so that a rule's ``xp.exp`` is a single dict lookup.
-        names = [*dir(namespace), "linalg"]  # array_api_strict's linalg is not in its dir()
+        # array_api_strict's extensions are not in its dir()
+        names = [*dir(namespace), "linalg", "fft"]
         standard = {
             key: getattr(namespace, key)
             for key in names

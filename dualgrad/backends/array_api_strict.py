@@ -38,4 +38,5 @@ class ArrayAPIStrictBackend(Backend):
         return array_api_strict.asarray(np.asarray(array))
 
     def to_numpy(self, array: Any) -> np.ndarray:
-        return np.asarray(array)
+        # array_api_strict converts only arrays on its CPU device (it has pretend others)
+        return np.asarray(array.to_device(array_api_strict.Device("CPU_DEVICE")))

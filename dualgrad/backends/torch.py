@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._dtypes import DType
+from .._dtypes import BY_NAME, DType
 from ._base import Backend
 
 try:
@@ -35,12 +35,17 @@ class TorchBackend(Backend):
     def __init__(self) -> None:
         super().__init__(compat_torch)
         self.xp.unique_all = _unique_all  # array-api-compat has none for torch
+        # PyTorch's uint16/32/64 are storage types (no arithmetic kernels): not offered here
+        for name in ("uint16", "uint32", "uint64"):
+            self._dtype_of.pop(self._native.pop(BY_NAME[name], None), None)
         self._generator = torch.Generator()
 
     def owns(self, obj: object) -> bool:
         return isinstance(obj, torch.Tensor)
 
     def from_numpy(self, array: np.ndarray) -> Any:
+        if array.dtype.name in BY_NAME:
+            self.native_dtype(BY_NAME[array.dtype.name])  # raises for uint16/32/64
         return torch.from_numpy(np.array(array))  # a copy: NumPy's array stays the caller's
 
     def to_numpy(self, array: Any) -> np.ndarray:

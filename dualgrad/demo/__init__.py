@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from .data import two_spirals
 from .model import spiral_classifier
+from .plot import draw_figure, save_figure
 from .train import accuracy, as_tensor, mode_gradient_difference, predict, train, training_step
 
 __all__ = [
     "accuracy",
     "as_tensor",
+    "draw_figure",
     "mode_gradient_difference",
     "predict",
+    "save_figure",
     "spiral_classifier",
     "train",
     "training_step",

@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = ["DEFAULT_OUT", "add_arguments", "check_arguments", "run"]
 
 import argparse
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from .plot import save_figure
 from .progress import Progress
 from .train import accuracy, as_tensor, mode_gradient_difference, predict, train
 
-DEFAULT_OUT = Path(tempfile.gettempdir()) / "dualgrad-spirals.png"
+DEFAULT_OUT = Path("dualgrad-spirals.png")  # in the working directory, where a user looks
 TRAINING_POINTS = 2000
 HELD_OUT_POINTS = 500
 HIDDEN_UNITS = 16
@@ -74,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=DEFAULT_OUT,
         help="where to write the PNG of the loss curve and decision boundary "
-        "(default: %(default)s)",
+        "(default: %(default)s in the working directory)",
     )
     parser.add_argument(
         "--jit",
@@ -101,6 +100,13 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         config.set_mode(args.mode)
 
 
+def _jit_note(jit: bool, backend: str) -> str:
+    """How the training step ran, for the summary: compiled, or ``--jit`` without effect."""
+    if not jit:
+        return ""
+    return ", step compiled with dualgrad.jit" if backend == "jax" else ", --jit (no effect)"
+
+
 def run(args: argparse.Namespace) -> None:
     """Train the classifier on two spirals and report accuracy, engine agreement, figure."""
     backend, mode, dtype = config.get_backend().name, config.get_mode(), config.get_default_dtype()
@@ -113,10 +119,11 @@ def run(args: argparse.Namespace) -> None:
     manual_seed(args.seed)
     model = spiral_classifier(HIDDEN_UNITS)
     parameters = sum(p.numel() for p in model.parameters())
+    setting = f"{backend} backend, {mode} mode{_jit_note(args.jit, backend)}"
     print(
         f"{TRAINING_POINTS} training points, {HELD_OUT_POINTS} held out; a 2-{HIDDEN_UNITS}-"
         f"{HIDDEN_UNITS}-2 tanh network ({parameters} parameters, {dtype}); Adam, lr "
-        f"{LEARNING_RATE}, {args.epochs} full-batch epochs; {backend} backend, {mode} mode"
+        f"{LEARNING_RATE}, {args.epochs} full-batch epochs; {setting}"
     )
     if args.jit and backend != "jax":
         print(f"(--jit compiles on the jax backend only; on {backend} the step runs as it is)")
@@ -132,9 +139,10 @@ def run(args: argparse.Namespace) -> None:
             on_epoch=progress,
         )
     print(f"final loss: {losses[-1]:.4f}")
+    accuracies = accuracy(model, inputs, targets), accuracy(model, *held_out)
     print(
-        f"accuracy: {100 * accuracy(model, inputs, targets):.2f}% on the training points, "
-        f"{100 * accuracy(model, *held_out):.2f}% on the held-out points"
+        f"accuracy: {100 * accuracies[0]:.2f}% on the training points, "
+        f"{100 * accuracies[1]:.2f}% on the held-out points"
     )
     difference = mode_gradient_difference(
         model, CrossEntropyLoss(), inputs[:CHECK_BATCH], targets[:CHECK_BATCH]
@@ -150,7 +158,8 @@ def run(args: argparse.Namespace) -> None:
             lambda grid: predict(model, as_tensor(grid, dtype)),
             points,
             labels,
-            title=f"dualgrad: two spirals ({backend} backend, {mode} mode)",
+            title=f"dualgrad: two spirals ({setting})",
+            accuracy=accuracies,
         )
     except ImportError as err:
         print(f"no figure: {err}")

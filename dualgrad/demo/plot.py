@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["save_figure"]
+__all__ = ["draw_figure", "save_figure"]
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,19 +21,40 @@ def save_figure(
     labels: np.ndarray,
     *,
     title: str = "",
+    accuracy: tuple[float, float] | None = None,
 ) -> Path:
-    """Draw the loss per epoch beside the plane coloured by ``classify``; write a PNG.
+    """Draw the figure of ``draw_figure`` and write it as a PNG to ``path``.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ImportError: matplotlib is not installed (the message says how to install it).
+    """
+    figure = draw_figure(losses, classify, points, labels, title=title, accuracy=accuracy)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def draw_figure(
+    losses: Sequence[float],
+    classify: Callable[[np.ndarray], np.ndarray],
+    points: np.ndarray,
+    labels: np.ndarray,
+    *,
+    title: str = "",
+    accuracy: tuple[float, float] | None = None,
+) -> Any:
+    """The loss per epoch beside the plane coloured by ``classify``, as a matplotlib Figure.
 
     Args:
-        path: where to write the PNG (its folder must exist).
         losses: the training loss of each epoch.
         classify: maps ``(n, 2)`` points to their predicted classes ``(n,)``.
         points: the data points ``(n, 2)``, drawn over the coloured plane.
         labels: their true classes ``(n,)``.
         title: the figure's title.
-
-    Returns:
-        ``path``.
+        accuracy: the fractions of training and held-out points classified right, written
+            on the plane.
 
     Raises:
         ImportError: matplotlib is not installed (the message says how to install it).
@@ -64,14 +86,24 @@ def save_figure(
         chosen = labels == label
         plane_axes.scatter(*points[chosen].T, s=4, color=color, label=f"spiral {label}")
     plane_axes.set_aspect("equal")
+    plane_axes.set_xlabel("first coordinate, $x_1$")
+    plane_axes.set_ylabel("second coordinate, $x_2$")
     plane_axes.set_title("decision boundary")
     plane_axes.legend(loc="upper right", markerscale=3)
+    if accuracy is not None:
+        training, held_out = accuracy
+        plane_axes.text(
+            0.02,
+            0.02,
+            f"accuracy: {100 * training:.1f}% training, {100 * held_out:.1f}% held out",
+            transform=plane_axes.transAxes,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+        )
 
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    return path
+    return figure
 
 
 def _grid(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

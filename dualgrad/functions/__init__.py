@@ -10,7 +10,8 @@ beyond the top-level ones (``dualgrad.linalg``).
 
 This package is also the namespace derivative rules are handed when their result must itself be
 differentiable (``dualgrad._namespace``): every name a rule calls on ``xp`` exists here, taking
-and returning Tensors; so do the dtypes, and ``linalg`` is the Array API's linalg extension.
+and returning Tensors; so do the dtypes, and ``linalg`` and ``fft`` are the Array API's
+extensions (``fft``'s functions stay in their namespace, as the standard has them).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from . import (
     conversion,  # noqa: F401 - Tensor's to, cpu, type, data, ...
     creation,
     elementwise,
+    fft,  # noqa: F401 - rules call xp.fft; its functions stay in their namespace
     index,
     linalg,
     numbers,

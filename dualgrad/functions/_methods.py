@@ -12,6 +12,7 @@ __all__ = [
     "ValuesIndices",
     "axis_args",
     "cumulative",
+    "in_place",
     "reduction",
     "reflected",
     "shape_args",
@@ -37,6 +38,21 @@ class ValuesIndices(NamedTuple):
 def reflected(function: Function) -> Function:
     """The reflected operator (``__radd__``): ``function(other, self)``."""
     return lambda self, other: function(other, self)
+
+
+def in_place(function: Function, name: str) -> Function:
+    """The in-place operator (``__ipow__``): ``function(self, other)`` swapped into ``self``.
+
+    Through Tensor's in-place protocol, as ``+=`` goes: the tensor keeps its shape and dtype (a
+    result that would change either raises and changes nothing), its version is bumped, and
+    autograd follows PyTorch (a leaf that requires grad refuses outside ``no_grad()``).
+    """
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        return self._update(lambda before: function(before, other), name)
+
+    method.__name__ = name
+    return method
 
 
 def shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:

@@ -116,6 +116,9 @@ def tensor(
             raise TypeError(msg)
         if dtype is None:
             dtype = _inferred_dtype(values)
+        elif dtype.kind == "u" and values.dtype.kind == "f":
+            # Python ints beyond int64 (uint64's upper half) read as float64: read them again
+            values = np.array(data, dtype=dtype.name)
         array = backend.from_numpy(values.astype(dtype.name, copy=False))
     return _finish(array, backend, requires_grad, device)
 
@@ -289,13 +292,10 @@ def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _filled(
-    fill: str, size: tuple[Any, ...], shape: Any, dtype: Any, device: Any, requires_grad: bool
+    fill: str, shape: Any, size: tuple[Any, ...], dtype: Any, device: Any, requires_grad: bool
 ) -> Tensor:
-    if shape is not None:  # the Array API's keyword
-        if size:
-            msg = f"{fill}: give the shape positionally or as shape=, not both"
-            raise TypeError(msg)
-        size = (shape,)
+    # the Array API's zeros((2, 3)) and zeros(shape=(2, 3)), PyTorch's zeros(2, 3) too
+    size = (shape, *size) if size else (shape,)
     backend = config.get_backend()
     dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
     array = getattr(backend.namespace, fill)(_shape(size), dtype=backend.native_dtype(dtype))
@@ -303,36 +303,36 @@ def _filled(
 
 
 def zeros(
+    shape: Any,
     *size: Any,
-    shape: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of zeros of the given shape (default dtype float32)."""
-    return _filled("zeros", size, shape, dtype, device, requires_grad)
+    return _filled("zeros", shape, size, dtype, device, requires_grad)
 
 
 def ones(
+    shape: Any,
     *size: Any,
-    shape: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of ones of the given shape (default dtype float32)."""
-    return _filled("ones", size, shape, dtype, device, requires_grad)
+    return _filled("ones", shape, size, dtype, device, requires_grad)
 
 
 def empty(
+    shape: Any,
     *size: Any,
-    shape: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of the given shape; its values are zeros (arrays here are never uninitialised)."""
-    return _filled("zeros", size, shape, dtype, device, requires_grad)
+    return _filled("zeros", shape, size, dtype, device, requires_grad)
 
 
 def full(

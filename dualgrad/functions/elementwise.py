@@ -88,7 +88,7 @@ from .. import ops
 from .._dispatch import apply, elementwise
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor, floating, is_inexact
-from ._methods import reflected
+from ._methods import in_place, reflected
 
 
 # --- the forms of elementwise functions -------------------------------------------------------
@@ -157,9 +157,13 @@ def binary_doc(what: str, derivative: str) -> str:
 
 
 def _operator(function: Callable[..., Tensor], name: str, reflected_name: str) -> None:
-    """``function`` as Tensor's operator ``name`` and its reflection (``__radd__``)."""
+    """``function`` as Tensor's operator ``name``, its reflection (``__radd__``) and, where
+    Tensor does not define it itself, its in-place form (``__ipow__``)."""
     method(function, name)
     method(function, reflected_name, adapt=reflected)
+    in_place_name = f"__i{name[2:]}"
+    if in_place_name not in vars(Tensor):  # += -= *= /= have their own fast path there
+        method(in_place(function, in_place_name), in_place_name)
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -355,8 +359,23 @@ method(sigmoid)
 method(reciprocal)
 method(sinc)
 
+
 # --- rounding and signs: piecewise constant ------------------------------------------------------
-sign = method(function_of(ops.sign, 1))
+@method
+def sign(x: Tensor, /) -> Tensor:
+    """The sign of each element: -1, 0 or 1; for a complex element ``x / |x|`` (0 at 0).
+
+    Piecewise constant for real input (its gradient is zero); for complex input it is computed
+    from ``abs`` and a division, so it is differentiable where ``x`` is not 0.
+    """
+    x = as_tensor(x, "sign")
+    if x.dtype.is_complex:
+        modulus = abs(x)
+        zero = modulus == 0
+        return where(zero, 0.0, x / where(zero, 1.0, modulus))
+    return apply(ops.sign, (x,), {})
+
+
 floor = method(function_of(ops.floor, 1))
 ceil = method(function_of(ops.ceil, 1))
 trunc = method(function_of(ops.trunc, 1))
@@ -430,12 +449,11 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
     """Clamp ``x`` into ``[min, max]``; either bound may be None, a number or a Tensor.
 
     The gradient passes to ``x`` where it lies within the bounds (bounds included), as in
-    PyTorch's ``clamp``, and to a Tensor bound where ``x`` was clipped to it.
+    PyTorch's ``clamp``, and to a Tensor bound where ``x`` was clipped to it. With neither
+    bound, the result is a copy of ``x`` (the Array API standard's rule; PyTorch's ``clamp``
+    raises there).
     """
     x = as_tensor(x, "clip")
-    if min is None and max is None:
-        msg = "clip: at least one of min and max must be given"
-        raise ValueError(msg)
     dtype = x.dtype
     if dtype.is_floating_point:
         low, high = -np.inf if min is None else min, np.inf if max is None else max
@@ -480,11 +498,17 @@ def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -
     dtype = as_dtype(dtype)
     if dtype is x.dtype and not copy:
         return x
+    if x.dtype.is_complex and not dtype.is_complex:
+        x = apply(ops.real, (x,), {})  # the real part, as PyTorch keeps (NumPy would warn)
+        if dtype is x.dtype:
+            return x
     return apply(ops.astype, (x,), {"dtype": dtype})
 
 
 def _clone(self: Tensor) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to ``self``)."""
+    if self.dtype.kind == "b":  # the standard's positive has no bool; bool carries no graph
+        return astype(self, self.dtype, copy=True)
     return positive(self)
 
 

@@ -44,13 +44,37 @@ from ..tensor import Tensor, method, same_backend
 from ._args import as_tensor, axis_index, axis_indices, normalize_axes
 from ._methods import ValuesIndices
 from .elementwise import astype, where
-from .shape import broadcast_to, concat, permute_dims, reshape
+from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape
 
 
 # --- x[key] -----------------------------------------------------------------------------------
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]`` with NumPy's indexing rules; the gradient scatters back (adding repeats)."""
+    mask = _lone_scalar_mask(key, x)
+    if mask is not None:  # a new leading axis, kept (True) or emptied (False), as NumPy has it
+        return getitem(expand_dims(x, axis=0), reshape(mask, (1,)))
     return apply(ops.getitem, (x,), {"key": _canonical_key(key, x)})
+
+
+def _lone_scalar_mask(key: Any, x: Tensor) -> Tensor | None:
+    """The mask of a key that is one 0-d boolean array (the standard's ``x[mask]`` with a 0-d
+    mask, which not every backend takes as it is), as a Tensor on ``x``'s backend; else None."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if len(parts) == 2 and parts[1] is Ellipsis:
+        parts = parts[:1]
+    if len(parts) != 1 or getattr(parts[0], "ndim", None) != 0:
+        return None
+    (part,) = parts
+    if isinstance(part, Tensor):
+        if part.dtype.kind != "b":
+            return None
+        same_backend("index", (x, part))
+    elif isinstance(part, np.ndarray | np.generic) and part.dtype.kind == "b":
+        part = Tensor(x._backend.from_numpy(np.asarray(part)), x._backend)
+    else:
+        return None
+    _check_mask("b", 0, x)
+    return part
 
 
 def _canonical_key(key: Any, x: Tensor) -> tuple[Any, ...]:
@@ -81,6 +105,8 @@ def _index_part(part: Any, x: Tensor) -> Any:
             raise IndexError(msg)
         same_backend("index", (x, part))
         _check_mask(part.dtype.kind, part.ndim, x)
+        if part.dtype.kind == "b" and part.ndim == 0:
+            return builtins.bool(part)  # a 0-d mask indexes as True or False does
         return part._array
     values = np.asarray(part)
     if values.dtype.kind not in "iub":
@@ -90,13 +116,15 @@ def _index_part(part: Any, x: Tensor) -> Any:
         )
         raise IndexError(msg)
     _check_mask(values.dtype.kind, values.ndim, x)
+    if values.dtype.kind == "b" and values.ndim == 0:
+        return builtins.bool(values)
     return x._backend.from_numpy(values.astype(np.int64) if values.dtype.kind in "iu" else values)
 
 
 def _check_mask(kind: str, ndim: int, x: Tensor) -> None:
-    """A boolean mask picks as many elements as it holds True: a lazy backend cannot know how
-    many before computing, and refuses."""
-    if kind == "b" and ndim > 0:
+    """A boolean mask picks as many elements as it holds True (a 0-d one: all or none): a lazy
+    backend cannot know how many before computing, and refuses."""
+    if kind == "b":
         x._backend.check_static_shape(
             "indexing with a boolean mask",
             "keep the shape with dualgrad.where(mask, x, 0), or compute the mask "
@@ -160,6 +188,11 @@ def index_put(x: Tensor, key: Any, values: Any, /) -> Tensor:
         tensor([0., 1., 0., 1.])
     """
     x = as_tensor(x, "index_put")
+    mask = _lone_scalar_mask(key, x)
+    if mask is not None:  # all of x, or none of it
+        if not isinstance(values, Tensor):
+            values = Tensor(x._backend.scalar(values, x.dtype), x._backend)
+        return where(mask, astype(values, x.dtype, copy=False), x)
     canonical = _canonical_key(key, x)
     backend = x._backend
     zeros = Tensor(backend.xp.zeros(x.shape, dtype=backend.native_dtype(x.dtype)), backend)

@@ -31,16 +31,18 @@ import numpy as np
 
 from .. import ops
 from .._dispatch import apply
+from ..autograd.grad_mode import is_grad_enabled
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
 from . import index, reduce
 from ._args import as_tensor, axis_index, normalize_axes, promoted
-from ._methods import reflected
+from ._methods import in_place, reflected
 from .creation import zeros_like
-from .elementwise import abs, astype, sqrt, where
+from .elementwise import abs, astype, where
 from .index import getitem
+from .numbers import conj
 from .reduce import max, min, sum
-from .shape import broadcast_to, expand_dims, permute_dims, reshape, squeeze, stack
+from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape, squeeze, stack
 
 
 # --- matmul -----------------------------------------------------------------------------------
@@ -102,6 +104,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
 
 method(matmul, "__matmul__", "matmul", "mm")
 method(matmul, "__rmatmul__", adapt=reflected)
+method(in_place(matmul, "__imatmul__"), "__imatmul__")
 method(property(matrix_transpose), "mT")
 
 
@@ -239,7 +242,8 @@ def _numel(x: Tensor, axes: Sequence[int]) -> int:
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """The dot product of vectors along ``axis``; the other axes broadcast.
+    """The dot product of vectors along ``axis``; the other axes broadcast. Complex ``x1`` is
+    conjugated (``sum(conj(x1) * x2)``), as the Array API and PyTorch define it.
 
     Args:
         x1: a tensor.
@@ -275,7 +279,10 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
             f"{tuple(x2.shape)} differ in length along axis {axis}"
         )
         raise ValueError(msg)
-    return sum(x1 * x2, axis=normalized)
+    if x1.dtype.is_complex:
+        x1 = conj(x1)
+    products = x1 * x2
+    return sum(products, axis=normalized, dtype=products.dtype)  # int8 stays int8, as specified
 
 
 def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
@@ -462,13 +469,24 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
+# The functions whose rules hold for complex matrices as written: holomorphic, their rules use
+# transposes (the rules' convention, ops/_primitive.py), never conjugate transposes.
+_COMPLEX_READY = frozenset({"inv", "solve", "det", "matrix_power"})
+
+
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
-    """``x`` checked to be a floating tensor of (square, if asked) matrices."""
+    """``x`` checked to be a floating (or, where the rules allow, complex) tensor of (square,
+    if asked) matrices."""
     x = as_tensor(x, name)
-    if not x.dtype.is_floating_point:
+    if x.dtype.is_complex and name not in _COMPLEX_READY:
         msg = (
-            f"{name}: expected a real floating point tensor, got {x.dtype}; convert it with astype"
+            f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
+            "written for real matrices; complex matrices work with inv, solve, det, "
+            "matrix_power, matmul, vecdot, vector_norm and matrix_norm's 'fro', 1 and inf norms"
         )
+        raise TypeError(msg)
+    if not x.dtype.is_inexact:
+        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with astype"
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
@@ -579,17 +597,25 @@ def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
 
 
 def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
-    """The reduced QR decomposition ``x = Q @ R`` of square or tall matrices (M >= N).
+    """The QR decomposition ``x = Q @ R``: ``Q`` with orthonormal columns, ``R`` upper triangular.
 
-    ``R``'s diagonal is made non-negative, so every backend gives the same factors (and they
-    are unique for full-rank ``x``). Differentiable where ``x`` has full column rank.
+    For ``x`` of shape ``(..., M, N)`` with ``K = min(M, N)``, ``mode="reduced"`` gives ``Q`` of
+    shape ``(..., M, K)`` and ``R`` of ``(..., K, N)``; ``mode="complete"`` gives ``(..., M, M)``
+    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made
+    non-negative, so every backend gives the same factors.
+
+    Differentiable where the leading ``K x K`` block of ``x`` has full rank, in both modes
+    except for tall matrices (``M > N``) in mode ``"complete"``: ``Q``'s last ``M - N`` columns
+    are any orthonormal basis of the complement, so they have no derivative (as in PyTorch).
 
     Args:
-        x: matrices ``(..., M, N)`` with ``M >= N``.
-        mode: ``"reduced"`` only.
+        x: matrices ``(..., M, N)``.
+        mode: ``"reduced"`` or ``"complete"``.
 
     Raises:
-        ValueError: a wide matrix, or another mode.
+        ValueError: another mode.
+        RuntimeError: ``mode="complete"`` of tall matrices that require grad (or carry
+            tangents) while grad mode is on.
 
     Example:
         >>> import dualgrad
@@ -598,13 +624,38 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
                 [ 0.,  2.]])
     """
     x = _matrices(x, "qr")
-    if mode != "reduced":
-        msg = f"qr: only mode='reduced' is supported, got {mode!r}"
+    if mode not in ("reduced", "complete"):
+        msg = f"qr: mode must be 'reduced' or 'complete', got {mode!r}"
         raise ValueError(msg)
-    if x.shape[-2] < x.shape[-1]:
-        msg = f"qr: expected square or tall matrices (M >= N), got shape {tuple(x.shape)}"
-        raise ValueError(msg)
-    return QRResult(apply(ops.qr_q, (x,), {}), apply(ops.qr_r, (x,), {}))
+    rows, cols = x.shape[-2:]
+    if rows < cols:
+        # Wide: Q R_1 factors the leading square block; the rest of R is Q^T times the rest.
+        q, r_square = qr(getitem(x, (..., slice(0, rows))))
+        rest = matmul(matrix_transpose(q), getitem(x, (..., slice(rows, None))))
+        return QRResult(q, concat([r_square, rest], axis=-1))
+    if mode == "complete" and rows > cols:
+        _refuse_gradient_of_complete_qr(x)
+    q, r = apply(ops.qr_q, (x,), {}), apply(ops.qr_r, (x,), {})
+    if mode == "complete" and rows > cols:
+        backend = x._backend
+        # any orthonormal basis of the complement of Q's columns (they span the same space
+        # whatever the signs), and zero rows under R
+        full = backend.xp.linalg.qr(x._array, mode="complete")[0]
+        complement = Tensor._wrap(full[..., cols:], backend)
+        below = backend.xp.zeros((*x.shape[:-2], rows - cols, cols), dtype=x._array.dtype)
+        q = concat([q, complement], axis=-1)
+        r = concat([r, Tensor._wrap(below, backend)], axis=-2)
+    return QRResult(q, r)
+
+
+def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
+    if (x.requires_grad and is_grad_enabled()) or x._tangents is not None:
+        msg = (
+            f"qr: mode='complete' of tall matrices (shape {tuple(x.shape)}, M > N) is not "
+            "differentiable: Q's last M - N columns are any basis of the complement; use "
+            "mode='reduced' (the same R without its zero rows), or detach x"
+        )
+        raise RuntimeError(msg)
 
 
 def eigh(x: Tensor, /) -> EighResult:
@@ -689,11 +740,12 @@ def vector_norm(
     """The vector ``ord``-norm over ``axis`` (all axes when None).
 
     ``ord`` is any real number or ``inf``/``-inf``: ``sum(abs(x)**ord)**(1/ord)``, the largest
-    or smallest magnitude, and for 0 the count of non-zeros (which has no gradient). Like the
-    composition it is, the 2-norm's gradient at ``x = 0`` is NaN (PyTorch gives 0).
+    or smallest magnitude, and for 0 the count of non-zeros (which has no gradient). At
+    ``x = 0`` the gradient is 0 for every ``ord`` (as in PyTorch), though the norm has no
+    derivative there. Complex ``x`` is measured by its magnitudes (a real result).
 
     Raises:
-        TypeError: ``x`` is not floating point.
+        TypeError: ``x`` is neither floating point nor complex.
 
     Example:
         >>> import dualgrad
@@ -701,8 +753,10 @@ def vector_norm(
         tensor(5.)
     """
     x = as_tensor(x, "vector_norm")
+    if x.dtype.is_complex:
+        x = abs(x)  # every norm here is a function of the magnitudes
     if not x.dtype.is_floating_point:
-        msg = f"vector_norm: expected a real floating point tensor, got {x.dtype}"
+        msg = f"vector_norm: expected a floating point or complex tensor, got {x.dtype}"
         raise TypeError(msg)
     axes = normalize_axes(axis, x.ndim, "vector_norm")
     magnitude = abs(x)
@@ -715,7 +769,7 @@ def vector_norm(
     if ord == 1:
         return sum(magnitude, axis=axes, keepdims=keepdims)
     if ord == 2:
-        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+        return apply(ops.euclidean_norm, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
     return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
 
 
@@ -775,10 +829,11 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         keepdims: keep the two axes with length 1.
         ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
             smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
-            ``inf`` or ``-inf`` (largest or smallest row sum).
+            ``inf`` or ``-inf`` (largest or smallest row sum). Complex matrices take the
+            norms of their magnitudes: ``"fro"``, 1, -1, ``inf`` and ``-inf``.
 
     Raises:
-        TypeError: ``x`` is not floating point.
+        TypeError: ``x`` is not floating point, or complex with a norm of singular values.
         ValueError: an unknown ``ord``, or fewer than 2 dimensions.
 
     Example:
@@ -786,10 +841,12 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         >>> dualgrad.linalg.matrix_norm(dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]]), ord=2)
         tensor(4.)
     """
+    if isinstance(x, Tensor) and x.dtype.is_complex and ord not in ("nuc", 2, -2):
+        x = abs(x)  # the other norms are functions of the magnitudes
     x = _matrices(x, "matrix_norm")
     inf = float("inf")
     if isinstance(ord, str) and ord == "fro":
-        out = sqrt(sum(x * x, axis=(-2, -1)))
+        out = apply(ops.euclidean_norm, (x,), {"axis": (-2, -1), "keepdims": False})
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):
@@ -880,6 +937,8 @@ def _cutoff(s: Tensor, shape: tuple[int, ...], rtol: Any) -> Tensor:
         rtol = builtins.max(shape[-2:]) * float(np.finfo(s.dtype.name).eps)
     if isinstance(rtol, Tensor):
         rtol = getitem(rtol, (..., None))
+    if s.numel() == 0:  # an empty stack, or no singular values: nothing to compare
+        return zeros_like(sum(s, axis=-1, keepdims=True)) * rtol
     return rtol * max(s, axis=-1, keepdims=True)
 
 

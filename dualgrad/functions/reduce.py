@@ -41,7 +41,7 @@ from .._dtypes import int64
 from ..tensor import Tensor, method
 from ._args import AxisError, as_dtype, as_tensor, axis_index, normalize_axes, require_floating
 from ._methods import ValuesIndices, axis_args, cumulative, reduction, statistic
-from .elementwise import astype, maximum, minimum, not_equal, sqrt
+from .elementwise import astype, maximum, minimum, not_equal
 from .index import diagonal, getitem
 from .shape import concat, reshape
 
@@ -91,9 +91,8 @@ def sum(
     axis positionally too: ``dualgrad.sum(x, 1)``).
     """
     axis, keepdims, _ = axis_args("sum", dim, keepdim, axis, keepdims)
-    if dtype is not None:
-        x = astype(as_tensor(x, "sum"), dtype, copy=False)
-    return _sum(x, axis=axis, keepdims=keepdims)
+    x = _with_dtype(as_tensor(x, "sum"), dtype)
+    return _in_dtype_of(x, _sum(x, axis=axis, keepdims=keepdims))
 
 
 def mean(
@@ -253,7 +252,9 @@ def prod(
     axis, keepdims, _ = axis_args("prod", dim, keepdim, axis, keepdims)
     x = _with_dtype(as_tensor(x, "prod"), dtype)
     axes = normalize_axes(axis, x.ndim, "prod")
-    return apply(ops.prod, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+    return _in_dtype_of(
+        x, apply(ops.prod, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+    )
 
 
 def logsumexp(
@@ -335,27 +336,49 @@ def var(
         >>> dualgrad.var(x), dualgrad.var(x, axis=0)
         (tensor(1.6667), tensor(1.2500))
     """
+    axis, correction, keepdims = _statistic_args(
+        "var", dim, unbiased, keepdim, axis, correction, keepdims
+    )
+    x = require_floating(x, "var")
+    axes = normalize_axes(axis, x.ndim, "var")
+    count = math.prod(x.shape[a] for a in axes)
+    deviations = x - _mean(x, axis=axes, keepdims=True)
+    squares = _sum(deviations * deviations, axis=axes, keepdims=keepdims)
+    return squares / builtins.max(count - correction, 0.0)
+
+
+def _statistic_args(
+    name: str,
+    dim: Any,
+    unbiased: bool | None,
+    keepdim: bool | None,
+    axis: Any,
+    correction: float | None,
+    keepdims: bool | None,
+) -> tuple[Any, float, bool]:
+    """The axis, correction and keepdims of a ``var``/``std`` call in either face; without a
+    correction, 0 in the Array API's words (``axis=``, ``keepdims=``), else PyTorch's 1.
+
+    Raises:
+        TypeError: ``correction`` and ``unbiased`` both, or an axis in both spellings.
+        ValueError: a negative correction.
+    """
     if isinstance(dim, builtins.bool):  # PyTorch's var(x, unbiased)
         dim, unbiased = None, dim
     array_api_face = axis is not None or keepdims is not None
-    axis, keepdims, _ = axis_args("var", dim, keepdim, axis, keepdims)
+    axis, keepdims_, _ = axis_args(name, dim, keepdim, axis, keepdims)
     if correction is None:
         if unbiased is None:
             correction = 0.0 if array_api_face else 1.0
         else:
             correction = 1.0 if unbiased else 0.0
     elif unbiased is not None:
-        msg = "var: give correction or PyTorch's unbiased, not both"
+        msg = f"{name}: give correction or PyTorch's unbiased, not both"
         raise TypeError(msg)
-    x = require_floating(x, "var")
     if correction < 0:
-        msg = f"var: correction must be non-negative, got {correction}"
+        msg = f"{name}: correction must be non-negative, got {correction}"
         raise ValueError(msg)
-    axes = normalize_axes(axis, x.ndim, "var")
-    count = math.prod(x.shape[a] for a in axes)
-    deviations = x - _mean(x, axis=axes, keepdims=True)
-    squares = _sum(deviations * deviations, axis=axes, keepdims=keepdims)
-    return squares / builtins.max(count - correction, 0.0)
+    return axis, correction, keepdims_
 
 
 def std(
@@ -372,24 +395,25 @@ def std(
     """The standard deviation over ``axis``: the square root of ``var`` (same arguments, same
     rule for the default correction).
 
-    Its gradient is infinite or nan where the standard deviation is 0, as in PyTorch.
+    Where the standard deviation is 0 (a constant), its gradient is 0, as in PyTorch, though
+    it has no derivative there: it is the 2-norm of the deviations over the square root of
+    ``N - correction``, and the norm's gradient at 0 is 0.
 
     Example:
         >>> import dualgrad
         >>> dualgrad.std(dualgrad.tensor([[1.0, 3.0], [2.0, 2.0]]), axis=1)
         tensor([1., 0.])
     """
-    return sqrt(
-        var(
-            x,
-            dim,
-            unbiased,
-            keepdim,
-            axis=axis,
-            correction=correction,
-            keepdims=keepdims,
-        )
+    axis, correction, keepdims = _statistic_args(
+        "std", dim, unbiased, keepdim, axis, correction, keepdims
     )
+    x = require_floating(x, "std")
+    axes = normalize_axes(axis, x.ndim, "std")
+    count = math.prod(x.shape[a] for a in axes)
+    deviations = x - _mean(x, axis=axes, keepdims=True)
+    params = {"axis": axes, "keepdims": builtins.bool(keepdims)}
+    norm = apply(ops.euclidean_norm, (deviations,), params)
+    return norm / math.sqrt(builtins.max(count - correction, 0.0))
 
 
 # --- cumulative sums and products -----------------------------------------------------------
@@ -476,7 +500,7 @@ def _cumulative(
             raise ValueError(msg)
         axis = 0
     (normalized,) = normalize_axes(axis, x.ndim, prim.name)
-    out = apply(prim, (x,), {"axis": normalized})
+    out = _in_dtype_of(x, apply(prim, (x,), {"axis": normalized}))
     if not include_initial:
         return out
     shape = tuple(1 if i - x.ndim == normalized else n for i, n in enumerate(x.shape))
@@ -486,15 +510,26 @@ def _cumulative(
     return concat([start, out], axis=normalized)
 
 
+def _in_dtype_of(x: Tensor, out: Tensor) -> Tensor:
+    """``out`` in ``x``'s dtype: a backend may widen a narrow integer sum by itself (NumPy sums
+    uint8 in uint64), where the dtype asked for must stand."""
+    return out if out.dtype is x.dtype else astype(out, x.dtype)
+
+
 def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
-    """``x`` in ``dtype``; with None, bool and narrow integers widened as Array API sums are."""
+    """``x`` in ``dtype``; with None, integers widened as the Array API's sums and products are:
+    signed ones (and bool, as in PyTorch) to int64, unsigned ones to uint64 (int64 on a backend
+    without it)."""
     if dtype is not None:
         return astype(x, as_dtype(dtype), copy=False)
     if x.dtype.kind == "b" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return astype(x, _dtypes.int64)
     if x.dtype.kind == "u" and x.dtype.itemsize < 8:
-        # dualgrad has no uint64: widen to int64, which holds every narrower unsigned value
-        return astype(x, _dtypes.int64)
+        try:
+            x._backend.native_dtype(_dtypes.uint64)
+        except TypeError:
+            return astype(x, _dtypes.int64)  # holds every narrower unsigned value
+        return astype(x, _dtypes.uint64)
     return x
 
 

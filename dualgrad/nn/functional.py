@@ -61,7 +61,8 @@ from typing import Any
 import numpy as np
 
 from .. import functions as _functions
-from .. import special
+from .. import ops, special
+from .._dispatch import elementwise
 from .._dtypes import int64
 from ..functions._args import as_tensor, require_floating
 from ..functions.nn import torch_dim
@@ -631,13 +632,6 @@ def _cross_entropy_probabilities(
 
 
 # --- losses: binary -------------------------------------------------------------------------
-def _clamped_log(x: Tensor) -> Tensor:
-    """``max(log(x), -100)`` as PyTorch's binary_cross_entropy, without log(0) in the graph."""
-    positive = x > 0
-    logs = _functions.log(_functions.where(positive, x, 1.0))
-    return _functions.where(positive & (logs > -100.0), logs, -100.0)
-
-
 def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -647,7 +641,8 @@ def binary_cross_entropy(
     reduction: str = "mean",
 ) -> Tensor:
     """``-weight * (target * log(input) + (1 - target) * log(1 - input))``, logs clamped at
-    -100 as in PyTorch.
+    -100 as in PyTorch, with PyTorch's derivative at the ends (see ``ops.nn``): 0 where the
+    input is exactly the target, a large push where it is exactly the wrong end.
 
     Raises:
         ValueError: shapes differ, or an input lies outside [0, 1].
@@ -668,7 +663,7 @@ def binary_cross_entropy(
     if values is not None and np.any((values < 0) | (values > 1)):
         msg = "binary_cross_entropy: all elements of input should be between 0 and 1"
         raise ValueError(msg)
-    loss = -(y * _clamped_log(x) + (1.0 - y) * _clamped_log(1.0 - x))
+    loss = elementwise(ops.binary_cross_entropy, x, y)
     if weight is not None:
         loss = loss * as_tensor(weight, "binary_cross_entropy")
     return _reduce(loss, reduction)

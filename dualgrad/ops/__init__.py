@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._primitive import REGISTRY, Primitive
 from .elementwise import *  # noqa: F403
+from .fft import *  # noqa: F403
 from .index import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .nn import *  # noqa: F403

@@ -15,6 +15,10 @@ The rule contract (every primitive in ``dualgrad.ops`` follows it):
   dualgrad's own differentiable namespace (Tensors in, Tensors out: ``create_graph=True`` and
   higher order), so the same rule serves both.
 - Params arrive canonical: axes as tuples of negative ints, never ``None`` meaning "all".
+- Complex values: a jvp rule is the derivative as a real-linear map of the tangent; a vjp rule
+  is its transpose under the real pairing ``Re(sum(u * v))`` (JAX's convention), so the rule of
+  a holomorphic function is the textbook ``g * f'(x)``, transposes and not adjoints. The
+  engine turns it into PyTorch's convention for ``.grad`` (``autograd.engine``'s docstring).
 - Elementwise primitives see inputs of one dtype (the dispatcher promotes through ``astype``),
   whose shapes broadcast together: the forward broadcasts them, as the backend does. In both
   rules ``ans`` has the broadcast shape and the inputs their own. A jvp rule's ``t`` has been

@@ -1,12 +1,23 @@
 """Elementwise primitives. Inputs arrive promoted to one dtype, in shapes that broadcast
 together; tangents arrive lined up with the output's shape, and cotangents are summed back to
-the inputs' shapes by the engines (see ``_primitive``'s docstring)."""
+the inputs' shapes by the engines (see ``_primitive``'s docstring).
+
+Complex inputs: a rule ``g * f'(x)`` is right as written for a holomorphic function (exp, log,
+the trigonometric functions, products, quotients, powers): the rules transpose under the pairing
+``Re(sum(u * v))`` (``_primitive``'s docstring). Functions that are not holomorphic (``abs``,
+and the complex parts in ``numbers``) have rules of their own.
+"""
 
 from __future__ import annotations
 
 import math
 
 from ._primitive import Primitive, binary, nondiff, piecewise_constant, unary
+
+
+def _nonzero(xp, ans):
+    """``ans`` with its zeros replaced by ones: a divisor for rules whose numerator is 0 there."""
+    return xp.where(ans == 0, xp.ones_like(ans), ans)
 
 
 def _ones_where(xp, mask, like):
@@ -49,11 +60,21 @@ positive = Primitive(
     linear=True,
     elementwise=True,
 )
+
+
+def _astype_vjp(xp, g, ans, x, *, dtype):
+    # Real to complex embeds the reals: its transpose keeps the real part. (Complex to real is
+    # never this primitive: dualgrad.astype takes the real part first.)
+    if dtype.is_complex and not xp.isdtype(x.dtype, "complex floating"):
+        g = xp.real(g)
+    return xp.astype(g, x.dtype)
+
+
 astype = Primitive(
     "astype",
     # ``dtype`` is a dualgrad DType; both namespaces spell their dtypes by the same names.
     forward=lambda xp, x, *, dtype: xp.astype(x, getattr(xp, dtype.name)),
-    vjp=(lambda xp, g, ans, x, *, dtype: xp.astype(g, x.dtype),),
+    vjp=(_astype_vjp,),
     jvp=(lambda xp, t, ans, x, *, dtype: xp.astype(t, ans.dtype),),
     linear=True,
     grad_fn="ToCopy",
@@ -149,7 +170,26 @@ cos = unary("cos", d=lambda xp, x, ans: -xp.sin(x))
 tanh = unary("tanh", d=lambda xp, x, ans: 1.0 - ans * ans)
 sqrt = unary("sqrt", d=lambda xp, x, ans: 0.5 / ans)
 square = unary("square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x)
-abs = unary("abs", d=lambda xp, x, ans: xp.sign(x))
+
+
+# The modulus of a complex x is not holomorphic: its tangent is Re(conj(x) t) / |x|, whose
+# transpose is g conj(x) / |x|. Its output is real, so a real input is the case whose dtypes
+# agree (one comparison, in abs's rules only). At 0 the subgradient 0, as sign(0) is.
+def _abs_vjp(xp, g, ans, x):
+    if ans.dtype == x.dtype:
+        return g * xp.sign(x)
+    return g * xp.conj(x) / _nonzero(xp, ans)
+
+
+def _abs_jvp(xp, t, ans, x):
+    if ans.dtype == x.dtype:
+        return t * xp.sign(x)
+    return xp.real(xp.conj(x) * t) / _nonzero(xp, ans)
+
+
+abs = Primitive(
+    "abs", forward=lambda xp, x: xp.abs(x), vjp=(_abs_vjp,), jvp=(_abs_jvp,), elementwise=True
+)
 sign = piecewise_constant("sign")
 floor = piecewise_constant("floor")
 ceil = piecewise_constant("ceil")
@@ -293,25 +333,23 @@ sinc = unary("sinc", d=_sinc_derivative, forward=_sinc_forward)
 
 # --- atan2, hypot, logaddexp, copysign ------------------------------------------------------
 # atan2(x1, x2) is the angle of the point (x2, x1); dividing by hypot twice avoids overflowing
-# x1^2 + x2^2. Like PyTorch, the derivative at the origin is nan.
+# x1^2 + x2^2. At the origin, where the angle has no derivative, both partials are 0, as
+# PyTorch's backward gives (its forward mode gives nan there).
 def _atan2_dx(xp, x, y, ans):
-    h = xp.hypot(x, y)
+    h = _nonzero(xp, xp.hypot(x, y))
     return y / h / h
 
 
 def _atan2_dy(xp, x, y, ans):
-    h = xp.hypot(x, y)
+    h = _nonzero(xp, xp.hypot(x, y))
     return -x / h / h
 
 
 atan2 = binary("atan2", dx=_atan2_dx, dy=_atan2_dy)
 
 
-# hypot at the origin: the zero subgradient (as abs has at 0) rather than 0 / 0.
-def _nonzero(xp, ans):
-    return xp.where(ans == 0, xp.ones_like(ans), ans)
-
-
+# hypot at the origin: the zero subgradient (as abs has at 0, and as the 2-norm has, in
+# PyTorch too) rather than 0 / 0 (PyTorch's hypot gives nan there).
 hypot = binary(
     "hypot",
     dx=lambda xp, x, y, ans: x / _nonzero(xp, ans),

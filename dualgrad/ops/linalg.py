@@ -65,6 +65,8 @@ def _eye_mask(xp, like):
 
 def _signs(xp, x, axis):
     # +1/-1 per column (axis=-2) or row (axis=-1): the sign of its largest-magnitude entry.
+    if x.shape[axis] == 0:  # empty columns (rows): nothing to flip, and max has no identity
+        return xp.ones_like(xp.sum(x, axis=axis, keepdims=True))
     magnitude = xp.abs(x)
     largest = xp.where(
         magnitude == xp.max(magnitude, axis=axis, keepdims=True), x, xp.zeros_like(x)
@@ -221,7 +223,8 @@ eigh_eigenvectors = Primitive(
 def _qr_forward(xp, x):
     q, r = _linalg(xp, x).qr(x)
     signs = _signs_of_diagonal(xp, r)
-    return q * signs[..., None, :], r * signs[..., :, None]
+    # triu: a flipped row would turn the zeros below the diagonal into -0
+    return q * signs[..., None, :], xp.triu(r * signs[..., :, None])
 
 
 def _signs_of_diagonal(xp, r):

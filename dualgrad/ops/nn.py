@@ -9,6 +9,7 @@ behind convolution and pooling (unfold, fold).
 from __future__ import annotations
 
 __all__ = [
+    "binary_cross_entropy",
     "fold",
     "log_sigmoid",
     "log_softmax",
@@ -19,7 +20,7 @@ __all__ = [
     "unfold",
 ]
 
-from ._primitive import Primitive, unary
+from ._primitive import Primitive, binary, unary
 
 
 # --- relu -----------------------------------------------------------------------------------
@@ -123,6 +124,30 @@ log_sigmoid = unary(
     d=lambda xp, x, ans: _sigmoid(xp, -x),
     forward=lambda xp, x: -_softplus_of(xp, -x),
     grad_fn="LogSigmoid",
+)
+
+
+# --- binary_cross_entropy -------------------------------------------------------------------
+# -(y log x + (1 - y) log(1 - x)) with each log clamped at -100, as PyTorch computes it, so
+# that a prediction of exactly 0 or 1 (a saturated float32 sigmoid) gives a finite loss. The
+# derivative in x is PyTorch's, (x - y) / max(x (1 - x), eps), not that of the clamped
+# composition: at the ends, a right prediction gets 0 and a wrong one a large push back,
+# where the clamp is flat and would give it none. In y it is the difference of the logs.
+_BCE_EPSILON = 9.999999960041972e-13  # PyTorch's 1e-12, which it stores as a float32
+
+
+def _clamped_log(xp, x):
+    """``max(log(x), -100)``, without log(0)'s divide-by-zero warning."""
+    positive = x > 0
+    logs = xp.log(xp.where(positive, x, xp.ones_like(x)))
+    return xp.where(positive & (logs > -100.0), logs, xp.full_like(x, -100.0))
+
+
+binary_cross_entropy = binary(
+    "binary_cross_entropy",
+    forward=lambda xp, x, y: -(y * _clamped_log(xp, x) + (1.0 - y) * _clamped_log(xp, 1.0 - x)),
+    dx=lambda xp, x, y, ans: (x - y) / xp.maximum(x * (1.0 - x), xp.full_like(x, _BCE_EPSILON)),
+    dy=lambda xp, x, y, ans: _clamped_log(xp, 1.0 - x) - _clamped_log(xp, x),
 )
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "argmin",
     "cumulative_prod",
     "cumulative_sum",
+    "euclidean_norm",
     "logsumexp",
     "max",
     "mean",
@@ -160,6 +161,33 @@ prod = Primitive(
     jvp=(
         lambda xp, t, ans, x, *, axis, keepdims: xp.sum(
             t * _prod_of_others(xp, x, axis), axis=axis, keepdims=keepdims
+        ),
+    ),
+)
+
+
+# --- euclidean_norm -------------------------------------------------------------------------
+# The 2-norm, behind vector_norm, the Frobenius norm and std. As a composition, sqrt(sum(x*x)),
+# its derivative where every element is 0 is sqrt's inf times sum's 0: nan. Here it is the zero
+# subgradient, as PyTorch's norms and std give: the rules divide x (all 0 there) by a norm
+# whose zeros are replaced by ones.
+def _norm_divisor(xp, ans, x, axis, keepdims):
+    ans = _with_kept_axes(xp, ans, x, axis, keepdims)
+    return xp.where(ans == 0, xp.ones_like(ans), ans)
+
+
+euclidean_norm = Primitive(
+    "euclidean_norm",
+    forward=lambda xp, x, *, axis, keepdims: xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims)),
+    vjp=(
+        lambda xp, g, ans, x, *, axis, keepdims: (
+            _with_kept_axes(xp, g, x, axis, keepdims)
+            * (x / _norm_divisor(xp, ans, x, axis, keepdims))
+        ),
+    ),
+    jvp=(
+        lambda xp, t, ans, x, *, axis, keepdims: xp.sum(
+            t * (x / _norm_divisor(xp, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
         ),
     ),
 )

@@ -1,0 +1,147 @@
+"""``python -m benchmarks.per_sample_grads [--batch 256] [--hidden 128] [--rounds 7]``.
+
+Per-example gradients of a 2-layer MLP (Linear, ReLU, Linear, cross entropy), float32, on the
+NumPy backend, four ways side by side:
+
+- ``vmap``: ``vmap(grad(loss), in_dims=(None, 0, 0))`` over ``functional_call``, one pass;
+- ``loop``: one ``backward()`` per example, the gradients stacked;
+- ``batched backward``: one ordinary ``backward()`` of the batch's mean loss (one gradient,
+  not one per example: the floor vmap is measured against);
+- ``torch.func.vmap`` and PyTorch's batched backward, where PyTorch is installed.
+
+Each round times every variant once, in turn (CPU time, so that the load of a shared machine
+weighs on all alike; one BLAS thread for every peer); ratios are medians of the round-by-round
+ratios. The targets: vmap at most 1.5x one batched backward, at least 10x faster than the
+loop. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _threads
+
+
+def _variants(batch: int, features: int, hidden: int) -> dict[str, Callable[[], Any]]:
+    import numpy as np
+
+    import dualgrad
+    import dualgrad.nn.functional as F
+    from dualgrad import nn
+    from dualgrad.func import functional_call, grad, vmap
+
+    rng = np.random.default_rng(0)
+    x_values = rng.standard_normal((batch, features)).astype(np.float32)
+    y_values = rng.integers(0, 10, batch)
+    dualgrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    x, y = dualgrad.tensor(x_values), dualgrad.tensor(y_values)
+    params = {name: p.detach() for name, p in model.named_parameters()}
+
+    def example_loss(params: Any, x: Any, y: Any) -> Any:
+        return F.cross_entropy(functional_call(model, params, (x[None],)), y[None])
+
+    per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
+
+    def with_vmap() -> Any:
+        return per_example(params, x, y)
+
+    def loop() -> Any:
+        grads = []
+        for i in range(batch):
+            model.zero_grad()
+            F.cross_entropy(model(x[i : i + 1]), y[i : i + 1]).backward()
+            grads.append([p.grad for p in model.parameters()])
+        return [dualgrad.stack(shards) for shards in zip(*grads, strict=True)]
+
+    def batched_backward() -> Any:
+        model.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        return [p.grad for p in model.parameters()]
+
+    variants = {
+        "dualgrad vmap": with_vmap,
+        "dualgrad loop": loop,
+        "dualgrad batched backward": batched_backward,
+    }
+    if importlib.util.find_spec("torch") is not None:
+        variants.update(_torch_variants(x_values, y_values, params))
+    return variants
+
+
+def _torch_variants(x_values: Any, y_values: Any, params: Any) -> dict[str, Callable[[], Any]]:
+    import torch
+
+    _threads.pin_torch(torch, 1)
+    weights = {name: torch.tensor(p.numpy()) for name, p in params.items()}
+    x, y = torch.tensor(x_values), torch.tensor(y_values)
+    features, hidden = weights["0.weight"].shape[1], weights["0.weight"].shape[0]
+    model = torch.nn.Sequential(
+        torch.nn.Linear(features, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10)
+    )
+    model.load_state_dict(weights)
+    detached = {name: p.detach() for name, p in model.named_parameters()}
+
+    def example_loss(params: Any, x: Any, y: Any) -> Any:
+        logits = torch.func.functional_call(model, params, (x[None],))
+        return torch.nn.functional.cross_entropy(logits, y[None])
+
+    per_example = torch.func.vmap(torch.func.grad(example_loss), in_dims=(None, 0, 0))
+
+    def batched_backward() -> Any:
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        return [p.grad for p in model.parameters()]
+
+    return {
+        "torch.func.vmap": lambda: per_example(detached, x, y),
+        "torch batched backward": batched_backward,
+    }
+
+
+def _check(variants: dict[str, Callable[[], Any]]) -> None:
+    """vmap's gradients are the loop's (the figures compare equal work)."""
+    import numpy as np
+
+    by_vmap = [g.numpy() for g in variants["dualgrad vmap"]().values()]
+    by_loop = [g.numpy() for g in variants["dualgrad loop"]()]
+    for ours, reference in zip(by_vmap, by_loop, strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--features", type=int, default=32)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=7)
+    options = parser.parse_args()
+    _threads.pin(1)  # before NumPy or torch is imported; one thread for every peer
+    variants = _variants(options.batch, options.features, options.hidden)
+    _check(variants)
+    for run in variants.values():
+        run()  # warm up
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(options.rounds):
+        for name, run in variants.items():
+            start = time.process_time()
+            run()
+            times[name].append(time.process_time() - start)
+    vmap_times = times["dualgrad vmap"]
+    print(
+        f"per-example gradients, 2-layer MLP {options.features}-{options.hidden}-10, "
+        f"batch {options.batch}, float32, NumPy backend; CPU ms, median of {options.rounds} rounds"
+    )
+    print(f"{'variant':<28}{'ms':>10}{'vmap / variant':>16}")
+    for name, samples in times.items():
+        ratio = statistics.median(v / t for v, t in zip(vmap_times, samples, strict=True))
+        print(f"{name:<28}{statistics.median(samples) * 1e3:>10.2f}{ratio:>15.2f}x")
+
+
+if __name__ == "__main__":
+    main()
