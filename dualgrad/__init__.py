@@ -11,10 +11,13 @@ Example:
 
 from __future__ import annotations
 
+import sys
+
 # ``autograd`` comes first (sorted so): its engine imports ``tensor``, which imports autograd's
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
 from . import (
     autograd,
+    cuda,
     fft,
     forward_ad,
     func,
@@ -43,6 +46,8 @@ from ._array_api import (
     pi,
     result_type,
 )
+from ._device import device, get_default_device, set_default_device
+from ._dtype_aliases import cdouble, cfloat, double, dtype, float, half, int, long, short
 from ._dtypes import (
     DType,
     bool,
@@ -62,8 +67,12 @@ from ._dtypes import (
 )
 from ._generator import Generator
 from ._jit import jit
-from ._torch_aliases import cat, clamp, div, mul, neg, permute, sub, transpose, unsqueeze
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._size import Size
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+
+# ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
+# (``import torch.autograd.forward_ad as fwAD`` too): the same modules, under autograd.
+from .autograd import functional as _autograd_functional  # noqa: F401
 from .config import (
     get_backend,
     get_default_dtype,
@@ -92,12 +101,43 @@ from .functions.special import erf
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
 
+# isort: split
+# After the functions: PyTorch's matmul (its keywords too) replaces the Array API's here.
+from ._torch_aliases import (
+    allclose,
+    bmm,
+    cat,
+    clamp,
+    div,
+    dot,
+    is_floating_point,
+    is_tensor,
+    isclose,
+    log_softmax,
+    matmul,
+    mm,
+    mul,
+    neg,
+    norm,
+    numel,
+    permute,
+    relu,
+    softmax,
+    sub,
+    transpose,
+    unsqueeze,
+)
+
+autograd.forward_ad = forward_ad  # type: ignore[attr-defined]
+sys.modules[f"{__name__}.autograd.forward_ad"] = forward_ad
+
 __version__ = "0.1.0"
 
 __all__ = [
     "DType",
     "Generator",
     "SerializationError",
+    "Size",
     "Tensor",
     "__array_api_version__",
     "__array_namespace_info__",
@@ -106,16 +146,23 @@ __all__ = [
     "broadcast_shapes",
     "can_cast",
     "cat",
+    "cdouble",
+    "cfloat",
     "checkpoint",
     "clamp",
     "complex64",
     "complex128",
+    "cuda",
+    "device",
     "div",
+    "double",
+    "dtype",
     "e",
     "enable_grad",
     "erf",
     "fft",
     "finfo",
+    "float",
     "float16",
     "float32",
     "float64",
@@ -123,13 +170,17 @@ __all__ = [
     "from_dlpack",
     "func",
     "get_backend",
+    "get_default_device",
     "get_default_dtype",
     "get_mode",
     "grad",
+    "half",
     "hessian",
     "hvp",
     "iinfo",
     "inf",
+    "inference_mode",
+    "int",
     "int8",
     "int16",
     "int32",
@@ -142,6 +193,7 @@ __all__ = [
     "jvp",
     "linalg",
     "load",
+    "long",
     "mul",
     "nan",
     "neg",
@@ -155,9 +207,11 @@ __all__ = [
     "result_type",
     "save",
     "set_backend",
+    "set_default_device",
     "set_default_dtype",
     "set_grad_enabled",
     "set_mode",
+    "short",
     "special",
     "sub",
     "testing",
@@ -173,6 +227,19 @@ __all__ = [
     "utils",
     "value_and_grad",
     "vjp",
+    "allclose",
+    "bmm",
+    "dot",
+    "is_floating_point",
+    "is_tensor",
+    "isclose",
+    "log_softmax",
+    "matmul",
+    "mm",
+    "norm",
+    "numel",
+    "relu",
+    "softmax",
     "vmap",
     *functions.__all__,
 ]

@@ -294,7 +294,7 @@ def stack_module_state(models: Sequence[Module]) -> tuple[dict[str, Tensor], dic
         >>> from dualgrad.func import stack_module_state
         >>> params, buffers = stack_module_state([dualgrad.nn.Linear(3, 2) for _ in range(4)])
         >>> {name: p.shape for name, p in params.items()}
-        {'weight': (4, 2, 3), 'bias': (4, 2)}
+        {'weight': torch.Size([4, 2, 3]), 'bias': torch.Size([4, 2])}
     """
     if len(models) == 0:
         msg = "stack_module_state: expected at least one model, got 0"

@@ -47,11 +47,14 @@ from .tensor import Tensor, array_of, same_backend
 class DualLevel:
     """One ``dual_level()`` block: a stream of tangents, live while the block is open."""
 
-    __slots__ = ("active", "order")
+    __slots__ = ("active", "given", "order")
 
     def __init__(self, order: int) -> None:
         self.order = order
         self.active = True
+        # The tangent Tensors make_dual was given, by the id of the array kept on the dual
+        # tensor, so that unpack_dual hands back the very Tensor, as PyTorch does.
+        self.given: dict[int, Tensor] = {}
 
     def __repr__(self) -> str:
         return f"<dual level {self.order}{'' if self.active else ' (closed)'}>"
@@ -84,6 +87,7 @@ def dual_level() -> Iterator[DualLevel]:
         yield level
     finally:
         level.active = False
+        level.given.clear()
         _levels.reset(token)
 
 
@@ -146,22 +150,41 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: DualLevel | None = None
             msg = f"make_dual: {name} must be a floating point or complex Tensor, got {value!r}"
             raise TypeError(msg)
     if tangent.shape != tensor.shape:
-        msg = f"make_dual: the tangent has shape {tangent.shape} but the tensor has {tensor.shape}"
+        msg = (
+            f"make_dual: the tangent has shape {tuple(tangent.shape)} but the tensor has "
+            f"{tuple(tensor.shape)}"
+        )
         raise ValueError(msg)
     same_backend("make_dual", (tensor, tangent))
     if tangent.dtype is not tensor.dtype:
         tangent = tangent.astype(tensor.dtype)
-    return attach_tangent(tensor, level, tangent)
+    dual = attach_tangent(tensor, level, tangent)
+    if isinstance(level, DualLevel):
+        level.given[id(dual._tangents[level])] = tangent  # type: ignore[index]
+    return dual
 
 
 def unpack_dual(tensor: Tensor, *, level: DualLevel | None = None) -> UnpackedDualTensor:
-    """Split a dual tensor into its primal and its tangent at the current level."""
-    level = _current_level(level, "unpack_dual")
+    """Split a dual tensor into its primal and its tangent at the current level, as PyTorch:
+    the tangent given to ``make_dual`` comes back as that very Tensor, and outside every dual
+    level (or at a level that has closed) the tangent is None and the primal the tensor."""
+    if level is None:
+        levels = _levels.get()
+        if not levels:
+            return UnpackedDualTensor(tensor, None)
+        level = levels[-1]
+    if not level.active:
+        return UnpackedDualTensor(tensor, None)
     primal = _alias(tensor)
     value = None
     if primal._tangents is not None:
         value = primal._tangents.pop(level, None)
-    return UnpackedDualTensor(primal, None if value is None else _as_tensor(value, tensor))
+    if value is None:
+        return UnpackedDualTensor(primal, None)
+    given = getattr(level, "given", {}).get(id(value))
+    if given is not None and (given._array is value or given is value):
+        return UnpackedDualTensor(primal, given)
+    return UnpackedDualTensor(primal, _as_tensor(value, tensor))
 
 
 # --- propagation (called by the dispatcher) -------------------------------------------------

@@ -378,7 +378,7 @@ def _scalar_output(out: Any, name: str) -> Tensor:
     if not isinstance(out, Tensor) and (isinstance(out, _NUMBERS) or _is_array(out)):
         out = asarray(out)
     if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
-        got = f"shape {out.shape}" if isinstance(out, Tensor) else type(out).__name__
+        got = f"shape {tuple(out.shape)}" if isinstance(out, Tensor) else type(out).__name__
         msg = (
             f"{name}: the function must return a floating point scalar Tensor, got {got}; "
             "use jacrev or vjp for other outputs"
@@ -491,8 +491,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             if cot.shape != output.shape:
                 path = _path_of(cotangent, index)
                 msg = (
-                    f"vjp_fn: the cotangent{path} has shape {cot.shape} "
-                    f"but the output{path} has shape {output.shape}"
+                    f"vjp_fn: the cotangent{path} has shape {tuple(cot.shape)} "
+                    f"but the output{path} has shape {tuple(output.shape)}"
                 )
                 raise ValueError(msg)
             grads = _pulled_back(output, leaves, cot, keep)
@@ -578,7 +578,8 @@ def _tangent_leaves(
             shape = differentiated.leaves[len(leaves)].shape
             if t.shape != shape:
                 msg = (
-                    f"{name}: a tangent has shape {t.shape} but its primal has {shape} "
+                    f"{name}: a tangent has shape {tuple(t.shape)} "
+                    f"but its primal has {tuple(shape)} "
                     f"(at tangents[{k}]{_path_of(tangent, index)})"
                 )
                 raise ValueError(msg)

@@ -9,18 +9,22 @@ share the array object but a later in-place change to one leaves the other as it
 
 from __future__ import annotations
 
-__all__ = ["RemovableHandle", "Tensor", "array_of", "method", "same_backend"]
+__all__ = ["RemovableHandle", "Tensor", "array_of", "data_alias", "method", "same_backend"]
 
 import operator
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _batching, _recorder
+from . import _batching, _namespace, _recorder
+from ._device import device, device_of
 from ._dtypes import KIND_RANK, DType
 from ._printing import tensor_repr
+from ._size import Size
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import Node, bump_version
+from .backends._base import Backend as _Backend
 
 if TYPE_CHECKING:
     from .autograd.graph import ForwardNode
@@ -30,6 +34,13 @@ F = TypeVar("F")
 
 
 _allocate = object.__new__
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
 
 
 class Tensor:
@@ -74,7 +85,15 @@ class Tensor:
     _tangents: dict[Any, Any] | None  # forward mode: tangent per dual level or seeded leaf
     _version: int
 
-    def __init__(self, array: Any, backend: Backend, *, requires_grad: bool = False) -> None:
+    def __init__(self, *args: Any, requires_grad: bool = False) -> None:
+        # ``Tensor(array, backend)`` inside dualgrad; ``Tensor(data)`` and ``Tensor(*sizes)``
+        # as PyTorch's constructor, in the default dtype.
+        if len(args) == 2 and (isinstance(args[1], _Backend) or hasattr(args[1], "xp")):
+            # a Backend, or a backend-like vmap level
+            array, backend = args
+        else:
+            made = _namespace.differentiable().creation.legacy_tensor(args)
+            array, backend = made._array, made._backend
         self._array = array
         self._backend = backend
         self._grad = None
@@ -111,9 +130,9 @@ class Tensor:
         return self._array
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        """The shape, as a tuple of ints."""
-        return tuple(self._array.shape)
+    def shape(self) -> Size:
+        """The shape, as a tuple of ints (a ``Size``, which prints as PyTorch's)."""
+        return Size(self._array.shape)
 
     @property
     def ndim(self) -> int:
@@ -126,11 +145,10 @@ class Tensor:
         return self._backend.dtype_of(self._array)
 
     @property
-    def device(self) -> Any:
-        """The device the array lives on, as the backend names it."""
-        from array_api_compat import device
-
-        return device(self._array)
+    def device(self) -> device:
+        """The device the array lives on, as PyTorch names it (``device(type='cpu')``); it
+        compares equal to the backend's own device object too."""
+        return device_of(self._array)
 
     @property
     def backend(self) -> Backend:
@@ -237,7 +255,13 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``)."""
+        """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``).
+
+        Reading it on a non-leaf that does not retain its gradient gives None with PyTorch's
+        warning: such a tensor never gets one.
+        """
+        if self._grad is None and self._node is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -248,7 +272,8 @@ class Tensor:
                 raise TypeError(msg)
             if value.shape != self.shape:
                 msg = (
-                    f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}"
+                    f"assigned grad has shape {tuple(value.shape)} "
+                    f"but the tensor has shape {tuple(self.shape)}"
                 )
                 raise ValueError(msg)
             if value._backend is not self._backend or value.dtype is not self.dtype:
@@ -318,6 +343,14 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def _set_data(self, value: Tensor) -> None:
+        """``tensor.data = value``: take ``value``'s array (shape and dtype too), unrecorded."""
+        if not isinstance(value, Tensor):
+            msg = f"data must be set to a Tensor, got {type(value).__name__}"
+            raise TypeError(msg)
+        same_backend("data", (self, value))
+        self._array = value._array
+
     def detach(self) -> Tensor:
         """The same values, cut from the graph and from every tangent: a constant leaf."""
         return Tensor._wrap(self._array, self._backend)
@@ -366,8 +399,8 @@ class Tensor:
             raise RuntimeError(msg)
         if result._array.shape != self._array.shape:
             msg = (
-                f"{op_name}: the result has shape {result.shape} but the tensor has shape "
-                f"{self.shape}; in-place operations cannot change a tensor's shape"
+                f"{op_name}: the result has shape {tuple(result.shape)} but the tensor has shape "
+                f"{tuple(self.shape)}; in-place operations cannot change a tensor's shape"
             )
             raise ValueError(msg)
         if result._array.dtype != self._array.dtype and result.dtype is not self.dtype:
@@ -483,6 +516,41 @@ class Tensor:
             msg = "only 0-d integer tensors can be converted to an index"
             raise TypeError(msg)
         return int(self.item())
+
+
+class _DataAlias(Tensor):
+    """What ``tensor.data`` gives: a tensor outside the graph that shares ``tensor``'s values.
+
+    Its array is its owner's: reading it reads the owner's current values, and an in-place
+    change through it (``p.grad.data.zero_()``, ``p.data -= lr * p.grad``) changes the owner,
+    unrecorded and without bumping the owner's version, as PyTorch's ``.data`` does.
+    """
+
+    __slots__ = ("_owner",)
+
+    _owner: Tensor
+
+    @property  # type: ignore[override]
+    def _array(self) -> Any:
+        return self._owner._array
+
+    @_array.setter
+    def _array(self, array: Any) -> None:
+        self._owner._array = array
+
+
+def data_alias(tensor: Tensor) -> Tensor:
+    """``tensor.data``: the same values, outside the graph, sharing ``tensor``'s storage."""
+    alias = _allocate(_DataAlias)
+    alias._owner = tensor
+    alias._backend = tensor._backend
+    alias._grad = None
+    alias._hooks = None
+    alias._node = None
+    alias._requires_grad = False
+    alias._tangents = None
+    alias._version = 0
+    return alias
 
 
 # Each Tensor's array, for map(): no Python frame per Tensor in the engines' per-op loops.

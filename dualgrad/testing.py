@@ -236,7 +236,7 @@ def _reverse_jacobians(output: Tensor, wrt: list[Tensor], check_dtypes: bool) ->
             if check_dtypes and (g.dtype is not x.dtype or g.shape != x.shape):
                 msg = (
                     f"gradcheck: the gradient of checked input {index} has dtype {g.dtype} and "
-                    f"shape {g.shape}, the input {x.dtype} and {x.shape}"
+                    f"shape {tuple(g.shape)}, the input {x.dtype} and {tuple(x.shape)}"
                 )
                 raise GradcheckError(msg)
             jacobian[row] = g.numpy().reshape(-1)
@@ -381,7 +381,7 @@ def _compare_all(
     rtol: float,
 ) -> None:
     for i, got, expected, x in zip(checked, analytical, numerical or [], wrt, strict=True):
-        _compare(mode, i, got, expected, output.shape, x.shape, atol, rtol)
+        _compare(mode, i, got, expected, tuple(output.shape), tuple(x.shape), atol, rtol)
 
 
 def _compare(

@@ -51,7 +51,7 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
     if gradient is None:
         if root.numel() != 1:
             msg = (
-                f"backward() on a tensor of shape {root.shape} needs a gradient "
+                f"backward() on a tensor of shape {tuple(root.shape)} needs a gradient "
                 "(grad can be implicitly created only for scalar outputs); "
                 "pass gradient=dualgrad.ones_like(y)"
             )
@@ -80,7 +80,8 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
         raise TypeError(msg)
     if gradient.shape != root.shape:
         msg = (
-            f"gradient has shape {gradient.shape} but the output has shape {root.shape}; "
+            f"gradient has shape {tuple(gradient.shape)} "
+            f"but the output has shape {tuple(root.shape)}; "
             "pass one of the output's shape"
         )
         raise ValueError(msg)
@@ -101,13 +102,22 @@ def _freed_graph_error(node: Node) -> RuntimeError:
 
 
 def _check_versions(node: Node, inputs: tuple[Tensor, ...]) -> None:
-    """Raise, naming the input, if an input changed in place since the node was recorded."""
+    """Raise, naming the input, if an input whose values the vjp reads changed in place since
+    the node was recorded."""
+    reads = node.prim.vjp_reads
+    read: set[int] | None = None  # None: every input
+    if reads is not None:
+        read = set()
+        for parent, positions in zip(node.parents, reads, strict=True):
+            if parent is not None:
+                read.update(range(len(inputs)) if positions is None else positions)
     for i, (tensor, version) in enumerate(zip(inputs, node.versions, strict=True)):
-        if tensor._version != version:
+        if tensor._version != version and (read is None or i in read):
             msg = (
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: input {i} of [{node.name()}], a tensor of shape "
-                f"{tensor.shape}, is at version {tensor._version}; expected version {version} "
+                f"{tuple(tensor.shape)}, is at version "
+                f"{tensor._version}; expected version {version} "
                 "instead. Compute the update out of place (y = y + ...) or after backward()."
             )
             raise RuntimeError(msg)
@@ -132,13 +142,13 @@ def _run_hooks(hooks: list[Any], cotangent: Any, backend: Any, create_graph: boo
         if result is not None:
             if not isinstance(result, Tensor) or result.shape != value.shape:
                 got = (
-                    f"shape {result.shape}"
+                    f"shape {tuple(result.shape)}"
                     if isinstance(result, Tensor)
                     else type(result).__name__
                 )
                 msg = (
                     f"hook {hook!r} returned {got}; "
-                    f"expected None or a Tensor of shape {value.shape}"
+                    f"expected None or a Tensor of shape {tuple(value.shape)}"
                 )
                 raise ValueError(msg)
             value = result

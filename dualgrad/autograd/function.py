@@ -190,7 +190,11 @@ class _CustomPrimitive:
         if value is None:
             return _functions.zeros_like(_as_tensor(like, backend).detach())
         if not isinstance(value, Tensor) or value.shape != shape:
-            got = f"shape {value.shape}" if isinstance(value, Tensor) else type(value).__name__
+            got = (
+                f"shape {tuple(value.shape)}"
+                if isinstance(value, Tensor)
+                else type(value).__name__
+            )
             msg = f"{self.name}.{rule} gave {got} where a Tensor of shape {shape} was expected"
             raise ValueError(msg)
         return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -36,6 +36,32 @@ class no_grad(Switch):
 
     def __init__(self) -> None:
         super().__init__(False)
+
+
+class inference_mode(Switch):
+    """PyTorch's ``inference_mode``: for dualgrad the same as ``no_grad`` (nothing is recorded);
+    ``inference_mode(False)`` leaves grad mode as it is.
+
+    Example:
+        >>> import dualgrad
+        >>> with dualgrad.inference_mode():
+        ...     y = dualgrad.ones(1, requires_grad=True) * 2
+        >>> y.requires_grad
+        False
+    """
+
+    variable = _grad_enabled
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(False)
+        self._mode = mode
+
+    def __enter__(self) -> None:
+        self._value = False if self._mode else _grad_enabled.get()
+        super().__enter__()
+
+    def __call__(self, function: Any) -> Any:
+        return super().__call__(function) if self._mode else function
 
 
 class enable_grad(Switch):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import config
 from ..backends import available_backends
-from ..functions.creation import manual_seed
+from ..functions.random import manual_seed
 from ..nn import CrossEntropyLoss
 from .data import two_spirals
 from .model import spiral_classifier

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from .._dtypes import *  # noqa: F403 - rules spell dtypes by name on their namespace
 from . import (
+    conversion,  # noqa: F401 - Tensor's to, cpu, type, data, ...
     creation,
     elementwise,
     fft,  # noqa: F401 - rules call xp.fft; its functions stay in their namespace
     index,
     linalg,
     numbers,
+    random,
     reduce,
     search,
     shape,
@@ -35,6 +37,7 @@ from .index import index_add  # noqa: F401 - rules scatter with xp.index_add
 from .linalg import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .numbers import *  # noqa: F403
+from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .search import *  # noqa: F403
 from .shape import *  # noqa: F403
@@ -46,6 +49,7 @@ __all__ = [
     *index.__all__,
     *linalg.__all__,
     *numbers.__all__,
+    *random.__all__,
     *reduce.__all__,
     *search.__all__,
     *shape.__all__,

@@ -8,14 +8,31 @@ adapts them with these where the signatures differ.
 
 from __future__ import annotations
 
-__all__ = ["cumulative", "in_place", "reduction", "reflected", "shape_args", "statistic"]
+__all__ = [
+    "ValuesIndices",
+    "axis_args",
+    "cumulative",
+    "in_place",
+    "reduction",
+    "reflected",
+    "shape_args",
+    "statistic",
+]
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..tensor import Tensor
 
 Function = Callable[..., Tensor]
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)``, as PyTorch's ``max(x, dim)``, ``min``, ``sort`` and ``topk``
+    return them."""
+
+    values: Tensor
+    indices: Tensor
 
 
 def reflected(function: Function) -> Function:
@@ -49,6 +66,30 @@ def _axis_args(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> dic
         "axis": dim if axis is None else axis,
         "keepdims": keepdims if keepdim is None else keepdim,
     }
+
+
+def axis_args(
+    op_name: str, dim: Any, keepdim: bool | None, axis: Any, keepdims: bool | None
+) -> tuple[Any, bool, bool]:
+    """The axis and keepdims of a call that may use either face, and whether it used PyTorch's.
+
+    The rule for the module-level functions: the Array API passes the axis by keyword only
+    (``axis=``, ``keepdims=``), so an axis given positionally or as ``dim=`` / ``keepdim=`` is
+    PyTorch's face; the call is unambiguous either way. Giving both spellings is an error.
+
+    Raises:
+        TypeError: both ``dim`` and ``axis``, or both ``keepdim`` and ``keepdims``.
+    """
+    if dim is not None and axis is not None:
+        msg = f"{op_name}: give the axis once, as dim (PyTorch) or axis (Array API), not both"
+        raise TypeError(msg)
+    if keepdim is not None and keepdims is not None:
+        msg = f"{op_name}: give keepdim (PyTorch) or keepdims (Array API), not both"
+        raise TypeError(msg)
+    torch_face = dim is not None or keepdim is not None
+    chosen_axis = dim if axis is None else axis
+    chosen_keepdims = keepdim if keepdims is None else keepdims
+    return chosen_axis, bool(chosen_keepdims), torch_face
 
 
 def reduction(function: Function) -> Function:

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 __all__ = [
     "arange",
+    "as_tensor",
     "asarray",
     "empty",
     "empty_like",
     "eye",
+    "from_numpy",
     "full",
     "full_like",
     "linspace",
-    "manual_seed",
     "meshgrid",
     "ones",
     "ones_like",
-    "rand",
-    "randn",
     "tensor",
     "zeros",
     "zeros_like",
@@ -30,16 +29,31 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, config
+from .._device import device_of_array, native_device
 from .._dtypes import DType
-from ..backends import Backend, backend_for_array, get_backend_by_name, seed_all
+from .._size import Size
+from ..backends import Backend, backend_for_array
 from ..tensor import Tensor, method
-from ._args import as_dtype, as_tensor
+from . import _args
+from ._args import as_dtype
 from .elementwise import where
 from .shape import broadcast_to, reshape
 
 
-def _finish(array: Any, backend: Backend, requires_grad: bool) -> Tensor:
-    return Tensor(array, backend, requires_grad=requires_grad)
+def _finish(array: Any, backend: Backend, requires_grad: bool, device: Any = None) -> Tensor:
+    """A new leaf of ``array``, on ``device`` (None: the default device, if one is set)."""
+    return Tensor(placed(array, backend, device), backend, requires_grad=requires_grad)
+
+
+def placed(array: Any, backend: Backend, device: Any) -> Any:
+    """``array`` on the device of ``backend`` that ``device`` names (None: the default device
+    set by ``set_default_device``, else where it is); raises if the backend lacks it."""
+    native = native_device(backend, device)
+    if native is None or device_of_array(array) == native:
+        return array  # already there: no copy, no call into the library
+    from array_api_compat import to_device
+
+    return to_device(array, native)
 
 
 def tensor(
@@ -48,7 +62,9 @@ def tensor(
     """A new leaf tensor holding a copy of ``data``.
 
     Python floats become the default dtype (float32), ints int64 and bools bool, as in PyTorch.
-    An array of a backend (NumPy, JAX, ...) keeps its dtype and its backend, whatever the default.
+    A NumPy array keeps its dtype and lands on the active backend, as with ``asarray`` (so a
+    script run with ``DUALGRAD_BACKEND=jax`` gets JAX tensors from its NumPy data); an array of
+    another library (JAX, torch, ...) keeps its dtype and its backend.
 
     Args:
         data: a number, nested sequences of numbers, a backend array, or a Tensor.
@@ -68,10 +84,18 @@ def tensor(
     if isinstance(data, Tensor):
         data = data._array
     backend = backend_for_array(data)
-    if backend is None and isinstance(data, np.ndarray | np.generic):
-        backend = get_backend_by_name("numpy")
-    if backend is not None:
-        array = backend.from_numpy(np.array(data)) if backend.name == "numpy" else data
+    if isinstance(data, np.ndarray | np.generic) or (
+        backend is not None and backend.name == "numpy"
+    ):
+        # NumPy data lands on the active backend, as with asarray, keeping its dtype.
+        _check_array_dtype(data)
+        backend = config.get_backend()
+        values = np.array(data)
+        if dtype is not None:
+            values = values.astype(dtype.name, copy=False)
+        array = backend.from_numpy(values)
+    elif backend is not None:
+        array = data
         if dtype is not None and backend.dtype_of(array) is not dtype:
             array = backend.xp.astype(array, backend.native_dtype(dtype))
     else:
@@ -96,9 +120,63 @@ def tensor(
             # Python ints beyond int64 (uint64's upper half) read as float64: read them again
             values = np.array(data, dtype=dtype.name)
         array = backend.from_numpy(values.astype(dtype.name, copy=False))
-    if device is not None:
-        array = _to_device(array, device)
-    return _finish(array, backend, requires_grad)
+    return _finish(array, backend, requires_grad, device)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a Tensor, as ``torch.as_tensor``: a Tensor of that dtype and device is
+    returned as it is (graph kept) and converted otherwise; other data is copied into a new
+    tensor as ``tensor`` does.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([1.0, 2.0])
+        >>> dualgrad.as_tensor(x) is x
+        True
+    """
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)  # type: ignore[attr-defined, no-any-return]
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A NumPy array as a Tensor of the same dtype and shape, on the active backend.
+
+    Unlike PyTorch's, the Tensor does not share the array's memory: it holds a copy, so that
+    neither changes with the other (dualgrad tensors own their arrays; see the guide for
+    PyTorch users).
+
+    Raises:
+        TypeError: ``array`` is not a NumPy array, or has a dtype dualgrad lacks.
+
+    Example:
+        >>> import dualgrad, numpy as np
+        >>> dualgrad.from_numpy(np.arange(3.0))
+        tensor([0., 1., 2.], dtype=dualgrad.float64)
+    """
+    if not isinstance(array, np.ndarray):
+        msg = f"from_numpy: expected a NumPy ndarray, got {type(array).__name__}"
+        raise TypeError(msg)
+    return asarray(array, copy=True)
+
+
+def legacy_tensor(args: tuple[Any, ...]) -> Tensor:
+    """``torch.Tensor(data)`` (the data in the default dtype) or ``torch.Tensor(*sizes)`` (a
+    tensor of that shape, zero-filled where PyTorch leaves it uninitialized)."""
+    dtype = config.get_default_dtype()
+    if not args:
+        return empty(0, dtype=dtype)
+    if all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in args):
+        return empty(*args, dtype=dtype)
+    if len(args) == 1 and isinstance(args[0], Size):
+        return empty(args[0], dtype=dtype)
+    if len(args) == 1:
+        return tensor(args[0].detach() if isinstance(args[0], Tensor) else args[0], dtype=dtype)
+    msg = (
+        f"Tensor(): expected data (a sequence, array or Tensor) or sizes (ints), got "
+        f"{', '.join(type(arg).__name__ for arg in args)}"
+    )
+    raise TypeError(msg)
 
 
 def _inferred_dtype(values: np.ndarray) -> DType:
@@ -114,14 +192,6 @@ def _inferred_dtype(values: np.ndarray) -> DType:
     if kind in "iu":
         return _dtypes.int64
     return _dtypes.BY_NAME[values.dtype.name]
-
-
-def _to_device(array: Any, device: Any) -> Any:
-    from array_api_compat import device as device_of
-    from array_api_compat import to_device
-
-    # an array already on ``device`` stays as it is: no copy, no call into the library
-    return array if device_of(array) == device else to_device(array, device)
 
 
 def asarray(
@@ -161,9 +231,7 @@ def asarray(
     else:
         backend = config.get_backend()
         array = _data_on(backend, obj, dtype, copy)
-    if device is not None:
-        array = _to_device(array, device)
-    return Tensor(array, backend)
+    return Tensor(placed(array, backend, device), backend)
 
 
 def _tensor_as(x: Tensor, dtype: DType | None, device: Any, copy: bool | None) -> Tensor:
@@ -230,11 +298,8 @@ def _filled(
     size = (shape, *size) if size else (shape,)
     backend = config.get_backend()
     dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
-    kwargs = {} if device is None else {"device": device}
-    array = getattr(backend.namespace, fill)(
-        _shape(size), dtype=backend.native_dtype(dtype), **kwargs
-    )
-    return _finish(array, backend, requires_grad)
+    array = getattr(backend.namespace, fill)(_shape(size), dtype=backend.native_dtype(dtype))
+    return _finish(array, backend, requires_grad, device)
 
 
 def zeros(
@@ -281,40 +346,40 @@ def full(
     """A tensor of the given shape filled with ``fill_value`` (dtype inferred from it)."""
     backend = config.get_backend()
     dtype = _inferred_dtype(np.asarray(fill_value)) if dtype is None else as_dtype(dtype)
-    kwargs = {} if device is None else {"device": device}
-    array = backend.namespace.full(
-        _shape((shape,)), fill_value, dtype=backend.native_dtype(dtype), **kwargs
-    )
-    return _finish(array, backend, requires_grad)
+    array = backend.namespace.full(_shape((shape,)), fill_value, dtype=backend.native_dtype(dtype))
+    return _finish(array, backend, requires_grad, device)
 
 
-def _like(fill: str, x: Tensor, dtype: Any, requires_grad: bool, *args: Any) -> Tensor:
+def _like(
+    fill: str, x: Tensor, dtype: Any, device: Any, requires_grad: bool, *args: Any
+) -> Tensor:
     backend = x._backend
     native = None if dtype is None else backend.native_dtype(as_dtype(dtype))
-    return _finish(
-        getattr(backend.namespace, fill)(x._array, *args, dtype=native), backend, requires_grad
-    )
+    array = getattr(backend.namespace, fill)(x._array, *args, dtype=native)
+    if device is None:  # on x's device, not the default device: PyTorch's rule
+        return Tensor(array, backend, requires_grad=requires_grad)
+    return _finish(array, backend, requires_grad, device)
 
 
 def zeros_like(
     x: Tensor, /, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Zeros with the shape, dtype and backend of ``x``."""
-    return _like("zeros_like", x, dtype, requires_grad)
+    return _like("zeros_like", x, dtype, device, requires_grad)
 
 
 def ones_like(
     x: Tensor, /, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Ones with the shape, dtype and backend of ``x``."""
-    return _like("ones_like", x, dtype, requires_grad)
+    return _like("ones_like", x, dtype, device, requires_grad)
 
 
 def empty_like(
     x: Tensor, /, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor like ``x`` (filled with zeros)."""
-    return _like("zeros_like", x, dtype, requires_grad)
+    return _like("zeros_like", x, dtype, device, requires_grad)
 
 
 def full_like(
@@ -327,7 +392,7 @@ def full_like(
     requires_grad: bool = False,
 ) -> Tensor:
     """``fill_value`` with the shape, dtype and backend of ``x``."""
-    return _like("full_like", x, dtype, requires_grad, fill_value)
+    return _like("full_like", x, dtype, device, requires_grad, fill_value)
 
 
 def arange(
@@ -353,7 +418,7 @@ def arange(
     backend = config.get_backend()
     dtype = as_dtype(dtype)
     array = backend.namespace.arange(start, end, step, dtype=backend.native_dtype(dtype))
-    return _finish(array, backend, requires_grad)
+    return _finish(array, backend, requires_grad, device)
 
 
 def linspace(
@@ -384,7 +449,7 @@ def linspace(
         dtype=backend.native_dtype(dtype),
         endpoint=endpoint,
     )
-    return _finish(array, backend, requires_grad)
+    return _finish(array, backend, requires_grad, device)
 
 
 def eye(
@@ -401,40 +466,7 @@ def eye(
     backend = config.get_backend()
     dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
     array = backend.namespace.eye(n_rows, n_cols, k=k, dtype=backend.native_dtype(dtype))
-    return _finish(array, backend, requires_grad)
-
-
-def _random(draw: str, size: tuple[Any, ...], dtype: Any, requires_grad: bool) -> Tensor:
-    backend = config.get_backend()
-    dtype = config.get_default_dtype() if dtype is None else as_dtype(dtype)
-    if not dtype.is_floating_point:
-        msg = f"{draw}: expected a floating dtype, got {dtype}"
-        raise TypeError(msg)
-    return _finish(getattr(backend, draw)(_shape(size), dtype), backend, requires_grad)
-
-
-def randn(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
-) -> Tensor:
-    """Samples from the standard normal distribution, from the backend's seeded generator.
-
-    Example:
-        >>> import dualgrad
-        >>> dualgrad.manual_seed(0)
-        >>> dualgrad.randn(2, 3).shape
-        (2, 3)
-    """
-    return _random("randn", size, dtype, requires_grad)
-
-
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Samples from the uniform distribution on [0, 1), from the backend's seeded generator."""
-    return _random("rand", size, dtype, requires_grad)
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the random generator of every backend, so runs repeat exactly."""
-    seed_all(int(seed))
+    return _finish(array, backend, requires_grad, device)
 
 
 # --- grids ------------------------------------------------------------------------------------
@@ -448,9 +480,9 @@ def meshgrid(*arrays: Tensor, indexing: str = "xy") -> list[Tensor]:
     if indexing not in ("xy", "ij"):
         msg = f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}"
         raise ValueError(msg)
-    tensors = [as_tensor(t, "meshgrid") for t in arrays]
+    tensors = [_args.as_tensor(t, "meshgrid") for t in arrays]
     if builtins.any(t.ndim != 1 for t in tensors):
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         msg = f"meshgrid: expected 1-D tensors, got shapes {shapes}"
         raise ValueError(msg)
     positions = list(range(len(tensors)))

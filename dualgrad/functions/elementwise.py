@@ -86,7 +86,6 @@ import numpy as np
 
 from .. import ops
 from .._dispatch import apply, elementwise
-from .._dtypes import BY_NAME
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor, floating, is_inexact
 from ._methods import in_place, reflected
@@ -396,6 +395,15 @@ less = method(function_of(ops.less, 2), "__lt__")
 less_equal = method(function_of(ops.less_equal, 2), "__le__")
 greater = method(function_of(ops.greater, 2), "__gt__")
 greater_equal = method(function_of(ops.greater_equal, 2), "__ge__")
+for _name, _comparison in (
+    ("eq", equal),
+    ("ne", not_equal),
+    ("lt", less),
+    ("le", less_equal),
+    ("gt", greater),
+    ("ge", greater_equal),
+):
+    method(_comparison, _name)  # PyTorch's method names of the comparison operators
 logical_and = function_of(ops.logical_and, 2)
 logical_or = function_of(ops.logical_or, 2)
 logical_xor = function_of(ops.logical_xor, 2)
@@ -459,6 +467,21 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
 method(clip, "clip", "clamp")
 
 
+def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """``clamp`` in place."""
+    return self._update(lambda x: clip(x, min, max), "clamp_")
+
+
+def _masked_fill(self: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``self`` with ``value`` where ``mask`` is true, as PyTorch's ``masked_fill``."""
+    fill = value.astype(self.dtype) if isinstance(value, Tensor) else value
+    return where(mask, fill, self)
+
+
+method(_clamp_, "clamp_", "clip_")
+method(_masked_fill, "masked_fill")
+
+
 # --- dtypes -------------------------------------------------------------------------------------
 def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Tensor:
     """``x`` converted to ``dtype``; the gradient is converted back.
@@ -482,11 +505,6 @@ def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -
     return apply(ops.astype, (x,), {"dtype": dtype})
 
 
-def _to(self: Tensor, dtype: Any) -> Tensor:
-    """``self`` in another dtype (the gradient converts back)."""
-    return astype(self, dtype, copy=False)
-
-
 def _clone(self: Tensor) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to ``self``)."""
     if self.dtype.kind == "b":  # the standard's positive has no bool; bool carries no graph
@@ -494,22 +512,5 @@ def _clone(self: Tensor) -> Tensor:
     return positive(self)
 
 
-def _converter(dtype_name: str) -> Callable[[Tensor], Tensor]:
-    def convert(self: Tensor) -> Tensor:
-        return _to(self, BY_NAME[dtype_name])
-
-    convert.__doc__ = f"``self`` as {dtype_name}."
-    return convert
-
-
 method(astype)
-method(_to, "to")
 method(_clone, "clone")
-for _method_name, _dtype_name in (
-    ("float", "float32"),
-    ("double", "float64"),
-    ("long", "int64"),
-    ("int", "int32"),
-    ("bool", "bool"),
-):
-    method(_converter(_dtype_name), _method_name)

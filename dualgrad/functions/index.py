@@ -13,14 +13,18 @@ from __future__ import annotations
 
 __all__ = [
     "argsort",
+    "chunk",
     "diagonal",
     "flip",
     "index_put",
     "repeat",
     "roll",
     "sort",
+    "split",
     "take",
     "take_along_axis",
+    "topk",
+    "unbind",
     "unstack",
 ]
 
@@ -38,6 +42,7 @@ from ..ops.index import _basic, _positions
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method, same_backend
 from ._args import as_tensor, axis_index, axis_indices, normalize_axes
+from ._methods import ValuesIndices
 from .elementwise import astype, where
 from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape
 
@@ -141,7 +146,7 @@ def _indexed_axes(key: tuple[Any, ...], x: Tensor) -> int:
 def _check_integer_bounds(key: tuple[Any, ...], x: Tensor) -> None:
     """IndexError for an integer out of range (some backends, like JAX, would clamp it)."""
     if _indexed_axes(key, x) > x.ndim:
-        msg = f"too many indices for a tensor of shape {x.shape}: {len(key)} were given"
+        msg = f"too many indices for a tensor of shape {tuple(x.shape)}: {len(key)} were given"
         raise IndexError(msg)
     axis = 0
     for position, part in enumerate(key):
@@ -210,8 +215,8 @@ def index_put(x: Tensor, key: Any, values: Any, /) -> Tensor:
         fits = False
     if not fits:
         msg = (
-            f"index_put: values of shape {values.shape} cannot be broadcast to the shape "
-            f"{written_shape} of x[key] (x has shape {x.shape})"
+            f"index_put: values of shape {tuple(values.shape)} cannot be broadcast to the shape "
+            f"{tuple(written_shape)} of x[key] (x has shape {tuple(x.shape)})"
         )
         raise ValueError(msg)
     values = broadcast_to(values, written_shape)
@@ -277,7 +282,7 @@ def take(x: Tensor, indices: Any, /, *, axis: int | None = None) -> Tensor:
     x = as_tensor(x, "take")
     if axis is None:
         if x.ndim != 1:
-            msg = f"take: axis is required for a tensor of shape {x.shape}; pass axis=..."
+            msg = f"take: axis is required for a tensor of shape {tuple(x.shape)}; pass axis=..."
             raise ValueError(msg)
         axis = 0
     axis = axis_index(axis, x.ndim, "take")
@@ -302,8 +307,9 @@ def take_along_axis(x: Tensor, indices: Any, /, *, axis: int = -1) -> Tensor:
     indices = _int_tensor(indices, x, "take_along_axis")
     if x.ndim == 0 or indices.ndim != x.ndim:
         msg = (
-            f"take_along_axis: indices of shape {indices.shape} must have as many dimensions "
-            f"as x of shape {x.shape} (at least 1)"
+            "take_along_axis: indices of shape "
+            f"{tuple(indices.shape)} must have as many dimensions "
+            f"as x of shape {tuple(x.shape)} (at least 1)"
         )
         raise ValueError(msg)
     axis = axis_index(axis, x.ndim, "take_along_axis")
@@ -349,7 +355,7 @@ def diagonal(x: Tensor, /, *, offset: int = 0, axis1: int = 0, axis2: int = 1) -
     """
     x = as_tensor(x, "diagonal")
     if x.ndim < 2:
-        msg = f"diagonal: expected at least 2 dimensions, got shape {x.shape}"
+        msg = f"diagonal: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     (first,) = normalize_axes(axis1, x.ndim, "diagonal")
     (second,) = normalize_axes(axis2, x.ndim, "diagonal")
@@ -447,7 +453,7 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
     Example:
         >>> import dualgrad
         >>> [t.shape for t in dualgrad.unstack(dualgrad.ones(2, 3), axis=1)]
-        [(2,), (2,), (2,)]
+        [torch.Size([2]), torch.Size([2]), torch.Size([2])]
     """
     x = as_tensor(x, "unstack")
     if x.ndim == 0:
@@ -455,6 +461,69 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
         raise ValueError(msg)
     axis = axis_index(axis, x.ndim, "unstack")
     return tuple(getitem(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
+
+
+def unbind(x: Tensor, /, dim: int = 0) -> tuple[Tensor, ...]:
+    """PyTorch's ``unstack``: the slices of ``x`` along ``dim``."""
+    return unstack(x, axis=dim)
+
+
+def split(x: Tensor, split_size_or_sections: Any, /, dim: int = 0) -> tuple[Tensor, ...]:
+    """``x`` cut along ``dim`` into pieces of ``split_size_or_sections`` elements (the last
+    may be shorter), or of the listed sizes, as ``torch.split``.
+
+    Raises:
+        ValueError: a non-positive size, or sizes that do not add up to the axis length.
+
+    Example:
+        >>> import dualgrad
+        >>> [t.tolist() for t in dualgrad.split(dualgrad.arange(5), 2)]
+        [[0, 1], [2, 3], [4]]
+    """
+    x = as_tensor(x, "split")
+    axis = axis_index(dim, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, int | np.integer):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            msg = f"split: the size of a piece must be positive, got {size}"
+            raise ValueError(msg)
+        sizes = [builtins.min(size, length - start) for start in range(0, length, size)]
+    else:
+        sizes = [int(n) for n in split_size_or_sections]
+        if builtins.sum(sizes) != length or builtins.any(n < 0 for n in sizes):
+            msg = f"split: sizes {sizes} do not add up to the length {length} of axis {dim}"
+            raise ValueError(msg)
+    pieces, start = [], 0
+    for size in sizes or [0]:
+        pieces.append(getitem(x, (slice(None),) * axis + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, /, dim: int = 0) -> tuple[Tensor, ...]:
+    """``x`` cut along ``dim`` into ``chunks`` pieces of equal length (the last may be
+    shorter, and there may be fewer pieces), as ``torch.chunk``.
+
+    Raises:
+        ValueError: ``chunks`` is not positive.
+
+    Example:
+        >>> import dualgrad
+        >>> [t.tolist() for t in dualgrad.chunk(dualgrad.arange(5), 2)]
+        [[0, 1, 2], [3, 4]]
+    """
+    x = as_tensor(x, "chunk")
+    if chunks <= 0:
+        msg = f"chunk: the number of chunks must be positive, got {chunks}"
+        raise ValueError(msg)
+    length = x.shape[axis_index(dim, x.ndim, "chunk")]
+    return split(x, builtins.max(-(-length // chunks), 1), dim)
+
+
+method(unbind)
+method(split)
+method(chunk)
 
 
 def repeat(
@@ -497,7 +566,7 @@ def repeat(
     if counts.ndim != 1 or counts.dtype.kind not in "iu" or counts.shape[0] not in (1, n):
         msg = (
             f"repeat: repeats must be an int or a 1-d sequence of ints of length 1 or {n} "
-            f"(axis {axis}'s length), got {counts.dtype} of shape {counts.shape}"
+            f"(axis {axis}'s length), got {counts.dtype} of shape {tuple(counts.shape)}"
         )
         raise ValueError(msg)
     if (counts < 0).any():
@@ -514,9 +583,16 @@ method(lambda self, repeats, dim=None: repeat(self, repeats, axis=dim), "repeat_
 
 # --- sorting --------------------------------------------------------------------------------
 def argsort(
-    x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+    x: Tensor,
+    /,
+    dim: int | None = None,
+    descending: bool = False,
+    *,
+    axis: int = -1,
+    stable: bool = True,
 ) -> Tensor:
-    """The indices that sort ``x`` along ``axis``; never carries gradients.
+    """The indices that sort ``x`` along ``axis`` (PyTorch's ``dim``, also positional); never
+    carries gradients.
 
     Example:
         >>> import dualgrad
@@ -524,6 +600,8 @@ def argsort(
         tensor([1, 2, 0])
     """
     x = as_tensor(x, "argsort")
+    if dim is not None:
+        axis = dim
     if x.ndim == 0:
         flat = apply(ops.argsort, (reshape(x, (1,)),), _sort_params(-1, descending, stable))
         return reshape(flat, ())
@@ -535,15 +613,31 @@ def _sort_params(axis: int, descending: bool, stable: bool) -> dict[str, Any]:
     return {"axis": axis, "descending": builtins.bool(descending), "stable": builtins.bool(stable)}
 
 
-def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
+def sort(
+    x: Tensor,
+    /,
+    dim: int | None = None,
+    descending: bool = False,
+    *,
+    axis: int = -1,
+    stable: bool = True,
+) -> Any:
     """``x`` sorted along ``axis``; the gradient follows the permutation back.
+
+    With PyTorch's ``dim`` (positional or keyword) the result is PyTorch's: the named tuple
+    ``(values, indices)``; without it, the Array API's: the values.
 
     Example:
         >>> import dualgrad
-        >>> dualgrad.sort(dualgrad.tensor([3.0, 1.0, 2.0]), descending=True)
+        >>> x = dualgrad.tensor([3.0, 1.0, 2.0])
+        >>> dualgrad.sort(x, descending=True)
         tensor([3., 2., 1.])
+        >>> dualgrad.sort(x, 0).indices
+        tensor([1, 2, 0])
     """
     x = as_tensor(x, "sort")
+    if dim is not None:
+        return _sort(x, dim, descending, stable)
     if x.ndim == 0:
         return x
     order = argsort(x, axis=axis, descending=descending, stable=stable)
@@ -557,27 +651,95 @@ def _argsort(
     return argsort(self, axis=dim, descending=descending, stable=stable)
 
 
-class _SortResult(tuple):
-    """``(values, indices)``, as PyTorch's ``sort`` returns."""
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
-
-
-def _sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+def _sort(
+    self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+) -> ValuesIndices:
     """``(values, indices)`` sorted along ``dim``, as PyTorch's ``sort``; the values carry the
     gradient through the permutation."""
     indices = argsort(self, axis=dim, descending=descending, stable=stable)
-    return _SortResult((take_along_axis(self, indices, axis=dim), indices))
+    return ValuesIndices(take_along_axis(self, indices, axis=dim), indices)
+
+
+def topk(
+    x: Tensor, k: int, /, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> ValuesIndices:
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices, as
+    ``torch.topk``; the values carry the gradient back to where they came from.
+
+    Raises:
+        ValueError: ``k`` is out of range.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.topk(dualgrad.tensor([1.0, 5.0, 3.0]), 2)
+        ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
+    """
+    x = as_tensor(x, "topk")
+    length = x.shape[axis_index(dim, x.ndim, "topk")] if x.ndim else 1
+    if not 0 <= k <= length:
+        msg = f"topk: k={k} is out of range for an axis of length {length}"
+        raise ValueError(msg)
+    values, indices = _sort(x, dim, descending=largest, stable=True)
+    axis = axis_index(dim, x.ndim, "topk") if x.ndim else 0
+    first = (slice(None),) * axis + (slice(0, k),)
+    return ValuesIndices(getitem(values, first), getitem(indices, first))
 
 
 method(_argsort, "argsort")
 method(_sort, "sort")
+method(topk)
 
 
 method(lambda self, indices: take(reshape(self, (-1,)), indices, axis=0), "take")
+
+
+# --- PyTorch's gather and scatter along one axis -------------------------------------------
+def _index_select(self: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices of ``self`` at ``index`` (1-D) along ``dim``, as PyTorch's ``index_select``."""
+    return take(self, index, axis=dim)
+
+
+def _along_index(x: Tensor, dim: int, index: Tensor, op_name: str) -> tuple[Any, ...]:
+    """The full integer key that addresses ``x`` at ``index`` along ``dim`` and at the same
+    positions as ``index`` along every other axis (``index`` may be smaller there)."""
+    if index.ndim != x.ndim:
+        msg = (
+            f"{op_name}: index of shape {tuple(index.shape)} must have as many dimensions as "
+            f"the tensor of shape {tuple(x.shape)}"
+        )
+        raise ValueError(msg)
+    axis = axis_index(dim, x.ndim, op_name)
+    if builtins.any(index.shape[a] > x.shape[a] for a in range(x.ndim) if a != axis):
+        msg = (
+            f"{op_name}: index of shape {tuple(index.shape)} is larger than the tensor of "
+            f"shape {tuple(x.shape)} outside dim {dim}"
+        )
+        raise ValueError(msg)
+    return tuple(
+        index
+        if a == axis
+        else np.arange(index.shape[a]).reshape([-1 if b == a else 1 for b in range(x.ndim)])
+        for a in range(x.ndim)
+    )
+
+
+def _gather(self: Tensor, dim: int, index: Any) -> Tensor:
+    """``out[i][j] = self[i][index[i][j]]`` (for ``dim=1``), as PyTorch's ``gather``; the
+    gradient scatters back, adding repeats."""
+    index = _int_tensor(index, self, "gather")
+    return getitem(self, _along_index(self, dim, index, "gather"))
+
+
+def _scatter_add(self: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    """A copy of ``self`` with ``src``'s elements added at ``index`` along ``dim`` (repeats
+    add up), as PyTorch's ``scatter_add``; differentiable in ``self`` and ``src``."""
+    index = _int_tensor(index, self, "scatter_add")
+    key = _along_index(self, dim, index, "scatter_add")
+    src = as_tensor(src, "scatter_add")
+    used = getitem(src, tuple(slice(0, n) for n in index.shape))
+    return index_add(self, _canonical_key(key, self), astype(used, self.dtype))
+
+
+method(_index_select, "index_select")
+method(_gather, "gather")
+method(_scatter_add, "scatter_add")

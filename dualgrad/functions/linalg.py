@@ -53,7 +53,7 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
         >>> import dualgrad
         >>> a = dualgrad.ones(2, 3)
         >>> (a @ dualgrad.ones(3)).shape
-        (2,)
+        torch.Size([2])
     """
     if (
         isinstance(x1, Tensor)
@@ -68,14 +68,14 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     if x1.ndim == 0 or x2.ndim == 0:
         msg = (
             "matmul: operands must have at least 1 dimension, "
-            f"got shapes {x1.shape} and {x2.shape}"
+            f"got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
         )
         raise ValueError(msg)
     x = x1 if x1.ndim > 1 else reshape(x1, (1, x1.shape[0]))
     y = x2 if x2.ndim > 1 else reshape(x2, (x2.shape[0], 1))
     if x.shape[-1] != y.shape[-2]:
         msg = (
-            f"matmul: shapes {x1.shape} and {x2.shape} are not aligned "
+            f"matmul: shapes {tuple(x1.shape)} and {tuple(x2.shape)} are not aligned "
             f"({x.shape[-1]} != {y.shape[-2]})"
         )
         raise ValueError(msg)
@@ -97,7 +97,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
     """Swap the last two axes."""
     x = as_tensor(x, "matrix_transpose")
     if x.ndim < 2:
-        msg = f"matrix_transpose: expected at least 2 dimensions, got shape {x.shape}"
+        msg = f"matrix_transpose: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     return permute_dims(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
 
@@ -112,7 +112,7 @@ method(property(matrix_transpose), "mT")
 def _triangle(x: Tensor, k: int, name: str, lower: bool) -> Tensor:
     x = as_tensor(x, name)
     if x.ndim < 2:
-        msg = f"{name}: expected at least 2 dimensions, got shape {x.shape}"
+        msg = f"{name}: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     namespace = x._backend.namespace
     rows, cols = x.shape[-2:]
@@ -190,13 +190,16 @@ def tensordot(
     Example:
         >>> import dualgrad
         >>> dualgrad.tensordot(dualgrad.ones(2, 3), dualgrad.ones(3, 4), axes=1).shape
-        (2, 4)
+        torch.Size([2, 4])
     """
     x1, x2 = promoted([as_tensor(x1, "tensordot"), as_tensor(x2, "tensordot")])
     if isinstance(axes, int | np.integer):
         count = operator.index(axes)
         if not 0 <= count <= builtins.min(x1.ndim, x2.ndim):
-            msg = f"tensordot: axes={count} is out of range for shapes {x1.shape} and {x2.shape}"
+            msg = (
+                f"tensordot: axes={count} is out of range for "
+                f"shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+            )
             raise ValueError(msg)
         first = tuple(range(x1.ndim - count, x1.ndim))
         second = tuple(range(count))
@@ -219,7 +222,8 @@ def tensordot(
     for a, b in zip(first, second, strict=True):
         if x1.shape[a] != x2.shape[b]:
             msg = (
-                f"tensordot: axis {a} of shape {x1.shape} and axis {b} of shape {x2.shape} "
+                f"tensordot: axis {a} of shape {tuple(x1.shape)} "
+                f"and axis {b} of shape {tuple(x2.shape)} "
                 "have different lengths"
             )
             raise ValueError(msg)
@@ -259,7 +263,10 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     """
     x1, x2 = as_tensor(x1, "vecdot"), as_tensor(x2, "vecdot")
     if x1.ndim == 0 or x2.ndim == 0:
-        msg = f"vecdot: expected at least 1 dimension, got shapes {x1.shape} and {x2.shape}"
+        msg = (
+            "vecdot: expected at least 1 dimension, got "
+            f"shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     ndim = builtins.max(x1.ndim, x2.ndim)
     (normalized,) = normalize_axes(axis, ndim, "vecdot")
@@ -267,7 +274,10 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         -normalized > builtins.min(x1.ndim, x2.ndim)
         or x1.shape[normalized] != x2.shape[normalized]
     ):
-        msg = f"vecdot: shapes {x1.shape} and {x2.shape} differ in length along axis {axis}"
+        msg = (
+            f"vecdot: shapes {tuple(x1.shape)} and "
+            f"{tuple(x2.shape)} differ in length along axis {axis}"
+        )
         raise ValueError(msg)
     if x1.dtype.is_complex:
         x1 = conj(x1)
@@ -289,7 +299,9 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
     """
     x1, x2 = as_tensor(x1, "outer"), as_tensor(x2, "outer")
     if x1.ndim != 1 or x2.ndim != 1:
-        msg = f"outer: expected two 1-D tensors, got shapes {x1.shape} and {x2.shape}"
+        msg = (
+            f"outer: expected two 1-D tensors, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     return expand_dims(x1, axis=-1) * expand_dims(x2, axis=0)
 
@@ -414,7 +426,7 @@ def _einsum_labels(group: str, t: Tensor, subscripts: str) -> list[str]:
         raise ValueError(msg)
     width = _ellipsis_width(group, t)
     if width < 0 or ("..." not in group and len(letters) != t.ndim):
-        msg = f"einsum: subscripts {group!r} do not fit an operand of shape {t.shape}"
+        msg = f"einsum: subscripts {group!r} do not fit an operand of shape {tuple(t.shape)}"
         raise ValueError(msg)
     return list(group.replace("...", _ELLIPSIS_LABELS[:width][::-1]))
 
@@ -478,7 +490,7 @@ def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
-        msg = f"{name}: expected {kind}, got shape {x.shape}"
+        msg = f"{name}: expected {kind}, got shape {tuple(x.shape)}"
         raise ValueError(msg)
     return x
 
@@ -526,7 +538,10 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
     if vector:
         b = expand_dims(b, axis=-1)
     if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
-        msg = f"solve: shapes {x1.shape} and {x2.shape} do not fit (x2 is (..., M, K) or (M,))"
+        msg = (
+            f"solve: shapes {tuple(x1.shape)} and {tuple(x2.shape)} "
+            "do not fit (x2 is (..., M, K) or (M,))"
+        )
         raise ValueError(msg)
     batch = broadcast_shapes("solve", a.shape[:-2], b.shape[:-2])
     a = broadcast_to(a, batch + a.shape[-2:])
@@ -636,7 +651,7 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
 def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
     if (x.requires_grad and is_grad_enabled()) or x._tangents is not None:
         msg = (
-            f"qr: mode='complete' of tall matrices (shape {x.shape}, M > N) is not "
+            f"qr: mode='complete' of tall matrices (shape {tuple(x.shape)}, M > N) is not "
             "differentiable: Q's last M - N columns are any basis of the complement; use "
             "mode='reduced' (the same R without its zero rows), or detach x"
         )
@@ -696,7 +711,7 @@ def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
     if full_matrices and x.shape[-1] != x.shape[-2]:
         if x.requires_grad or x._tangents is not None:
             msg = (
-                f"svd: full_matrices=True for shape {x.shape} is not differentiable; "
+                f"svd: full_matrices=True for shape {tuple(x.shape)} is not differentiable; "
                 "pass full_matrices=False"
             )
             raise ValueError(msg)
@@ -756,6 +771,54 @@ def vector_norm(
     if ord == 2:
         return apply(ops.euclidean_norm, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
     return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+def norm(
+    x: Tensor,
+    /,
+    ord: Any = None,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
+    """``torch.linalg.norm``: a vector norm over one axis (``dim`` an int), a matrix norm over
+    two (``dim`` a pair), and without ``dim`` the vector norm of the flattened ``x`` when
+    ``ord`` is None, else the norm of ``x`` as a vector (1-D) or a matrix (2-D).
+
+    Raises:
+        ValueError: ``ord`` with a tensor of more than two dimensions and no ``dim``.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([[3.0, 0.0], [0.0, -4.0]])
+        >>> dualgrad.linalg.norm(x), dualgrad.linalg.norm(x, 1), dualgrad.linalg.norm(x, dim=1)
+        (tensor(5.), tensor(4.), tensor([3., 4.]))
+    """
+    x = as_tensor(x, "norm")
+    if dtype is not None:
+        x = astype(x, dtype)
+    if dim is None and ord is not None:
+        if x.ndim not in (1, 2):
+            msg = (
+                f"norm: ord={ord!r} needs a 1-D or 2-D tensor or a dim, got shape {tuple(x.shape)}"
+            )
+            raise ValueError(msg)
+        dim = tuple(range(x.ndim))
+    if dim is not None and not isinstance(dim, int | np.integer) and len(tuple(dim)) == 2:
+        axes = tuple(dim)
+        moved = x if axes in ((x.ndim - 2, x.ndim - 1), (-2, -1)) else _to_last_two(x, axes)
+        result = matrix_norm(moved, ord="fro" if ord is None else ord, keepdims=keepdim)
+        if keepdim and moved is not x:
+            result = _to_last_two(result, axes)  # the kept axes back where they were
+        return result
+    return vector_norm(x, axis=dim, keepdims=keepdim, ord=2 if ord is None else ord)
+
+
+def _to_last_two(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    from .shape import moveaxis
+
+    return moveaxis(x, axes, (-2, -1))
 
 
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
@@ -821,7 +884,10 @@ def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
         msg = f"cross: axis must be negative and within both inputs' dimensions, got {axis}"
         raise ValueError(msg)
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
-        msg = f"cross: axis {axis} must have length 3, got shapes {x1.shape} and {x2.shape}"
+        msg = (
+            f"cross: axis {axis} must have length 3, got "
+            f"shapes {tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
         raise ValueError(msg)
     trailing = (slice(None),) * (-axis - 1)
 
@@ -924,7 +990,7 @@ def diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
     Example:
         >>> import dualgrad
         >>> dualgrad.linalg.diagonal(dualgrad.ones(2, 3, 3)).shape
-        (2, 3)
+        torch.Size([2, 3])
     """
     return index.diagonal(x, offset=offset, axis1=-2, axis2=-1)
 

@@ -118,7 +118,7 @@ def unfold(
         >>> import dualgrad
         >>> from dualgrad.functions.nn import unfold
         >>> unfold(dualgrad.ones(2, 3, 4, 4), kernel_size=(2, 2), stride=(2, 2)).shape
-        (2, 12, 4)
+        torch.Size([2, 12, 4])
     """
     params = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding}
     return apply(ops.unfold, (as_tensor(x, "unfold"),), {**params, "stride": stride})

@@ -13,6 +13,8 @@ __all__ = [
     "argmax",
     "argmin",
     "count_nonzero",
+    "cumprod",
+    "cumsum",
     "cumulative_prod",
     "cumulative_sum",
     "diff",
@@ -31,13 +33,15 @@ import builtins
 import math
 from typing import Any
 
+import numpy as np
+
 from .. import _dtypes, ops
 from .._dispatch import apply
 from .._dtypes import int64
 from ..tensor import Tensor, method
 from ._args import AxisError, as_dtype, as_tensor, axis_index, normalize_axes, require_floating
-from ._methods import cumulative, reduction, statistic
-from .elementwise import astype, not_equal
+from ._methods import ValuesIndices, axis_args, cumulative, reduction, statistic
+from .elementwise import astype, maximum, minimum, not_equal
 from .index import diagonal, getitem
 from .shape import concat, reshape
 
@@ -64,30 +68,164 @@ def _reduction(prim: ops.Primitive, floating_only: bool) -> Any:
 
 
 _sum = _reduction(ops.sum, floating_only=False)
+_mean = _reduction(ops.mean, floating_only=True)
+_max = _reduction(ops.max, floating_only=False)
+_min = _reduction(ops.min, floating_only=False)
+_any = _reduction(ops.any, floating_only=False)
+_all = _reduction(ops.all, floating_only=False)
 
 
-def sum(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
-    """The sum over ``axis`` (all axes when None), computed in ``dtype`` if given."""
+def sum(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The sum over ``axis`` (all axes when None), computed in ``dtype`` if given.
+
+    Takes the Array API's ``axis=``/``keepdims=`` and PyTorch's ``dim``/``keepdim`` (the
+    axis positionally too: ``dualgrad.sum(x, 1)``).
+    """
+    axis, keepdims, _ = axis_args("sum", dim, keepdim, axis, keepdims)
     x = _with_dtype(as_tensor(x, "sum"), dtype)
     return _in_dtype_of(x, _sum(x, axis=axis, keepdims=keepdims))
 
 
-any = _reduction(ops.any, floating_only=False)
-all = _reduction(ops.all, floating_only=False)
-mean = _reduction(ops.mean, floating_only=True)
-max = _reduction(ops.max, floating_only=False)
-min = _reduction(ops.min, floating_only=False)
+def mean(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The mean over ``axis`` (all axes when None); ``dim``/``keepdim`` as in ``sum``."""
+    axis, keepdims, _ = axis_args("mean", dim, keepdim, axis, keepdims)
+    if dtype is not None:
+        x = astype(as_tensor(x, "mean"), dtype, copy=False)
+    return _mean(x, axis=axis, keepdims=keepdims)
 
-method(sum, adapt=reduction)
-method(mean, adapt=reduction)
-method(max, "max", "amax", adapt=reduction)
-method(min, "min", "amin", adapt=reduction)
-method(any, adapt=reduction)
-method(all, adapt=reduction)
+
+def any(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Whether any element over ``axis`` is true; ``dim``/``keepdim`` as in ``sum``."""
+    axis, keepdims, _ = axis_args("any", dim, keepdim, axis, keepdims)
+    return _any(x, axis=axis, keepdims=keepdims)
+
+
+def all(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Whether every element over ``axis`` is true; ``dim``/``keepdim`` as in ``sum``."""
+    axis, keepdims, _ = axis_args("all", dim, keepdim, axis, keepdims)
+    return _all(x, axis=axis, keepdims=keepdims)
+
+
+def _extreme(
+    name: str,
+    x: Tensor,
+    dim: Any,
+    keepdim: bool | None,
+    axis: Any,
+    keepdims: bool | None,
+) -> Any:
+    """``max``/``min`` with both faces: the Array API's reduction (``axis=``) gives the values;
+    PyTorch's ``max(x, dim)`` gives ``(values, indices)``; ``max(x, other)`` the elementwise
+    maximum."""
+    if isinstance(dim, Tensor):
+        return (maximum if name == "max" else minimum)(x, dim)
+    reduce = _max if name == "max" else _min
+    axis, keepdims, torch_face = axis_args(name, dim, keepdim, axis, keepdims)
+    if not torch_face or dim is None:
+        return reduce(x, axis=axis, keepdims=keepdims)
+    if not isinstance(dim, int | np.integer):
+        msg = f"{name}: with dim, PyTorch's face takes one axis (an int), got {dim!r}"
+        raise TypeError(msg)
+    values = reduce(x, axis=dim, keepdims=keepdims)
+    finder = argmax if name == "max" else argmin
+    return ValuesIndices(values, finder(x, axis=dim, keepdims=keepdims))
+
+
+def max(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Any:
+    """The largest element over ``axis`` (all axes when None), in both faces:
+
+    - ``max(x, axis=..., keepdims=...)`` (Array API) and ``max(x)``: the values;
+    - ``max(x, dim)`` / ``max(x, dim=..., keepdim=...)`` (PyTorch): ``(values, indices)``, a
+      named tuple;
+    - ``max(x, other)`` with a Tensor ``other`` (PyTorch): the elementwise ``maximum``.
+
+    Example:
+        >>> import dualgrad
+        >>> x = dualgrad.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> dualgrad.max(x, axis=1)
+        tensor([5., 7.])
+        >>> dualgrad.max(x, 1).indices
+        tensor([1, 0])
+    """
+    return _extreme("max", x, dim, keepdim, axis, keepdims)
+
+
+def min(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Any:
+    """The smallest element over ``axis``, with ``max``'s faces."""
+    return _extreme("min", x, dim, keepdim, axis, keepdims)
+
+
+method(sum)
+method(mean)
+method(max)
+method(min)
+method(_max, "amax", adapt=reduction)
+method(_min, "amin", adapt=reduction)
+method(any)
+method(all)
 
 
 # --- prod, logsumexp ------------------------------------------------------------------------
-def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+def prod(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """The product of the elements over ``axis`` (all axes when None).
 
     The gradient needs no division by ``x``, so it is exact where ``x`` has zeros: each element
@@ -111,6 +249,7 @@ def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = 
         tensor([[0., 1.],
                 [4., 3.]])
     """
+    axis, keepdims, _ = axis_args("prod", dim, keepdim, axis, keepdims)
     x = _with_dtype(as_tensor(x, "prod"), dtype)
     axes = normalize_axes(axis, x.ndim, "prod")
     return _in_dtype_of(
@@ -118,7 +257,15 @@ def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = 
     )
 
 
-def logsumexp(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
+def logsumexp(
+    x: Tensor,
+    /,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, computed without overflow.
 
     The largest element is subtracted before exponentiating, so ``x`` of any magnitude gives a
@@ -140,6 +287,7 @@ def logsumexp(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tens
         >>> dualgrad.logsumexp(dualgrad.tensor([1000.0, 1000.0]))
         tensor(1000.6932)
     """
+    axis, keepdims, _ = axis_args("logsumexp", dim, keepdim, axis, keepdims)
     x = require_floating(x, "logsumexp")
     axes = normalize_axes(axis, x.ndim, "logsumexp")
     return apply(ops.logsumexp, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
@@ -147,16 +295,30 @@ def logsumexp(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tens
 
 # --- var, std -------------------------------------------------------------------------------
 def var(
-    x: Tensor, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False
+    x: Tensor,
+    /,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    correction: float | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """The variance over ``axis``: ``sum((x - mean) ** 2) / (N - correction)``.
 
     ``correction=1`` gives the unbiased sample variance (NumPy's ``ddof=1``, PyTorch's
-    default and its ``unbiased=True``); the Array API's default is 0. Where ``N - correction``
-    is not positive the result is ``inf`` or ``nan``, as in NumPy.
+    ``unbiased=True``). Without ``correction``, the face of the call decides, as each library
+    defines it: a call in the Array API's words (``axis=``, ``keepdims=``) gets its default,
+    0; any other (``var(x)``, ``var(x, 1)``, ``dim=``, ``keepdim=``) gets PyTorch's, 1. Where
+    ``N - correction`` is not positive the result is ``inf`` or ``nan``, as in NumPy.
 
     Args:
         x: a floating point tensor.
+        dim: PyTorch's name of ``axis`` (also positional); a bool here is PyTorch's older
+            ``var(x, unbiased)``.
+        unbiased: PyTorch's older spelling of ``correction`` (True: 1, False: 0).
+        keepdim: PyTorch's name of ``keepdims``.
         axis: an int, a tuple of ints, or None for every axis.
         correction: subtracted from the number of elements ``N`` in the divisor.
         keepdims: keep the reduced axes as length 1.
@@ -165,29 +327,73 @@ def var(
         The variance.
 
     Raises:
-        TypeError: ``x`` is not floating point.
+        TypeError: ``x`` is not floating point, or an argument is given in both spellings.
         ValueError: ``correction`` is negative.
 
     Example:
         >>> import dualgrad
-        >>> dualgrad.var(dualgrad.tensor([1.0, 2.0, 3.0, 4.0]), correction=1)
-        tensor(1.6667)
+        >>> x = dualgrad.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> dualgrad.var(x), dualgrad.var(x, axis=0)
+        (tensor(1.6667), tensor(1.2500))
     """
+    axis, correction, keepdims = _statistic_args(
+        "var", dim, unbiased, keepdim, axis, correction, keepdims
+    )
     x = require_floating(x, "var")
-    if correction < 0:
-        msg = f"var: correction must be non-negative, got {correction}"
-        raise ValueError(msg)
     axes = normalize_axes(axis, x.ndim, "var")
     count = math.prod(x.shape[a] for a in axes)
-    deviations = x - mean(x, axis=axes, keepdims=True)
-    squares = sum(deviations * deviations, axis=axes, keepdims=keepdims)
+    deviations = x - _mean(x, axis=axes, keepdims=True)
+    squares = _sum(deviations * deviations, axis=axes, keepdims=keepdims)
     return squares / builtins.max(count - correction, 0.0)
 
 
+def _statistic_args(
+    name: str,
+    dim: Any,
+    unbiased: bool | None,
+    keepdim: bool | None,
+    axis: Any,
+    correction: float | None,
+    keepdims: bool | None,
+) -> tuple[Any, float, bool]:
+    """The axis, correction and keepdims of a ``var``/``std`` call in either face; without a
+    correction, 0 in the Array API's words (``axis=``, ``keepdims=``), else PyTorch's 1.
+
+    Raises:
+        TypeError: ``correction`` and ``unbiased`` both, or an axis in both spellings.
+        ValueError: a negative correction.
+    """
+    if isinstance(dim, builtins.bool):  # PyTorch's var(x, unbiased)
+        dim, unbiased = None, dim
+    array_api_face = axis is not None or keepdims is not None
+    axis, keepdims_, _ = axis_args(name, dim, keepdim, axis, keepdims)
+    if correction is None:
+        if unbiased is None:
+            correction = 0.0 if array_api_face else 1.0
+        else:
+            correction = 1.0 if unbiased else 0.0
+    elif unbiased is not None:
+        msg = f"{name}: give correction or PyTorch's unbiased, not both"
+        raise TypeError(msg)
+    if correction < 0:
+        msg = f"{name}: correction must be non-negative, got {correction}"
+        raise ValueError(msg)
+    return axis, correction, keepdims_
+
+
 def std(
-    x: Tensor, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False
+    x: Tensor,
+    /,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = None,
+    correction: float | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
-    """The standard deviation over ``axis``: the square root of ``var`` (same arguments).
+    """The standard deviation over ``axis``: the square root of ``var`` (same arguments, same
+    rule for the default correction).
 
     Where the standard deviation is 0 (a constant), its gradient is 0, as in PyTorch, though
     it has no derivative there: it is the 2-norm of the deviations over the square root of
@@ -198,13 +404,13 @@ def std(
         >>> dualgrad.std(dualgrad.tensor([[1.0, 3.0], [2.0, 2.0]]), axis=1)
         tensor([1., 0.])
     """
+    axis, correction, keepdims = _statistic_args(
+        "std", dim, unbiased, keepdim, axis, correction, keepdims
+    )
     x = require_floating(x, "std")
-    if correction < 0:
-        msg = f"std: correction must be non-negative, got {correction}"
-        raise ValueError(msg)
     axes = normalize_axes(axis, x.ndim, "std")
     count = math.prod(x.shape[a] for a in axes)
-    deviations = x - mean(x, axis=axes, keepdims=True)
+    deviations = x - _mean(x, axis=axes, keepdims=True)
     params = {"axis": axes, "keepdims": builtins.bool(keepdims)}
     norm = apply(ops.euclidean_norm, (deviations,), params)
     return norm / math.sqrt(builtins.max(count - correction, 0.0))
@@ -288,7 +494,7 @@ def _cumulative(
     if axis is None:
         if x.ndim > 1:
             msg = (
-                f"{prim.name}: axis is required for a tensor of shape {x.shape}; "
+                f"{prim.name}: axis is required for a tensor of shape {tuple(x.shape)}; "
                 "pass axis=, or flatten it first with dualgrad.reshape(x, (-1,))"
             )
             raise ValueError(msg)
@@ -328,8 +534,17 @@ def _with_dtype(x: Tensor, dtype: Any) -> Tensor:
 
 
 # --- argmax, argmin -------------------------------------------------------------------------
-def argmax(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """The index of the largest element along ``axis`` (of the flattened ``x`` when None).
+def argmax(
+    x: Tensor,
+    /,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+    *,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The index of the largest element along ``axis`` (of the flattened ``x`` when None);
+    PyTorch's ``dim``/``keepdim`` (and a positional dim) are taken too.
 
     The first index wins a tie. The result is int64 and never requires grad.
 
@@ -349,10 +564,19 @@ def argmax(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> 
         >>> dualgrad.argmax(dualgrad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
         tensor([1, 0])
     """
+    axis, keepdims, _ = axis_args("argmax", dim, keepdim, axis, keepdims)
     return _arg_extreme(ops.argmax, x, axis, keepdims)
 
 
-def argmin(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> Tensor:
+def argmin(
+    x: Tensor,
+    /,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+    *,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """The index of the smallest element along ``axis``; see ``argmax``.
 
     Example:
@@ -360,6 +584,7 @@ def argmin(x: Tensor, /, *, axis: int | None = None, keepdims: bool = False) -> 
         >>> dualgrad.argmin(dualgrad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
         tensor([0, 1])
     """
+    axis, keepdims, _ = axis_args("argmin", dim, keepdim, axis, keepdims)
     return _arg_extreme(ops.argmin, x, axis, keepdims)
 
 
@@ -382,19 +607,29 @@ def _arg_extreme(prim: ops.Primitive, x: Any, axis: Any, keepdims: bool) -> Tens
         return _arg_extreme(prim, x, None, keepdims)
     (normalized,) = normalize_axes(axis, x.ndim, prim.name)
     if x.shape[normalized] == 0:
-        msg = f"{prim.name}: axis {axis} of a tensor of shape {x.shape} has no elements"
+        msg = f"{prim.name}: axis {axis} of a tensor of shape {tuple(x.shape)} has no elements"
         raise ValueError(msg)
     return apply(prim, (x,), {"axis": normalized, "keepdims": builtins.bool(keepdims)})
 
 
-method(prod, adapt=reduction)
-method(logsumexp, adapt=reduction)
+def cumsum(x: Tensor, /, dim: int | None = None, *, dtype: Any = None) -> Tensor:
+    """PyTorch's name of ``cumulative_sum``: running sums along ``dim``."""
+    return cumulative_sum(x, axis=dim, dtype=dtype)
+
+
+def cumprod(x: Tensor, /, dim: int | None = None, *, dtype: Any = None) -> Tensor:
+    """PyTorch's name of ``cumulative_prod``: running products along ``dim``."""
+    return cumulative_prod(x, axis=dim, dtype=dtype)
+
+
+method(prod)
+method(logsumexp)
 method(var, adapt=statistic)
 method(std, adapt=statistic)
 method(cumulative_sum, "cumsum", adapt=cumulative)
 method(cumulative_prod, "cumprod", adapt=cumulative)
-method(argmax, adapt=reduction)
-method(argmin, adapt=reduction)
+method(argmax)
+method(argmin)
 
 
 # --- built from the above -------------------------------------------------------------------

@@ -18,11 +18,11 @@ from typing import Any, NamedTuple
 
 from .. import ops
 from .._dispatch import apply
-from ..tensor import Tensor
+from ..tensor import Tensor, method
 from ._args import as_tensor
 from .index import getitem, take
 from .reduce import any
-from .shape import reshape
+from .shape import reshape, stack
 
 
 # --- searching --------------------------------------------------------------------------------
@@ -41,6 +41,17 @@ def nonzero(x: Tensor, /) -> tuple[Tensor, ...]:
     return tuple(getitem(stacked, (i, ...)) for i in range(x.ndim))
 
 
+def _nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Any:
+    """PyTorch's ``nonzero``: the indices as one ``(count, ndim)`` tensor, or a tuple of them
+    per axis with ``as_tuple=True``."""
+    if as_tuple:
+        return nonzero(self)
+    return stack(nonzero(self), axis=1)
+
+
+method(_nonzero_method, "nonzero")
+
+
 def searchsorted(x1: Tensor, x2: Any, /, *, side: str = "left", sorter: Any = None) -> Tensor:
     """Where each element of ``x2`` would be inserted into the sorted 1-D ``x1`` (int64).
 
@@ -49,7 +60,7 @@ def searchsorted(x1: Tensor, x2: Any, /, *, side: str = "left", sorter: Any = No
     """
     x1 = as_tensor(x1, "searchsorted")
     if x1.ndim != 1:
-        msg = f"searchsorted: x1 must be 1-D, got shape {x1.shape}"
+        msg = f"searchsorted: x1 must be 1-D, got shape {tuple(x1.shape)}"
         raise ValueError(msg)
     if side not in ("left", "right"):
         msg = f"searchsorted: side must be 'left' or 'right', got {side!r}"

@@ -51,11 +51,11 @@ def reshape(x: Tensor, /, shape: Sequence[int], *, copy: bool | None = None) -> 
     if -1 in shape:
         known = -math.prod(shape)
         if known == 0 or size % known:
-            msg = f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
+            msg = f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {shape}"
             raise ValueError(msg)
         shape = tuple(size // known if n == -1 else n for n in shape)
     if math.prod(shape) != size:
-        msg = f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
+        msg = f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} into {shape}"
         raise ValueError(msg)
     if shape == x.shape:
         return x
@@ -70,14 +70,17 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     Example:
         >>> import dualgrad
         >>> dualgrad.flatten(dualgrad.ones(2, 3, 4), 1).shape
-        (2, 12)
+        torch.Size([2, 12])
     """
     x = as_tensor(x, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = axis_index(start_dim, x.ndim, "flatten"), axis_index(end_dim, x.ndim, "flatten")
     if start > end:
-        msg = f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}"
+        msg = (
+            f"flatten: start_dim {start_dim} comes after "
+            f"end_dim {end_dim} for shape {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     merged = math.prod(x.shape[start : end + 1])
     return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
@@ -93,17 +96,44 @@ def expand_dims(x: Tensor, /, axis: int = 0) -> Tensor:
     return reshape(x, (*x.shape[:position], 1, *x.shape[position:]))
 
 
-def squeeze(x: Tensor, /, axis: Any = None) -> Tensor:
-    """``x`` without the given length-1 axes (all of them when ``axis`` is None)."""
+def squeeze(x: Tensor, /, axis: Any = None, *, dim: Any = None) -> Tensor:
+    """``x`` without the given length-1 axes (all of them when ``axis`` is None).
+
+    ``axis`` (positional or keyword) is the Array API's: an axis whose length is not 1 is a
+    ValueError. ``dim=`` is PyTorch's, which leaves such an axis as it is (as does the method,
+    ``x.squeeze(dim)``).
+
+    Raises:
+        ValueError: an ``axis`` whose length is not 1.
+        TypeError: both ``axis`` and ``dim``.
+    """
     x = as_tensor(x, "squeeze")
+    if dim is not None:
+        if axis is not None:
+            msg = "squeeze: give the axis once, as dim (PyTorch) or axis (Array API), not both"
+            raise TypeError(msg)
+        return _squeeze_method(x, dim)
     if axis is None:
         axes = tuple(i - x.ndim for i, n in enumerate(x.shape) if n == 1)
     else:
         axes = normalize_axes(axis, x.ndim, "squeeze")
         if builtins.any(x.shape[a] != 1 for a in axes):
-            msg = f"squeeze: axis {axis} of a tensor of shape {x.shape} does not have length 1"
+            msg = (
+                f"squeeze: axis {axis} of a tensor of shape "
+                f"{tuple(x.shape)} does not have length 1; "
+                "PyTorch's dim= leaves such an axis as it is"
+            )
             raise ValueError(msg)
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i - x.ndim not in axes))
+
+
+def _squeeze_method(self: Tensor, dim: Any = None) -> Tensor:
+    """``self`` without the length-1 axes among ``dim`` (all of them when None); an axis of
+    another length stays, as in PyTorch."""
+    if dim is None:
+        return squeeze(self)
+    axes = normalize_axes(dim, self.ndim, "squeeze")
+    return squeeze(self, axis=tuple(a for a in axes if self.shape[a] == 1))
 
 
 def _reshape(self: Tensor, *shape: Any) -> Tensor:
@@ -142,7 +172,10 @@ def permute_dims(x: Tensor, /, axes: Sequence[int]) -> Tensor:
     x = as_tensor(x, "permute_dims")
     normalized = tuple(int(a) - x.ndim if a >= 0 else int(a) for a in axes)
     if sorted(normalized) != list(range(-x.ndim, 0)):
-        msg = f"permute_dims: {tuple(axes)} is not a permutation of the {x.ndim} axes of {x.shape}"
+        msg = (
+            f"permute_dims: {tuple(axes)} is not a permutation "
+            f"of the {x.ndim} axes of {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     if normalized == tuple(range(-x.ndim, 0)):
         return x
@@ -157,7 +190,7 @@ def moveaxis(
     Example:
         >>> import dualgrad
         >>> dualgrad.moveaxis(dualgrad.ones(2, 3, 4), 0, -1).shape
-        (3, 4, 2)
+        torch.Size([3, 4, 2])
     """
     x = as_tensor(x, "moveaxis")
     sources, destinations = (
@@ -186,7 +219,7 @@ def broadcast_to(x: Tensor, /, shape: Sequence[int]) -> Tensor:
     x = as_tensor(x, "broadcast_to")
     shape = tuple(int(n) for n in shape)
     if len(shape) < x.ndim or broadcast_shapes("broadcast_to", x.shape, shape) != shape:
-        msg = f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to {shape}"
+        msg = f"broadcast_to: cannot broadcast a tensor of shape {tuple(x.shape)} to {shape}"
         raise ValueError(msg)
     if shape == x.shape:
         return x
@@ -199,7 +232,7 @@ def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
     Example:
         >>> import dualgrad
         >>> [t.shape for t in dualgrad.broadcast_arrays(dualgrad.ones(3, 1), dualgrad.ones(4))]
-        [(3, 4), (3, 4)]
+        [torch.Size([3, 4]), torch.Size([3, 4])]
     """
     tensors = [as_tensor(t, "broadcast_arrays") for t in arrays]
     shape = broadcast_shapes("broadcast_arrays", *(t.shape for t in tensors))
@@ -250,7 +283,11 @@ def _copy_(self: Tensor, source: Any) -> Tensor:
     return self._update(lambda x: broadcast_to(source, x.shape), "copy_")
 
 
-method(squeeze)
+method(_squeeze_method, "squeeze")
+method(lambda self, other: reshape(self, other.shape), "view_as", "reshape_as")
+method(lambda self, other: broadcast_to(self, other.shape), "expand_as")
+# Every dualgrad tensor is a whole array of its own: contiguous already.
+method(lambda self, memory_format=None: self, "contiguous")
 method(expand_dims, "expand_dims", "unsqueeze")
 method(broadcast_to)
 method(_expand, "expand")
@@ -259,8 +296,11 @@ method(_copy_, "copy_")
 
 
 # --- joining --------------------------------------------------------------------------------
-def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0) -> Tensor:
-    """Join tensors along an existing axis (flattened first when ``axis`` is None)."""
+def concat(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis (flattened first when ``axis`` is None); PyTorch's
+    ``dim`` (also positional) is taken too."""
+    if dim is not None:
+        axis = dim
     tensors = [as_tensor(t, "concat") for t in arrays]
     if not tensors:
         msg = "concat: expected a non-empty sequence of tensors"
@@ -276,21 +316,24 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0) -> Tensor:
             if i - ndim != normalized
         )
         if not others_match:
-            shapes = ", ".join(str(u.shape) for u in tensors)
+            shapes = ", ".join(str(tuple(u.shape)) for u in tensors)
             msg = f"concat: shapes {shapes} differ outside axis {axis}"
             raise ValueError(msg)
     tensors = promoted(tensors)
     return apply(ops.concat, tuple(tensors), {"axis": normalized})
 
 
-def stack(arrays: Sequence[Tensor], /, *, axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+def stack(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis; PyTorch's ``dim`` (also positional) is
+    taken too."""
+    if dim is not None:
+        axis = dim
     tensors = [as_tensor(t, "stack") for t in arrays]
     if not tensors:
         msg = "stack: expected a non-empty sequence of tensors"
         raise ValueError(msg)
     if builtins.any(t.shape != tensors[0].shape for t in tensors):
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         msg = f"stack: expected tensors of one shape, got {shapes}"
         raise ValueError(msg)
     return concat([expand_dims(t, axis) for t in tensors], axis=axis)

@@ -88,11 +88,13 @@ def unfold(
         >>> import dualgrad
         >>> import dualgrad.nn.functional as F
         >>> F.unfold(dualgrad.ones(1, 2, 4, 4), kernel_size=3).shape
-        (1, 18, 4)
+        torch.Size([1, 18, 4])
     """
     x = as_tensor(input, "unfold")
     if x.ndim not in (3, 4):
-        msg = f"unfold: expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got {x.shape}"
+        msg = (
+            f"unfold: expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     params = _patch_params("unfold", kernel_size, dilation, padding, stride)
     _patch_grid("unfold", x.shape[-2:], params)
@@ -133,7 +135,7 @@ def fold(
     if x.ndim not in (2, 3) or x.shape[-2] % (kh * kw):
         msg = (
             f"fold: expected an input (N, C * {kh} * {kw}, L) or (C * {kh} * {kw}, L), "
-            f"got {x.shape}"
+            f"got {tuple(x.shape)}"
         )
         raise ValueError(msg)
     oh, ow = _patch_grid("fold", size, params)
@@ -218,7 +220,7 @@ def pad(
         raise ValueError(msg)
     axes = len(counts) // 2
     if axes > x.ndim:
-        msg = f"pad: {axes} axes to pad but the input {x.shape} has {x.ndim}"
+        msg = f"pad: {axes} axes to pad but the input {tuple(x.shape)} has {x.ndim}"
         raise ValueError(msg)
     if mode not in _PAD_MODES:
         msg = f"pad: unknown mode {mode!r}; choose one of {', '.join(_PAD_MODES)}"
@@ -230,7 +232,7 @@ def pad(
         if not 1 <= axes <= 3 or not axes + 1 <= x.ndim <= axes + 2:
             msg = (
                 f"pad: mode {mode!r} pads 1 to 3 trailing axes of a tensor with a channel axis "
-                f"(and a batch axis) in front; got {axes} axes to pad for shape {x.shape}"
+                f"(and a batch axis) in front; got {axes} axes to pad for shape {tuple(x.shape)}"
             )
             raise ValueError(msg)
     for k in range(axes):
@@ -288,13 +290,13 @@ def _check_conv(
     if weight.ndim != spatial + 2:
         msg = (
             f"{name}: the weight must be {spatial + 2}-d (out_channels, in_channels / groups, "
-            f"kernel...), got {weight.shape}"
+            f"kernel...), got {tuple(weight.shape)}"
         )
         raise ValueError(msg)
     if x.ndim not in (spatial + 1, spatial + 2):
         msg = (
             f"{name}: expected a {spatial + 1}-d (unbatched) or {spatial + 2}-d (batched) input, "
-            f"got {x.shape}"
+            f"got {tuple(x.shape)}"
         )
         raise ValueError(msg)
     if x.dtype is not weight.dtype or (bias is not None and bias.dtype is not x.dtype):
@@ -308,13 +310,17 @@ def _check_conv(
     out_channels, channels = weight.shape[0], x.shape[-spatial - 1]
     if channels != weight.shape[1] * groups or out_channels % groups:
         msg = (
-            f"{name}: the weight {weight.shape} does not fit an input with {channels} channels "
+            f"{name}: the weight {tuple(weight.shape)} does "
+            f"not fit an input with {channels} channels "
             f"in {groups} group(s): it needs in_channels * groups == {channels} and "
             f"out_channels divisible by {groups}"
         )
         raise ValueError(msg)
     if bias is not None and bias.shape != (out_channels,):
-        msg = f"{name}: bias must have shape ({out_channels},), one per channel, got {bias.shape}"
+        msg = (
+            f"{name}: bias must have shape ({out_channels},), "
+            f"one per channel, got {tuple(bias.shape)}"
+        )
         raise ValueError(msg)
     return x.ndim == spatial + 2
 

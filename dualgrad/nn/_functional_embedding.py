@@ -88,7 +88,10 @@ def embedding(
         msg = f"embedding: indices must be integers, got {indices.dtype}; convert with .long()"
         raise TypeError(msg)
     if weight.ndim != 2:
-        msg = f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {weight.shape}"
+        msg = (
+            "embedding: weight must be 2-d (num_embeddings, "
+            f"embedding_dim), got {tuple(weight.shape)}"
+        )
         raise ValueError(msg)
     rows_count = weight.shape[0]
     if padding_idx is not None:

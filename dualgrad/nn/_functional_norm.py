@@ -35,7 +35,7 @@ def _check_parameter(value: Any, shape: tuple[int, ...], what: str, name: str) -
         return None
     value = as_tensor(value, name)
     if value.shape != shape:
-        msg = f"{name}: {what} must have shape {shape}, got {value.shape}"
+        msg = f"{name}: {what} must have shape {shape}, got {tuple(value.shape)}"
         raise ValueError(msg)
     return value
 
@@ -71,7 +71,7 @@ def layer_norm(
     if not shape or x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
         msg = (
             f"layer_norm: normalized_shape {shape} must be the trailing axes of the input, got "
-            f"an input of shape {x.shape}"
+            f"an input of shape {tuple(x.shape)}"
         )
         raise ValueError(msg)
     weight = _check_parameter(weight, shape, "weight", "layer_norm")
@@ -122,7 +122,7 @@ def batch_norm(
     """
     x = require_floating(input, "batch_norm")
     if x.ndim < 2:
-        msg = f"batch_norm: expected an input (N, C, ...) of at least 2 axes, got {x.shape}"
+        msg = f"batch_norm: expected an input (N, C, ...) of at least 2 axes, got {tuple(x.shape)}"
         raise ValueError(msg)
     channels = x.shape[1]
     shape = (channels,) + (1,) * (x.ndim - 2)
@@ -144,7 +144,7 @@ def batch_norm(
     if count <= 1:
         msg = (
             f"batch_norm: expected more than 1 value per channel when training, got an input "
-            f"of shape {x.shape}; use a larger batch or call model.eval()"
+            f"of shape {tuple(x.shape)}; use a larger batch or call model.eval()"
         )
         raise ValueError(msg)
     axis = (-x.ndim, *range(-x.ndim + 2, 0))

@@ -60,7 +60,7 @@ def _windows(
             )
             raise ValueError(msg)
     if x.ndim not in (3, 4):
-        msg = f"{name}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got {x.shape}"
+        msg = f"{name}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got {tuple(x.shape)}"
         raise ValueError(msg)
     size = x.shape[-2:]
     out = tuple(
@@ -258,7 +258,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """
     x = require_floating(input, "adaptive_avg_pool2d")
     if x.ndim not in (3, 4):
-        msg = f"adaptive_avg_pool2d: expected a 3-d or 4-d input, got {x.shape}"
+        msg = f"adaptive_avg_pool2d: expected a 3-d or 4-d input, got {tuple(x.shape)}"
         raise ValueError(msg)
     sizes = output_size if isinstance(output_size, tuple | list) else (output_size,) * 2
     if len(sizes) != 2:

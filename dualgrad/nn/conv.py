@@ -167,7 +167,7 @@ class Conv2d(_ConvNd):
         >>> conv
         Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
         >>> conv(dualgrad.ones(2, 3, 5, 5)).shape
-        (2, 8, 5, 5)
+        torch.Size([2, 8, 5, 5])
     """
 
     _spatial = 2
@@ -186,7 +186,7 @@ class Conv1d(_ConvNd):
         >>> conv
         Conv1d(4, 2, kernel_size=(3,), stride=(2,))
         >>> conv(dualgrad.ones(1, 4, 9)).shape
-        (1, 2, 4)
+        torch.Size([1, 2, 4])
     """
 
     _spatial = 1

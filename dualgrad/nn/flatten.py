@@ -19,7 +19,7 @@ class Flatten(Module):
     Example:
         >>> import dualgrad
         >>> dualgrad.nn.Flatten()(dualgrad.ones(2, 3, 4)).shape
-        (2, 12)
+        torch.Size([2, 12])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
@@ -45,7 +45,7 @@ class Unflatten(Module):
     Example:
         >>> import dualgrad
         >>> dualgrad.nn.Unflatten(1, (2, 5))(dualgrad.ones(3, 10)).shape
-        (3, 2, 5)
+        torch.Size([3, 2, 5])
     """
 
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
@@ -60,7 +60,10 @@ class Unflatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not -input.ndim <= self.dim < input.ndim:
-            msg = f"Unflatten: dim {self.dim} is out of range for an input of shape {input.shape}"
+            msg = (
+                f"Unflatten: dim {self.dim} is out of range "
+                f"for an input of shape {tuple(input.shape)}"
+            )
             raise IndexError(msg)
         dim = self.dim % input.ndim
         length, sizes = input.shape[dim], self.unflattened_size
@@ -69,7 +72,7 @@ class Unflatten(Module):
         if not fits or sizes.count(-1) > 1:
             msg = (
                 f"Unflatten: sizes {sizes} do not split axis {self.dim} of length {length} "
-                f"(shape {input.shape})"
+                f"(shape {tuple(input.shape)})"
             )
             raise ValueError(msg)
         return fn.reshape(input, (*input.shape[:dim], *sizes, *input.shape[dim + 1 :]))

@@ -239,7 +239,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> import dualgrad
         >>> import dualgrad.nn.functional as F
         >>> F.linear(dualgrad.ones(2, 3), dualgrad.ones(4, 3), dualgrad.zeros(4)).shape
-        (2, 4)
+        torch.Size([2, 4])
     """
     x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
     out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)
@@ -276,13 +276,16 @@ def _pointwise_loss(
     x, y = require_floating(input, name), as_tensor(target, name)
     if x.shape != y.shape:
         warnings.warn(
-            f"{name}: using a target size ({y.shape}) that is different to the input size "
-            f"({x.shape}); they are broadcast, which is likely not what you want",
+            f"{name}: using a target size ({tuple(y.shape)}) that is different to the input size "
+            f"({tuple(x.shape)}); they are broadcast, which is likely not what you want",
             UserWarning,
             stacklevel=3,
         )
     if weight is not None and as_tensor(weight, name).shape != x.shape:
-        msg = f"{name}: weight of shape {weight.shape} must have the input's shape {x.shape}"
+        msg = (
+            f"{name}: weight of shape {tuple(weight.shape)} "
+            f"must have the input's shape {tuple(x.shape)}"
+        )
         raise ValueError(msg)
     return elementwise_loss(x - y), weight
 
@@ -455,7 +458,10 @@ def _class_weight(weight: Any, x: Tensor, axis: int, name: str) -> Tensor | None
     weight = as_tensor(weight, name)
     classes = x.shape[axis]
     if weight.shape != (classes,):
-        msg = f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}"
+        msg = (
+            f"{name}: weight must have shape ({classes},), "
+            f"one per class, got {tuple(weight.shape)}"
+        )
         raise ValueError(msg)
     return _functions.reshape(weight, (classes,) + (1,) * (x.ndim - axis - 1))
 
@@ -471,8 +477,8 @@ def _picked(x: Tensor, target: Tensor, weight: Any, ignore_index: int, name: str
     expected = x.shape[:axis] + x.shape[axis + 1 :]
     if target.shape != expected:
         msg = (
-            f"{name}: expected a target of shape {expected} for input {x.shape}, "
-            f"got {target.shape}"
+            f"{name}: expected a target of shape {expected} for input {tuple(x.shape)}, "
+            f"got {tuple(target.shape)}"
         )
         raise ValueError(msg)
     classes = x.shape[axis]
@@ -603,7 +609,7 @@ def _cross_entropy_probabilities(
     if target.shape != log_probs.shape:
         msg = (
             f"cross_entropy: class-probability targets must have the input's shape "
-            f"{log_probs.shape}, got {target.shape}"
+            f"{tuple(log_probs.shape)}, got {tuple(target.shape)}"
         )
         raise ValueError(msg)
     if ignore_index >= 0:
@@ -648,7 +654,8 @@ def binary_cross_entropy(
     )
     if x.shape != y.shape:
         msg = (
-            f"binary_cross_entropy: target size {y.shape} differs from input size {x.shape}; "
+            f"binary_cross_entropy: target size {tuple(y.shape)} "
+            f"differs from input size {tuple(x.shape)}; "
             "make them the same"
         )
         raise ValueError(msg)
@@ -685,8 +692,8 @@ def binary_cross_entropy_with_logits(
     y = as_tensor(target, "binary_cross_entropy_with_logits")
     if x.shape != y.shape:
         msg = (
-            f"binary_cross_entropy_with_logits: target size {y.shape} differs from input "
-            f"size {x.shape}; make them the same"
+            f"binary_cross_entropy_with_logits: target size {tuple(y.shape)} differs from input "
+            f"size {tuple(x.shape)}; make them the same"
         )
         raise ValueError(msg)
     log_sig = logsigmoid(x)

@@ -135,7 +135,7 @@ def _fans(tensor: Tensor, name: str) -> tuple[int, int]:
     if tensor.ndim < 2:
         msg = (
             f"nn.init.{name}: fan in and fan out can not be computed for a tensor with fewer "
-            f"than 2 dimensions, got shape {tensor.shape}"
+            f"than 2 dimensions, got shape {tuple(tensor.shape)}"
         )
         raise ValueError(msg)
     receptive_field = math.prod(tensor.shape[2:])

@@ -47,7 +47,7 @@ class Linear(Module):
         >>> layer
         Linear(in_features=2, out_features=3, bias=True)
         >>> layer(dualgrad.ones(5, 2)).shape
-        (5, 3)
+        torch.Size([5, 3])
     """
 
     def __init__(

@@ -15,10 +15,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from .. import _device
+from .._device import device_of_array, native_device
 from .._state import converted_like, zero_grads
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import bump_version
-from ..functions._args import as_dtype
 from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
@@ -74,6 +75,17 @@ def _check_name(name: Any, kind: str, owner: Module) -> None:
     if hasattr(owner, name) and not registered:
         msg = f"attribute {name!r} already exists on {type(owner).__name__}; pick another name"
         raise KeyError(msg)
+
+
+def _move_in_place(tensor: Tensor, native: Any) -> None:
+    """Put ``tensor``'s values (and gradient) on device ``native`` of its backend, in place."""
+    if native is None or device_of_array(tensor._array) == native:
+        return
+    from array_api_compat import to_device
+
+    tensor._array = to_device(tensor._array, native)
+    if tensor._grad is not None:
+        tensor._grad = Tensor._wrap(to_device(tensor._grad._array, native), tensor._backend)
 
 
 class Module:
@@ -185,7 +197,7 @@ class Module:
             >>> handle.remove()
             >>> _ = layer(dualgrad.ones(1, 2))
             >>> shapes
-            [(4, 3)]
+            [torch.Size([4, 3])]
         """
         return self._add_hook(self._forward_hooks, hook, prepend, (with_kwargs, always_call))
 
@@ -467,24 +479,46 @@ class Module:
         zero_grads(self.parameters(), set_to_none)
 
     # --- dtype --------------------------------------------------------------------------------
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating parameter and buffer (and gradient) to ``dtype``, in place,
-        keeping the Parameter objects (an optimizer built earlier still holds them).
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **options: Any) -> Module:
+        """Move every parameter and buffer (and gradient) to a device and/or convert the
+        floating ones to a dtype, in place, as PyTorch's ``Module.to``: ``to(dtype)``,
+        ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` or by keyword. The Parameter
+        objects stay the same (an optimizer built earlier still holds them).
 
         Raises:
             TypeError: ``dtype`` is not a floating dtype.
+            RuntimeError: the backend has no such device.
         """
-        dtype = as_dtype(dtype)
-        if not dtype.is_floating_point:
-            msg = f"Module.to only accepts floating point dtypes, got {dtype}"
+        from ..functions.conversion import parse_to_args
+
+        requested_device, requested_dtype = parse_to_args(args, dtype, device, "Module.to")
+        if requested_dtype is not None and not requested_dtype.is_floating_point:
+            msg = f"Module.to only accepts floating point dtypes, got {requested_dtype}"
             raise TypeError(msg)
-        for tensor in (*self.parameters(), *self.buffers()):
-            if tensor.dtype.is_floating_point and tensor.dtype is not dtype:
-                tensor._array = tensor.detach().astype(dtype)._array
-                bump_version(tensor)
-                if tensor._grad is not None:
-                    tensor._grad = tensor._grad.detach().astype(dtype)
+        tensors = (*self.parameters(), *self.buffers())
+        if requested_device is not None:
+            natives = {
+                id(t): native_device(t._backend, _device.device(requested_device)) for t in tensors
+            }  # every device checked before any tensor moves
+            for tensor in tensors:
+                _move_in_place(tensor, natives[id(tensor)])
+        if requested_dtype is not None:
+            for tensor in tensors:
+                if tensor.dtype.is_floating_point and tensor.dtype is not requested_dtype:
+                    tensor._array = tensor.detach().astype(requested_dtype)._array
+                    bump_version(tensor)
+                    if tensor._grad is not None:
+                        tensor._grad = tensor._grad.detach().astype(requested_dtype)
         return self
+
+    def cpu(self) -> Module:
+        """``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Module:
+        """``to("cuda")`` (or ``"cuda:N"`` for ``device=N``); raises where the backend has no
+        CUDA GPU."""
+        return self.to(_device.device("cuda", device) if not isinstance(device, str) else device)
 
     def double(self) -> Module:
         """``to(dualgrad.float64)``."""
@@ -577,8 +611,9 @@ class Module:
                 raise TypeError(msg)
             if value.shape != target.shape:
                 mismatches.append(
-                    f"\tsize mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {target.shape}."
+                    f"\tsize mismatch for {key}: copying a param "
+                    f"with shape {tuple(value.shape)} from "
+                    f"checkpoint, the shape in current model is {tuple(target.shape)}."
                 )
             else:
                 values[key] = converted_like(value, target)

@@ -207,7 +207,7 @@ class BatchNorm1d(_BatchNorm):
         >>> norm
         BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
         >>> norm(dualgrad.randn(8, 3)).shape
-        (8, 3)
+        torch.Size([8, 3])
         >>> norm.num_batches_tracked
         tensor(1)
     """
@@ -222,7 +222,7 @@ class BatchNorm2d(_BatchNorm):
     Example:
         >>> import dualgrad
         >>> dualgrad.nn.BatchNorm2d(8)(dualgrad.randn(2, 8, 4, 4)).shape
-        (2, 8, 4, 4)
+        torch.Size([2, 8, 4, 4])
     """
 
     _input_ndims = (4,)

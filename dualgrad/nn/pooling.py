@@ -22,7 +22,7 @@ class MaxPool2d(Module):
         >>> pool
         MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
         >>> pool(dualgrad.ones(1, 3, 4, 4)).shape
-        (1, 3, 2, 2)
+        torch.Size([1, 3, 2, 2])
     """
 
     def __init__(
@@ -110,7 +110,7 @@ class AdaptiveAvgPool2d(Module):
         >>> import dualgrad
         >>> pool = dualgrad.nn.AdaptiveAvgPool2d((1, 1))
         >>> pool(dualgrad.ones(2, 8, 5, 7)).shape
-        (2, 8, 1, 1)
+        torch.Size([2, 8, 1, 1])
     """
 
     def __init__(self, output_size: Any) -> None:

@@ -37,7 +37,7 @@ class Embedding(Module):
         >>> table
         Embedding(10, 3, padding_idx=0)
         >>> table(dualgrad.tensor([[0, 4], [2, 0]])).shape
-        (2, 2, 3)
+        torch.Size([2, 2, 3])
     """
 
     def __init__(
@@ -76,7 +76,7 @@ class Embedding(Module):
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 msg = (
-                    f"Embedding: _weight has shape {_weight.shape}, not (num_embeddings, "
+                    f"Embedding: _weight has shape {tuple(_weight.shape)}, not (num_embeddings, "
                     f"embedding_dim) = ({num_embeddings}, {embedding_dim})"
                 )
                 raise ValueError(msg)

@@ -54,6 +54,10 @@ class Primitive:
         jvp: one rule per input, as ``vjp``; a single rule if variadic.
         linear: the rules never read input or output values (only shapes), so modifying an
             input in place after the op is harmless; this skips the saved-tensor version check.
+        vjp_reads: for each input's vjp rule, the input positions whose values it reads (None:
+            any of them). The saved-tensor version check looks only at the inputs that the
+            rules of the inputs needing a cotangent read, as PyTorch checks only what a
+            backward saved: ``e = 3 * d; d += 1; e.backward()`` is fine (the rule reads the 3).
         vjp_reads_ans: the vjp rules read the output's values. When False, a backward that keeps
             its graph need not recompute the output as a function of the inputs (matmul's
             rules read only the inputs: recomputing would cost a whole product).
@@ -77,6 +81,7 @@ class Primitive:
         "promote",
         "variadic",
         "vjp",
+        "vjp_reads",
         "vjp_reads_ans",
     )
 
@@ -92,6 +97,7 @@ class Primitive:
         promote: tuple[int, ...] | None = None,
         grad_fn: str | None = None,
         variadic: bool = False,
+        vjp_reads: tuple[tuple[int, ...] | None, ...] | None = None,
         vjp_reads_ans: bool = True,
     ) -> None:
         if name in REGISTRY:
@@ -117,6 +123,7 @@ class Primitive:
         self.promote = promote
         self.grad_fn_name = f"{grad_fn or _camel(name)}Backward0"
         self.variadic = variadic
+        self.vjp_reads = vjp_reads
         self.vjp_reads_ans = vjp_reads_ans
         REGISTRY[name] = self
 
@@ -160,9 +167,16 @@ def unary(
 
 
 def binary(
-    name: str, dx: Rule, dy: Rule, *, forward: Rule | None = None, grad_fn: str | None = None
+    name: str,
+    dx: Rule,
+    dy: Rule,
+    *,
+    forward: Rule | None = None,
+    grad_fn: str | None = None,
+    reads: tuple[tuple[int, ...] | None, ...] | None = None,
 ) -> Primitive:
-    """An elementwise function of two inputs with partials ``dx(xp, x, y, ans)`` and ``dy``."""
+    """An elementwise function of two inputs with partials ``dx(xp, x, y, ans)`` and ``dy``;
+    ``reads`` is ``Primitive``'s ``vjp_reads``."""
     return Primitive(
         name,
         forward=forward or _namespace_function(name),
@@ -176,6 +190,7 @@ def binary(
         ),
         elementwise=True,
         grad_fn=grad_fn,
+        vjp_reads=reads,
     )
 
 

@@ -87,6 +87,7 @@ multiply = binary(
     dy=lambda xp, x, y, ans: x,
     forward=lambda xp, x, y: x * y,
     grad_fn="Mul",
+    reads=((1,), (0,)),  # each partial is the other factor
 )
 divide = binary(
     "divide",
@@ -94,6 +95,7 @@ divide = binary(
     dy=lambda xp, x, y, ans: -ans / y,
     forward=lambda xp, x, y: x / y,
     grad_fn="Div",
+    reads=((1,), (1,)),  # both partials read the divisor (and the output), not the dividend
 )
 
 

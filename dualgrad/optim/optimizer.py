@@ -72,7 +72,8 @@ class Optimizer(abc.ABC):
                 raise ValueError(msg)
             if id(p) in seen:
                 msg = (
-                    f"{type(self).__name__}: a parameter of shape {p.shape} appears more than "
+                    f"{type(self).__name__}: a parameter of "
+                    f"shape {tuple(p.shape)} appears more than "
                     "once; pass each tensor once"
                 )
                 raise ValueError(msg)
@@ -236,7 +237,7 @@ def check_lr(lr: Any, params: list[Tensor]) -> None:
             raise TypeError(msg)
         if lr.ndim != 0:
             msg = (
-                f"Tensor lr must be 0-d, got shape {lr.shape}; pass a scalar such as "
+                f"Tensor lr must be 0-d, got shape {tuple(lr.shape)}; pass a scalar such as "
                 "dualgrad.tensor(0.01)"
             )
             raise ValueError(msg)
@@ -286,8 +287,9 @@ def _loaded(param: Tensor, index: Any, key: str, value: Any) -> Any:
         return value
     if value.ndim and value.shape != param.shape:
         msg = (
-            f"load_state_dict: state {key!r} of parameter {index!r} has shape {value.shape}, "
-            f"but the parameter has shape {param.shape}"
+            f"load_state_dict: state {key!r} of parameter "
+            f"{index!r} has shape {tuple(value.shape)}, "
+            f"but the parameter has shape {tuple(param.shape)}"
         )
         raise ValueError(msg)
     return converted_like(value, param)

@@ -195,7 +195,8 @@ class _Segment:
                     msg = (
                         f"checkpoint: rerunning {_name(self.function)} for the backward pass read "
                         f"a different tensor (input {position} of {record.signature}, of shape "
-                        f"{original.shape}) than its first run did; a checkpointed function must "
+                        f"{tuple(original.shape)}) than its first "
+                        "run did; a checkpointed function must "
                         "read the same tensors when it is rerun (call functional_call inside it, "
                         "not around it, and do not reassign the parameters it reads before "
                         "backward)"
@@ -436,7 +437,7 @@ def checkpoint_sequential(
         >>> from dualgrad.utils.checkpoint import checkpoint_sequential
         >>> model = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
         >>> checkpoint_sequential(model, 2, dualgrad.ones(2, 3)).shape
-        (2, 1)
+        torch.Size([2, 1])
     """
     preserve_rng_state = kwargs.pop("preserve_rng_state", True)
     if kwargs:

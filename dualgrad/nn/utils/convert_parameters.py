@@ -19,7 +19,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         >>> import dualgrad
         >>> layer = dualgrad.nn.Linear(3, 2)
         >>> dualgrad.nn.utils.parameters_to_vector(layer.parameters()).shape
-        (8,)
+        torch.Size([8])
     """
     return fn.concat([fn.reshape(p, (-1,)) for p in parameters])
 
@@ -48,7 +48,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     total = sum(p.numel() for p in params)
     if vec.ndim != 1 or vec.shape[0] != total:
         msg = (
-            f"vector_to_parameters: a vector of shape {vec.shape} does not fit parameters of "
+            "vector_to_parameters: a vector of shape "
+            f"{tuple(vec.shape)} does not fit parameters of "
             f"{total} elements in all; pass a 1-d vector of that length"
         )
         raise ValueError(msg)

@@ -1,0 +1,159 @@
+"""``torch.autograd.functional``: Jacobians, Hessians and products with them, in PyTorch's
+signatures (``inputs`` a Tensor or a tuple of Tensors, ``v`` the vectors), computed by the
+transforms of ``dualgrad.func``.
+
+Example:
+    >>> import dualgrad
+    >>> dualgrad.autograd.functional.hessian(lambda x: (x ** 3).sum(), dualgrad.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+"""
+
+from __future__ import annotations
+
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
+
+from collections.abc import Callable
+from typing import Any
+
+from ..tensor import Tensor
+
+
+def _as_tuple(inputs: Any, name: str) -> tuple[bool, tuple[Tensor, ...]]:
+    is_tuple = isinstance(inputs, tuple | list)
+    values = tuple(inputs) if is_tuple else (inputs,)
+    if not all(isinstance(value, Tensor) for value in values):
+        msg = f"{name}: inputs must be a Tensor or a tuple of Tensors"
+        raise TypeError(msg)
+    return is_tuple, values
+
+
+def _kept(tree: Any, create_graph: bool) -> Any:
+    """The results detached, unless the caller differentiates them again."""
+    if isinstance(tree, tuple | list):
+        return type(tree)(_kept(item, create_graph) for item in tree)
+    return tree if create_graph or not isinstance(tree, Tensor) else tree.detach()
+
+
+def _unwrap(result: Any, inputs_tuple: bool, outputs_tuple: bool) -> Any:
+    """PyTorch's nesting: ``result[i][j]`` for tuple outputs and inputs, a flat tuple or a single
+    Tensor where either is not a tuple."""
+    if not inputs_tuple:
+        return tuple(r[0] for r in result) if outputs_tuple else result[0]
+    return result
+
+
+def jacobian(
+    func: Callable[..., Any],
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    strategy: str = "reverse-mode",
+) -> Any:
+    """The Jacobian of ``func`` at ``inputs``: of shape ``output.shape + input.shape`` for each
+    output and input. ``strategy="forward-mode"`` computes it with dual numbers.
+
+    Raises:
+        ValueError: an unknown strategy.
+    """
+    from ..func import jacfwd, jacrev
+
+    if strategy not in ("reverse-mode", "forward-mode"):
+        msg = f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
+        raise ValueError(msg)
+    inputs_tuple, values = _as_tuple(inputs, "jacobian")
+    transform = jacrev if strategy == "reverse-mode" else jacfwd
+    argnums = tuple(range(len(values)))
+    outputs_tuple = isinstance(func(*values), tuple | list)
+    result = transform(func, argnums=argnums)(*values)
+    return _kept(_unwrap(result, inputs_tuple, outputs_tuple), create_graph)
+
+
+def hessian(
+    func: Callable[..., Any],
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    outer_jacobian_strategy: str = "reverse-mode",
+) -> Any:
+    """The Hessian of the scalar function ``func`` at ``inputs`` (``result[i][j]`` for tuple
+    inputs: the second derivatives in inputs ``i`` and ``j``)."""
+    from ..func import hessian as hessian_transform
+
+    inputs_tuple, values = _as_tuple(inputs, "hessian")
+    result = hessian_transform(func, argnums=tuple(range(len(values))))(*values)
+    if not inputs_tuple:
+        result = result[0][0]
+    return _kept(result, create_graph)
+
+
+def vjp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
+    """``(func(inputs), v^T J)``; ``v`` may be omitted for a scalar output."""
+    from ..func import vjp as vjp_transform
+    from ..functions import ones_like
+
+    inputs_tuple, values = _as_tuple(inputs, "vjp")
+    out, pullback = vjp_transform(func, *values)
+    if v is None:
+        v = ones_like(out)
+    products = pullback(v)
+    return _kept(out, create_graph), _kept(products if inputs_tuple else products[0], create_graph)
+
+
+def jvp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
+    """``(func(inputs), J v)``; ``v`` may be omitted for a single input of one element."""
+    from ..func import jvp as jvp_transform
+    from ..functions import ones_like
+
+    _, values = _as_tuple(inputs, "jvp")
+    if v is None:
+        v = tuple(ones_like(value) for value in values)
+    tangents = tuple(v) if isinstance(v, tuple | list) else (v,)
+    out, product = jvp_transform(func, values, tangents)
+    return _kept(out, create_graph), _kept(product, create_graph)
+
+
+def vhp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
+    """``(func(inputs), v^T H)`` for a scalar ``func``."""
+    return hvp(func, inputs, v, create_graph, strict)  # H is symmetric: v^T H = (H v)^T
+
+
+def hvp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
+    """``(func(inputs), H v)`` for a scalar ``func``."""
+    from ..func import hvp as hvp_transform
+    from ..functions import ones_like
+
+    inputs_tuple, values = _as_tuple(inputs, "hvp")
+    if v is None:
+        v = tuple(ones_like(value) for value in values)
+    tangents = tuple(v) if isinstance(v, tuple | list) else (v,)
+    out, product = hvp_transform(func, values, tangents)
+    if not inputs_tuple and isinstance(product, tuple | list):
+        product = product[0]
+    return _kept(out, create_graph), _kept(product, create_graph)

@@ -1,0 +1,429 @@
+"""PyTorch's everyday surface: dtype aliases, Size, devices, constructors, both faces of the
+module-level functions, Tensor.data, and the autograd semantics PyTorch programs rely on.
+
+Each behaviour runs on every backend (and in both modes where autograd is involved), and is
+compared with PyTorch where it is installed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from tensors import assert_close, values
+from torch_compare import compare, torch_or_skip
+
+import dualgrad
+
+DATA = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]])
+
+
+def _x() -> dualgrad.Tensor:
+    return dualgrad.asarray(DATA)
+
+
+# --- dtypes and Size --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("alias", "dtype"),
+    [
+        ("float", "float32"),
+        ("double", "float64"),
+        ("half", "float16"),
+        ("long", "int64"),
+        ("int", "int32"),
+        ("short", "int16"),
+        ("cfloat", "complex64"),
+        ("cdouble", "complex128"),
+    ],
+)
+def test_dtype_alias_is_the_same_dtype(alias, dtype):
+    assert getattr(dualgrad, alias) is getattr(dualgrad, dtype)
+    assert isinstance(getattr(dualgrad, alias), dualgrad.dtype)
+
+
+def test_shape_is_a_size_that_prints_as_pytorchs(backend):
+    shape = dualgrad.zeros(2, 3).shape
+    assert isinstance(shape, dualgrad.Size) and isinstance(shape, tuple)
+    assert shape == (2, 3) and shape.numel() == 6
+    assert str(shape) == repr(shape) == "torch.Size([2, 3])"
+    assert f"{dualgrad.zeros(()).shape}" == "torch.Size([])"
+
+
+# --- devices ----------------------------------------------------------------------------------
+def test_device_parses_and_prints_as_pytorchs():
+    assert repr(dualgrad.device("cpu")) == "device(type='cpu')"
+    assert str(dualgrad.device("cuda:1")) == "cuda:1"
+    assert dualgrad.device("cuda", 0) == "cuda:0" == dualgrad.device("cuda:0")
+    assert dualgrad.device("cuda") != dualgrad.device("cuda:0")
+    assert dualgrad.device(dualgrad.device("cpu")).type == "cpu"
+    with pytest.raises(ValueError, match="expected a device type"):
+        dualgrad.device("cuda:x")
+
+
+def test_tensor_device_names_the_backends_device(backend):
+    x = dualgrad.ones(2)
+    assert isinstance(x.device, dualgrad.device)
+    assert x.device.type in ("cpu", "cuda", "tpu")
+    assert dualgrad.asarray(x, device=x.device) is x
+
+
+def test_cuda_is_available_answers_for_the_active_backend(backend):
+    has_gpu = any(d.type == "cuda" for d in dualgrad._device.available_devices(backend))
+    assert dualgrad.cuda.is_available() == has_gpu
+    assert dualgrad.cuda.device_count() == (1 if has_gpu else 0) or has_gpu
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "array_api_strict"])
+def test_a_device_the_backend_lacks_raises_and_changes_nothing(backend_name):
+    pytest.importorskip(backend_name)
+    with dualgrad.use_backend(backend_name):
+        x = dualgrad.ones(2)
+        model = dualgrad.nn.Linear(2, 1)
+        weight = model.weight
+        for request in (lambda: x.to("cuda"), x.cuda, lambda: model.to("cuda")):
+            with pytest.raises(RuntimeError, match="'cuda' is not available"):
+                request()
+        with pytest.raises(RuntimeError, match="not available"):
+            dualgrad.zeros(2, device="cuda")
+        with pytest.raises(RuntimeError, match="not available"):
+            dualgrad.set_default_device("cuda")
+        assert dualgrad.zeros(1).device == "cpu"
+        assert model.weight is weight
+
+
+def test_to_takes_a_device_a_dtype_or_a_tensor(backend, mode):
+    x = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    host = x.device
+    assert (x.to(host) is x and x.to(device=host) is x and x.cpu() is x) or host != "cpu"
+    y = x.to(host, dualgrad.float64)
+    assert y.dtype is dualgrad.float64
+    assert x.to(dtype=dualgrad.float64).dtype is dualgrad.float64
+    z = x.to(dualgrad.zeros(1, dtype=dualgrad.float64))
+    assert z.dtype is dualgrad.float64
+    (y * z).sum().backward()  # the dtype change stays in the graph
+    assert_close(x.grad, [2.0, 4.0])
+    with pytest.raises(TypeError, match="given twice"):
+        x.to(dualgrad.float64, dtype=dualgrad.float32)
+
+
+def test_module_to_keeps_its_parameter_objects(backend):
+    model = dualgrad.nn.Linear(2, 1)
+    weight = model.weight
+    assert model.to(model.weight.device) is model and model.weight is weight
+    model.to(dualgrad.float64)
+    assert model.weight is weight and weight.dtype is dualgrad.float64
+    with pytest.raises(TypeError, match="floating point"):
+        model.to(dualgrad.int64)
+
+
+def test_default_device_applies_to_new_tensors_and_resets(backend):
+    host = dualgrad.ones(1).device
+    dualgrad.set_default_device(host)
+    try:
+        assert dualgrad.get_default_device() == host
+        assert dualgrad.full((2,), 3.0).device == host
+        assert dualgrad.zeros(2, device=host).device == host
+    finally:
+        dualgrad.set_default_device(None)
+
+
+def test_tensor_type_names_and_converts(backend):
+    x = dualgrad.tensor([1.5, -2.0])
+    assert x.type() == "torch.FloatTensor"
+    assert x.type(dualgrad.int64).dtype is dualgrad.int64
+    assert x.type("torch.DoubleTensor").dtype is dualgrad.float64
+    assert x.long().type() == "torch.LongTensor"
+    assert x.new_zeros(3).dtype is x.dtype and x.new_ones((2, 2)).shape == (2, 2)
+    assert x.new_tensor([1, 2]).dtype is x.dtype
+    assert x.is_floating_point() and not x.long().is_floating_point()
+
+
+# --- constructors -----------------------------------------------------------------------------
+def test_tensor_class_builds_from_data_or_sizes(backend):
+    assert_close(dualgrad.Tensor([-4.0, 2]), [-4.0, 2.0])
+    assert dualgrad.Tensor([1, 2]).dtype is dualgrad.float32
+    assert dualgrad.Tensor(2, 3).shape == (2, 3)
+    assert dualgrad.Tensor([1.0]).backend is backend
+    with pytest.raises(TypeError, match="data"):
+        dualgrad.Tensor("a", 3.5)
+
+
+def test_numpy_data_lands_on_the_active_backend(backend):
+    data = np.arange(3.0)
+    for made in (dualgrad.tensor(data), dualgrad.from_numpy(data), dualgrad.as_tensor(data)):
+        assert made.backend is backend and made.dtype is dualgrad.float64
+        assert_close(made, data)
+    with pytest.raises(TypeError, match="NumPy ndarray"):
+        dualgrad.from_numpy([1.0])
+
+
+def test_from_numpy_holds_a_copy():
+    data = np.arange(3.0)
+    x = dualgrad.from_numpy(data)
+    data[0] = 10.0
+    assert values(x)[0] == 0.0
+
+
+def test_as_tensor_returns_a_matching_tensor_itself(backend):
+    x = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    assert dualgrad.as_tensor(x) is x
+    assert dualgrad.as_tensor(x, dtype=dualgrad.float64).dtype is dualgrad.float64
+
+
+def test_random_constructors_draw_what_they_promise(backend):
+    dualgrad.manual_seed(0)
+    ints = dualgrad.randint(3, 7, (200,))
+    assert ints.dtype is dualgrad.int64 and set(values(ints).tolist()) == {3, 4, 5, 6}
+    assert dualgrad.randint(5, (4,)).shape == (4,)
+    assert sorted(values(dualgrad.randperm(10)).tolist()) == list(range(10))
+    x = dualgrad.zeros(2, 3, dtype=dualgrad.float64)
+    for like in (dualgrad.rand_like(x), dualgrad.randn_like(x)):
+        assert like.shape == (2, 3) and like.dtype is dualgrad.float64
+    assert dualgrad.normal(2.0, 0.5, size=(3,)).shape == (3,)
+    assert dualgrad.normal(dualgrad.zeros(4), 1.0).shape == (4,)
+    coin = values(dualgrad.bernoulli(dualgrad.full((100,), 0.5)))
+    assert set(coin.tolist()) <= {0.0, 1.0}
+    picks = values(dualgrad.multinomial(dualgrad.tensor([1.0, 1.0, 1.0, 0.0]), 3))
+    assert sorted(picks.tolist()) == [0, 1, 2]
+    assert set(values(dualgrad.multinomial(dualgrad.tensor([0.0, 1.0]), 5, True)).tolist()) == {1}
+    with pytest.raises(ValueError, match="without replacement"):
+        dualgrad.multinomial(dualgrad.tensor([1.0, 1.0]), 3)
+    with pytest.raises(ValueError, match="empty"):
+        dualgrad.randint(3, 3, (2,))
+
+
+def test_a_generator_makes_draws_repeat(backend):
+    draws = [
+        values(dualgrad.randn(3, generator=dualgrad.Generator().manual_seed(7))) for _ in range(2)
+    ]
+    np.testing.assert_array_equal(*draws)
+
+
+def test_in_place_samplers_keep_shape_and_range(backend):
+    x = dualgrad.zeros(50).uniform_(-1.0, 1.0)
+    assert x.shape == (50,) and values(x).min() >= -1.0 and values(x).max() < 1.0
+    assert dualgrad.zeros(3).normal_(0.0, 1.0).shape == (3,)
+
+
+# --- both faces of the module-level functions ------------------------------------------------
+TORCH_FACES = [
+    ("sum dim", lambda t: t.sum(DATA_T(t), dim=1)),
+    ("sum positional keepdim", lambda t: t.sum(DATA_T(t), 1, keepdim=True)),
+    ("mean dim", lambda t: t.mean(DATA_T(t), dim=0)),
+    ("prod dim", lambda t: t.prod(DATA_T(t), 1)),
+    ("std dim", lambda t: t.std(DATA_T(t), dim=0)),
+    ("var bare", lambda t: t.var(DATA_T(t))),
+    ("var unbiased False", lambda t: t.var(DATA_T(t), 1, unbiased=False)),
+    ("argmax positional", lambda t: t.argmax(DATA_T(t), 1)),
+    ("argmin dim", lambda t: t.argmin(DATA_T(t), dim=0)),
+    ("max values", lambda t: t.max(DATA_T(t), 1).values),
+    ("max indices", lambda t: t.max(DATA_T(t), dim=0, keepdim=True).indices),
+    ("min tuple", lambda t: t.stack(list(t.min(DATA_T(t), 1)), 0).to(t.float64)),
+    ("max other", lambda t: t.max(DATA_T(t), -DATA_T(t))),
+    ("cumsum", lambda t: t.cumsum(DATA_T(t), dim=1)),
+    ("stack dim", lambda t: t.stack([DATA_T(t), DATA_T(t)], dim=1)),
+    ("cat dim", lambda t: t.cat([DATA_T(t), DATA_T(t)], dim=1)),
+    ("sort dim", lambda t: t.sort(DATA_T(t), dim=1).values),
+    ("argsort dim", lambda t: t.argsort(DATA_T(t), dim=1)),
+    ("topk", lambda t: t.topk(DATA_T(t), 2, dim=1).indices),
+    ("norm", lambda t: t.norm(DATA_T(t))),
+    ("norm p dim", lambda t: t.norm(DATA_T(t), 1, dim=1)),
+    ("norm nuc", lambda t: t.norm(DATA_T(t), "nuc")),
+    ("matmul keywords", lambda t: t.matmul(input=DATA_T(t), other=DATA_T(t).T)),
+    ("softmax", lambda t: t.softmax(DATA_T(t), dim=1)),
+    ("log_softmax", lambda t: t.log_softmax(DATA_T(t), 0)),
+    ("relu", lambda t: t.relu(DATA_T(t))),
+    ("isclose", lambda t: t.isclose(DATA_T(t), DATA_T(t) + 1e-9)),
+    ("chunk", lambda t: t.stack(t.chunk(DATA_T(t), 3, dim=1), 0)),
+    ("split", lambda t: t.split(DATA_T(t), [1, 2], dim=1)[1]),
+    ("mm", lambda t: t.mm(DATA_T(t), DATA_T(t).T)),
+    ("linalg.norm", lambda t: t.linalg.norm(DATA_T(t))),
+    ("linalg.norm ord", lambda t: t.linalg.norm(DATA_T(t), 2)),
+    ("linalg.norm dim", lambda t: t.linalg.norm(DATA_T(t), 1, dim=1)),
+    ("linalg.norm pair", lambda t: t.linalg.norm(DATA_T(t)[None], dim=(0, 2), keepdim=True)),
+    ("dot", lambda t: t.dot(DATA_T(t)[0], DATA_T(t)[1])),
+]
+
+
+def DATA_T(library):
+    return library.tensor(DATA.tolist(), dtype=library.float64)
+
+
+@pytest.mark.parametrize(("name", "call"), TORCH_FACES, ids=[name for name, _ in TORCH_FACES])
+def test_module_level_function_takes_pytorchs_face(name, call, backend):
+    torch = torch_or_skip()
+    assert_close(call(dualgrad), call(torch).numpy(), 1e-12, 1e-12, name)
+
+
+def test_array_api_face_keeps_its_meaning(backend):
+    x = _x()
+    assert_close(dualgrad.max(x, axis=1), [3.0, 5.0])
+    assert_close(dualgrad.var(x, axis=0), [2.25, 12.25, 20.25])  # correction 0
+    assert_close(dualgrad.sort(x, axis=1, descending=True)[0], [3.0, 1.0, -2.0])
+    assert dualgrad.sum(x, axis=1, keepdims=True).shape == (2, 1)
+    with pytest.raises(TypeError, match="not both"):
+        dualgrad.sum(x, 1, axis=1)
+    with pytest.raises(TypeError, match="not both"):
+        dualgrad.mean(x, keepdim=True, keepdims=True)
+
+
+def test_squeeze_of_a_longer_axis_follows_the_face_of_the_call(backend):
+    x = dualgrad.zeros(2, 1, 3)
+    assert x.squeeze(0).shape == (2, 1, 3)  # the method: PyTorch's, a no-op
+    assert x.squeeze((0, 1)).shape == (2, 3)
+    assert dualgrad.squeeze(x, dim=0).shape == (2, 1, 3)
+    with pytest.raises(ValueError, match="does not have length 1"):
+        dualgrad.squeeze(x, axis=0)
+
+
+def test_allclose_and_tensor_equal_give_one_bool(backend):
+    x = _x()
+    assert dualgrad.allclose(x, x + 1e-9) is True
+    assert dualgrad.allclose(x, x + 1.0) is False
+    assert x.equal(x.clone()) is True and x.equal(x[:1]) is False
+    inf = dualgrad.tensor([np.inf, np.nan])
+    assert values(dualgrad.isclose(inf, inf)).tolist() == [True, False]
+    assert values(dualgrad.isclose(inf, inf, equal_nan=True)).tolist() == [True, True]
+    assert dualgrad.is_tensor(x) and not dualgrad.is_tensor(DATA)
+    assert dualgrad.numel(x) == 6 and dualgrad.is_floating_point(x)
+
+
+# --- Tensor methods, against PyTorch (values and gradients) ------------------------------------
+INDEX = np.array([[2, 0], [1, 1]])
+METHODS = [
+    ("gather", lambda x: x.gather(1, _index(x, INDEX))),
+    ("index_select", lambda x: x.index_select(1, _index(x, np.array([2, 0])))),
+    ("scatter_add", lambda x: x.scatter_add(1, _index(x, INDEX), x[:, :2] * 2)),
+    ("masked_fill", lambda x: x.masked_fill(x < 0, 0.5)),
+    ("max dim", lambda x: x.max(1).values),
+    ("topk", lambda x: x.topk(2, dim=1).values),
+    ("sort", lambda x: x.sort(dim=0, descending=True).values),
+    ("norm", lambda x: x.norm(dim=1)),
+    ("chunk", lambda x: x.chunk(2, 1)[1]),
+    ("unbind", lambda x: x.unbind(1)[2]),
+    ("expand_as", lambda x: x[:1].expand_as(x)),
+    ("view_as", lambda x: x.view_as(x.T)),
+]
+
+
+def _index(x, array):
+    return dualgrad.asarray(array) if isinstance(x, dualgrad.Tensor) else _torch_index(array)
+
+
+def _torch_index(array):
+    import torch
+
+    return torch.from_numpy(array)
+
+
+@pytest.mark.parametrize(("name", "call"), METHODS, ids=[name for name, _ in METHODS])
+def test_tensor_method_matches_pytorch_with_gradients(name, call, backend, mode):
+    compare(backend, call, call, [DATA.copy()])
+
+
+def test_clamp_in_place_and_nonzero(backend):
+    y = _x().clone()
+    y.clamp_(min=0)
+    assert_close(y, np.clip(DATA, 0, None))
+    assert values((_x() > 0).nonzero()).tolist() == [[0, 0], [0, 2], [1, 0], [1, 1]]
+    assert values(_x().eq(1.0)).tolist() == [[True, False, False], [False, False, False]]
+
+
+# --- Tensor.data --------------------------------------------------------------------------------
+def test_data_update_changes_the_parameter_outside_the_graph(backend, mode):
+    p = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    p.data -= 0.5 * p.grad
+    assert_close(p, [0.0, 0.0])
+    assert p.is_leaf and p.requires_grad
+    assert not p.data.requires_grad
+
+
+def test_in_place_change_through_data_changes_the_tensor(backend, mode):
+    p = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    p.grad.data.zero_()
+    assert_close(p.grad, [0.0, 0.0])
+    alias = p.data
+    with dualgrad.no_grad():
+        p.add_(1.0)
+    assert_close(alias, [2.0, 3.0])  # it reads the tensor's current values
+
+
+def test_assigning_data_replaces_the_values(backend):
+    p = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    p.data = dualgrad.tensor([5.0, 6.0, 7.0])
+    assert p.shape == (3,) and p.requires_grad
+    with pytest.raises(TypeError, match="must be set to a Tensor"):
+        p.data = [1.0]
+
+
+# --- autograd semantics -----------------------------------------------------------------------
+def test_in_place_change_of_a_value_no_rule_reads_is_allowed(backend):
+    d = dualgrad.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    e = 3 * d
+    d += 1
+    e.sum().backward()  # the derivative of 3 * d reads only the 3
+    f = dualgrad.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    g = f * f
+    f += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        g.sum().backward()
+
+
+def test_unpack_dual_gives_back_the_tangent_and_none_after_the_level(backend):
+    fwad = dualgrad.autograd.forward_ad
+    tangent = dualgrad.tensor([1.0, 0.0])
+    with fwad.dual_level():
+        dual = fwad.make_dual(dualgrad.tensor([1.0, 2.0]), tangent)
+        assert fwad.unpack_dual(dual).tangent is tangent
+        out = dual * 2
+        assert_close(fwad.unpack_dual(out).tangent, [2.0, 0.0])
+    unpacked = fwad.unpack_dual(out)
+    assert unpacked.tangent is None and unpacked.primal is out
+
+
+def test_autograd_submodules_are_reachable_as_in_pytorch():
+    import dualgrad.autograd.forward_ad as fwad
+
+    assert fwad is dualgrad.forward_ad is dualgrad.autograd.forward_ad
+
+
+def test_autograd_functional_matches_pytorch(backend):
+    torch = torch_or_skip()
+    point = [1.0, 2.0]
+
+    def cubic(library):
+        return lambda t: (t**3).sum() + (t[0] * t[1]) ** 2
+
+    ours = dualgrad.autograd.functional
+    theirs = torch.autograd.functional
+    for name in ("hessian", "jacobian"):
+        got = getattr(ours, name)(cubic(dualgrad), dualgrad.tensor(point, dtype=dualgrad.float64))
+        want = getattr(theirs, name)(cubic(torch), torch.tensor(point, dtype=torch.float64))
+        assert_close(got, want.numpy(), 1e-12, 1e-12, name)
+    pair = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+    blocks = ours.jacobian(lambda a, b: a * b, pair)
+    assert [tuple(block.shape) for block in blocks] == [(2, 2), (2, 1)]
+    _, product = ours.hvp(lambda t: (t**3).sum(), dualgrad.tensor(point), dualgrad.ones(2))
+    assert_close(product, [6.0, 12.0])
+
+
+def test_non_leaf_grad_warns_as_pytorch(backend):
+    x = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.sum().backward()
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+        assert y.grad is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert x.grad is not None  # a leaf does not warn
+
+
+def test_inference_mode_records_nothing(backend):
+    with dualgrad.inference_mode():
+        y = dualgrad.ones(1, requires_grad=True) * 2
+    assert not y.requires_grad
+    with dualgrad.inference_mode(False):
+        assert (dualgrad.ones(1, requires_grad=True) * 2).requires_grad
