@@ -67,7 +67,9 @@ def test_jax_grad_runs_where_the_table_says(results: dict, case) -> None:
 
 @needs_sklearn
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("case", [case for case in CASES if case.nan_safe], ids=str)
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if case.nan_safe], ids=lambda case: case.name
+)
 def test_cases_that_need_nan_safe_mode_give_nan_without_it(
     results: dict, case, backend: str
 ) -> None:
