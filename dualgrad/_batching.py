@@ -445,6 +445,7 @@ class Namespace:
         self._base = level.base.xp
         self.__name__ = f"dualgrad vmap level {level.depth}"  # array_api_compat reads it
         self.linalg = _Linalg(self)
+        self.fft = _Fft(self)
 
     # --- helpers ----------------------------------------------------------------------------
     def _mine(self, value: Any) -> bool:
@@ -906,6 +907,41 @@ class _Linalg:
         a_stack, b_stack = (ns._stack(value, ndim) for value in (x1, b))
         result = ns._wrap(self._base.solve(a_stack, b_stack))
         return ns.squeeze(result, axis=-1) if vector else result
+
+
+class _Fft:
+    """``xp.fft`` of a level: the transforms run over the per-example axes, shifted by the
+    batch in front; the frequency helpers take no arrays and come from the base."""
+
+    _ONE_AXIS = frozenset({"fft", "ifft", "rfft", "irfft", "hfft", "ihfft"})
+    _MANY_AXES = frozenset({"fftn", "ifftn", "rfftn", "irfftn"})
+
+    def __init__(self, namespace: Namespace) -> None:
+        self._namespace = namespace
+        self._base = getattr(namespace._base, "fft", None)  # a backend may lack the extension
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or self._base is None:
+            raise AttributeError(name)
+        base_function = getattr(self._base, name)
+        if name not in self._ONE_AXIS | self._MANY_AXES:
+            return base_function  # fftfreq, rfftfreq; fftshift and ifftshift are rolls
+        ns = self._namespace
+        many = name in self._MANY_AXES
+
+        def function(x: Any, /, *args: Any, **kwargs: Any) -> Any:
+            if not ns._mine(x):
+                return ns._unmapped(base_function(x, *args, **kwargs))
+            if many:
+                axes = kwargs.get("axes")
+                axes = range(x.ndim) if axes is None else axes
+                kwargs["axes"] = tuple(_axis(a, x.ndim, f"fft.{name}") for a in axes)
+            else:
+                kwargs["axis"] = _axis(kwargs.get("axis", -1), x.ndim, f"fft.{name}")
+            return ns._wrap(base_function(ns._front(x), *args, **kwargs))
+
+        setattr(self, name, function)
+        return function
 
 
 class Level:

@@ -305,7 +305,7 @@ def test_a_leaf_that_is_not_an_array_names_its_path(backend):
 
 
 def test_an_integer_leaf_names_its_path(backend):
-    expected = r"floating point tensors, got dualgrad\.int64 at params\['n'\]"
+    expected = r"floating point or complex tensors, got dualgrad\.int64 at params\['n'\]"
     with pytest.raises(TypeError, match=expected):
         dualgrad.grad(lambda params: params["w"].sum())(
             {"w": leaf([1.0]), "n": leaf([1], dtype=dualgrad.int64)}

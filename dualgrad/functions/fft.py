@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, config, ops
+from .._device import device_of_array
 from .._dispatch import apply
 from ..tensor import Tensor
 from ._args import as_dtype, as_tensor, axis_indices, floating
@@ -107,7 +108,7 @@ def _resized(x: Tensor, axis: int, size: int | None) -> Tensor:
     padding = list(x.shape)
     padding[axis] = size - length
     array = x._array
-    zeros = x._backend.xp.zeros(tuple(padding), dtype=array.dtype, device=x.device)
+    zeros = x._backend.xp.zeros(tuple(padding), dtype=array.dtype, device=device_of_array(array))
     return concat([x, Tensor._wrap(zeros, x._backend)], axis=axis)
 
 
