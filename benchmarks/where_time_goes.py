@@ -1,4 +1,4 @@
-"""Where the time of W8 and W3 goes, piece by piece: ``python -m benchmarks.where_time_goes``.
+"""Where the time of W8, W3, W2 and W6 goes, piece by piece: ``python -m benchmarks.where_time_goes``.
 
 Each piece (one epoch, the forward pass recorded or not, the backward pass, one vjp rule, the
 update, ``zero_()``, one node's creation, ...) is run many times in a row, and its cost is
@@ -30,6 +30,25 @@ from typing import Any
 from . import _threads
 
 Piece = tuple[str, Callable[[], Any]]
+
+
+def _vjp_of(node: Any, g: Any) -> list[Any]:
+    """One tape node's input cotangents, as the backward walk computes them (first order)."""
+    from dualgrad import _rules
+    from dualgrad.tensor import array_of
+
+    values = [array_of(tensor) for tensor in node.inputs]
+    return _rules.input_cotangents(
+        node.prim,
+        node.params,
+        node.parents,
+        g,
+        node.ans,
+        values,
+        node.broadcasts,
+        node.inputs[0]._backend,
+        False,
+    )
 
 
 def _w8_pieces() -> list[Piece]:
@@ -97,14 +116,14 @@ def _w8_pieces() -> list[Piece]:
     node, g = loss._node, np.asarray(1.0, dtype="float32")
     while type(node) is Node:
         cotangents[node] = g
-        sent = engine._node_cotangents(node, g, False)
+        sent = _vjp_of(node, g)
         node, g = next(
             ((p, c) for p, c in zip(node.parents, sent, strict=True) if type(p) is Node),
             (None, None),
         )
 
     def rules_of(node: Node) -> Callable[[], Any]:
-        return lambda: engine._node_cotangents(node, cotangents[node], False)
+        return lambda: _vjp_of(node, cotangents[node])
 
     grad_w = np.ones((1, 1), dtype="float32")
     prediction = x @ w_kept + b_kept
@@ -204,8 +223,74 @@ def _w3_pieces() -> list[Piece]:
     ]
 
 
+def _w2_pieces() -> list[Piece]:
+    """The 200-op chain's pass and the per-op costs inside it (0-d float64)."""
+    import dualgrad
+    from dualgrad.autograd.nan_safe_mode import is_nan_safe_mode_enabled
+
+    from .w2_chain import START, chain
+
+    x = dualgrad.tensor(START, dtype=dualgrad.float64, requires_grad=True)
+    traced = dualgrad.sin(x)
+    constant = dualgrad.tensor(START, dtype=dualgrad.float64)
+
+    def step() -> None:
+        x.grad = None
+        chain(dualgrad, x).backward()
+
+    def one_op_backward() -> None:
+        x.grad = None
+        dualgrad.sin(x).backward()
+
+    def forward_mode_step() -> None:
+        with dualgrad.use_mode("forward"):
+            step()
+
+    return [
+        ("W2 pass (200 ops forward, backward)", step),
+        ("forward, recorded (200 ops)", lambda: chain(dualgrad, x)),
+        ("forward under no_grad (200 ops)", lambda: chain(dualgrad, constant)),
+        ("one op and its backward: x.grad = None; sin(x).backward()", one_op_backward),
+        ("  sin(x), recorded", lambda: dualgrad.sin(x)),
+        ("  t * 1.0001, recorded", lambda: traced * 1.0001),
+        ("  t + 0.1, recorded", lambda: traced + 0.1),
+        ("W2 pass in forward mode", forward_mode_step),
+        ("Tensor.shape", lambda: x.shape),
+        ("is_nan_safe_mode_enabled()", is_nan_safe_mode_enabled),
+    ]
+
+
+def _w6_pieces() -> list[Piece]:
+    """The Hessian-vector product by autograd.grad twice, and its two halves."""
+    import dualgrad
+
+    from .w6_hvp import _data, _double_backward
+
+    hvp = _double_backward(dualgrad, quick=False)
+    a, x0, v = (dualgrad.tensor(array) for array in _data(quick=False))
+
+    def forward() -> Any:
+        x = x0.detach().requires_grad_(True)
+        return x, dualgrad.log1p(dualgrad.exp(a @ x)).sum() + 0.5 * (x * x).sum()
+
+    def first() -> Any:
+        x, f = forward()
+        return x, dualgrad.autograd.grad(f, x, create_graph=True)[0]
+
+    def both() -> None:
+        x, g = first()
+        dualgrad.autograd.grad(g, x, v)
+
+    return [
+        ("W6: autograd.grad twice", hvp),
+        ("forward, recorded", forward),
+        ("forward and grad(create_graph=True)", first),
+        ("forward and both grads", both),
+    ]
+
+
 def _pieces(workload: str) -> list[Piece]:
-    return _w8_pieces() if workload == "W8" else _w3_pieces()
+    return {"W8": _w8_pieces, "W3": _w3_pieces, "W2": _w2_pieces, "W6": _w6_pieces}[workload]()
 
 
 def _run_marked(workload: str, calls: int) -> None:
@@ -265,7 +350,7 @@ def _cpu(workload: str, calls: int, repeats: int = 7) -> list[tuple[str, float]]
 def main(argv: list[str] | None = None) -> int:
     """Print each piece's cost per call."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.where_time_goes")
-    parser.add_argument("workload", choices=("W8", "W3"), nargs="?", default="W8")
+    parser.add_argument("workload", choices=("W8", "W3", "W2", "W6"), nargs="?", default="W8")
     parser.add_argument("--measure", choices=("instructions", "cpu"), default=None)
     parser.add_argument("--calls", type=int, default=None, help="calls per piece")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -277,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     measure = options.measure or ("instructions" if shutil.which("valgrind") else "cpu")
     if measure == "instructions" and not shutil.which("valgrind"):
         parser.error("--measure instructions needs valgrind (apt-get install valgrind)")
-    calls = options.calls or {"W8": 100, "W3": 20}[options.workload]
+    calls = options.calls or {"W8": 100, "W3": 20, "W2": 5, "W6": 5}[options.workload]
     if measure == "instructions":
         rows, unit = _instructions(options.workload, calls), "instructions"
     else:

@@ -987,6 +987,9 @@ class Level:
     def scalar(self, value: complex, dtype: Any) -> Any:
         return batched(self.base.scalar(value, dtype), self, None)
 
+    def operand(self, value: complex, dtype: Any, like: Any) -> Any:
+        return self.scalar(value, dtype)  # not the base's, which is of the level below
+
     def from_numpy(self, array: Any) -> Any:
         return batched(self.base.from_numpy(array), self, None)
 

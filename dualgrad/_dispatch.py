@@ -58,9 +58,11 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     if dual:
         differentiate(prim, params, inputs, out, traced=traced, dual=True)
     elif traced and is_grad_enabled():
-        if config.get_mode() == "reverse":
-            record(prim, params, inputs, out)  # the common case, decided in three checks
-            if anomaly_mode.is_anomaly_enabled():
+        # The common case, decided by plain flags until forward mode or anomaly detection is
+        # ever used (see ``config.forward_ever_used``).
+        if not config.forward_ever_used or config.get_mode() == "reverse":
+            record(prim, params, inputs, out)
+            if anomaly_mode.ever_enabled and anomaly_mode.is_anomaly_enabled():
                 anomaly_mode.recorded(prim, out._node, None)
         else:
             differentiate(prim, params, inputs, out, traced=True, dual=False)
@@ -88,7 +90,7 @@ def differentiate(
         record(prim, params, inputs, out)
     if dual or (traced and forward):
         forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
-    if anomaly_mode.is_anomaly_enabled():
+    if anomaly_mode.ever_enabled and anomaly_mode.is_anomaly_enabled():
         anomaly_mode.recorded(prim, out._node, out._tangents)
 
 
@@ -249,21 +251,23 @@ def _constant(tensor: Tensor, value: float) -> Tensor | None:
     On a backend that shares constants (``Backend.constants``) one Tensor per value and dtype
     serves every operation, so ``x * 0.5`` in a loop allocates no Tensor for the cyclic GC to
     walk (arrays are never mutated, and constants never require grad). It is keyed by the
-    array's own dtype: looking up the dualgrad dtype would cost more than the lookup itself.
-    Nothing is shared while ``dualgrad.jit`` traces: a constant made before the call would
+    array's own dtype (looking up the dualgrad dtype would cost more than the lookup itself)
+    and by its type (NumPy's scalars are not its arrays), for which the backend may make
+    another kind of operand (``Backend.operand``). Nothing is shared while ``dualgrad.jit`` traces: a constant made before the call would
     pass for state.
     """
     backend = tensor._backend
     cache = backend.constants
     if cache is not None and _recorder.recorder is None:
-        key = (tensor._array.dtype, type(value), value)
+        array = tensor._array
+        key = (type(array), array.dtype, type(value), value)
         constant = cache.get(key)
         if constant is not None:
             return constant  # the loop's ``x * 0.9`` after its first time
         dtype = tensor.dtype
         if dtype.kind != "f":
             return None
-        constant = Tensor._wrap(backend.scalar(value, dtype), backend)
+        constant = Tensor._wrap(backend.operand(value, dtype, array), backend)
         if value and value == value:  # not 0.0 (which stands for -0.0 too), not NaN
             if len(cache) >= 256:
                 cache.clear()

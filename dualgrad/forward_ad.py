@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from . import _fast, _namespace, _rules
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import ForwardNode, Node, record
+from .autograd import nan_safe_mode
 from .autograd.nan_safe_mode import is_nan_safe_mode_enabled
 from .ops import Primitive, positive
 from .tensor import Tensor, array_of, same_backend
@@ -243,7 +244,11 @@ def push_tangents(
     # The common case first: one input carrying a tangent array on one live stream, nothing
     # to seed, an op the tape does not record. The output's tangent is the jvp rule's on the
     # backend's arrays, without the bookkeeping that several streams, nesting or the tape need.
-    if len(inputs) == 1 and _fast.enabled and not is_nan_safe_mode_enabled():
+    if (
+        len(inputs) == 1
+        and _fast.enabled
+        and not (nan_safe_mode.ever_enabled and is_nan_safe_mode_enabled())
+    ):
         x = inputs[0]
         tangents = x._tangents
         if (

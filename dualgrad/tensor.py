@@ -162,7 +162,7 @@ class Tensor:
     def numel(self) -> int:
         """The number of elements."""
         count = 1
-        for n in self.shape:
+        for n in self._array.shape:  # not self.shape: a Size costs more than the loop
             count *= n
         return count
 

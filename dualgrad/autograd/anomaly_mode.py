@@ -32,6 +32,16 @@ _state: ContextVar[tuple[bool, bool]] = ContextVar("dualgrad_anomaly", default=(
 # Where each tape node was created, kept only as long as the node lives.
 _traces: weakref.WeakKeyDictionary[Any, traceback.StackSummary] = weakref.WeakKeyDictionary()
 
+# Whether anomaly detection was ever turned on, in any thread. The dispatcher reads this plain
+# flag on every operation and the ContextVar only once it is set: reading the ContextVar costs a
+# function call per operation. It never goes back to False, so no thread's setting is missed.
+ever_enabled = False
+
+
+def _note_enabled() -> None:
+    global ever_enabled
+    ever_enabled = True
+
 
 def is_anomaly_enabled() -> bool:
     """Whether anomaly detection is on in this thread."""
@@ -65,6 +75,7 @@ class detect_anomaly(Switch):
 
     def __init__(self, check_nan: bool = True) -> None:
         super().__init__((True, bool(check_nan)))
+        _note_enabled()
 
 
 class set_detect_anomaly(SwitchNow):
@@ -78,6 +89,8 @@ class set_detect_anomaly(SwitchNow):
     variable = _state
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        if mode:
+            _note_enabled()
         super().__init__((bool(mode), bool(check_nan)))
 
 

@@ -42,14 +42,15 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 
 def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool) -> Any:
     """The cotangent that seeds the walk at ``root``: ``gradient``, or 1 for a single element."""
-    if not root.requires_grad:
+    if not root._requires_grad:
         msg = (
             f"element {index} of tensors does not require grad and does not have a grad_fn; "
             "create the inputs with requires_grad=True"
         )
         raise RuntimeError(msg)
     if gradient is None:
-        if root.numel() != 1:
+        array = root._array
+        if array.ndim != 0 and root.numel() != 1:
             msg = (
                 f"backward() on a tensor of shape {tuple(root.shape)} needs a gradient "
                 "(grad can be implicitly created only for scalar outputs); "
@@ -64,10 +65,10 @@ def _root_cotangent(root: Tensor, gradient: Any, index: int, create_graph: bool)
                 "y.abs() or y.real, or pass a gradient"
             )
             raise RuntimeError(msg)
-        # A 0-d seed as a scalar: the generic ones_like costs several times more.
-        array = root._array
+        # A 0-d seed as the backend's operand for the output (a scalar): the generic
+        # ones_like costs several times more.
         seed = (
-            root._backend.scalar(1, dtype)
+            root._backend.operand(1, dtype, array)
             if array.ndim == 0
             else root._backend.xp.ones_like(array)
         )
@@ -210,7 +211,7 @@ def run_backward(
     for root, cotangent in zip(roots, cotangents, strict=True):
         send(root._node or root, cotangent)
 
-    anomaly = anomaly_mode.is_anomaly_enabled()  # read once per backward
+    anomaly = anomaly_mode.ever_enabled and anomaly_mode.is_anomaly_enabled()
     grad_mode_token = grad_mode.set_for_backward(create_graph)
     try:
         node = None  # the next node, when known without the heap (see the end of the loop)
@@ -286,17 +287,21 @@ def _gradients(
     Roots computed in forward mode carry their derivatives already; they are contracted with
     their cotangents. Roots on the tape are walked backwards.
     """
-    on_tape = [i for i, root in enumerate(roots) if not isinstance(root._node, ForwardNode)]
-    in_forward = [i for i in range(len(roots)) if i not in on_tape]
-    if in_forward and create_graph:
-        msg = (
-            "backward(create_graph=True) needs the tape: compute the output under "
-            "dualgrad.use_mode('reverse'), or use dualgrad.hessian / dualgrad.hvp"
-        )
-        raise RuntimeError(msg)
+    in_forward = [i for i, root in enumerate(roots) if isinstance(root._node, ForwardNode)]
+    tape_roots, tape_cotangents = roots, cotangents
+    if in_forward:
+        if create_graph:
+            msg = (
+                "backward(create_graph=True) needs the tape: compute the output under "
+                "dualgrad.use_mode('reverse'), or use dualgrad.hessian / dualgrad.hvp"
+            )
+            raise RuntimeError(msg)
+        on_tape = [i for i in range(len(roots)) if i not in in_forward]
+        tape_roots = [roots[i] for i in on_tape]
+        tape_cotangents = [cotangents[i] for i in on_tape]
     results, retained = run_backward(
-        [roots[i] for i in on_tape],
-        [cotangents[i] for i in on_tape],
+        tape_roots,
+        tape_cotangents,
         retain_graph=retain_graph,
         create_graph=create_graph,
         capture=capture,
@@ -311,9 +316,13 @@ def _gradients(
                 results[leaf] = _run_hooks(leaf._hooks, results[leaf], leaf._backend, create_graph)
     # Out of the walk: complex cotangents in PyTorch's convention (the module docstring).
     backend = roots[0]._backend
+    dtype_of = backend.dtype_of
     for key, value in results.items():
-        results[key] = _conjugated_if_complex(value, backend)
-    retained = [(owner, _conjugated_if_complex(value, backend)) for owner, value in retained]
+        # The common case, a real array, without the call: a real program pays this per leaf.
+        if isinstance(value, Tensor) or dtype_of(value).is_complex:
+            results[key] = _conjugated_if_complex(value, backend)
+    if retained:
+        retained = [(owner, _conjugated_if_complex(value, backend)) for owner, value in retained]
     return results, retained
 
 

@@ -124,8 +124,10 @@ def record(
         return
     # Integer and bool results, and masks, never carry gradients. (An output of a traced
     # input's dtype is floating or complex, as every traced input is: that comparison is the
-    # cheap one.)
-    if array.dtype != traced_dtype and not out.dtype.is_inexact:
+    # cheap one, and NumPy's dtypes are mostly one object per dtype, cheaper still to compare
+    # by identity.)
+    dtype = array.dtype
+    if dtype is not traced_dtype and dtype != traced_dtype and not out.dtype.is_inexact:
         return
     # The versions as a tuple of ints, which the cyclic GC stops tracking: the tape's nodes
     # survive many collections, and every tracked object is walked at each.

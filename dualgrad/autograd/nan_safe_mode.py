@@ -22,6 +22,16 @@ from ._switch import Switch, SwitchNow
 
 _state: ContextVar[bool] = ContextVar("dualgrad_nan_safe", default=False)
 
+# Whether NaN-safe mode was ever turned on, in any thread. The rules' callers read this plain
+# flag for every elementwise rule and the ContextVar only once it is set (a function call per
+# rule otherwise). It never goes back to False, so no thread's setting is missed.
+ever_enabled = False
+
+
+def _note_enabled() -> None:
+    global ever_enabled
+    ever_enabled = True
+
 
 def is_nan_safe_mode_enabled() -> bool:
     """Whether NaN-safe mode is on in this thread."""
@@ -45,6 +55,7 @@ class nan_safe_mode(Switch):
 
     def __init__(self) -> None:
         super().__init__(True)
+        _note_enabled()
 
 
 class set_nan_safe_mode(SwitchNow):
@@ -57,4 +68,6 @@ class set_nan_safe_mode(SwitchNow):
     variable = _state
 
     def __init__(self, mode: bool) -> None:
+        if mode:
+            _note_enabled()
         super().__init__(bool(mode))

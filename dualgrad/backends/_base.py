@@ -98,6 +98,12 @@ class Backend(abc.ABC):
         """A 0-d array holding a Python number, in ``dtype``."""
         return self.namespace.asarray(value, dtype=self.native_dtype(dtype))
 
+    def operand(self, value: complex, dtype: DType, like: Array) -> Any:
+        """A Python number as a 0-d operand in ``dtype`` for operations with ``like``: by
+        default the 0-d array ``scalar`` gives. Never mutated: the dispatcher shares one
+        between operations (``constants``)."""
+        return self.scalar(value, dtype)
+
     def index_add(self, x: Array, key: Any, values: Array) -> Array:
         """A copy of ``x`` with ``values`` added at ``x[key]``, repeated indices accumulating."""
         out = np.array(self.to_numpy(x))

@@ -34,6 +34,14 @@ class NumPyBackend(Backend):
     def scalar(self, value: complex, dtype: Any) -> np.ndarray:
         return np.asarray(value, dtype=dtype.name)
 
+    def operand(self, value: complex, dtype: Any, like: Any) -> Any:
+        # Against a NumPy scalar (NumPy gives 0-d results as scalars), a NumPy scalar: the
+        # arithmetic of two scalars skips the ufunc machinery that a 0-d array goes through,
+        # a fifth of the cost. Against an array (0-d too) the 0-d array is the cheaper.
+        if isinstance(like, np.generic):
+            return self._native[dtype](value)
+        return self.scalar(value, dtype)
+
     def index_add(self, x: np.ndarray, key: Any, values: np.ndarray) -> np.ndarray:
         out = np.array(x)  # a copy: arrays are never mutated, only replaced
         np.add.at(out, key, values)
