@@ -1,4 +1,6 @@
-"""Where the time of W8, W3, W2 and W6 goes, piece by piece: ``python -m benchmarks.where_time_goes``.
+"""Where the time of W8, W3, W2 and W6 goes, piece by piece.
+
+Run ``python -m benchmarks.where_time_goes W8`` (or W3, W2, W6).
 
 Each piece (one epoch, the forward pass recorded or not, the backward pass, one vjp rule, the
 update, ``zero_()``, one node's creation, ...) is run many times in a row, and its cost is

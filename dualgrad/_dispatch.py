@@ -253,8 +253,8 @@ def _constant(tensor: Tensor, value: float) -> Tensor | None:
     walk (arrays are never mutated, and constants never require grad). It is keyed by the
     array's own dtype (looking up the dualgrad dtype would cost more than the lookup itself)
     and by its type (NumPy's scalars are not its arrays), for which the backend may make
-    another kind of operand (``Backend.operand``). Nothing is shared while ``dualgrad.jit`` traces: a constant made before the call would
-    pass for state.
+    another kind of operand (``Backend.operand``). Nothing is shared while ``dualgrad.jit``
+    traces: a constant made before the call would pass for state.
     """
     backend = tensor._backend
     cache = backend.constants

@@ -37,9 +37,9 @@ from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from . import _fast, _namespace, _rules
+from .autograd import nan_safe_mode
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import ForwardNode, Node, record
-from .autograd import nan_safe_mode
 from .autograd.nan_safe_mode import is_nan_safe_mode_enabled
 from .ops import Primitive, positive
 from .tensor import Tensor, array_of, same_backend
