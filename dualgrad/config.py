@@ -145,8 +145,8 @@ def set_mode(mode: str) -> None:
 def use_mode(mode: str) -> Iterator[str]:
     """Use AD mode ``mode`` inside the block, in this thread only."""
     global forward_ever_used
-    forward_ever_used = forward_ever_used or _checked_mode(mode, "use_mode") == "forward"
-    token = _mode_override.set(mode)
+    token = _mode_override.set(_checked_mode(mode, "use_mode"))
+    forward_ever_used = forward_ever_used or mode == "forward"
     try:
         yield mode
     finally:
