@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _batching, _dtypes, _fast, _recorder, config, forward_ad
+from . import _batching, _dtypes, _fast, _recorder, _settings_used, config, forward_ad
 from .autograd import anomaly_mode
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import Node, record
@@ -59,10 +59,10 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
         differentiate(prim, params, inputs, out, traced=traced, dual=True)
     elif traced and is_grad_enabled():
         # The common case, decided by plain flags until forward mode or anomaly detection is
-        # ever used (see ``config.forward_ever_used``).
-        if not config.forward_ever_used or config.get_mode() == "reverse":
+        # ever used (``_settings_used``).
+        if not _settings_used.forward_mode or config.get_mode() == "reverse":
             record(prim, params, inputs, out)
-            if anomaly_mode.ever_enabled and anomaly_mode.is_anomaly_enabled():
+            if _settings_used.anomaly and anomaly_mode.is_anomaly_enabled():
                 anomaly_mode.recorded(prim, out._node, None)
         else:
             differentiate(prim, params, inputs, out, traced=True, dual=False)
@@ -90,7 +90,7 @@ def differentiate(
         record(prim, params, inputs, out)
     if dual or (traced and forward):
         forward_ad.push_tangents(prim, params, inputs, out, seeded=forward)
-    if anomaly_mode.ever_enabled and anomaly_mode.is_anomaly_enabled():
+    if _settings_used.anomaly and anomaly_mode.is_anomaly_enabled():
         anomaly_mode.recorded(prim, out._node, out._tangents)
 
 

@@ -30,8 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _namespace
-from .autograd import nan_safe_mode
+from . import _namespace, _settings_used
 from .autograd.nan_safe_mode import is_nan_safe_mode_enabled
 from .ops import Primitive
 from .ops.shape import broadcast_tangent, unbroadcast
@@ -71,7 +70,7 @@ def input_cotangents(
             i += 1
         return cotangents
     rules = prim.vjp
-    if prim.elementwise and nan_safe_mode.ever_enabled and is_nan_safe_mode_enabled():
+    if prim.elementwise and _settings_used.nan_safe and is_nan_safe_mode_enabled():
         with _silent_infinities():  # the infinities made here are the ones about to be zeroed
             for parent in parents:
                 cotangent = None
@@ -118,7 +117,7 @@ def output_tangent(
         if tangent is not None:
             if prim.elementwise and values[i].shape != ans.shape:
                 tangent = broadcast_tangent(xp, tangent, ans, values[i], shape=ans.shape)
-            if prim.elementwise and nan_safe_mode.ever_enabled and is_nan_safe_mode_enabled():
+            if prim.elementwise and _settings_used.nan_safe and is_nan_safe_mode_enabled():
                 with _silent_infinities():
                     share = rules[i](xp, tangent, ans, *values, **params)  # type: ignore[index]
                 share = _zero_where_zero(xp, tangent, share)

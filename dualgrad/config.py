@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterator
 from contextvars import ContextVar
 
-from . import _dtypes
+from . import _dtypes, _settings_used
 from ._dtypes import DType
 from .backends import Backend, check_backend_name, get_backend_by_name
 
@@ -112,10 +112,7 @@ def _checked_mode(mode: str, where: str) -> str:
 
 _default_mode = _checked_mode(_environment("DUALGRAD_MODE", "reverse"), "DUALGRAD_MODE")
 _mode_override: ContextVar[str | None] = ContextVar("dualgrad_mode", default=None)
-# Whether forward mode was ever chosen, in any thread. Until it is, every operation is recorded
-# on the tape without reading the ContextVar (a function call per operation); it never goes
-# back to False, so no thread's choice is missed.
-forward_ever_used = _default_mode == "forward"
+_settings_used.forward_mode = _default_mode == "forward"
 
 
 def get_mode() -> str:
@@ -136,17 +133,18 @@ def set_mode(mode: str) -> None:
     Raises:
         ValueError: unknown mode (the message lists the valid ones).
     """
-    global _default_mode, forward_ever_used
+    global _default_mode
     _default_mode = _checked_mode(mode, "set_mode")
-    forward_ever_used = forward_ever_used or mode == "forward"
+    if mode == "forward":
+        _settings_used.forward_mode = True
 
 
 @contextlib.contextmanager
 def use_mode(mode: str) -> Iterator[str]:
     """Use AD mode ``mode`` inside the block, in this thread only."""
-    global forward_ever_used
-    token = _mode_override.set(_checked_mode(mode, "use_mode"))
-    forward_ever_used = forward_ever_used or mode == "forward"
+    if _checked_mode(mode, "use_mode") == "forward":
+        _settings_used.forward_mode = True
+    token = _mode_override.set(mode)
     try:
         yield mode
     finally:

@@ -36,8 +36,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from . import _fast, _namespace, _rules
-from .autograd import nan_safe_mode
+from . import _fast, _namespace, _rules, _settings_used
 from .autograd.grad_mode import is_grad_enabled
 from .autograd.graph import ForwardNode, Node, record
 from .autograd.nan_safe_mode import is_nan_safe_mode_enabled
@@ -247,7 +246,7 @@ def push_tangents(
     if (
         len(inputs) == 1
         and _fast.enabled
-        and not (nan_safe_mode.ever_enabled and is_nan_safe_mode_enabled())
+        and not (_settings_used.nan_safe and is_nan_safe_mode_enabled())
     ):
         x = inputs[0]
         tangents = x._tangents

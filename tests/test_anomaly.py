@@ -135,3 +135,17 @@ def test_traces_are_kept_only_while_anomaly_mode_is_on() -> None:
         on = x * 3.0
     assert off.grad_fn not in anomaly_mode._traces
     assert on.grad_fn in anomaly_mode._traces
+
+
+def test_first_use_in_a_process_takes_effect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher reads the ContextVar only once anomaly detection was ever turned on: a
+    process that never did must still record the forward traces from the first use."""
+    from dualgrad import _settings_used
+
+    monkeypatch.setattr(_settings_used, "anomaly", False)
+    x = dualgrad.tensor(-1.0, requires_grad=True)
+    with detect_anomaly(), pytest.raises(RuntimeError, match="SqrtBackward0"):
+        y = dualgrad.sqrt(x)
+        with np.errstate(invalid="ignore"):
+            y.backward()
+    assert _settings_used.anomaly

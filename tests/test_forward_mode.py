@@ -777,3 +777,24 @@ def test_closed_level_tangent_is_not_seen_by_later_backward(backend, mode):
         x = fwAD.make_dual(_t([1.0, 1.0]), _t([5.0, 5.0]))
     (w * x).sum().backward()
     assert np.allclose(values(w.grad), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("choose", ["use_mode", "set_mode"])
+def test_first_use_of_forward_mode_in_a_process_takes_effect(
+    choose: str, restore_mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dispatcher reads the mode only once forward mode was ever chosen: a process that
+    never did must still run the first forward-mode block in forward mode."""
+    from dualgrad import _settings_used
+
+    monkeypatch.setattr(_settings_used, "forward_mode", False)
+    x = dualgrad.tensor(2.0, requires_grad=True)
+    if choose == "use_mode":
+        with dualgrad.use_mode("forward"):
+            y = x * x
+    else:
+        dualgrad.set_mode("forward")
+        y = x * x
+    assert type(y.grad_fn) is dualgrad.autograd.graph.ForwardNode
+    y.backward()
+    assert x.grad.item() == 4.0

@@ -8,6 +8,7 @@ be zero at those positions and equal the rule's at the others.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -128,3 +129,38 @@ def test_set_nan_safe_mode_takes_effect_when_called_and_restores_in_with() -> No
     finally:
         set_nan_safe_mode(False)
     assert not dualgrad.autograd.is_nan_safe_mode_enabled()
+
+
+@pytest.mark.parametrize("turn_on", ["context", "call", "decorator"])
+def test_first_use_in_a_process_takes_effect_in_its_thread_only(
+    turn_on: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hot paths read the ContextVar only once NaN-safe mode was ever turned on: a process
+    that never did must still honour it from the first use, in that thread only."""
+    from dualgrad import _settings_used
+
+    monkeypatch.setattr(_settings_used, "nan_safe", False)
+    seen = []
+
+    def in_other_thread() -> None:
+        seen.append(np.isnan(_where_trap_gradient()[0]))
+
+    def check() -> None:
+        np.testing.assert_allclose(_where_trap_gradient(), [0.0, np.log(2.0) + 1.0])
+        thread = threading.Thread(target=in_other_thread)
+        thread.start()
+        thread.join()
+
+    if turn_on == "context":
+        with nan_safe_mode():
+            check()
+    elif turn_on == "decorator":
+        nan_safe_mode()(check)()
+    else:
+        set_nan_safe_mode(True)
+        try:
+            check()
+        finally:
+            set_nan_safe_mode(False)
+    assert seen == [True]  # the other thread still falls into the trap
+    assert np.isnan(_where_trap_gradient()[0])

@@ -25,22 +25,13 @@ from typing import Any
 
 from array_api_compat import array_namespace
 
+from .. import _settings_used
 from ._switch import Switch, SwitchNow
 
 # (enabled, check_nan)
 _state: ContextVar[tuple[bool, bool]] = ContextVar("dualgrad_anomaly", default=(False, True))
 # Where each tape node was created, kept only as long as the node lives.
 _traces: weakref.WeakKeyDictionary[Any, traceback.StackSummary] = weakref.WeakKeyDictionary()
-
-# Whether anomaly detection was ever turned on, in any thread. The dispatcher reads this plain
-# flag on every operation and the ContextVar only once it is set: reading the ContextVar costs a
-# function call per operation. It never goes back to False, so no thread's setting is missed.
-ever_enabled = False
-
-
-def _note_enabled() -> None:
-    global ever_enabled
-    ever_enabled = True
 
 
 def is_anomaly_enabled() -> bool:
@@ -75,7 +66,7 @@ class detect_anomaly(Switch):
 
     def __init__(self, check_nan: bool = True) -> None:
         super().__init__((True, bool(check_nan)))
-        _note_enabled()
+        _settings_used.anomaly = True
 
 
 class set_detect_anomaly(SwitchNow):
@@ -90,7 +81,7 @@ class set_detect_anomaly(SwitchNow):
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         if mode:
-            _note_enabled()
+            _settings_used.anomaly = True
         super().__init__((bool(mode), bool(check_nan)))
 
 

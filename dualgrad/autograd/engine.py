@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import _batching, _dispatch, _recorder, _rules, forward_ad, ops
+from .. import _batching, _dispatch, _recorder, _rules, _settings_used, forward_ad, ops
 from ..tensor import Tensor, array_of, method, same_backend
 from . import anomaly_mode, grad_mode, graph
 from .grad_mode import set_grad_enabled
@@ -211,7 +211,7 @@ def run_backward(
     for root, cotangent in zip(roots, cotangents, strict=True):
         send(root._node or root, cotangent)
 
-    anomaly = anomaly_mode.ever_enabled and anomaly_mode.is_anomaly_enabled()
+    anomaly = _settings_used.anomaly and anomaly_mode.is_anomaly_enabled()
     grad_mode_token = grad_mode.set_for_backward(create_graph)
     try:
         node = None  # the next node, when known without the heap (see the end of the loop)

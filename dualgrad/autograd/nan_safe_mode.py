@@ -18,19 +18,10 @@ __all__ = ["is_nan_safe_mode_enabled", "nan_safe_mode", "set_nan_safe_mode"]
 
 from contextvars import ContextVar
 
+from .. import _settings_used
 from ._switch import Switch, SwitchNow
 
 _state: ContextVar[bool] = ContextVar("dualgrad_nan_safe", default=False)
-
-# Whether NaN-safe mode was ever turned on, in any thread. The rules' callers read this plain
-# flag for every elementwise rule and the ContextVar only once it is set (a function call per
-# rule otherwise). It never goes back to False, so no thread's setting is missed.
-ever_enabled = False
-
-
-def _note_enabled() -> None:
-    global ever_enabled
-    ever_enabled = True
 
 
 def is_nan_safe_mode_enabled() -> bool:
@@ -55,7 +46,7 @@ class nan_safe_mode(Switch):
 
     def __init__(self) -> None:
         super().__init__(True)
-        _note_enabled()
+        _settings_used.nan_safe = True
 
 
 class set_nan_safe_mode(SwitchNow):
@@ -69,5 +60,5 @@ class set_nan_safe_mode(SwitchNow):
 
     def __init__(self, mode: bool) -> None:
         if mode:
-            _note_enabled()
+            _settings_used.nan_safe = True
         super().__init__(bool(mode))
