@@ -441,6 +441,12 @@ OP_DB: list[OpSpec] = [
             ((0, 4), (4, 2)),
         ],
     ),
+    OpSpec(
+        ops.matvec,
+        shapes=[((3, 4), (4,)), ((1, 4), (4,)), ((3, 0), (0,)), ((0, 4), (4,))],
+        call=lambda tensors, params: dualgrad.matmul(*tensors),
+        reference=lambda arrays, params: arrays[0] @ arrays[1],
+    ),
     # indexing
     OpSpec(ops.getitem, cases=KEYS, call=_getitem, reference=_getitem_reference),
     OpSpec(

@@ -65,6 +65,8 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     ):
         return apply(ops.matmul, (x1, x2), {})  # two aligned matrices: nothing to prepare
     x1, x2 = promoted([as_tensor(x1, "matmul"), as_tensor(x2, "matmul")])
+    if x1.ndim == 2 and x2.ndim == 1 and x1.shape[1] == x2.shape[0]:
+        return apply(ops.matvec, (x1, x2), {})
     if x1.ndim == 0 or x2.ndim == 0:
         msg = (
             "matmul: operands must have at least 1 dimension, "

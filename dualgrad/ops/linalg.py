@@ -9,6 +9,7 @@ __all__ = [
     "eigvalsh",
     "inv",
     "matmul",
+    "matvec",
     "qr_q",
     "qr_r",
     "slogdet_logabsdet",
@@ -39,6 +40,28 @@ matmul = Primitive(
     vjp=(_matmul_vjp_x, _matmul_vjp_y),
     jvp=(lambda xp, t, ans, x, y: t @ y, lambda xp, t, ans, x, y: x @ t),
     grad_fn="Mm",
+    vjp_reads_ans=False,
+)
+
+
+# A matrix times a vector, ``A @ x`` with ``x`` 1-D (PyTorch's mv): one node, where the general
+# matmul takes three (the vector made a column, the product, the column squeezed out), and each
+# of them again in a backward pass that is itself recorded. ``x`` is (m, n), ``y`` (n,); the
+# rules carry leading batch axes of ``g`` and ``t``.
+def _matvec_vjp_x(xp, g, ans, x, y):
+    return xp.expand_dims(g, axis=-1) * y
+
+
+def _matvec_vjp_y(xp, g, ans, x, y):
+    return g @ x
+
+
+matvec = Primitive(
+    "matvec",
+    forward=lambda xp, x, y: x @ y,
+    vjp=(_matvec_vjp_x, _matvec_vjp_y),
+    jvp=(lambda xp, t, ans, x, y: t @ y, lambda xp, t, ans, x, y: t @ xp.matrix_transpose(x)),
+    grad_fn="Mv",
     vjp_reads_ans=False,
 )
 
