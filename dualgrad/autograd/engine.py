@@ -234,8 +234,10 @@ def run_backward(
             # Each input's cotangent, in the order of node.parents (None where it needs none).
             if create_graph:
                 values, ans = _differentiable_operands(node, inputs)
+            elif len(inputs) == 1:  # one input spelled out: map() costs more than the rest
+                values, ans = (inputs[0]._array,), node.ans
             else:
-                values, ans = list(map(array_of, inputs)), node.ans
+                values, ans = tuple(map(array_of, inputs)), node.ans
             cotangents_out = _rules.input_cotangents(
                 node.prim,
                 node.params,

@@ -46,7 +46,6 @@ class Node:
         "ans",
         "broadcasts",
         "inputs",
-        "output_modified",
         "params",
         "parents",
         "pre_hooks",
@@ -77,7 +76,6 @@ class Node:
         # An elementwise primitive broadcast a differentiable input itself: the engine sums that
         # input's cotangent back to its shape (``_rules.input_cotangents``).
         self.broadcasts = broadcasts
-        self.output_modified = False  # set when the output tensor is changed in place
         self.pre_hooks: list[Any] | None = None  # the output tensor's register_hook functions
         self.retained_by: Any = None  # weakref to the output tensor, after retain_grad()
 
