@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad.ops.*",
             "dualgrad._recorder",
             "dualgrad._fast",
+            "dualgrad._settings_used",
             "dualgrad._namespace",
             "dualgrad._batching",
             "dualgrad.autograd._switch",
