@@ -469,9 +469,13 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
-# The functions whose rules hold for complex matrices as written: holomorphic, their rules use
-# transposes (the rules' convention, ops/_primitive.py), never conjugate transposes.
-_COMPLEX_READY = frozenset({"inv", "solve", "det", "matrix_power"})
+# The functions that take complex matrices: inv, solve, det and matrix_power are holomorphic
+# (their rules use transposes, the rules' convention, ops/_primitive.py); the rules of qr and
+# svd are written for complex matrices (ops/linalg.py), and matrix_norm's 2, -2 and "nuc" norms
+# are functions of svdvals.
+_COMPLEX_READY = frozenset(
+    {"inv", "solve", "det", "matrix_power", "qr", "svd", "svdvals", "matrix_norm"}
+)
 
 
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
@@ -482,7 +486,7 @@ def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
         msg = (
             f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
             "written for real matrices; complex matrices work with inv, solve, det, "
-            "matrix_power, matmul, vecdot, vector_norm and matrix_norm's 'fro', 1 and inf norms"
+            "matrix_power, qr, svd, svdvals, matmul, vecdot, vector_norm and matrix_norm"
         )
         raise TypeError(msg)
     if not x.dtype.is_inexact:
@@ -629,9 +633,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         raise ValueError(msg)
     rows, cols = x.shape[-2:]
     if rows < cols:
-        # Wide: Q R_1 factors the leading square block; the rest of R is Q^T times the rest.
+        # Wide: Q R_1 factors the leading square block; the rest of R is Q^H times the rest.
         q, r_square = qr(getitem(x, (..., slice(0, rows))))
-        rest = matmul(matrix_transpose(q), getitem(x, (..., slice(rows, None))))
+        rest = matmul(_adjoint(q), getitem(x, (..., slice(rows, None))))
         return QRResult(q, concat([r_square, rest], axis=-1))
     if mode == "complete" and rows > cols:
         _refuse_gradient_of_complete_qr(x)
@@ -646,6 +650,11 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         q = concat([q, complement], axis=-1)
         r = concat([r, Tensor._wrap(below, backend)], axis=-2)
     return QRResult(q, r)
+
+
+def _adjoint(x: Tensor) -> Tensor:
+    """The conjugate transpose of matrices (the transpose of real ones)."""
+    return matrix_transpose(conj(x) if x.dtype.is_complex else x)
 
 
 def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
