@@ -605,8 +605,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
 
     For ``x`` of shape ``(..., M, N)`` with ``K = min(M, N)``, ``mode="reduced"`` gives ``Q`` of
     shape ``(..., M, K)`` and ``R`` of ``(..., K, N)``; ``mode="complete"`` gives ``(..., M, M)``
-    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made
-    non-negative, so every backend gives the same factors.
+    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made real and
+    non-negative, so every backend gives the same factors; complex ``x`` is factored with
+    ``Q^H Q = I``.
 
     Differentiable where the leading ``K x K`` block of ``x`` has full rank, in both modes
     except for tall matrices (``M > N``) in mode ``"complete"``: ``Q``'s last ``M - N`` columns
@@ -696,12 +697,17 @@ def eigvalsh(x: Tensor, /) -> Tensor:
 
 
 def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
-    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending.
+    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending (real,
+    also for complex ``x``).
 
-    Each column of ``U`` has its largest-magnitude entry made positive (``Vh`` follows), so
-    every backend gives the same factors. ``U`` and ``Vh``'s gradients divide by the gaps
-    between singular values and by the singular values: at repeated or zero singular values
-    they are infinite or NaN (``S``'s gradient is fine).
+    Each column of ``U`` has its largest-magnitude entry made real and positive (``Vh``
+    follows), so every backend gives the same factors. For complex ``x`` that fixes the phase
+    each singular vector pair is otherwise free to take: ``U`` and ``Vh`` are functions of
+    ``x``, and any loss of them, phase-dependent or not, has the gradient of the factors
+    computed (PyTorch raises for a loss that depends on the phases; for every other loss the
+    gradients agree). ``U`` and ``Vh``'s gradients divide by the gaps between singular values
+    and by the singular values: at repeated or zero singular values they are infinite or NaN
+    (``S``'s gradient is fine).
 
     Args:
         x: matrices ``(..., M, N)``.
@@ -838,11 +844,11 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         keepdims: keep the two axes with length 1.
         ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
             smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
-            ``inf`` or ``-inf`` (largest or smallest row sum). Complex matrices take the
-            norms of their magnitudes: ``"fro"``, 1, -1, ``inf`` and ``-inf``.
+            ``inf`` or ``-inf`` (largest or smallest row sum). Every norm takes complex
+            matrices (a real result).
 
     Raises:
-        TypeError: ``x`` is not floating point, or complex with a norm of singular values.
+        TypeError: ``x`` is neither floating point nor complex.
         ValueError: an unknown ``ord``, or fewer than 2 dimensions.
 
     Example:
