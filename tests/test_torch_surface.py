@@ -410,6 +410,62 @@ def test_autograd_functional_matches_pytorch(backend):
     assert_close(product, [6.0, 12.0])
 
 
+HESSIAN_MESSAGE = (
+    "the jacobian of the user-provided function with respect to input 0 is independent"
+)
+STRICT_CASES = [
+    ("jacobian", "Output 0 of the user-provided function is independent of input 1"),
+    ("vjp", "The output of the user-provided function is independent of input 1"),
+    ("jvp", "The output of the user-provided function is independent of input 1"),
+    (
+        "hessian",
+        "the jacobian of the user-provided function with respect to input 0 is independent",
+    ),
+    ("hvp", "the jacobian of the user-provided function with respect to input 0 is independent"),
+    ("vhp", "the jacobian of the user-provided function with respect to input 0 is independent"),
+]
+
+
+def _strict_call(library, name, func, inputs):
+    call = getattr(library.autograd.functional, name)
+    if name in ("jacobian", "hessian", "vjp"):  # vjp's v defaults to 1 for a scalar output
+        return call(func, inputs, strict=True)
+    return call(func, inputs, inputs, strict=True)
+
+
+@pytest.mark.parametrize(("name", "message"), STRICT_CASES)
+def test_autograd_functional_strict_raises_as_pytorch(backend, mode, name, message):
+    inputs = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+
+    def linear_in_a(a, b):  # independent of b, linear in a
+        return (a * 2).sum()
+
+    with pytest.raises(RuntimeError, match=message):
+        _strict_call(dualgrad, name, linear_in_a, inputs)
+    torch = torch_or_skip()
+    with pytest.raises(RuntimeError, match=message):
+        _strict_call(torch, name, linear_in_a, (torch.tensor([1.0, 2.0]), torch.tensor([3.0])))
+
+
+@pytest.mark.parametrize(("name", "message"), STRICT_CASES)
+def test_autograd_functional_strict_passes_where_every_input_is_used(backend, mode, name, message):
+    inputs = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+
+    def cubic(a, b):
+        return (a**3).sum() * b.sum() ** 2
+
+    strict = _strict_call(dualgrad, name, cubic, inputs)
+    call = getattr(dualgrad.autograd.functional, name)
+    plain = (
+        call(cubic, inputs)
+        if name in ("jacobian", "hessian", "vjp")
+        else call(cubic, inputs, inputs)
+    )
+    leaves = dualgrad.tree_util.tree_leaves
+    for got, want in zip(leaves(strict), leaves(plain), strict=True):
+        assert_close(got, values(want))
+
+
 def test_non_leaf_grad_warns_as_pytorch(backend):
     x = dualgrad.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
