@@ -86,6 +86,14 @@ def test_a_device_the_backend_lacks_raises_and_changes_nothing(backend_name):
                 request()
         with pytest.raises(RuntimeError, match="not available"):
             dualgrad.zeros(2, device="cuda")
+        nn = dualgrad.nn
+        for make_layer in (
+            lambda: nn.Linear(2, 1, device="cuda"),
+            lambda: nn.Conv1d(2, 1, 1, device="cuda"),
+            lambda: nn.Embedding(2, 1, device="cuda"),
+        ):
+            with pytest.raises(RuntimeError, match="not available"):
+                make_layer()
         with pytest.raises(RuntimeError, match="not available"):
             dualgrad.set_default_device("cuda")
         assert dualgrad.zeros(1).device == "cpu"
@@ -105,6 +113,12 @@ def test_to_takes_a_device_a_dtype_or_a_tensor(backend, mode):
     assert_close(x.grad, [2.0, 4.0])
     with pytest.raises(TypeError, match="given twice"):
         x.to(dualgrad.float64, dtype=dualgrad.float32)
+
+
+def test_layers_are_made_on_the_device_asked_for(backend):
+    host = dualgrad.ones(1).device
+    for layer in (dualgrad.nn.Linear(2, 3, device=host), dualgrad.nn.LayerNorm(2, device=host)):
+        assert all(p.device == host for p in layer.parameters())
 
 
 def test_module_to_keeps_its_parameter_objects(backend):
