@@ -418,6 +418,16 @@ def test_autograd_functional_matches_pytorch(backend):
         want = getattr(theirs, name)(cubic(torch), torch.tensor(point, dtype=torch.float64))
         assert_close(got, want.numpy(), 1e-12, 1e-12, name)
     pair = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+    torch_pair = (torch.tensor([1.0, 2.0]), torch.tensor([3.0]))
+
+    def mixed(a, b):  # either library's tensors
+        return (a**3).sum() * b.sum() ** 2
+
+    want = theirs.hessian(mixed, torch_pair)
+    for outer in ("reverse-mode", "forward-mode"):
+        got = ours.hessian(mixed, pair, outer_jacobian_strategy=outer)
+        for i, j in np.ndindex(2, 2):
+            assert_close(got[i][j], want[i][j].numpy(), 1e-6, 1e-6, outer)
     blocks = ours.jacobian(lambda a, b: a * b, pair)
     assert [tuple(block.shape) for block in blocks] == [(2, 2), (2, 1)]
     _, product = ours.hvp(lambda t: (t**3).sum(), dualgrad.tensor(point), dualgrad.ones(2))

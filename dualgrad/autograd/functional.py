@@ -107,6 +107,12 @@ def _check_strict_hessian(func: Callable[..., Any], values: tuple[Tensor, ...]) 
                 raise RuntimeError(msg)
 
 
+def _check_strategy(strategy: str, what: str) -> None:
+    if strategy not in ("reverse-mode", "forward-mode"):
+        msg = f"{what} must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
+        raise ValueError(msg)
+
+
 def _kept(tree: Any, create_graph: bool) -> Any:
     """The results detached, unless the caller differentiates them again."""
     if isinstance(tree, tuple | list):
@@ -139,9 +145,7 @@ def jacobian(
     """
     from ..func import jacfwd, jacrev
 
-    if strategy not in ("reverse-mode", "forward-mode"):
-        msg = f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
-        raise ValueError(msg)
+    _check_strategy(strategy, "jacobian: strategy")
     inputs_tuple, values = _as_tuple(inputs, "jacobian")
     if strict:
         _check_strict(func, values, per_output=True)
@@ -161,13 +165,22 @@ def hessian(
     outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:
     """The Hessian of the scalar function ``func`` at ``inputs`` (``result[i][j]`` for tuple
-    inputs: the second derivatives in inputs ``i`` and ``j``)."""
-    from ..func import hessian as hessian_transform
+    inputs: the second derivatives in inputs ``i`` and ``j``). ``outer_jacobian_strategy`` picks
+    the outer Jacobian's mode; the inner one is always reverse, as in PyTorch.
 
+    Raises:
+        ValueError: an unknown strategy.
+        RuntimeError: ``strict=True`` and a first derivative does not depend on the inputs.
+    """
+    from ..func import jacfwd, jacrev
+
+    _check_strategy(outer_jacobian_strategy, "hessian: outer_jacobian_strategy")
     inputs_tuple, values = _as_tuple(inputs, "hessian")
     if strict:
         _check_strict_hessian(func, values)
-    result = hessian_transform(func, argnums=tuple(range(len(values))))(*values)
+    argnums = tuple(range(len(values)))
+    outer = jacrev if outer_jacobian_strategy == "reverse-mode" else jacfwd
+    result = outer(jacrev(func, argnums), argnums)(*values)
     if not inputs_tuple:
         result = result[0][0]
     return _kept(result, create_graph)
