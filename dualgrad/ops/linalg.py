@@ -52,6 +52,19 @@ def _linalg(xp, x):
     return linalg if linalg is not None else x.__array_namespace__().linalg
 
 
+def _is_complex(xp, x):
+    return xp.isdtype(x.dtype, "complex floating")
+
+
+def _conj(xp, x):
+    return xp.conj(x) if _is_complex(xp, x) else x
+
+
+def _h(xp, x):
+    """The conjugate transpose (the transpose of real matrices)."""
+    return xp.matrix_transpose(_conj(xp, x))
+
+
 def _sym(xp, x):
     # The symmetric part: cholesky and eigh read only it, so that every backend computes one
     # function (NumPy reads the lower triangle, JAX symmetrizes) and perturbations stay valid.
@@ -215,24 +228,11 @@ eigh_eigenvectors = Primitive(
 )
 
 
-# --- complex matrices -----------------------------------------------------------------------
-# The rules of the decompositions read conjugate transposes: they are written as adjoints under
+# --- qr and svd of complex matrices -----------------------------------------------------------
+# The rules of qr and svd read conjugate transposes: they are written as adjoints under
 # Re tr(a^H b) (the textbook form, PyTorch's), and a vjp conjugates its cotangent on the way in
 # and its result on the way out, which turns that adjoint into the transpose the rules'
 # convention asks for (_primitive's docstring). On real matrices every conjugation is skipped.
-def _is_complex(xp, x):
-    return xp.isdtype(x.dtype, "complex floating")
-
-
-def _conj(xp, x):
-    return xp.conj(x) if _is_complex(xp, x) else x
-
-
-def _h(xp, x):
-    """The conjugate transpose (the transpose of real matrices)."""
-    return xp.matrix_transpose(_conj(xp, x))
-
-
 def _imaginary_diagonal(xp, x):
     """The diagonal matrix i Im(diag(x)) of square complex x."""
     return _eye_mask(xp, x) * (x - xp.conj(x)) * 0.5
