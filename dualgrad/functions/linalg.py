@@ -836,6 +836,14 @@ def _to_last_two(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     return moveaxis(x, axes, (-2, -1))
 
 
+def _largest(magnitudes: Tensor, axis: int = -1) -> Tensor:
+    """The largest of non-negative values along ``axis``; 0 where there are none, as NumPy and
+    PyTorch give the max-norms of an empty matrix (the smallest of none stays an error)."""
+    if magnitudes.shape[axis] == 0:
+        return sum(magnitudes, axis=axis)
+    return max(magnitudes, axis=axis)
+
+
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
     """The matrix norm of the last two axes.
 
@@ -865,10 +873,10 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):
-        out = (max if ord == 2 else min)(svdvals(x), axis=-1)
+        out = (_largest if ord == 2 else min)(svdvals(x))
     elif ord in (1, -1, inf, -inf):
         along = -2 if ord in (1, -1) else -1
-        out = (max if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
+        out = (_largest if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
     else:
         msg = f"matrix_norm: unknown ord {ord!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         raise ValueError(msg)
