@@ -873,7 +873,7 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):
-        out = (_largest if ord == 2 else min)(svdvals(x))
+        out = (_largest if ord == 2 else min)(svdvals(x), axis=-1)
     elif ord in (1, -1, inf, -inf):
         along = -2 if ord in (1, -1) else -1
         out = (_largest if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
