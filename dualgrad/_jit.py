@@ -16,8 +16,9 @@ A training step reads and updates state that lives outside its arguments: parame
    except where something else still holds one: those are copied first.
 
 A call of a compiled step costs one dictionary lookup on the arguments' abstract values (shape,
-dtype), a reference count of each array it replaces and a few list comprehensions around the
-compiled call: the Python around it is kept to that.
+dtype), a reference count of each array it replaces, a few list comprehensions around the
+compiled call, a new Tensor for each new ``.grad`` and one version bump for all it writes: the
+Python around it is kept to that.
 
 The tape, the backward walk and the update all run inside the trace, so the compiled step is
 one XLA program. This is why the engine never branches on array values and never pulls arrays
