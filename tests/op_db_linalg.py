@@ -22,11 +22,12 @@ from dualgrad import ops
 
 @dataclass(frozen=True)
 class MatrixArg(Arg):
-    """A stack of float64 (or complex128: ``invertible`` only) matrices with a structure.
+    """A stack of float64 (or complex128: ``invertible``, ``spd``, ``symmetric``) matrices
+    with a structure.
 
-    ``invertible``: well conditioned with either determinant sign; ``spd``: symmetric positive
-    definite; ``symmetric``: eigenvalues at least 1 apart; ``spread``: singular values at least
-    1 apart and at least 1.
+    ``invertible``: well conditioned with either determinant sign; ``spd``: symmetric
+    (complex: Hermitian) positive definite; ``symmetric``: symmetric (complex: Hermitian) with
+    eigenvalues at least 1 apart; ``spread``: singular values at least 1 apart and at least 1.
     """
 
     structure: str = "invertible"
@@ -40,9 +41,8 @@ class MatrixSpec(OpSpec):
         if not isinstance(arg, MatrixArg):
             return super().sample(rng, arg, shape)
         *batch, rows, cols = shape
-        matrices = [_draw(rng, arg.structure, rows, cols) for _ in range(int(np.prod(batch)))]
-        if arg.dtype == "complex128":  # an imaginary part no larger than the real off-diagonal
-            matrices = [a + 1j * rng.uniform(-1.0, 1.0, a.shape) for a in matrices]
+        draw = _draw_complex if arg.dtype == "complex128" else _draw
+        matrices = [draw(rng, arg.structure, rows, cols) for _ in range(int(np.prod(batch)))]
         return np.asarray(matrices, dtype=arg.dtype).reshape(shape)
 
 
@@ -72,8 +72,28 @@ def _draw(rng: np.random.Generator, structure: str, rows: int, cols: int) -> np.
     raise ValueError(msg)
 
 
+def _draw_complex(rng: np.random.Generator, structure: str, rows: int, cols: int) -> np.ndarray:
+    def uniform(shape: tuple[int, int]) -> np.ndarray:
+        return rng.uniform(-1.0, 1.0, shape) + 1j * rng.uniform(-1.0, 1.0, shape)
+
+    if structure == "invertible":  # an imaginary part no larger than the real off-diagonal
+        return _draw(rng, structure, rows, cols) + 1j * rng.uniform(-1.0, 1.0, (rows, cols))
+    if structure == "spd":
+        b = uniform((rows, rows))
+        return b @ b.conj().T + rows * np.eye(rows)
+    if structure == "symmetric":
+        values = np.arange(rows) * 1.5 - rows / 2 + rng.uniform(0.0, 0.3, rows)
+        q = np.linalg.qr(uniform((rows, rows)))[0]
+        a = (q * values) @ q.conj().T
+        return (a + a.conj().T) / 2
+    msg = f"no complex matrices of structure {structure!r}"
+    raise ValueError(msg)
+
+
 INVERTIBLE = MatrixArg(structure="invertible")
 COMPLEX_INVERTIBLE = MatrixArg("complex128", structure="invertible")
+COMPLEX_SPD = MatrixArg("complex128", structure="spd")
+COMPLEX_HERMITIAN = MatrixArg("complex128", structure="symmetric")
 SPD = MatrixArg(structure="spd")
 SYMMETRIC = MatrixArg(structure="symmetric")
 SPREAD = MatrixArg(structure="spread")
@@ -89,23 +109,35 @@ def _linalg(name: str, field: int | None = None, **kwargs: Any) -> Any:
 
 
 def _numpy_sym(a: np.ndarray) -> np.ndarray:
-    return (a + np.swapaxes(a, -1, -2)) / 2
+    """The Hermitian (real: symmetric) part."""
+    return (a + np.conj(np.swapaxes(a, -1, -2))) / 2
 
 
-def _column_signs(v: Any, module: Any) -> Any:
-    """+1/-1 per column: the sign of its largest-magnitude entry (dualgrad's convention)."""
+def _column_pivots(v: Any, module: Any) -> Any:
+    """Per column, the sum of its largest-magnitude entries (one entry but at ties)."""
     magnitude = abs(v)
     if module is np:
         top = magnitude.max(axis=-2, keepdims=True)
     else:
         top = magnitude.amax(dim=-2, keepdim=True)
-    largest = module.where(magnitude == top, v, 0 * v)
-    return (largest.sum(-2, keepdims=True) >= 0) * 2.0 - 1.0
+    return module.where(magnitude == top, v, 0 * v).sum(-2, keepdims=True)
+
+
+def _column_signs(v: Any, module: Any) -> Any:
+    """+1/-1 per column: the sign of its largest-magnitude entry (dualgrad's convention)."""
+    return (_column_pivots(v, module) >= 0) * 2.0 - 1.0
+
+
+def _column_phases(v: Any, module: Any) -> Any:
+    """Per complex column, the phase that makes its largest-magnitude entry real and positive
+    (dualgrad's convention): a function of ``v``, differentiable in PyTorch."""
+    pivot = _column_pivots(v, module)
+    return pivot.conj() / abs(pivot)
 
 
 def _eigenvectors_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
     v = np.linalg.eigh(_numpy_sym(arrays[0]))[1]
-    return v * _column_signs(v, np)
+    return v * (_column_phases(v, np) if np.iscomplexobj(v) else _column_signs(v, np))
 
 
 def _qr_reference(field: int) -> Any:
@@ -127,11 +159,13 @@ def _svd_reference(field: int) -> Any:
 
 
 def _torch_sym(a: Any) -> Any:
-    return (a + a.mT) / 2
+    return (a + a.mH) / 2
 
 
 def _torch_eigenvectors(torch: Any, tensors: Sequence[Any], params: Params) -> Any:
     v = torch.linalg.eigh(_torch_sym(tensors[0])).eigenvectors
+    if v.is_complex():  # the normalized vectors: a phase-invariant function of torch's
+        return v * _column_phases(v, torch)
     return v * _column_signs(v.detach(), torch)
 
 
@@ -287,8 +321,7 @@ SPECS.append(
     )
 )
 
-# Complex matrices, where the rules hold for them (holomorphic: transposes, not adjoints); one
-# case each, the real lines above cover the shapes.
+# Complex matrices; one case each, the real lines above cover the shapes.
 SPECS += [
     MatrixSpec(
         ops.inv,
@@ -315,6 +348,51 @@ SPECS += [
         call=_linalg("det"),
         reference=lambda arrays, params: np.linalg.det(arrays[0]),
         torch=lambda torch, ts, params: torch.linalg.det(ts[0]),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.slogdet_logabsdet,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_INVERTIBLE,),
+        call=_linalg("slogdet", 1),
+        reference=lambda arrays, params: np.linalg.slogdet(arrays[0])[1],
+        torch=lambda torch, ts, params: torch.linalg.slogdet(ts[0])[1],
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.slogdet_sign,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_INVERTIBLE,),
+        call=_linalg("slogdet", 0),
+        reference=lambda arrays, params: np.linalg.slogdet(arrays[0])[0],
+        torch=lambda torch, ts, params: torch.linalg.slogdet(ts[0])[0],
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.cholesky,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_SPD,),
+        call=_linalg("cholesky"),
+        reference=lambda arrays, params: np.linalg.cholesky(_numpy_sym(arrays[0])),
+        torch=lambda torch, ts, params: torch.linalg.cholesky(_torch_sym(ts[0])),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.eigvalsh,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_HERMITIAN,),
+        call=_linalg("eigh", 0),
+        reference=lambda arrays, params: np.linalg.eigvalsh(_numpy_sym(arrays[0])),
+        torch=lambda torch, ts, params: torch.linalg.eigvalsh(_torch_sym(ts[0])),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.eigh_eigenvectors,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_HERMITIAN,),
+        call=_linalg("eigh", 1),
+        reference=_eigenvectors_reference,
+        torch=_torch_eigenvectors,
         label="-complex",
     ),
 ]
