@@ -175,3 +175,17 @@ def test_complex_input_of_the_wrong_shape_raises_as_real_input_does(name: str) -
             message = rf"{name}: expected {kind} .*{re.escape(str(shape))}"
             with pytest.raises(ValueError, match=message):
                 function(x)
+
+
+EMPTY_LOSSES: dict[str, Callable[[Any], Any]] = {
+    "cholesky": lambda a: dualgrad.abs(dualgrad.linalg.cholesky(a)).sum(),
+    "eigh": lambda a: sum(dualgrad.abs(part).sum() for part in dualgrad.linalg.eigh(a)),
+    "slogdet": lambda a: sum(dualgrad.abs(part).sum() for part in dualgrad.linalg.slogdet(a)),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_LOSSES)
+def test_gradients_of_empty_complex_matrices(name: str, backend: Any, mode: Any) -> None:
+    a = dualgrad.zeros(2, 0, 0, dtype=dualgrad.complex128, requires_grad=True)
+    EMPTY_LOSSES[name](a).backward()
+    assert (a.grad.shape, a.grad.dtype) == ((2, 0, 0), dualgrad.complex128)

@@ -246,11 +246,16 @@ def _pivots(xp, v):
     return largest, xp.sum(xp.where(largest, v, xp.zeros_like(v)), axis=-2, keepdims=True)
 
 
+def _has_phases(xp, x):
+    # complex matrices with entries (an empty one has no largest entry, and no phase to fix)
+    return _is_complex(xp, x) and x.shape[-1] > 0
+
+
 def _eigenvectors_forward(xp, x):
     vectors = _linalg(xp, x).eigh(_hermitian(xp, x))[1]
     if not _is_complex(xp, x):
         return vectors * _signs(xp, vectors, -2)
-    if vectors.shape[-2] == 0:  # no entries: nothing to turn, and max has no identity
+    if not _has_phases(xp, x):
         return vectors
     pivot = _pivots(xp, vectors)[1]
     return vectors * (xp.conj(pivot) / xp.abs(pivot))
@@ -273,7 +278,7 @@ def _phase_fixed_transpose(xp, g, ans):
 
 
 def _eigenvectors_vjp(xp, g, ans, x):
-    if _is_complex(xp, x):
+    if _has_phases(xp, x):
         g = _phase_fixed_transpose(xp, g, ans)
     gaps = _gaps(xp, _linalg(xp, x).eigvalsh(_hermitian(xp, x)))
     inner = gaps * (xp.matrix_transpose(ans) @ g)
@@ -283,7 +288,7 @@ def _eigenvectors_vjp(xp, g, ans, x):
 def _eigenvectors_jvp(xp, t, ans, x):
     gaps = _gaps(xp, _linalg(xp, x).eigvalsh(_hermitian(xp, x)))
     tangent = ans @ (gaps * (_h(xp, ans) @ _hermitian(xp, t) @ ans))
-    return _phase_fixed(xp, tangent, ans) if _is_complex(xp, x) else tangent
+    return _phase_fixed(xp, tangent, ans) if _has_phases(xp, x) else tangent
 
 
 eigh_eigenvectors = Primitive(
