@@ -1,5 +1,5 @@
-"""Complex input to the Hermitian decompositions (cholesky, eigh, eigvalsh), slogdet and
-matrix_rank: ``.grad`` of real losses against PyTorch in both modes, ``grad`` against the
+"""Complex input to the Hermitian decompositions (cholesky, eigh, eigvalsh), slogdet, pinv
+and matrix_rank: ``.grad`` of real losses against PyTorch in both modes, ``grad`` against the
 conjugate of ``jax.grad``, ``jvp`` against ``jax.jvp``, and the errors. The rules themselves are
 checked the four ways by the op table's complex lines (tests/op_db_linalg.py, test_rules.py).
 
@@ -30,8 +30,8 @@ _B = _uniform(2, 3, 3)
 SPD = _B @ np.conj(np.swapaxes(_B, -1, -2)) + 3 * np.eye(3)  # Hermitian positive definite
 SPD = SPD + 0.2 * _uniform(2, 3, 3)  # and a non-Hermitian part, which is not read
 GENERAL = _uniform(2, 3, 3) + 2 * np.eye(3)
+TALL = _uniform(2, 4, 3)
 WEIGHTS = _uniform(2, 3, 3)
-TANGENT = _uniform(2, 3, 3)
 
 
 def _hermitian(m: Any, a: Any) -> Any:
@@ -76,6 +76,11 @@ def _slogdet_loss(m: Any, a: Any, w: Any) -> Any:
     return m.sum(logabsdet * m.real(w[..., 0, 0])) + m.sum(m.real(sign * w[..., 0, 1]))
 
 
+def _pinv_loss(m: Any, a: Any, w: Any) -> Any:
+    inverse = m.linalg.pinv(a)
+    return m.sum(m.abs(inverse) ** 3) + m.sum(m.imag(w @ inverse))
+
+
 LOSSES: dict[str, tuple[Callable[..., Any], np.ndarray]] = {
     "cholesky": (_cholesky_loss, SPD),
     "cholesky-upper": (_cholesky_upper_loss, SPD),
@@ -83,6 +88,7 @@ LOSSES: dict[str, tuple[Callable[..., Any], np.ndarray]] = {
     "eigh-spectral-function": (_spectral_function_loss, SPD),
     "eigvalsh": (_eigenvalues_loss, SPD),
     "slogdet": (_slogdet_loss, GENERAL),
+    "pinv": (_pinv_loss, TALL),
 }
 
 
@@ -118,13 +124,15 @@ def test_jvp_matches_jax_jvp(name: str) -> None:
     import jax.numpy as jnp
 
     loss, at = LOSSES[name]
+    rng = np.random.default_rng(1)
+    tangent = rng.uniform(-1.0, 1.0, at.shape) + 1j * rng.uniform(-1.0, 1.0, at.shape)
     _, ours = dualgrad.func.jvp(
-        lambda a: loss(dualgrad, a, _complex(WEIGHTS)), (_complex(at),), (_complex(TANGENT),)
+        lambda a: loss(dualgrad, a, _complex(WEIGHTS)), (_complex(at),), (_complex(tangent),)
     )
     _, theirs = jax.jvp(
         lambda a: loss(jnp, a, jnp.asarray(WEIGHTS)),
         (jnp.asarray(at),),
-        (jnp.asarray(TANGENT),),
+        (jnp.asarray(tangent),),
     )
     assert_close(ours, np.asarray(theirs), 1e-9, 1e-10, "jvp vs jax.jvp")
 

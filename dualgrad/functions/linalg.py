@@ -469,31 +469,14 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
-# The functions that take complex matrices: holomorphic ones, whose rules hold as written
-# (transposes, the rules' convention, ops/_primitive.py), and those with rules written for
-# complex matrices (the Hermitian decompositions, slogdet), or built from such functions.
-_COMPLEX_READY = frozenset(
-    {
-        "inv", "solve", "det", "matrix_power", "slogdet", "cholesky", "eigh", "eigvalsh",
-        "matrix_rank", "pinv",
-    }
-)  # fmt: skip
-
-
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
-    """``x`` checked to be a floating (or, where the rules allow, complex) tensor of (square,
-    if asked) matrices."""
+    """``x`` checked to be a floating or complex tensor of (square, if asked) matrices."""
     x = as_tensor(x, name)
-    if x.dtype.is_complex and name not in _COMPLEX_READY:
-        ready = ", ".join(sorted(_COMPLEX_READY))
-        msg = (
-            f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
-            f"written for real matrices; complex matrices work with {ready}, matmul, vecdot, "
-            "vector_norm and matrix_norm's 'fro', 1 and inf norms"
-        )
-        raise TypeError(msg)
     if not x.dtype.is_inexact:
-        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with astype"
+        msg = (
+            f"{name}: expected a floating point or complex tensor, got {x.dtype}; "
+            "convert it with astype"
+        )
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
@@ -605,19 +588,14 @@ def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
     return _adjoint(factor) if upper else factor
 
 
-def _adjoint(x: Tensor) -> Tensor:
-    """The conjugate transpose of matrices (the transpose of real ones)."""
-    transposed = matrix_transpose(x)
-    return conj(transposed) if transposed.dtype.is_complex else transposed
-
-
 def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
     """The QR decomposition ``x = Q @ R``: ``Q`` with orthonormal columns, ``R`` upper triangular.
 
     For ``x`` of shape ``(..., M, N)`` with ``K = min(M, N)``, ``mode="reduced"`` gives ``Q`` of
     shape ``(..., M, K)`` and ``R`` of ``(..., K, N)``; ``mode="complete"`` gives ``(..., M, M)``
-    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made
-    non-negative, so every backend gives the same factors.
+    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made real and
+    non-negative, so every backend gives the same factors; complex ``x`` is factored with
+    ``Q^H Q = I``.
 
     Differentiable where the leading ``K x K`` block of ``x`` has full rank, in both modes
     except for tall matrices (``M > N``) in mode ``"complete"``: ``Q``'s last ``M - N`` columns
@@ -644,9 +622,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         raise ValueError(msg)
     rows, cols = x.shape[-2:]
     if rows < cols:
-        # Wide: Q R_1 factors the leading square block; the rest of R is Q^T times the rest.
+        # Wide: Q R_1 factors the leading square block; the rest of R is Q^H times the rest.
         q, r_square = qr(getitem(x, (..., slice(0, rows))))
-        rest = matmul(matrix_transpose(q), getitem(x, (..., slice(rows, None))))
+        rest = matmul(_adjoint(q), getitem(x, (..., slice(rows, None))))
         return QRResult(q, concat([r_square, rest], axis=-1))
     if mode == "complete" and rows > cols:
         _refuse_gradient_of_complete_qr(x)
@@ -661,6 +639,11 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         q = concat([q, complement], axis=-1)
         r = concat([r, Tensor._wrap(below, backend)], axis=-2)
     return QRResult(q, r)
+
+
+def _adjoint(x: Tensor) -> Tensor:
+    """The conjugate transpose of matrices (the transpose of real ones)."""
+    return matrix_transpose(conj(x) if x.dtype.is_complex else x)
 
 
 def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
@@ -706,12 +689,17 @@ def eigvalsh(x: Tensor, /) -> Tensor:
 
 
 def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
-    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending.
+    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending (real,
+    also for complex ``x``).
 
-    Each column of ``U`` has its largest-magnitude entry made positive (``Vh`` follows), so
-    every backend gives the same factors. ``U`` and ``Vh``'s gradients divide by the gaps
-    between singular values and by the singular values: at repeated or zero singular values
-    they are infinite or NaN (``S``'s gradient is fine).
+    Each column of ``U`` has its largest-magnitude entry made real and positive (``Vh``
+    follows), so every backend gives the same factors. For complex ``x`` that fixes the phase
+    each singular vector pair is otherwise free to take: ``U`` and ``Vh`` are functions of
+    ``x``, and any loss of them, phase-dependent or not, has the gradient of the factors
+    computed (PyTorch raises for a loss that depends on the phases; for every other loss the
+    gradients agree). ``U`` and ``Vh``'s gradients divide by the gaps between singular values
+    and by the singular values: at repeated or zero singular values they are infinite or NaN
+    (``S``'s gradient is fine).
 
     Args:
         x: matrices ``(..., M, N)``.
@@ -840,6 +828,14 @@ def _to_last_two(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     return moveaxis(x, axes, (-2, -1))
 
 
+def _largest(magnitudes: Tensor, axis: int = -1) -> Tensor:
+    """The largest of non-negative values along ``axis``; 0 where there are none, as NumPy and
+    PyTorch give the max-norms of an empty matrix (the smallest of none stays an error)."""
+    if magnitudes.shape[axis] == 0:
+        return sum(magnitudes, axis=axis)
+    return max(magnitudes, axis=axis)
+
+
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
     """The matrix norm of the last two axes.
 
@@ -848,11 +844,11 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         keepdims: keep the two axes with length 1.
         ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
             smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
-            ``inf`` or ``-inf`` (largest or smallest row sum). Complex matrices take the
-            norms of their magnitudes: ``"fro"``, 1, -1, ``inf`` and ``-inf``.
+            ``inf`` or ``-inf`` (largest or smallest row sum). Every norm takes complex
+            matrices (a real result).
 
     Raises:
-        TypeError: ``x`` is not floating point, or complex with a norm of singular values.
+        TypeError: ``x`` is neither floating point nor complex.
         ValueError: an unknown ``ord``, or fewer than 2 dimensions.
 
     Example:
@@ -869,10 +865,10 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):
-        out = (max if ord == 2 else min)(svdvals(x), axis=-1)
+        out = (_largest if ord == 2 else min)(svdvals(x), axis=-1)
     elif ord in (1, -1, inf, -inf):
         along = -2 if ord in (1, -1) else -1
-        out = (max if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
+        out = (_largest if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
     else:
         msg = f"matrix_norm: unknown ord {ord!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         raise ValueError(msg)
@@ -970,9 +966,7 @@ def matrix_rank(x: Tensor, /, *, rtol: Any = None) -> Tensor:
         tensor(1)
     """
     x = _matrices(x, "matrix_rank")
-    # a count has no gradient: the singular values of the detached matrices, which any dtype
-    # has (whether or not svdvals can differentiate it)
-    s = apply(ops.svdvals, (x.detach(),), {})
+    s = svdvals(x)
     return sum(astype(s > _cutoff(s, x.shape, rtol), "int64"), axis=-1)
 
 
