@@ -742,7 +742,8 @@ class Namespace:
         """``a @ b`` for a stack with the batch in front and a matrix, or two stacks, as few
         BLAS calls as the shapes allow: a stack of small products against one matrix is one
         product of a taller matrix, and products over one contracted element (per-example
-        outer products, the weight gradients of vmap(grad)) are broadcast multiplications."""
+        outer products, the weight gradients of vmap(grad)) are the base backend's
+        ``outer_products``, not BLAS calls with one contracted element each."""
         base = self._base
         # An unmapped operand (a batch axis of length 1, no stack axes) is one matrix.
         if mapped1 and mapped2 and math.prod(b.shape[:-2]) == 1:
@@ -759,7 +760,7 @@ class Namespace:
             rows = base.reshape(rows, (*flipped.shape[:-1], a.shape[-2]))
             return base.matrix_transpose(rows)
         if a.shape[-1] == 1:
-            return a * b  # (..., m, 1) times (..., 1, n)
+            return self._level.base.outer_products(a, b)  # (..., m, 1) times (..., 1, n)
         return base.matmul(a, b)
 
     def vecdot(self, x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
@@ -999,6 +1000,9 @@ class Level:
 
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
         return self.xp.index_add(x, key, values)
+
+    def outer_products(self, a: Any, b: Any) -> Any:
+        return a * b  # batched arrays of this level: its namespace's multiply
 
     # Random draws: the level's policy, as torch.func.vmap's ``randomness``.
     def _draw(self, draw: str, shape: tuple[int, ...], dtype: Any) -> Any:

@@ -39,6 +39,16 @@ class NumPyBackend(Backend):
         np.add.at(out, key, values)
         return out
 
+    def outer_products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # einsum's loop writes them about twice as fast as a broadcast multiplication, and
+        # faster still along the longer of the two vectors, so the longer one is the row of
+        # the product written (the other orientation is its transposed view).
+        if a.shape[-2] > b.shape[-1]:
+            return np.einsum(
+                "...ik,...kj->...ij", b.swapaxes(-1, -2), a.swapaxes(-1, -2)
+            ).swapaxes(-1, -2)
+        return np.einsum("...ik,...kj->...ij", a, b)
+
     def erf(self, x: np.ndarray) -> np.ndarray:
         return _numpy_erf(x)
 
