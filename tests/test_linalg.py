@@ -143,6 +143,11 @@ COMPOSITES: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[np.nda
         lambda s: np.linalg.norm(s, ord=2, axis=(-2, -1)),
         (SQUARE,),
     ),
+    "matrix_norm--2": (  # a stack: one norm per matrix
+        lambda s: dualgrad.linalg.matrix_norm(s, ord=-2),
+        lambda s: np.linalg.norm(s, ord=-2, axis=(-2, -1)),
+        (SQUARE,),
+    ),
     "matrix_norm-1": (
         lambda c: dualgrad.linalg.matrix_norm(c, ord=1),
         lambda c: np.linalg.norm(c, ord=1, axis=(-2, -1)),

@@ -469,9 +469,13 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
-# The functions whose rules hold for complex matrices as written: holomorphic, their rules use
-# transposes (the rules' convention, ops/_primitive.py), never conjugate transposes.
-_COMPLEX_READY = frozenset({"inv", "solve", "det", "matrix_power"})
+# The functions that take complex matrices: inv, solve, det and matrix_power are holomorphic
+# (their rules use transposes, the rules' convention, ops/_primitive.py); the rules of qr and
+# svd are written for complex matrices (ops/linalg.py), and matrix_norm's 2, -2 and "nuc" norms
+# are functions of svdvals.
+_COMPLEX_READY = frozenset(
+    {"inv", "solve", "det", "matrix_power", "qr", "svd", "svdvals", "matrix_norm"}
+)
 
 
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
@@ -482,7 +486,7 @@ def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
         msg = (
             f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
             "written for real matrices; complex matrices work with inv, solve, det, "
-            "matrix_power, matmul, vecdot, vector_norm and matrix_norm's 'fro', 1 and inf norms"
+            "matrix_power, qr, svd, svdvals, matmul, vecdot, vector_norm and matrix_norm"
         )
         raise TypeError(msg)
     if not x.dtype.is_inexact:
@@ -601,8 +605,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
 
     For ``x`` of shape ``(..., M, N)`` with ``K = min(M, N)``, ``mode="reduced"`` gives ``Q`` of
     shape ``(..., M, K)`` and ``R`` of ``(..., K, N)``; ``mode="complete"`` gives ``(..., M, M)``
-    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made
-    non-negative, so every backend gives the same factors.
+    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made real and
+    non-negative, so every backend gives the same factors; complex ``x`` is factored with
+    ``Q^H Q = I``.
 
     Differentiable where the leading ``K x K`` block of ``x`` has full rank, in both modes
     except for tall matrices (``M > N``) in mode ``"complete"``: ``Q``'s last ``M - N`` columns
@@ -629,9 +634,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         raise ValueError(msg)
     rows, cols = x.shape[-2:]
     if rows < cols:
-        # Wide: Q R_1 factors the leading square block; the rest of R is Q^T times the rest.
+        # Wide: Q R_1 factors the leading square block; the rest of R is Q^H times the rest.
         q, r_square = qr(getitem(x, (..., slice(0, rows))))
-        rest = matmul(matrix_transpose(q), getitem(x, (..., slice(rows, None))))
+        rest = matmul(_adjoint(q), getitem(x, (..., slice(rows, None))))
         return QRResult(q, concat([r_square, rest], axis=-1))
     if mode == "complete" and rows > cols:
         _refuse_gradient_of_complete_qr(x)
@@ -646,6 +651,11 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         q = concat([q, complement], axis=-1)
         r = concat([r, Tensor._wrap(below, backend)], axis=-2)
     return QRResult(q, r)
+
+
+def _adjoint(x: Tensor) -> Tensor:
+    """The conjugate transpose of matrices (the transpose of real ones)."""
+    return matrix_transpose(conj(x) if x.dtype.is_complex else x)
 
 
 def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
@@ -687,12 +697,17 @@ def eigvalsh(x: Tensor, /) -> Tensor:
 
 
 def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
-    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending.
+    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending (real,
+    also for complex ``x``).
 
-    Each column of ``U`` has its largest-magnitude entry made positive (``Vh`` follows), so
-    every backend gives the same factors. ``U`` and ``Vh``'s gradients divide by the gaps
-    between singular values and by the singular values: at repeated or zero singular values
-    they are infinite or NaN (``S``'s gradient is fine).
+    Each column of ``U`` has its largest-magnitude entry made real and positive (``Vh``
+    follows), so every backend gives the same factors. For complex ``x`` that fixes the phase
+    each singular vector pair is otherwise free to take: ``U`` and ``Vh`` are functions of
+    ``x``, and any loss of them, phase-dependent or not, has the gradient of the factors
+    computed (PyTorch raises for a loss that depends on the phases; for every other loss the
+    gradients agree). ``U`` and ``Vh``'s gradients divide by the gaps between singular values
+    and by the singular values: at repeated or zero singular values they are infinite or NaN
+    (``S``'s gradient is fine).
 
     Args:
         x: matrices ``(..., M, N)``.
@@ -821,6 +836,14 @@ def _to_last_two(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     return moveaxis(x, axes, (-2, -1))
 
 
+def _largest(magnitudes: Tensor, axis: int = -1) -> Tensor:
+    """The largest of non-negative values along ``axis``; 0 where there are none, as NumPy and
+    PyTorch give the max-norms of an empty matrix (the smallest of none stays an error)."""
+    if magnitudes.shape[axis] == 0:
+        return sum(magnitudes, axis=axis)
+    return max(magnitudes, axis=axis)
+
+
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
     """The matrix norm of the last two axes.
 
@@ -829,11 +852,11 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         keepdims: keep the two axes with length 1.
         ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
             smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
-            ``inf`` or ``-inf`` (largest or smallest row sum). Complex matrices take the
-            norms of their magnitudes: ``"fro"``, 1, -1, ``inf`` and ``-inf``.
+            ``inf`` or ``-inf`` (largest or smallest row sum). Every norm takes complex
+            matrices (a real result).
 
     Raises:
-        TypeError: ``x`` is not floating point, or complex with a norm of singular values.
+        TypeError: ``x`` is neither floating point nor complex.
         ValueError: an unknown ``ord``, or fewer than 2 dimensions.
 
     Example:
@@ -850,10 +873,10 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):
-        out = (max if ord == 2 else min)(svdvals(x), axis=-1)
+        out = (_largest if ord == 2 else min)(svdvals(x), axis=-1)
     elif ord in (1, -1, inf, -inf):
         along = -2 if ord in (1, -1) else -1
-        out = (max if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
+        out = (_largest if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
     else:
         msg = f"matrix_norm: unknown ord {ord!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         raise ValueError(msg)
