@@ -22,12 +22,11 @@ from dualgrad import ops
 
 @dataclass(frozen=True)
 class MatrixArg(Arg):
-    """A stack of float64 (or complex128: ``invertible`` and ``spread``) matrices with a
-    structure.
+    """A stack of float64 (or complex128) matrices with a structure.
 
-    ``invertible``: well conditioned with either determinant sign; ``spd``: symmetric positive
-    definite; ``symmetric``: eigenvalues at least 1 apart; ``spread``: singular values at least
-    1 apart and at least 1.
+    ``invertible``: well conditioned with either determinant sign; ``spd``: symmetric
+    (complex: Hermitian) positive definite; ``symmetric``: symmetric (complex: Hermitian) with
+    eigenvalues at least 1 apart; ``spread``: singular values at least 1 apart and at least 1.
     """
 
     structure: str = "invertible"
@@ -67,14 +66,16 @@ def _draw(
         a = rng.uniform(-1.0, 1.0, (rows, cols)) + rows * np.eye(rows)
         a[0] *= rng.choice([-1.0, 1.0])
         return a
-    if structure == "spd":
+    if structure == "spd":  # complex: Hermitian positive definite
         b = rng.uniform(-1.0, 1.0, (rows, rows))
-        return b @ b.T + rows * np.eye(rows)
-    if structure == "symmetric":
+        if complex_:
+            b = b + 1j * rng.uniform(-1.0, 1.0, (rows, rows))
+        return b @ b.conj().T + rows * np.eye(rows)
+    if structure == "symmetric":  # complex: Hermitian
         values = np.arange(rows) * 1.5 - rows / 2 + rng.uniform(0.0, 0.3, rows)
-        q = _orthonormal(rng, rows, rows)
-        a = (q * values) @ q.T
-        return (a + a.T) / 2
+        q = _orthonormal(rng, rows, rows, complex_)
+        a = (q * values) @ q.conj().T
+        return (a + a.conj().T) / 2
     if structure == "spread":
         k = min(rows, cols)
         values = 1.0 + 1.5 * np.arange(k)[::-1] + rng.uniform(0.0, 0.3, k)
@@ -86,6 +87,8 @@ def _draw(
 
 INVERTIBLE = MatrixArg(structure="invertible")
 COMPLEX_INVERTIBLE = MatrixArg("complex128", structure="invertible")
+COMPLEX_SPD = MatrixArg("complex128", structure="spd")
+COMPLEX_HERMITIAN = MatrixArg("complex128", structure="symmetric")
 COMPLEX_SPREAD = MatrixArg("complex128", structure="spread")
 SPD = MatrixArg(structure="spd")
 SYMMETRIC = MatrixArg(structure="symmetric")
@@ -102,7 +105,8 @@ def _linalg(name: str, field: int | None = None, **kwargs: Any) -> Any:
 
 
 def _numpy_sym(a: np.ndarray) -> np.ndarray:
-    return (a + np.swapaxes(a, -1, -2)) / 2
+    """The Hermitian (real: symmetric) part."""
+    return (a + np.conj(np.swapaxes(a, -1, -2))) / 2
 
 
 def _column_signs(v: Any, module: Any) -> Any:
@@ -146,11 +150,13 @@ def _svd_reference(field: int) -> Any:
 
 
 def _torch_sym(a: Any) -> Any:
-    return (a + a.mT) / 2
+    return (a + a.mH) / 2
 
 
 def _torch_eigenvectors(torch: Any, tensors: Sequence[Any], params: Params) -> Any:
     v = torch.linalg.eigh(_torch_sym(tensors[0])).eigenvectors
+    if v.is_complex():  # the normalized vectors: a phase-invariant function of torch's
+        return v * _column_signs(v, torch)
     return v * _column_signs(v.detach(), torch)
 
 
@@ -307,8 +313,7 @@ SPECS.append(
     )
 )
 
-# Complex matrices, where the rules hold for them (holomorphic: transposes, not adjoints); one
-# case each, the real lines above cover the shapes.
+# Complex matrices; one case each, the real lines above cover the shapes.
 SPECS += [
     MatrixSpec(
         ops.inv,
@@ -335,6 +340,51 @@ SPECS += [
         call=_linalg("det"),
         reference=lambda arrays, params: np.linalg.det(arrays[0]),
         torch=lambda torch, ts, params: torch.linalg.det(ts[0]),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.slogdet_logabsdet,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_INVERTIBLE,),
+        call=_linalg("slogdet", 1),
+        reference=lambda arrays, params: np.linalg.slogdet(arrays[0])[1],
+        torch=lambda torch, ts, params: torch.linalg.slogdet(ts[0])[1],
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.slogdet_sign,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_INVERTIBLE,),
+        call=_linalg("slogdet", 0),
+        reference=lambda arrays, params: np.linalg.slogdet(arrays[0])[0],
+        torch=lambda torch, ts, params: torch.linalg.slogdet(ts[0])[0],
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.cholesky,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_SPD,),
+        call=_linalg("cholesky"),
+        reference=lambda arrays, params: np.linalg.cholesky(_numpy_sym(arrays[0])),
+        torch=lambda torch, ts, params: torch.linalg.cholesky(_torch_sym(ts[0])),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.eigvalsh,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_HERMITIAN,),
+        call=_linalg("eigh", 0),
+        reference=lambda arrays, params: np.linalg.eigvalsh(_numpy_sym(arrays[0])),
+        torch=lambda torch, ts, params: torch.linalg.eigvalsh(_torch_sym(ts[0])),
+        label="-complex",
+    ),
+    MatrixSpec(
+        ops.eigh_eigenvectors,
+        shapes=[((2, 3, 3),)],
+        args=(COMPLEX_HERMITIAN,),
+        call=_linalg("eigh", 1),
+        reference=_eigenvectors_reference,
+        torch=_torch_eigenvectors,
         label="-complex",
     ),
 ]

@@ -469,28 +469,14 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
-# The functions that take complex matrices: inv, solve, det and matrix_power are holomorphic
-# (their rules use transposes, the rules' convention, ops/_primitive.py); the rules of qr and
-# svd are written for complex matrices (ops/linalg.py), and matrix_norm's 2, -2 and "nuc" norms
-# are functions of svdvals.
-_COMPLEX_READY = frozenset(
-    {"inv", "solve", "det", "matrix_power", "qr", "svd", "svdvals", "matrix_norm"}
-)
-
-
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
-    """``x`` checked to be a floating (or, where the rules allow, complex) tensor of (square,
-    if asked) matrices."""
+    """``x`` checked to be a floating or complex tensor of (square, if asked) matrices."""
     x = as_tensor(x, name)
-    if x.dtype.is_complex and name not in _COMPLEX_READY:
-        msg = (
-            f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
-            "written for real matrices; complex matrices work with inv, solve, det, "
-            "matrix_power, qr, svd, svdvals, matmul, vecdot, vector_norm and matrix_norm"
-        )
-        raise TypeError(msg)
     if not x.dtype.is_inexact:
-        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with astype"
+        msg = (
+            f"{name}: expected a floating point or complex tensor, got {x.dtype}; "
+            "convert it with astype"
+        )
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
@@ -568,7 +554,9 @@ def det(x: Tensor, /) -> Tensor:
 def slogdet(x: Tensor, /) -> SlogdetResult:
     """The sign and the log of the absolute value of each determinant.
 
-    The sign carries no gradient; ``logabsdet``'s gradient is ``inv(x)^T``.
+    For complex ``x`` the sign is ``det / |det|`` (complex, of modulus 1) and ``logabsdet`` is
+    real; both are differentiable, as in PyTorch. A real sign is piecewise constant: its
+    gradient is zero. ``logabsdet``'s gradient is ``inv(x)^T`` (conjugated for complex ``x``).
 
     Example:
         >>> import dualgrad
@@ -580,15 +568,15 @@ def slogdet(x: Tensor, /) -> SlogdetResult:
 
 
 def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
-    """The Cholesky factor ``L`` (lower triangular, ``x = L @ L^T``) of symmetric positive
-    definite matrices.
+    """The Cholesky factor ``L`` (lower triangular, ``x = L @ L^H``, ``L^H`` the conjugate
+    transpose: ``L^T`` for real matrices) of Hermitian (symmetric) positive definite matrices.
 
-    Only the symmetric part ``(x + x^T) / 2`` is read (as JAX does; NumPy reads the lower
-    triangle), so every backend computes one function and its gradient is symmetric.
+    Only the Hermitian part ``(x + x^H) / 2`` is read (as JAX does; NumPy reads the lower
+    triangle), so every backend computes one function and its gradient is Hermitian.
 
     Args:
-        x: symmetric positive definite matrices ``(..., M, M)``.
-        upper: return ``L^T`` instead.
+        x: Hermitian positive definite matrices ``(..., M, M)``, real or complex.
+        upper: return ``L^H`` instead.
 
     Example:
         >>> import dualgrad
@@ -597,7 +585,7 @@ def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
                 [1., 1.]])
     """
     factor = apply(ops.cholesky, (_matrices(x, "cholesky", square=True),), {})
-    return matrix_transpose(factor) if upper else factor
+    return _adjoint(factor) if upper else factor
 
 
 def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
@@ -669,12 +657,15 @@ def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
 
 
 def eigh(x: Tensor, /) -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices.
+    """Eigenvalues (ascending, real) and eigenvectors of Hermitian (real: symmetric) matrices.
 
-    Only the symmetric part ``(x + x^T) / 2`` is read. Each eigenvector's largest-magnitude
-    entry is made positive, so every backend gives the same vectors. The eigenvectors'
-    gradient divides by the gaps between eigenvalues: at repeated eigenvalues the eigenvectors
-    are not unique and their gradient is infinite or NaN (the eigenvalues' gradient is fine).
+    Only the Hermitian part ``(x + x^H) / 2`` is read. Each eigenvector's largest-magnitude
+    entry is made positive (for complex ``x``: real and positive, which fixes its phase), so
+    every backend gives the same vectors; the gradient is that of these normalized vectors,
+    and for a function that does not depend on the signs or phases (``abs`` of entries,
+    ``V diag(f(w)) V^H``) it is PyTorch's. The eigenvectors' gradient divides by the gaps
+    between eigenvalues: at repeated eigenvalues the eigenvectors are not unique and their
+    gradient is infinite or NaN (the eigenvalues' gradient is fine).
 
     Example:
         >>> import dualgrad
@@ -686,7 +677,8 @@ def eigh(x: Tensor, /) -> EighResult:
 
 
 def eigvalsh(x: Tensor, /) -> Tensor:
-    """The eigenvalues (ascending) of symmetric matrices, as ``eigh(x).eigenvalues``.
+    """The eigenvalues (ascending, real) of Hermitian (real: symmetric) matrices, as
+    ``eigh(x).eigenvalues``.
 
     Example:
         >>> import dualgrad
@@ -994,9 +986,7 @@ def pinv(x: Tensor, /, *, rtol: Any = None) -> Tensor:
     kept = s > _cutoff(s, x.shape, rtol)
     safe = where(kept, s, 1.0)
     inverse = where(kept, 1.0 / safe, 0.0)
-    return matmul(
-        matrix_transpose(vh) * getitem(inverse, (..., None, slice(None))), matrix_transpose(u)
-    )
+    return matmul(_adjoint(vh) * getitem(inverse, (..., None, slice(None))), _adjoint(u))
 
 
 # --- dualgrad.linalg's diagonal and trace: on the last two axes -------------------------------

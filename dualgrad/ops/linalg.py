@@ -60,15 +60,20 @@ def _conj(xp, x):
     return xp.conj(x) if _is_complex(xp, x) else x
 
 
+def _real(xp, x):
+    return xp.real(x) if _is_complex(xp, x) else x
+
+
 def _h(xp, x):
     """The conjugate transpose (the transpose of real matrices)."""
     return xp.matrix_transpose(_conj(xp, x))
 
 
-def _sym(xp, x):
-    # The symmetric part: cholesky and eigh read only it, so that every backend computes one
-    # function (NumPy reads the lower triangle, JAX symmetrizes) and perturbations stay valid.
-    return (x + xp.matrix_transpose(x)) * 0.5
+def _hermitian(xp, x):
+    # The Hermitian (for real x: symmetric) part: cholesky and eigh read only it, so that every
+    # backend computes one function (NumPy reads the lower triangle, JAX symmetrizes) and
+    # perturbations stay valid. Its own transpose under the rules' pairing.
+    return (x + _h(xp, x)) * 0.5
 
 
 def _eye_mask(xp, like):
@@ -129,7 +134,7 @@ def _inv_transpose(xp, x):
     return xp.matrix_transpose(_linalg(xp, x).inv(x))
 
 
-# d det(A) = det(A) tr(A^-1 dA); d log|det(A)| = tr(A^-1 dA).
+# d det(A) = det(A) tr(A^-1 dA), holomorphic.
 det = Primitive(
     "det",
     forward=lambda xp, x: _linalg(xp, x).det(x),
@@ -137,42 +142,69 @@ det = Primitive(
     jvp=(lambda xp, t, ans, x: ans * xp.sum(_inv_transpose(xp, x) * t, axis=(-2, -1)),),
     grad_fn="LinalgDet",
 )
+
+
+# For complex x, log det(A) = log|det(A)| + i arg det(A): the log-modulus takes the real part of
+# tr(A^-1 dA), and sign = det / |det| turns by i times its imaginary part. Real signs are
+# piecewise constant: their derivative is an honest zero, as PyTorch's.
+def _trace_of_inverse_times(xp, t, x):
+    return xp.sum(_inv_transpose(xp, x) * t, axis=(-2, -1))
+
+
 slogdet_logabsdet = Primitive(
     "slogdet_logabsdet",
     forward=lambda xp, x: _linalg(xp, x).slogdet(x)[1],
     vjp=(lambda xp, g, ans, x: g[..., None, None] * _inv_transpose(xp, x),),
-    jvp=(lambda xp, t, ans, x: xp.sum(_inv_transpose(xp, x) * t, axis=(-2, -1)),),
+    jvp=(lambda xp, t, ans, x: _real(xp, _trace_of_inverse_times(xp, t, x)),),
     grad_fn="LinalgSlogdet",
 )
+
+
+def _slogdet_sign_vjp(xp, g, ans, x):
+    if not _is_complex(xp, x):
+        return xp.zeros_like(g)[..., None, None] + xp.zeros_like(x)
+    turn = g * ans
+    return ((turn - xp.conj(turn)) * 0.5)[..., None, None] * _inv_transpose(xp, x)
+
+
+def _slogdet_sign_jvp(xp, t, ans, x):
+    if not _is_complex(xp, x):
+        return xp.sum(xp.zeros_like(t), axis=(-2, -1))
+    trace = _trace_of_inverse_times(xp, t, x)
+    return ans * ((trace - xp.conj(trace)) * 0.5)
+
+
 slogdet_sign = Primitive(
     "slogdet_sign",
     forward=lambda xp, x: _linalg(xp, x).slogdet(x)[0],
-    vjp=(None,),
-    jvp=(None,),
+    vjp=(_slogdet_sign_vjp,),
+    jvp=(_slogdet_sign_jvp,),
+    grad_fn="LinalgSlogdet",
 )
 
 
 # --- cholesky -------------------------------------------------------------------------------
-# Of the symmetric part S of x: S = L L^T. With phi(X) the lower triangle with a halved
-# diagonal, dL = L phi(L^-1 dS L^-T); the vjp is its adjoint (Murray 2016, arXiv:1602.07527).
+# Of the Hermitian part S of x: S = L L^H. With phi(X) the lower triangle with a halved
+# diagonal, dL = L phi(L^-1 dS L^-H); the vjp is its transpose (Murray 2016, arXiv:1602.07527,
+# for real matrices; for complex ones the rules' pairing conjugates the last factor).
 def _phi(xp, x):
     return (xp.tril(x) + xp.tril(x, k=-1)) * 0.5
 
 
 def _cholesky_jvp(xp, t, ans, x):
     inverse = _linalg(xp, x).inv(ans)
-    return ans @ _phi(xp, inverse @ _sym(xp, t) @ xp.matrix_transpose(inverse))
+    return ans @ _phi(xp, inverse @ _hermitian(xp, t) @ _h(xp, inverse))
 
 
 def _cholesky_vjp(xp, g, ans, x):
     inverse = _linalg(xp, x).inv(ans)
     inner = _phi(xp, xp.matrix_transpose(ans) @ g)
-    return _sym(xp, xp.matrix_transpose(inverse) @ inner @ inverse)
+    return _hermitian(xp, xp.matrix_transpose(inverse) @ inner @ _conj(xp, inverse))
 
 
 cholesky = Primitive(
     "cholesky",
-    forward=lambda xp, x: _linalg(xp, x).cholesky(_sym(xp, x)),
+    forward=lambda xp, x: _linalg(xp, x).cholesky(_hermitian(xp, x)),
     vjp=(_cholesky_vjp,),
     jvp=(_cholesky_jvp,),
     grad_fn="LinalgCholeskyEx",
@@ -180,23 +212,27 @@ cholesky = Primitive(
 
 
 # --- eigh -----------------------------------------------------------------------------------
-# Of the symmetric part S = V diag(w) V^T: dw = diag(V^T dS V) and dV = V (F o V^T dS V) with
-# F_ij = 1 / (w_j - w_i) off the diagonal. The eigenvector rules divide by eigenvalue gaps:
-# at repeated eigenvalues the eigenvectors are not unique and their derivatives are infinite.
-# Eigenvector signs are fixed (largest-magnitude entry positive) so every backend agrees.
+# Of the Hermitian part S = V diag(w) V^H (w real): dw = Re diag(V^H dS V) and
+# dV = V (F o V^H dS V) with F_ij = 1 / (w_j - w_i) off the diagonal. The eigenvector rules
+# divide by eigenvalue gaps: at repeated eigenvalues the eigenvectors are not unique and their
+# derivatives are infinite. Each eigenvector is normalized so that every backend agrees: its
+# largest-magnitude entry made positive (real), or real and positive (complex). For complex
+# matrices that phase is a function of x with a derivative of its own: dV above has
+# diag(V^H dV) = 0, and the rules add i V diag(theta), the theta that keeps each column's
+# largest entry real (the gauge helpers of svd below, which fixes U's phases the same way).
 def _eigvalsh_vjp(xp, g, ans, x):
-    vectors = _linalg(xp, x).eigh(_sym(xp, x))[1]
-    return (vectors * g[..., None, :]) @ xp.matrix_transpose(vectors)
+    vectors = _linalg(xp, x).eigh(_hermitian(xp, x))[1]
+    return (_conj(xp, vectors) * g[..., None, :]) @ xp.matrix_transpose(vectors)
 
 
 def _eigvalsh_jvp(xp, t, ans, x):
-    vectors = _linalg(xp, x).eigh(_sym(xp, x))[1]
-    return xp.sum(vectors * (_sym(xp, t) @ vectors), axis=-2)
+    vectors = _linalg(xp, x).eigh(_hermitian(xp, x))[1]
+    return _real(xp, xp.sum(_conj(xp, vectors) * (_hermitian(xp, t) @ vectors), axis=-2))
 
 
 eigvalsh = Primitive(
     "eigvalsh",
-    forward=lambda xp, x: _linalg(xp, x).eigvalsh(_sym(xp, x)),
+    forward=lambda xp, x: _linalg(xp, x).eigvalsh(_hermitian(xp, x)),
     vjp=(_eigvalsh_vjp,),
     jvp=(_eigvalsh_jvp,),
     grad_fn="LinalgEigh",
@@ -204,19 +240,25 @@ eigvalsh = Primitive(
 
 
 def _eigenvectors_forward(xp, x):
-    vectors = _linalg(xp, x).eigh(_sym(xp, x))[1]
-    return vectors * _signs(xp, vectors, -2)
+    vectors = _linalg(xp, x).eigh(_hermitian(xp, x))[1]
+    return vectors * _column_phases(xp, vectors)
 
 
 def _eigenvectors_vjp(xp, g, ans, x):
-    gaps = _gaps(xp, _linalg(xp, x).eigvalsh(_sym(xp, x)))
+    if _is_complex(xp, x) and x.shape[-1] > 0:  # the transpose of the phase term
+        turns = xp.imag(xp.sum(g * ans, axis=-2))
+        g = g - 1j * _gauge_weights(xp, ans) * turns[..., None, :]
+    gaps = _gaps(xp, _linalg(xp, x).eigvalsh(_hermitian(xp, x)))
     inner = gaps * (xp.matrix_transpose(ans) @ g)
-    return _sym(xp, ans @ inner @ xp.matrix_transpose(ans))
+    return _hermitian(xp, _conj(xp, ans) @ inner @ xp.matrix_transpose(ans))
 
 
 def _eigenvectors_jvp(xp, t, ans, x):
-    gaps = _gaps(xp, _linalg(xp, x).eigvalsh(_sym(xp, x)))
-    return ans @ (gaps * (xp.matrix_transpose(ans) @ _sym(xp, t) @ ans))
+    gaps = _gaps(xp, _linalg(xp, x).eigvalsh(_hermitian(xp, x)))
+    tangent = ans @ (gaps * (_h(xp, ans) @ _hermitian(xp, t) @ ans))
+    if _is_complex(xp, x) and x.shape[-1] > 0:
+        tangent = tangent + 1j * ans * _gauge_angles(xp, ans, tangent)[..., None, :]
+    return tangent
 
 
 eigh_eigenvectors = Primitive(
