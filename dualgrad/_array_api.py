@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _dtypes, _namespace, config
+from ._device import native_device
 from ._dtypes import ALL_DTYPES, KIND_RANK, SCALAR_KIND, DType, promote_types
 from .functions._args import as_dtype
 from .functions.numbers import isdtype
@@ -264,7 +265,7 @@ def can_cast(from_: Any, to: DType, /) -> builtins.bool:
 def from_dlpack(x: Any, /, *, device: Any = None, copy: builtins.bool | None = None) -> Tensor:
     """A Tensor on the active backend sharing (or copying) the memory of a DLPack producer."""
     backend = config.get_backend()
-    given = {"device": device, "copy": copy}
+    given = {"device": native_device(backend, device), "copy": copy}
     kwargs = {key: value for key, value in given.items() if value is not None}  # copy=False too
     return Tensor._wrap(backend.namespace.from_dlpack(x, **kwargs), backend)
 

@@ -5,7 +5,9 @@ vmapped function has it as ``_backend``), whose arrays are ``BatchedArray``s: a 
 of the level below (``base``) with one more axis, ``bdim``, that the level hides. The level's
 namespace (``Level.xp``) is the Array API seen per example: each function moves the batch axis
 of its batched arguments to the front, shifts axes by one, calls the base namespace once on the
-whole batch and hides the batch axis of the result again. No Python loop over the batch.
+whole batch and hides the batch axis of the result again (an elementwise function whose
+operands line up is called on them as they are, the batch axis staying where it is). No Python
+loop over the batch.
 
 Everything above (the dispatcher, the tape, forward mode, the derivative rules) runs unchanged
 on that namespace, so transforms compose with vmap in any order: a rule that is handed the
@@ -485,12 +487,8 @@ class Namespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name not in _PLAIN:
             raise AttributeError(name)
-        if name in _ELEMENTWISE:
-            function = self._elementwise(name)
-        elif name in _STACKED:
+        if name in _STACKED:
             function = self._stacked(getattr(self._base, name), name)
-        elif name in _ALONG_AXIS:
-            function = self._along_axis(name)
         elif name in _VALUE_DEPENDENT:
             function = self._value_dependent(name)
         elif name in _CREATION:
@@ -554,24 +552,6 @@ class Namespace:
         return value_dependent
 
     # --- rules ------------------------------------------------------------------------------
-    def _elementwise(self, name: str) -> Callable[..., Any]:
-        function = getattr(self._base, name)
-
-        def elementwise(*args: Any, **kwargs: Any) -> Any:
-            values = (*args, *kwargs.values())
-            if not any(self._mine(a) for a in values):
-                return self._unmapped(function(*args, **kwargs))
-            ndim = max(getattr(a, "ndim", 0) for a in values)
-
-            def prepared(a: Any) -> Any:
-                return self._padded(a, ndim) if self._mine(a) else a
-
-            return self._wrap(
-                function(*map(prepared, args), **{k: prepared(v) for k, v in kwargs.items()})
-            )
-
-        return elementwise
-
     def _stacked(self, function: Callable[..., Any], name: str) -> Callable[..., Any]:
         def stacked(x: Any, *args: Any, **kwargs: Any) -> Any:
             if any(self._mine(a) for a in (*args, *kwargs.values())):
@@ -584,29 +564,6 @@ class Namespace:
             return self._wrap(result)
 
         return stacked
-
-    def _along_axis(self, name: str) -> Callable[..., Any]:
-        function = getattr(self._base, name)
-
-        def along_axis(x: Any, /, *args: Any, axis: Any = None, **kwargs: Any) -> Any:
-            if not self._mine(x):
-                return self._unmapped(function(x, *args, axis=axis, **kwargs))
-            ndim = x.ndim
-            if axis is None and name in ("argmax", "argmin") and ndim != 1:
-                return along_axis(self.reshape(x, (-1,)), *args, axis=0, **kwargs)
-            if axis is None:
-                if name.startswith("cumulative") or name in ("argsort", "sort"):
-                    axis = -1  # 1-D examples only (the namespace checks)
-                    physical_axis: Any = _axis(axis, ndim, name)
-                else:
-                    physical_axis = tuple(range(1, ndim + 1))
-            elif isinstance(axis, tuple):
-                physical_axis = tuple(_axis(a, ndim, name) for a in axis)
-            else:
-                physical_axis = _axis(axis, ndim, name)
-            return self._wrap(function(self._front(x), *args, axis=physical_axis, **kwargs))
-
-        return along_axis
 
     # Shapes.
     def reshape(self, x: Any, /, shape: Any, *, copy: Any = None) -> Any:
@@ -742,7 +699,8 @@ class Namespace:
         """``a @ b`` for a stack with the batch in front and a matrix, or two stacks, as few
         BLAS calls as the shapes allow: a stack of small products against one matrix is one
         product of a taller matrix, and products over one contracted element (per-example
-        outer products, the weight gradients of vmap(grad)) are broadcast multiplications."""
+        outer products, the weight gradients of vmap(grad)) are the base backend's
+        ``outer_products``, not BLAS calls with one contracted element each."""
         base = self._base
         # An unmapped operand (a batch axis of length 1, no stack axes) is one matrix.
         if mapped1 and mapped2 and math.prod(b.shape[:-2]) == 1:
@@ -759,7 +717,7 @@ class Namespace:
             rows = base.reshape(rows, (*flipped.shape[:-1], a.shape[-2]))
             return base.matrix_transpose(rows)
         if a.shape[-1] == 1:
-            return a * b  # (..., m, 1) times (..., 1, n)
+            return self._level.base.outer_products(a, b)  # (..., m, 1) times (..., 1, n)
         return base.matmul(a, b)
 
     def vecdot(self, x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
@@ -877,6 +835,93 @@ class Namespace:
             else _axis(axis, x.ndim, "roll")
         )
         return self._wrap(self._base.roll(self._front(x), shift, axis=physical_axis))
+
+
+# --- rules of whole families, one method per function name ------------------------------------
+# Methods of the class, not built per level: a level lives for one vmap call.
+_NUMBERS = (int, float, complex, bool)
+
+
+def _in_place(level: Level, args: tuple[Any, ...]) -> tuple[list[Any], int] | None:
+    """The physical arrays of an elementwise function's operands and the result's batch axis,
+    when those arrays broadcast as the examples do, with no batch axis to move: the operands
+    of this level of the highest rank have their batch on one axis, those of lower rank are
+    unmapped (a batch axis of length 1 in front, which broadcasts) and the others are Python
+    numbers. None otherwise, or when no operand is of this level."""
+    values = []
+    rank = bdim = -1
+    for a in args:
+        if type(a) is BatchedArray and a.level is level:
+            if a.value.ndim > rank:
+                rank, bdim = a.value.ndim, a.bdim
+            values.append(a.value)
+        elif type(a) in _NUMBERS:
+            values.append(a)
+        else:
+            return None
+    for a in args:
+        if type(a) is BatchedArray:
+            ndim = a.value.ndim
+            if ndim == rank:
+                if a.bdim != bdim:
+                    return None
+            elif a.bdim != 0 or a.value.shape[0] != 1 or bdim > rank - ndim:
+                return None  # a mapped operand to pad, or a batch axis amid the example's
+    return (values, bdim) if rank >= 0 else None
+
+
+def _elementwise_rule(name: str) -> Callable[..., Any]:
+    def elementwise(self: Namespace, *args: Any, **kwargs: Any) -> Any:
+        function = getattr(self._base, name)
+        if not kwargs:
+            direct = _in_place(self._level, args)
+            if direct is not None:
+                return BatchedArray(function(*direct[0]), direct[1], self._level)
+        # Otherwise the batch in front of every batched operand, padded to the largest rank.
+        operands = (*args, *kwargs.values())
+        if not any(self._mine(a) for a in operands):
+            return self._unmapped(function(*args, **kwargs))
+        ndim = max(getattr(a, "ndim", 0) for a in operands)
+
+        def prepared(a: Any) -> Any:
+            return self._padded(a, ndim) if self._mine(a) else a
+
+        return self._wrap(
+            function(*map(prepared, args), **{k: prepared(v) for k, v in kwargs.items()})
+        )
+
+    elementwise.__name__ = elementwise.__qualname__ = name
+    return elementwise
+
+
+def _along_axis_rule(name: str) -> Callable[..., Any]:
+    def along_axis(self: Namespace, x: Any, /, *args: Any, axis: Any = None, **kwargs: Any) -> Any:
+        function = getattr(self._base, name)
+        if not self._mine(x):
+            return self._unmapped(function(x, *args, axis=axis, **kwargs))
+        ndim = x.ndim
+        if axis is None and name in ("argmax", "argmin") and ndim != 1:
+            return along_axis(self, self.reshape(x, (-1,)), *args, axis=0, **kwargs)
+        if axis is None:
+            if name.startswith("cumulative") or name in ("argsort", "sort"):
+                axis = -1  # 1-D examples only (the namespace checks)
+                physical_axis: Any = _axis(axis, ndim, name)
+            else:
+                physical_axis = tuple(range(1, ndim + 1))
+        elif isinstance(axis, tuple):
+            physical_axis = tuple(_axis(a, ndim, name) for a in axis)
+        else:
+            physical_axis = _axis(axis, ndim, name)
+        return self._wrap(function(self._front(x), *args, axis=physical_axis, **kwargs))
+
+    along_axis.__name__ = along_axis.__qualname__ = name
+    return along_axis
+
+
+for _name in _ELEMENTWISE:
+    setattr(Namespace, _name, _elementwise_rule(_name))
+for _name in _ALONG_AXIS:
+    setattr(Namespace, _name, _along_axis_rule(_name))
 
 
 class _Linalg:
@@ -1002,6 +1047,9 @@ class Level:
 
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
         return self.xp.index_add(x, key, values)
+
+    def outer_products(self, a: Any, b: Any) -> Any:
+        return a * b  # batched arrays of this level: its namespace's multiply
 
     # Random draws: the level's policy, as torch.func.vmap's ``randomness``.
     def _draw(self, draw: str, shape: tuple[int, ...], dtype: Any) -> Any:

@@ -16,8 +16,9 @@ A training step reads and updates state that lives outside its arguments: parame
    except where something else still holds one: those are copied first.
 
 A call of a compiled step costs one dictionary lookup on the arguments' abstract values (shape,
-dtype), a reference count of each array it replaces and a few list comprehensions around the
-compiled call: the Python around it is kept to that.
+dtype), a reference count of each array it replaces, a few list comprehensions around the
+compiled call, a new Tensor for each new ``.grad`` and one version bump for all it writes: the
+Python around it is kept to that.
 
 The tape, the backward walk and the update all run inside the trace, so the compiled step is
 one XLA program. This is why the engine never branches on array values and never pulls arrays
@@ -47,7 +48,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _recorder, config
-from .autograd.graph import bump_version
+from .autograd.graph import bump_versions
 from .tensor import Tensor
 
 
@@ -349,29 +350,32 @@ class _Compiled:
 
     def __call__(self, args: tuple[Any, ...]) -> Any:
         self.args = args  # read by _call_with if JAX traces again
-        leaves = self.grad_leaves
-        arrays = [args[i]._array for i in self.positions]
-        read = [t._array for t in self.read]
+        written, leaves = self.written, self.grad_leaves
+        old = [t._array for t in written]
         incoming = [leaf._grad for leaf in leaves]
-        old = [t._array for t in self.written]
         grads = [None if grad is None else grad._array for grad in incoming]
         # Rarely true (see _copies), or where a leaf has no .grad (None's count is large). An
         # array also among the arguments or the read state counts once more: it is copied.
         if max(_refcounts(old, incoming, grads), default=0) > _OWNED:
             old, grads = _copies(old, incoming, grads)
-        out, written, grads, _ = self.jitted(arrays, read, old, grads)
-        for t, array in zip(self.written, written, strict=True):
+        out, new, new_grads, _ = self.jitted(
+            [args[i]._array for i in self.positions], [t._array for t in self.read], old, grads
+        )
+        for t, array in zip(written, new, strict=True):
             t._array = array
-            bump_version(t)
-        for leaf, grad in zip(leaves, grads, strict=True):
-            if grad is None:
+        changed = written.copy()
+        backend = self.backend
+        for leaf, grad, before in zip(leaves, new_grads, incoming, strict=True):
+            if type(grad) is tuple:
+                leaf._grad = Tensor._wrap(grad[0], backend)
+            elif grad is None:
                 leaf._grad = None
-            elif type(grad) is tuple:
-                leaf._grad = Tensor._wrap(grad[0], leaf._backend)
             else:
-                leaf._grad._array = grad
-                bump_version(leaf._grad)
-        return _to_tensors(out, self.backend)
+                before._array = grad
+                changed.append(before)
+        if changed:
+            bump_versions(changed)  # one time of change for all: see graph.bump_versions
+        return _to_tensors(out, backend)
 
 
 def _refcounts(*groups: list[Any]) -> Iterator[int]:
@@ -453,6 +457,8 @@ def _to_arrays(value: Any) -> Any:
 
 
 def _to_tensors(value: Any, backend: Any) -> Any:
+    if value is None:
+        return None
     if isinstance(value, tuple | list):
         return type(value)(_to_tensors(v, backend) for v in value)
-    return None if value is None else Tensor._wrap(value, backend)
+    return Tensor._wrap(value, backend)

@@ -355,8 +355,9 @@ def pull_back(tensor: Tensor, cotangent: Any) -> dict[Tensor, Any]:
         if leaf is not None:
             block = block._array if isinstance(block, Tensor) else block
             flat = xp.tensordot(cotangent, block, axes=(cotangent_axes, list(range(1, k + 1))))
-            if block.shape[0] != leaf.numel():  # a complex leaf: real, then imaginary directions
-                n = leaf.numel()
+            n = leaf.numel()
+            # a complex leaf: real, then imaginary directions (an empty one too: 0 == 2 * 0)
+            if leaf.dtype.is_complex and block.shape[0] == 2 * n:
                 flat = xp.real(flat[..., :n]) - 1j * xp.real(flat[..., n:])
             elif leaf._backend.dtype_of(flat).is_complex and not leaf.dtype.is_complex:
                 flat = xp.real(flat)

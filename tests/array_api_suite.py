@@ -3,8 +3,7 @@
 
 That file is the suite's ``--xfails-file`` (``.ci/array-api-suite`` passes it). Its test ids
 come in groups, each under a header line ``## <kind>: <reason>``: kind ``suite`` for what
-array_api_strict fails on NumPy too (the suite's own expectations, not dualgrad's), kind
-``complex`` for complex input that dualgrad's linear algebra does not take yet. The
+array_api_strict fails on NumPy too (the suite's own expectations, not dualgrad's). The
 deviations table of ``docs/array-api.md`` shows one row per group (``rows()``).
 """
 
@@ -19,7 +18,6 @@ EXPECTED_FAILURES = ROOT / "tests" / "array_api_expected_failures.txt"
 SUITE = ROOT / "third_party" / "array-api-tests"
 KINDS = {
     "suite": "the suite's own: array_api_strict fails it on NumPy too",
-    "complex": "complex linear algebra, to come",
 }
 
 

@@ -46,6 +46,7 @@ LIMITS = (
             "inv-2x3x3",
             "solve-2x3x3,*",
             "cholesky-2x3x3",
+            "cholesky-complex-2x3x3",
             "qr_*-2x3x2",
             "svd_*-2x3x2",
             "svdvals-2x3x2",

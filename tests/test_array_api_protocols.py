@@ -29,6 +29,17 @@ def test_from_dlpack_round_trips_a_tensor(backend):
         np.testing.assert_array_equal(values(dualgrad.from_dlpack(x, copy=True)), values(x))
 
 
+def test_from_dlpack_takes_the_device_as_dualgrad_names_it(backend):
+    x = dualgrad.tensor([], dtype=dualgrad.bool)
+    listed = [d for d in dualgrad.__array_namespace_info__().devices() if d == x.device]
+    for device in (x.device, str(x.device), *listed):
+        back = dualgrad.from_dlpack(x, device=device, copy=False)
+        assert (back.shape, back.dtype, back.device) == (x.shape, x.dtype, x.device)
+    if not dualgrad.cuda.is_available():
+        with pytest.raises(RuntimeError, match="'cuda' is not available"):
+            dualgrad.from_dlpack(x, device="cuda")
+
+
 def test_dlpack_refuses_a_tensor_that_requires_grad(backend, mode):
     x = dualgrad.tensor([1.0, 2.0], requires_grad=True)
     for export in (lambda: x.__dlpack__(), lambda: dualgrad.from_dlpack(x)):

@@ -189,3 +189,25 @@ def test_manual_seed_repeats_draws_on_every_backend(backend: Any) -> None:
     first = dualgrad.randn(4).tolist()
     dualgrad.manual_seed(3)
     assert dualgrad.randn(4).tolist() == first
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "int32"])
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape"),
+    [
+        ((5, 3, 1), (5, 1, 7)),
+        ((5, 7, 1), (5, 1, 3)),
+        ((2, 1, 4, 1), (1, 3, 1, 6)),
+        ((0, 2, 1), (0, 1, 3)),
+    ],
+)
+def test_outer_products_are_the_broadcast_product(
+    backend: Any, dtype: str, a_shape: tuple[int, ...], b_shape: tuple[int, ...]
+) -> None:
+    # vmap's per-example weight gradients: whichever loop a backend runs, a (..., m, 1) times
+    # a (..., 1, n) stack is their broadcast product, with its dtype.
+    rng = np.random.default_rng(0)
+    a, b = ((rng.standard_normal(shape) * 3).astype(dtype) for shape in (a_shape, b_shape))
+    got = backend.to_numpy(backend.outer_products(backend.from_numpy(a), backend.from_numpy(b)))
+    np.testing.assert_array_equal(got, a * b)
+    assert got.dtype == (a * b).dtype

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from rule_checks import make_tensor
+from tensors import assert_close
 
 import dualgrad
 from dualgrad.autograd import grad
@@ -193,6 +194,27 @@ def test_argmax_takes_the_first_of_ties(backend: Any) -> None:
     x = make_tensor(backend, [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
     np.testing.assert_array_equal(dualgrad.argmax(x, axis=1).numpy(), [1, 0])
     np.testing.assert_array_equal(dualgrad.argmin(x, axis=1).numpy(), [0, 2])
+
+
+def test_max_of_an_empty_stack_of_rows_is_empty(backend: Any, mode: Any) -> None:
+    rows = make_tensor(backend, np.zeros((0, 3)))
+    rows.requires_grad_()
+    for extreme in (dualgrad.max, dualgrad.min):
+        out = extreme(rows, axis=-1)
+        assert tuple(out.shape) == (0,)
+        out.sum().backward()
+        assert tuple(rows.grad.shape) == (0, 3)
+        with pytest.raises(ValueError, match="no elements"):
+            extreme(rows, axis=0)  # nothing to choose from in each column
+    stack = make_tensor(backend, np.zeros((0, 2, 3)))
+    assert tuple(dualgrad.linalg.matrix_norm(stack, ord=-float("inf")).shape) == (0,)
+
+
+def test_max_norms_of_an_empty_matrix_are_zero_as_in_numpy(backend: Any) -> None:
+    for shape in ((0, 0), (2, 0), (0, 3)):
+        empty = make_tensor(backend, np.zeros(shape))
+        for ord in (1, 2, float("inf"), "fro", "nuc"):
+            assert_close(dualgrad.linalg.matrix_norm(empty, ord=ord), 0.0, what=f"{shape} {ord}")
 
 
 def test_argmax_of_nothing_raises(backend: Any) -> None:

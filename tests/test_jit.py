@@ -216,6 +216,28 @@ def _sgd_step(loss_of: Callable[[Any], Any], optimizer: Any) -> Callable[[Any], 
     return step
 
 
+def _backward_after_a_step(step_wrapper: Callable[[Any], Any]) -> tuple[int, str]:
+    """A graph recorded before a step that updates the parameter it saved: the parameter's
+    version after the step, and what backward() through that graph then raises."""
+    w = dualgrad.tensor([1.0, 2.0], dtype=dualgrad.float64, requires_grad=True)
+    optimizer = dualgrad.optim.SGD([w], lr=0.1, momentum=0.9)
+    stepper = step_wrapper(_sgd_step(lambda x: (w * x).sum() ** 2, optimizer))
+    x = dualgrad.ones(2, dtype=dualgrad.float64)
+    for _ in range(3):
+        stepper(x)
+    saved = (w * w).sum()  # the product's vjp reads w
+    stepper(x)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as raised:
+        saved.backward()
+    return w._version, str(raised.value)
+
+
+def test_jit_write_back_is_an_in_place_change(jax_backend: Any) -> None:
+    """The compiled step's new arrays count as in-place updates of the Tensors they go into,
+    one per call as the eager step's: a graph that saved one of them refuses to backward."""
+    assert _backward_after_a_step(dualgrad.jit) == _backward_after_a_step(lambda step: step)
+
+
 def test_jit_gives_new_grad_tensors_where_eager_does(jax_backend: Any) -> None:
     """zero_grad() then backward() makes a new .grad Tensor (one held from before keeps its
     values); backward() without zero_grad() accumulates into the .grad Tensor there is."""

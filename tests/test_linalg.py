@@ -143,6 +143,11 @@ COMPOSITES: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[np.nda
         lambda s: np.linalg.norm(s, ord=2, axis=(-2, -1)),
         (SQUARE,),
     ),
+    "matrix_norm--2": (  # a stack: one norm per matrix
+        lambda s: dualgrad.linalg.matrix_norm(s, ord=-2),
+        lambda s: np.linalg.norm(s, ord=-2, axis=(-2, -1)),
+        (SQUARE,),
+    ),
     "matrix_norm-1": (
         lambda c: dualgrad.linalg.matrix_norm(c, ord=1),
         lambda c: np.linalg.norm(c, ord=1, axis=(-2, -1)),
@@ -293,7 +298,7 @@ def test_errors_name_the_problem(backend: Any) -> None:
     a = make_tensor(backend, A34)
     with pytest.raises(ValueError, match=r"inv: expected square matrices .* \(3, 4\)"):
         dualgrad.linalg.inv(a)
-    with pytest.raises(TypeError, match="det: expected a floating point tensor"):
+    with pytest.raises(TypeError, match="det: expected a floating point or complex tensor"):
         dualgrad.linalg.det(dualgrad.ones(2, 2, dtype=dualgrad.int64))
     with pytest.raises(ValueError, match="qr: mode must be 'reduced' or 'complete', got 'r'"):
         dualgrad.linalg.qr(a, mode="r")

@@ -86,6 +86,14 @@ def test_a_device_the_backend_lacks_raises_and_changes_nothing(backend_name):
                 request()
         with pytest.raises(RuntimeError, match="not available"):
             dualgrad.zeros(2, device="cuda")
+        nn = dualgrad.nn
+        for make_layer in (
+            lambda: nn.Linear(2, 1, device="cuda"),
+            lambda: nn.Conv1d(2, 1, 1, device="cuda"),
+            lambda: nn.Embedding(2, 1, device="cuda"),
+        ):
+            with pytest.raises(RuntimeError, match="not available"):
+                make_layer()
         with pytest.raises(RuntimeError, match="not available"):
             dualgrad.set_default_device("cuda")
         assert dualgrad.zeros(1).device == "cpu"
@@ -105,6 +113,12 @@ def test_to_takes_a_device_a_dtype_or_a_tensor(backend, mode):
     assert_close(x.grad, [2.0, 4.0])
     with pytest.raises(TypeError, match="given twice"):
         x.to(dualgrad.float64, dtype=dualgrad.float32)
+
+
+def test_layers_are_made_on_the_device_asked_for(backend):
+    host = dualgrad.ones(1).device
+    for layer in (dualgrad.nn.Linear(2, 3, device=host), dualgrad.nn.LayerNorm(2, device=host)):
+        assert all(p.device == host for p in layer.parameters())
 
 
 def test_module_to_keeps_its_parameter_objects(backend):
@@ -404,10 +418,76 @@ def test_autograd_functional_matches_pytorch(backend):
         want = getattr(theirs, name)(cubic(torch), torch.tensor(point, dtype=torch.float64))
         assert_close(got, want.numpy(), 1e-12, 1e-12, name)
     pair = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+    torch_pair = (torch.tensor([1.0, 2.0]), torch.tensor([3.0]))
+
+    def mixed(a, b):  # either library's tensors
+        return (a**3).sum() * b.sum() ** 2
+
+    want = theirs.hessian(mixed, torch_pair)
+    for outer in ("reverse-mode", "forward-mode"):
+        got = ours.hessian(mixed, pair, outer_jacobian_strategy=outer)
+        for i, j in np.ndindex(2, 2):
+            assert_close(got[i][j], want[i][j].numpy(), 1e-6, 1e-6, outer)
     blocks = ours.jacobian(lambda a, b: a * b, pair)
     assert [tuple(block.shape) for block in blocks] == [(2, 2), (2, 1)]
     _, product = ours.hvp(lambda t: (t**3).sum(), dualgrad.tensor(point), dualgrad.ones(2))
     assert_close(product, [6.0, 12.0])
+
+
+HESSIAN_MESSAGE = (
+    "the jacobian of the user-provided function with respect to input 0 is independent"
+)
+STRICT_CASES = [
+    ("jacobian", "Output 0 of the user-provided function is independent of input 1"),
+    ("vjp", "The output of the user-provided function is independent of input 1"),
+    ("jvp", "The output of the user-provided function is independent of input 1"),
+    (
+        "hessian",
+        "the jacobian of the user-provided function with respect to input 0 is independent",
+    ),
+    ("hvp", "the jacobian of the user-provided function with respect to input 0 is independent"),
+    ("vhp", "the jacobian of the user-provided function with respect to input 0 is independent"),
+]
+
+
+def _strict_call(library, name, func, inputs):
+    call = getattr(library.autograd.functional, name)
+    if name in ("jacobian", "hessian", "vjp"):  # vjp's v defaults to 1 for a scalar output
+        return call(func, inputs, strict=True)
+    return call(func, inputs, inputs, strict=True)
+
+
+@pytest.mark.parametrize(("name", "message"), STRICT_CASES)
+def test_autograd_functional_strict_raises_as_pytorch(backend, mode, name, message):
+    inputs = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+
+    def linear_in_a(a, b):  # independent of b, linear in a
+        return (a * 2).sum()
+
+    with pytest.raises(RuntimeError, match=message):
+        _strict_call(dualgrad, name, linear_in_a, inputs)
+    torch = torch_or_skip()
+    with pytest.raises(RuntimeError, match=message):
+        _strict_call(torch, name, linear_in_a, (torch.tensor([1.0, 2.0]), torch.tensor([3.0])))
+
+
+@pytest.mark.parametrize(("name", "message"), STRICT_CASES)
+def test_autograd_functional_strict_passes_where_every_input_is_used(backend, mode, name, message):
+    inputs = (dualgrad.tensor([1.0, 2.0]), dualgrad.tensor([3.0]))
+
+    def cubic(a, b):
+        return (a**3).sum() * b.sum() ** 2
+
+    strict = _strict_call(dualgrad, name, cubic, inputs)
+    call = getattr(dualgrad.autograd.functional, name)
+    plain = (
+        call(cubic, inputs)
+        if name in ("jacobian", "hessian", "vjp")
+        else call(cubic, inputs, inputs)
+    )
+    leaves = dualgrad.tree_util.tree_leaves
+    for got, want in zip(leaves(strict), leaves(plain), strict=True):
+        assert_close(got, values(want))
 
 
 def test_non_leaf_grad_warns_as_pytorch(backend):

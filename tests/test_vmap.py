@@ -104,6 +104,30 @@ def test_nested_vmap_maps_over_two_axes():
     assert_close(got, expected, 1e-12, 1e-12)
 
 
+def test_elementwise_operands_with_the_batch_on_other_axes_or_of_other_ranks():
+    # Each layout of operands that reaches the level's elementwise functions: batched along
+    # different axes, mapped and unmapped ones of lower rank, a 0-d value, Python numbers.
+    a = RNG.standard_normal((3, 2, 4))  # the batch along the last axis
+    b = RNG.standard_normal((4, 3, 2))
+    d = RNG.standard_normal((4, 2))  # mapped, one axis less per example
+    c, s = RNG.standard_normal(2), RNG.standard_normal(())  # unmapped
+
+    def f(a, b, d, c, s):
+        return (
+            a + c,  # the batch amid the last axes of an unmapped operand of lower rank
+            b * d,  # a mapped operand of lower rank
+            b - c * s,  # unmapped operands of lower rank
+            dualgrad.where(a > 0.0, a * b, d - 1.0),  # the batch along different axes
+            dualgrad.exp(-(a**2)) / (1.5 + a.mT.mT),  # Python numbers; a transposed operand
+        )
+
+    mapped = dualgrad.vmap(f, in_dims=(-1, 0, 0, None, None))
+    got = mapped(leaf(a), leaf(b), leaf(d), leaf(c), leaf(s))
+    examples = [f(leaf(a[..., i]), leaf(b[i]), leaf(d[i]), leaf(c), leaf(s)) for i in range(4)]
+    for k, result in enumerate(got):
+        assert_close(result, np.stack([values(e[k]) for e in examples]), 1e-12, 1e-12)
+
+
 @pytest.mark.parametrize("chunk_size", [1, 3, 4, 10])
 def test_chunk_size_gives_the_same_result(chunk_size):
     f = lambda x, y: (dualgrad.tanh(x @ leaf(W)) - y, x.sum())  # noqa: E731

@@ -2,6 +2,11 @@
 signatures (``inputs`` a Tensor or a tuple of Tensors, ``v`` the vectors), computed by the
 transforms of ``dualgrad.func``.
 
+``strict=True`` raises, as in PyTorch, where an output does not depend on an input (for Hessians,
+where a first derivative does not depend on the inputs); it is checked on the tape whichever
+engine is configured. ``vectorize`` is accepted for PyTorch's signature: the Jacobians are always
+computed in one vectorized pass.
+
 Example:
     >>> import dualgrad
     >>> dualgrad.autograd.functional.hessian(lambda x: (x ** 3).sum(), dualgrad.tensor([1.0, 2.0]))
@@ -18,6 +23,8 @@ from typing import Any
 
 from ..tensor import Tensor
 
+_STRICT = "This is not allowed in strict mode."
+
 
 def _as_tuple(inputs: Any, name: str) -> tuple[bool, tuple[Tensor, ...]]:
     is_tuple = isinstance(inputs, tuple | list)
@@ -26,6 +33,84 @@ def _as_tuple(inputs: Any, name: str) -> tuple[bool, tuple[Tensor, ...]]:
         msg = f"{name}: inputs must be a Tensor or a tuple of Tensors"
         raise TypeError(msg)
     return is_tuple, values
+
+
+def _outputs(
+    func: Callable[..., Any], values: tuple[Tensor, ...]
+) -> tuple[list[Tensor], list[Tensor]]:
+    """``func`` recorded on the tape at copies of ``values``: the copies and the flat outputs."""
+    from ..tree_util import tree_leaves
+
+    inputs = [value.detach().requires_grad_() for value in values]
+    return inputs, [out for out in tree_leaves(func(*inputs)) if isinstance(out, Tensor)]
+
+
+def _dependents(
+    output: Tensor, inputs: list[Tensor], create_graph: bool = False
+) -> tuple[Any, ...]:
+    """The gradients of ``output`` in each input, None where it does not depend on one."""
+    from ..functions import ones_like
+    from .engine import grad
+
+    if not output.requires_grad:
+        return (None,) * len(inputs)
+    cotangent = ones_like(output)
+    return grad(
+        output, inputs, cotangent, retain_graph=True, create_graph=create_graph, allow_unused=True
+    )
+
+
+def _check_strict(func: Callable[..., Any], values: tuple[Tensor, ...], per_output: bool) -> None:
+    """PyTorch's ``strict=True``: an error where an output does not depend on an input (each
+    output separately for Jacobians, all of them together for the products). The question is
+    structural, so it is asked of the tape whichever engine is configured."""
+    from .. import config
+    from .grad_mode import enable_grad
+
+    with config.use_mode("reverse"), enable_grad():
+        inputs, outputs = _outputs(func, values)
+        used = [False] * len(inputs)
+        for i, output in enumerate(outputs):
+            for j, gradient in enumerate(_dependents(output, inputs)):
+                used[j] = used[j] or gradient is not None
+                if per_output and gradient is None:
+                    msg = f"Output {i} of the user-provided function is independent of input {j}."
+                    msg += f" {_STRICT}"
+                    raise RuntimeError(msg)
+        for j, is_used in enumerate(used):
+            if not is_used:
+                msg = f"The output of the user-provided function is independent of input {j}."
+                msg += f" {_STRICT}"
+                raise RuntimeError(msg)
+
+
+def _check_strict_hessian(func: Callable[..., Any], values: tuple[Tensor, ...]) -> None:
+    """``strict=True`` for Hessians: each first derivative must depend on the inputs again."""
+    from .. import config
+    from .grad_mode import enable_grad
+
+    with config.use_mode("reverse"), enable_grad():
+        inputs, outputs = _outputs(func, values)
+        first = (
+            _dependents(outputs[0], inputs, create_graph=True)
+            if outputs
+            else (None,) * len(inputs)
+        )
+        for j, gradient in enumerate(first):
+            if gradient is None or all(g is None for g in _dependents(gradient, inputs)):
+                msg = (
+                    f"While computing the hessian, found that the jacobian of the user-provided "
+                    f"function with respect to input {j} is independent of the input. {_STRICT} "
+                    "The function must be twice differentiable with a Jacobian that depends on "
+                    "the inputs (a linear function's does not)."
+                )
+                raise RuntimeError(msg)
+
+
+def _check_strategy(strategy: str, what: str) -> None:
+    if strategy not in ("reverse-mode", "forward-mode"):
+        msg = f"{what} must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
+        raise ValueError(msg)
 
 
 def _kept(tree: Any, create_graph: bool) -> Any:
@@ -56,13 +141,14 @@ def jacobian(
 
     Raises:
         ValueError: an unknown strategy.
+        RuntimeError: ``strict=True`` and an output does not depend on an input.
     """
     from ..func import jacfwd, jacrev
 
-    if strategy not in ("reverse-mode", "forward-mode"):
-        msg = f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
-        raise ValueError(msg)
+    _check_strategy(strategy, "jacobian: strategy")
     inputs_tuple, values = _as_tuple(inputs, "jacobian")
+    if strict:
+        _check_strict(func, values, per_output=True)
     transform = jacrev if strategy == "reverse-mode" else jacfwd
     argnums = tuple(range(len(values)))
     outputs_tuple = isinstance(func(*values), tuple | list)
@@ -79,11 +165,22 @@ def hessian(
     outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:
     """The Hessian of the scalar function ``func`` at ``inputs`` (``result[i][j]`` for tuple
-    inputs: the second derivatives in inputs ``i`` and ``j``)."""
-    from ..func import hessian as hessian_transform
+    inputs: the second derivatives in inputs ``i`` and ``j``). ``outer_jacobian_strategy`` picks
+    the outer Jacobian's mode; the inner one is always reverse, as in PyTorch.
 
+    Raises:
+        ValueError: an unknown strategy.
+        RuntimeError: ``strict=True`` and a first derivative does not depend on the inputs.
+    """
+    from ..func import jacfwd, jacrev
+
+    _check_strategy(outer_jacobian_strategy, "hessian: outer_jacobian_strategy")
     inputs_tuple, values = _as_tuple(inputs, "hessian")
-    result = hessian_transform(func, argnums=tuple(range(len(values))))(*values)
+    if strict:
+        _check_strict_hessian(func, values)
+    argnums = tuple(range(len(values)))
+    outer = jacrev if outer_jacobian_strategy == "reverse-mode" else jacfwd
+    result = outer(jacrev(func, argnums), argnums)(*values)
     if not inputs_tuple:
         result = result[0][0]
     return _kept(result, create_graph)
@@ -101,6 +198,8 @@ def vjp(
     from ..functions import ones_like
 
     inputs_tuple, values = _as_tuple(inputs, "vjp")
+    if strict:
+        _check_strict(func, values, per_output=False)
     out, pullback = vjp_transform(func, *values)
     if v is None:
         v = ones_like(out)
@@ -120,6 +219,8 @@ def jvp(
     from ..functions import ones_like
 
     _, values = _as_tuple(inputs, "jvp")
+    if strict:
+        _check_strict(func, values, per_output=False)
     if v is None:
         v = tuple(ones_like(value) for value in values)
     tangents = tuple(v) if isinstance(v, tuple | list) else (v,)
@@ -150,6 +251,8 @@ def hvp(
     from ..functions import ones_like
 
     inputs_tuple, values = _as_tuple(inputs, "hvp")
+    if strict:
+        _check_strict_hessian(func, values)
     if v is None:
         v = tuple(ones_like(value) for value in values)
     tangents = tuple(v) if isinstance(v, tuple | list) else (v,)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ForwardNode", "Node", "bump_version", "record"]
+__all__ = ["ForwardNode", "Node", "bump_version", "bump_versions", "record"]
 
 import itertools
 import threading
@@ -29,6 +29,16 @@ def bump_version(tensor: Tensor) -> None:
     """Count an in-place change of ``tensor``: its version, and the time of the latest change."""
     global last_in_place
     tensor._version += 1
+    with _in_place_lock:
+        last_in_place = next(_sequence)
+
+
+def bump_versions(tensors: list[Tensor]) -> None:
+    """``bump_version`` for each of ``tensors`` at once (a compiled step's write-back): one
+    time of the latest change for all of them, taken once."""
+    global last_in_place
+    for tensor in tensors:
+        tensor._version += 1
     with _in_place_lock:
         last_in_place = next(_sequence)
 

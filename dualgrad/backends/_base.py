@@ -113,6 +113,12 @@ class Backend(abc.ABC):
     def _key_to_numpy(self, part: Any) -> Any:
         return self.to_numpy(part) if self.owns(part) else part
 
+    def outer_products(self, a: Array, b: Array) -> Array:
+        """``a @ b`` for stacks of columns ``a`` ``(..., m, 1)`` and rows ``b`` ``(..., 1, n)``,
+        the stacks broadcasting: one outer product per stack entry (vmap's per-example weight
+        gradients). A broadcast multiplication; a backend may know a faster loop."""
+        return a * b
+
     def erf(self, x: Array) -> Array:
         """The error function, elementwise, in ``x``'s dtype."""
         return self.from_numpy(_numpy_erf(self.to_numpy(x)))

@@ -47,6 +47,15 @@ class NumPyBackend(Backend):
         np.add.at(out, key, values)
         return out
 
+    def outer_products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # einsum's loop over vectors writes them about twice as fast as a broadcast
+        # multiplication, faster still along the longer vector: that one is the row of the
+        # product written (the other orientation is its transposed view).
+        columns, rows = a[..., 0], b[..., 0, :]
+        if columns.shape[-1] > rows.shape[-1]:
+            return np.einsum("...i,...j->...ji", columns, rows).swapaxes(-1, -2)
+        return np.einsum("...i,...j->...ij", columns, rows)
+
     def erf(self, x: np.ndarray) -> np.ndarray:
         return _numpy_erf(x)
 

@@ -471,24 +471,14 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
-# The functions whose rules hold for complex matrices as written: holomorphic, their rules use
-# transposes (the rules' convention, ops/_primitive.py), never conjugate transposes.
-_COMPLEX_READY = frozenset({"inv", "solve", "det", "matrix_power"})
-
-
 def _matrices(x: Any, name: str, *, square: bool = False) -> Tensor:
-    """``x`` checked to be a floating (or, where the rules allow, complex) tensor of (square,
-    if asked) matrices."""
+    """``x`` checked to be a floating or complex tensor of (square, if asked) matrices."""
     x = as_tensor(x, name)
-    if x.dtype.is_complex and name not in _COMPLEX_READY:
-        msg = (
-            f"{name}: complex input ({x.dtype}) is not supported: its derivative rules are "
-            "written for real matrices; complex matrices work with inv, solve, det, "
-            "matrix_power, matmul, vecdot, vector_norm and matrix_norm's 'fro', 1 and inf norms"
-        )
-        raise TypeError(msg)
     if not x.dtype.is_inexact:
-        msg = f"{name}: expected a floating point tensor, got {x.dtype}; convert it with astype"
+        msg = (
+            f"{name}: expected a floating point or complex tensor, got {x.dtype}; "
+            "convert it with astype"
+        )
         raise TypeError(msg)
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         kind = "square matrices (..., M, M)" if square else "matrices (..., M, N)"
@@ -566,7 +556,9 @@ def det(x: Tensor, /) -> Tensor:
 def slogdet(x: Tensor, /) -> SlogdetResult:
     """The sign and the log of the absolute value of each determinant.
 
-    The sign carries no gradient; ``logabsdet``'s gradient is ``inv(x)^T``.
+    For complex ``x`` the sign is ``det / |det|`` (complex, of modulus 1) and ``logabsdet`` is
+    real; both are differentiable, as in PyTorch. A real sign is piecewise constant: its
+    gradient is zero. ``logabsdet``'s gradient is ``inv(x)^T`` (conjugated for complex ``x``).
 
     Example:
         >>> import dualgrad
@@ -578,15 +570,15 @@ def slogdet(x: Tensor, /) -> SlogdetResult:
 
 
 def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
-    """The Cholesky factor ``L`` (lower triangular, ``x = L @ L^T``) of symmetric positive
-    definite matrices.
+    """The Cholesky factor ``L`` (lower triangular, ``x = L @ L^H``, ``L^H`` the conjugate
+    transpose: ``L^T`` for real matrices) of Hermitian (symmetric) positive definite matrices.
 
-    Only the symmetric part ``(x + x^T) / 2`` is read (as JAX does; NumPy reads the lower
-    triangle), so every backend computes one function and its gradient is symmetric.
+    Only the Hermitian part ``(x + x^H) / 2`` is read (as JAX does; NumPy reads the lower
+    triangle), so every backend computes one function and its gradient is Hermitian.
 
     Args:
-        x: symmetric positive definite matrices ``(..., M, M)``.
-        upper: return ``L^T`` instead.
+        x: Hermitian positive definite matrices ``(..., M, M)``, real or complex.
+        upper: return ``L^H`` instead.
 
     Example:
         >>> import dualgrad
@@ -595,7 +587,7 @@ def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
                 [1., 1.]])
     """
     factor = apply(ops.cholesky, (_matrices(x, "cholesky", square=True),), {})
-    return matrix_transpose(factor) if upper else factor
+    return _adjoint(factor) if upper else factor
 
 
 def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
@@ -603,8 +595,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
 
     For ``x`` of shape ``(..., M, N)`` with ``K = min(M, N)``, ``mode="reduced"`` gives ``Q`` of
     shape ``(..., M, K)`` and ``R`` of ``(..., K, N)``; ``mode="complete"`` gives ``(..., M, M)``
-    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made
-    non-negative, so every backend gives the same factors.
+    and ``(..., M, N)`` (the same factors unless ``M > N``). ``R``'s diagonal is made real and
+    non-negative, so every backend gives the same factors; complex ``x`` is factored with
+    ``Q^H Q = I``.
 
     Differentiable where the leading ``K x K`` block of ``x`` has full rank, in both modes
     except for tall matrices (``M > N``) in mode ``"complete"``: ``Q``'s last ``M - N`` columns
@@ -631,9 +624,9 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
         raise ValueError(msg)
     rows, cols = x.shape[-2:]
     if rows < cols:
-        # Wide: Q R_1 factors the leading square block; the rest of R is Q^T times the rest.
+        # Wide: Q R_1 factors the leading square block; the rest of R is Q^H times the rest.
         q, r_square = qr(getitem(x, (..., slice(0, rows))))
-        rest = matmul(matrix_transpose(q), getitem(x, (..., slice(rows, None))))
+        rest = matmul(_adjoint(q), getitem(x, (..., slice(rows, None))))
         return QRResult(q, concat([r_square, rest], axis=-1))
     if mode == "complete" and rows > cols:
         _refuse_gradient_of_complete_qr(x)
@@ -650,6 +643,11 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
     return QRResult(q, r)
 
 
+def _adjoint(x: Tensor) -> Tensor:
+    """The conjugate transpose of matrices (the transpose of real ones)."""
+    return matrix_transpose(conj(x) if x.dtype.is_complex else x)
+
+
 def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
     if (x.requires_grad and is_grad_enabled()) or x._tangents is not None:
         msg = (
@@ -661,12 +659,15 @@ def _refuse_gradient_of_complete_qr(x: Tensor) -> None:
 
 
 def eigh(x: Tensor, /) -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices.
+    """Eigenvalues (ascending, real) and eigenvectors of Hermitian (real: symmetric) matrices.
 
-    Only the symmetric part ``(x + x^T) / 2`` is read. Each eigenvector's largest-magnitude
-    entry is made positive, so every backend gives the same vectors. The eigenvectors'
-    gradient divides by the gaps between eigenvalues: at repeated eigenvalues the eigenvectors
-    are not unique and their gradient is infinite or NaN (the eigenvalues' gradient is fine).
+    Only the Hermitian part ``(x + x^H) / 2`` is read. Each eigenvector's largest-magnitude
+    entry is made positive (for complex ``x``: real and positive, which fixes its phase), so
+    every backend gives the same vectors; the gradient is that of these normalized vectors,
+    and for a function that does not depend on the signs or phases (``abs`` of entries,
+    ``V diag(f(w)) V^H``) it is PyTorch's. The eigenvectors' gradient divides by the gaps
+    between eigenvalues: at repeated eigenvalues the eigenvectors are not unique and their
+    gradient is infinite or NaN (the eigenvalues' gradient is fine).
 
     Example:
         >>> import dualgrad
@@ -678,7 +679,8 @@ def eigh(x: Tensor, /) -> EighResult:
 
 
 def eigvalsh(x: Tensor, /) -> Tensor:
-    """The eigenvalues (ascending) of symmetric matrices, as ``eigh(x).eigenvalues``.
+    """The eigenvalues (ascending, real) of Hermitian (real: symmetric) matrices, as
+    ``eigh(x).eigenvalues``.
 
     Example:
         >>> import dualgrad
@@ -689,12 +691,17 @@ def eigvalsh(x: Tensor, /) -> Tensor:
 
 
 def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
-    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending.
+    """The singular value decomposition ``x = U @ (S[..., None] * Vh)``, S descending (real,
+    also for complex ``x``).
 
-    Each column of ``U`` has its largest-magnitude entry made positive (``Vh`` follows), so
-    every backend gives the same factors. ``U`` and ``Vh``'s gradients divide by the gaps
-    between singular values and by the singular values: at repeated or zero singular values
-    they are infinite or NaN (``S``'s gradient is fine).
+    Each column of ``U`` has its largest-magnitude entry made real and positive (``Vh``
+    follows), so every backend gives the same factors. For complex ``x`` that fixes the phase
+    each singular vector pair is otherwise free to take: ``U`` and ``Vh`` are functions of
+    ``x``, and any loss of them, phase-dependent or not, has the gradient of the factors
+    computed (PyTorch raises for a loss that depends on the phases; for every other loss the
+    gradients agree). ``U`` and ``Vh``'s gradients divide by the gaps between singular values
+    and by the singular values: at repeated or zero singular values they are infinite or NaN
+    (``S``'s gradient is fine).
 
     Args:
         x: matrices ``(..., M, N)``.
@@ -823,6 +830,14 @@ def _to_last_two(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     return moveaxis(x, axes, (-2, -1))
 
 
+def _largest(magnitudes: Tensor, axis: int = -1) -> Tensor:
+    """The largest of non-negative values along ``axis``; 0 where there are none, as NumPy and
+    PyTorch give the max-norms of an empty matrix (the smallest of none stays an error)."""
+    if magnitudes.shape[axis] == 0:
+        return sum(magnitudes, axis=axis)
+    return max(magnitudes, axis=axis)
+
+
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:
     """The matrix norm of the last two axes.
 
@@ -831,11 +846,11 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
         keepdims: keep the two axes with length 1.
         ord: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 or -2 (largest or
             smallest singular value), 1 or -1 (largest or smallest column sum of magnitudes),
-            ``inf`` or ``-inf`` (largest or smallest row sum). Complex matrices take the
-            norms of their magnitudes: ``"fro"``, 1, -1, ``inf`` and ``-inf``.
+            ``inf`` or ``-inf`` (largest or smallest row sum). Every norm takes complex
+            matrices (a real result).
 
     Raises:
-        TypeError: ``x`` is not floating point, or complex with a norm of singular values.
+        TypeError: ``x`` is neither floating point nor complex.
         ValueError: an unknown ``ord``, or fewer than 2 dimensions.
 
     Example:
@@ -852,10 +867,10 @@ def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Te
     elif isinstance(ord, str) and ord == "nuc":
         out = sum(svdvals(x), axis=-1)
     elif ord in (2, -2):
-        out = (max if ord == 2 else min)(svdvals(x), axis=-1)
+        out = (_largest if ord == 2 else min)(svdvals(x), axis=-1)
     elif ord in (1, -1, inf, -inf):
         along = -2 if ord in (1, -1) else -1
-        out = (max if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
+        out = (_largest if ord > 0 else min)(sum(abs(x), axis=along), axis=-1)
     else:
         msg = f"matrix_norm: unknown ord {ord!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         raise ValueError(msg)
@@ -973,9 +988,7 @@ def pinv(x: Tensor, /, *, rtol: Any = None) -> Tensor:
     kept = s > _cutoff(s, x.shape, rtol)
     safe = where(kept, s, 1.0)
     inverse = where(kept, 1.0 / safe, 0.0)
-    return matmul(
-        matrix_transpose(vh) * getitem(inverse, (..., None, slice(None))), matrix_transpose(u)
-    )
+    return matmul(_adjoint(vh) * getitem(inverse, (..., None, slice(None))), _adjoint(u))
 
 
 # --- dualgrad.linalg's diagonal and trace: on the last two axes -------------------------------

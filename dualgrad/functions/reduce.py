@@ -47,16 +47,22 @@ from .shape import concat, reshape
 
 
 # --- sum, mean, max, min, any, all ----------------------------------------------------------
+def _reduces_an_empty_axis(x: Tensor, axes: tuple[int, ...]) -> bool:
+    """Whether a max or min would have nothing to choose from (an empty stack of rows is fine:
+    its result is empty too)."""
+    return builtins.any(x.shape[axis] == 0 for axis in axes)
+
+
 def _reduction(prim: ops.Primitive, floating_only: bool) -> Any:
     def function(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x, prim.name)
         if floating_only and not x.dtype.is_floating_point:
             msg = f"{prim.name}: expected a floating point tensor, got {x.dtype}"
             raise TypeError(msg)
-        if prim in (ops.max, ops.min) and x.numel() == 0:
+        axes = normalize_axes(axis, x.ndim, prim.name)
+        if prim in (ops.max, ops.min) and _reduces_an_empty_axis(x, axes):
             msg = f"{prim.name}: cannot reduce a tensor with no elements"
             raise ValueError(msg)
-        axes = normalize_axes(axis, x.ndim, prim.name)
         return apply(prim, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
 
     function.__name__ = function.__qualname__ = prim.name
