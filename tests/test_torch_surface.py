@@ -434,6 +434,33 @@ def test_autograd_functional_matches_pytorch(backend):
     assert_close(product, [6.0, 12.0])
 
 
+def _cube_sum(t):
+    return (t**3).sum()
+
+
+def _double(t):
+    return t * 2
+
+
+# name: (a call that may omit v, its product, a call that may not)
+OMITTED_V = {
+    "vjp": (lambda f: f(_cube_sum, dualgrad.tensor([2.0, 1.0])), [12.0, 3.0], _double),
+    "jvp": (lambda f: f(_double, dualgrad.tensor([2.0])), [2.0], _double),
+    "hvp": (lambda f: f(_cube_sum, dualgrad.tensor([2.0])), [12.0], _cube_sum),
+    "vhp": (lambda f: f(_cube_sum, dualgrad.tensor([2.0])), [12.0], _cube_sum),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OMITTED_V))
+def test_autograd_functional_v_may_be_omitted_only_for_one_element(backend, name):
+    """As in PyTorch: for one output element (vjp) or one input element (the others)."""
+    call = getattr(dualgrad.autograd.functional, name)
+    omitting, product, refusing = OMITTED_V[name]
+    assert_close(omitting(call)[1], product)
+    with pytest.raises(RuntimeError, match="The vector v can only be None"):
+        call(refusing, dualgrad.ones(2))
+
+
 HESSIAN_MESSAGE = (
     "the jacobian of the user-provided function with respect to input 0 is independent"
 )

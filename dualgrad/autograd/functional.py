@@ -107,6 +107,22 @@ def _check_strict_hessian(func: Callable[..., Any], values: tuple[Tensor, ...]) 
                 raise RuntimeError(msg)
 
 
+def _directions(v: Any, values: tuple[Tensor, ...]) -> tuple[Any, ...]:
+    """The vectors ``v`` one per input; omitted, 1 for a single input of one element, as
+    PyTorch allows."""
+    from ..functions import ones_like
+
+    if v is None:
+        if len(values) != 1 or values[0].numel() != 1:
+            msg = (
+                "The vector v can only be None if the input to the user-provided function is a "
+                "single Tensor with a single element."
+            )
+            raise RuntimeError(msg)
+        return (ones_like(values[0]),)
+    return tuple(v) if isinstance(v, tuple | list) else (v,)
+
+
 def _check_strategy(strategy: str, what: str) -> None:
     if strategy not in ("reverse-mode", "forward-mode"):
         msg = f"{what} must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
@@ -202,6 +218,12 @@ def vjp(
         _check_strict(func, values, per_output=False)
     out, pullback = vjp_transform(func, *values)
     if v is None:
+        if not isinstance(out, Tensor) or out.numel() != 1:
+            msg = (
+                "The vector v can only be None if the user-provided function returns a single "
+                "Tensor with a single element."
+            )
+            raise RuntimeError(msg)
         v = ones_like(out)
     products = pullback(v)
     return _kept(out, create_graph), _kept(products if inputs_tuple else products[0], create_graph)
@@ -216,15 +238,11 @@ def jvp(
 ) -> tuple[Any, Any]:
     """``(func(inputs), J v)``; ``v`` may be omitted for a single input of one element."""
     from ..func import jvp as jvp_transform
-    from ..functions import ones_like
 
     _, values = _as_tuple(inputs, "jvp")
     if strict:
         _check_strict(func, values, per_output=False)
-    if v is None:
-        v = tuple(ones_like(value) for value in values)
-    tangents = tuple(v) if isinstance(v, tuple | list) else (v,)
-    out, product = jvp_transform(func, values, tangents)
+    out, product = jvp_transform(func, values, _directions(v, values))
     return _kept(out, create_graph), _kept(product, create_graph)
 
 
@@ -248,15 +266,11 @@ def hvp(
 ) -> tuple[Any, Any]:
     """``(func(inputs), H v)`` for a scalar ``func``."""
     from ..func import hvp as hvp_transform
-    from ..functions import ones_like
 
     inputs_tuple, values = _as_tuple(inputs, "hvp")
     if strict:
         _check_strict_hessian(func, values)
-    if v is None:
-        v = tuple(ones_like(value) for value in values)
-    tangents = tuple(v) if isinstance(v, tuple | list) else (v,)
-    out, product = hvp_transform(func, values, tangents)
+    out, product = hvp_transform(func, values, _directions(v, values))
     if not inputs_tuple and isinstance(product, tuple | list):
         product = product[0]
     return _kept(out, create_graph), _kept(product, create_graph)
