@@ -164,10 +164,7 @@ def _untied(module: Module, values: dict[str, Any]) -> dict[str, Any]:
         ValueError: different values are given for names of one shared tensor.
     """
     names_of: dict[int, list[str]] = {}
-    for name, tensor in (
-        *module.named_parameters(remove_duplicate=False),
-        *module.named_buffers(remove_duplicate=False),
-    ):
+    for name, tensor in _named_tensors(module):
         names_of.setdefault(id(tensor), []).append(name)
     untied = dict(values)
     for names in names_of.values():
@@ -185,14 +182,22 @@ def _untied(module: Module, values: dict[str, Any]) -> dict[str, Any]:
     return untied
 
 
+def _named_tensors(module: Module) -> list[tuple[str, Tensor]]:
+    """Every parameter and buffer under each of its dotted names (a shared one under all),
+    parameters first: ``named_parameters`` and ``named_buffers`` in one walk of the modules,
+    which every call pays for."""
+    parameters: list[tuple[str, Tensor]] = []
+    buffers: list[tuple[str, Tensor]] = []
+    for prefix, owner in module.named_modules():
+        for store, out in ((owner._parameters, parameters), (owner._buffers, buffers)):
+            for name, tensor in store.items():
+                if tensor is not None:
+                    out.append((f"{prefix}.{name}" if prefix else name, tensor))
+    return parameters + buffers
+
+
 def _check_keys(module: Module, values: dict[str, Any]) -> None:
-    valid = {
-        name
-        for name, _ in (
-            *module.named_parameters(remove_duplicate=False),
-            *module.named_buffers(remove_duplicate=False),
-        )
-    }
+    valid = {name for name, _ in _named_tensors(module)}
     missing = sorted(valid - set(values))
     unexpected = sorted(set(values) - valid)
     problems = []

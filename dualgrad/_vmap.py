@@ -25,7 +25,7 @@ from .backends import backend_for_array, get_rng_states, set_rng_states
 from .functions.creation import asarray
 from .functions.shape import concat
 from .tensor import Tensor, same_backend
-from .tree_util import keystr, tree_broadcast, tree_flatten, tree_flatten_with_path
+from .tree_util import broadcast_prefix, keystr, tree_flatten, tree_flatten_with_path
 
 
 def _none_is_leaf(value: Any) -> bool:
@@ -164,7 +164,7 @@ def _arguments(
         )
         raise TypeError(msg)
     try:
-        per_leaf = tree_broadcast(prefix, args, is_leaf=_none_is_leaf)
+        dims = broadcast_prefix(prefix, args, is_leaf=_none_is_leaf)
     except ValueError as err:
         msg = (
             f"vmap({_name(func)}, in_dims={in_dims!r}): in_dims does not match the structure "
@@ -172,7 +172,6 @@ def _arguments(
         )
         raise ValueError(msg) from err
     leaves, treedef = tree_flatten(args, is_leaf=_none_is_leaf)
-    dims, _ = tree_flatten(per_leaf, is_leaf=_none_is_leaf)
     for index, (leaf, dim) in enumerate(zip(leaves, dims, strict=True)):
         if dim is not None:
             where = _where("args", args, index)
@@ -272,21 +271,18 @@ def _creating_on(level: _batching.Level) -> Iterator[None]:
 
 def _outputs(func: Callable[..., Any], out: Any, out_dims: Any, level: _batching.Level) -> Any:
     """Each output moved out of the level, its batch along its out_dim."""
+    leaves, treedef = tree_flatten(out, is_leaf=_none_is_leaf)
     if isinstance(out_dims, int | None):
-        per_leaf: Any = out_dims
-        prefix = True
+        dims: list[Any] = [out_dims] * len(leaves)
     else:
-        prefix = False
         try:
-            per_leaf = tree_broadcast(out_dims, out, is_leaf=_none_is_leaf)
+            dims = broadcast_prefix(out_dims, out, is_leaf=_none_is_leaf)
         except ValueError as err:
             msg = (
                 f"vmap({_name(func)}, out_dims={out_dims!r}): out_dims does not match the "
                 f"structure of the outputs: {err}"
             )
             raise ValueError(msg) from err
-    leaves, treedef = tree_flatten(out, is_leaf=_none_is_leaf)
-    dims = [per_leaf] * len(leaves) if prefix else tree_flatten(per_leaf, is_leaf=_none_is_leaf)[0]
     results = []
     for index, (leaf, dim) in enumerate(zip(leaves, dims, strict=True)):
         results.append(_output(func, leaf, dim, level, _where("output", out, index), out_dims))
@@ -366,9 +362,7 @@ def _chunked(
     if isinstance(out_dims, int | None):
         dims_out: list[Any] = [out_dims] * len(first)
     else:
-        dims_out = tree_flatten(
-            tree_broadcast(out_dims, chunks[0], is_leaf=_none_is_leaf), is_leaf=_none_is_leaf
-        )[0]
+        dims_out = broadcast_prefix(out_dims, chunks[0], is_leaf=_none_is_leaf)
     joined = []
     for k, dim in enumerate(dims_out):
         if dim is None:

@@ -32,6 +32,7 @@ __all__ = [
     "GetAttrKey",
     "PyTreeDef",
     "SequenceKey",
+    "broadcast_prefix",
     "keystr",
     "register_pytree_node",
     "tree_broadcast",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -298,13 +299,16 @@ class PyTreeDef:
                 f"got {len(leaves)}"
             )
             raise ValueError(msg)
+        if self._node is None:
+            return leaves[0]
         return self._build(iter(leaves))
 
-    def _build(self, leaves: Iterable[Any]) -> Any:
-        if self._node is None:
-            return next(iter(leaves))  # type: ignore[call-overload]
-        children = [child._build(leaves) for child in self._children]
-        return self._node.unflatten(self._aux, self._order, children)
+    def _build(self, leaves: Iterator[Any]) -> Any:
+        children = [
+            next(leaves) if child._node is None else child._build(leaves)
+            for child in self._children
+        ]
+        return self._node.unflatten(self._aux, self._order, children)  # type: ignore[union-attr]
 
     def flatten_up_to(self, tree: Any, *, name: str = "tree") -> list[Any]:
         """The subtrees of ``tree`` where this structure has leaves (``tree`` has this
@@ -319,8 +323,27 @@ class PyTreeDef:
                 the key path where they differ.
         """
         subtrees: list[Any] = []
-        self._up_to(tree, (), subtrees, name)
+        if not self._matches(tree, subtrees):
+            subtrees.clear()
+            self._up_to(tree, (), subtrees, name)  # raises, naming the key path
         return subtrees
+
+    def _matches(self, tree: Any, out: list[Any]) -> bool:
+        """``_up_to`` without key paths: whether ``tree`` fits, its subtrees appended to
+        ``out``; a mismatch is reported again by ``_up_to``, which names where."""
+        if self._node is None:
+            out.append(tree)
+            return True
+        node = _node_type(tree)
+        if node is not self._node:
+            return False
+        children, aux, _ = node.flatten(tree)
+        if aux != self._aux or len(children) != len(self._children):
+            return False
+        return all(
+            child_def._matches(child, out)
+            for child_def, child in zip(self._children, children, strict=True)
+        )
 
     def _up_to(self, tree: Any, path: KeyPath, out: list[Any], name: str) -> None:
         if self._node is None:
@@ -392,21 +415,43 @@ _LEAF = PyTreeDef(None)
 
 
 def _flatten(
-    tree: Any, is_leaf: IsLeaf, path: KeyPath, leaves: list[Any], paths: list[KeyPath] | None
+    tree: Any, is_leaf: IsLeaf, path: KeyPath, leaves: list[Any], paths: list[KeyPath]
 ) -> PyTreeDef:
     node = None if is_leaf is not None and is_leaf(tree) else _node_type(tree)
     if node is None:
         leaves.append(tree)
-        if paths is not None:
-            paths.append(path)
+        paths.append(path)
         return _LEAF
     children, aux, order = node.flatten(tree)
-    keys = node.keys(aux, len(children)) if paths is not None else [None] * len(children)
+    keys = node.keys(aux, len(children))
     child_defs = tuple(
-        _flatten(child, is_leaf, (*path, key), leaves, paths)  # type: ignore[arg-type]
+        _flatten(child, is_leaf, (*path, key), leaves, paths)
         for child, key in zip(children, keys, strict=True)
     )
     return PyTreeDef(node, aux, order, child_defs)
+
+
+def _flatten_leaves(tree: Any, is_leaf: IsLeaf, leaves: list[Any]) -> PyTreeDef:
+    """``_flatten`` without key paths: the transforms flatten their arguments and results on
+    every call, and a path is only wanted when an error names one."""
+    node = None if is_leaf is not None and is_leaf(tree) else _node_type(tree)
+    if node is None:
+        leaves.append(tree)
+        return _LEAF
+    return _flatten_node(tree, node, is_leaf, leaves)
+
+
+def _flatten_node(tree: Any, node: _NodeType, is_leaf: IsLeaf, leaves: list[Any]) -> PyTreeDef:
+    children, aux, order = node.flatten(tree)
+    child_defs = []
+    for child in children:
+        child_node = None if is_leaf is not None and is_leaf(child) else _node_type(child)
+        if child_node is None:  # a leaf, taken here rather than in a call of its own
+            leaves.append(child)
+            child_defs.append(_LEAF)
+        else:
+            child_defs.append(_flatten_node(child, child_node, is_leaf, leaves))
+    return PyTreeDef(node, aux, order, tuple(child_defs))
 
 
 # --- functions ---------------------------------------------------------------------------------
@@ -423,7 +468,7 @@ def tree_flatten(tree: Any, is_leaf: IsLeaf = None) -> tuple[list[Any], PyTreeDe
         ([1, 2], PyTreeDef([*, (*, None)]))
     """
     leaves: list[Any] = []
-    treedef = _flatten(tree, is_leaf, (), leaves, None)
+    treedef = _flatten_leaves(tree, is_leaf, leaves)
     return leaves, treedef
 
 
@@ -523,3 +568,23 @@ def tree_broadcast(prefix_tree: Any, full_tree: Any, is_leaf: IsLeaf = None) -> 
         tree_map(lambda _, value=value: value, subtree, is_leaf=is_leaf)
         for value, subtree in zip(prefix_leaves, subtrees, strict=True)
     )
+
+
+def broadcast_prefix(prefix_tree: Any, full_tree: Any, is_leaf: IsLeaf = None) -> list[Any]:
+    """The leaves of ``tree_broadcast(prefix_tree, full_tree)``, without building that tree:
+    one per leaf of ``full_tree``, in flattening order.
+
+    Raises:
+        ValueError: ``prefix_tree``'s structure is not a prefix of ``full_tree``'s.
+
+    Example:
+        >>> from dualgrad import tree_util
+        >>> tree_util.broadcast_prefix((0, 1), ({"a": 5, "b": 6}, [7]))
+        [0, 0, 1]
+    """
+    prefix_leaves, prefix_def = tree_flatten(prefix_tree, is_leaf)
+    subtrees = prefix_def.flatten_up_to(full_tree, name="broadcast_prefix: full_tree")
+    leaves: list[Any] = []
+    for value, subtree in zip(prefix_leaves, subtrees, strict=True):
+        leaves.extend([value] * len(tree_leaves(subtree, is_leaf)))
+    return leaves

@@ -178,6 +178,29 @@ def test_broadcast_with_none_as_a_leaf_matches_jax(jax):
     assert ours == jax.tree.broadcast(prefix, full, is_leaf=lambda node: node is None)
 
 
+@pytest.mark.parametrize("is_leaf", [None, lambda node: node is None])
+@pytest.mark.parametrize(
+    ("prefix", "full"),
+    [
+        ((0, 1), ({"b": 5, "a": 6}, [7])),
+        ((1, 0), ((2, 3), {"a": 4, "b": None})),
+        ({"a": 1, "b": 2}, {"a": [5, 6], "b": {"c": 7}}),
+    ],
+)
+def test_broadcast_prefix_gives_the_leaves_of_tree_broadcast(prefix, full, is_leaf):
+    broadcast = tree_util.tree_broadcast(prefix, full, is_leaf=is_leaf)
+    leaves = tree_util.tree_leaves(broadcast, is_leaf=is_leaf)
+    assert tree_util.broadcast_prefix(prefix, full, is_leaf=is_leaf) == leaves
+    assert len(leaves) == len(tree_util.tree_leaves(full, is_leaf=is_leaf))
+
+
+def test_a_mismatch_names_the_key_path():
+    with pytest.raises(ValueError, match=r"full_tree\[1\]\['b'\] is a leaf of type int where a"):
+        tree_util.broadcast_prefix((0, {"a": 1, "b": (2,)}), ([1], {"a": 2, "b": 3}))
+    with pytest.raises(ValueError, match=r"rest\[0\]\['a'\]\[1\] is a tuple of length 1 where"):
+        tree_util.tree_map(lambda a, b: a, {"a": (1, (2, 3))}, {"a": (1, (2,))})
+
+
 def test_register_pytree_node_makes_a_container():
     class Pair:
         def __init__(self, a, b):
