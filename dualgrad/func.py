@@ -164,10 +164,19 @@ def _at_current_level(x: Tensor) -> Tensor:
     parameters, with ``in_dims=None``) must become a value of the level before it becomes a
     differentiation leaf, so that its derivative is one per example, not summed over the batch.
     """
-    levels = _batching.current_levels()
+    return _at_level(x, _batching.current_levels())
+
+
+def _at_level(x: Tensor, levels: Sequence[Any]) -> Tensor:
+    """``_at_current_level`` with the open levels looked up once for several leaves."""
     if levels and x._backend is not levels[-1] and _batching.below(x._backend, levels[-1]):
         return lift(x, levels[-1])
     return x
+
+
+def _named_path(names: Callable[[int], str], k: int, tree: Any, index: int) -> str:
+    """Where leaf number ``index`` of differentiated argument ``k`` is, for an error."""
+    return f"{names(k)}{_path_of(tree, index)}"
 
 
 def _path_of(tree: Any, index: int) -> str:
@@ -213,14 +222,13 @@ class _Differentiated:
     def __init__(self, trees: Sequence[Any], names: Callable[[int], str], transform: str) -> None:
         self.treedefs: list[PyTreeDef] = []
         self.leaves: list[Tensor] = []
+        levels = _batching.current_levels()
         for k, tree in enumerate(trees):
             leaves, treedef = tree_flatten(tree)
             self.treedefs.append(treedef)
             for index, leaf in enumerate(leaves):
-                where = functools.partial(
-                    lambda k, tree, index: f"{names(k)}{_path_of(tree, index)}", k, tree, index
-                )
-                self.leaves.append(_at_current_level(_input_leaf(leaf, where, transform)))
+                where = functools.partial(_named_path, names, k, tree, index)
+                self.leaves.append(_at_level(_input_leaf(leaf, where, transform), levels))
 
     def rebuild(self, values: Sequence[Any]) -> list[Any]:
         """One pytree per argument, holding ``values`` (one per leaf, in order)."""
