@@ -64,6 +64,12 @@ def _sampled(
     return _finish(array, backend, requires_grad, device)
 
 
+def _integers(backend: Any, array: Any, dtype: Any) -> Any:
+    """``array`` in ``dtype``, int64 by default, as PyTorch's integer samplers give."""
+    target = _dtypes.int64 if dtype is None else as_dtype(dtype)
+    return backend.xp.astype(array, backend.native_dtype(target))
+
+
 def randn(
     *size: Any,
     generator: Any = None,
@@ -145,9 +151,7 @@ def randint(
     backend = config.get_backend()
     uniform = _draw(backend, "rand", _shape((size,)), _dtypes.float64, generator)
     draws = backend.xp.floor(uniform * (high - low)) + low
-    target = _dtypes.int64 if dtype is None else as_dtype(dtype)
-    array = backend.xp.astype(draws, backend.native_dtype(target))
-    return _finish(array, backend, requires_grad, device)
+    return _finish(_integers(backend, draws, dtype), backend, requires_grad, device)
 
 
 def randperm(
@@ -168,10 +172,7 @@ def randperm(
     backend = config.get_backend()
     keys = _draw(backend, "rand", (int(n),), _dtypes.float64, generator)
     order = backend.xp.argsort(keys)
-    target = _dtypes.int64 if dtype is None else as_dtype(dtype)
-    return _finish(
-        backend.xp.astype(order, backend.native_dtype(target)), backend, requires_grad, device
-    )
+    return _finish(_integers(backend, order, dtype), backend, requires_grad, device)
 
 
 def normal(
