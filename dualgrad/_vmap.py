@@ -101,7 +101,11 @@ def vmap(
         size = _batch_size(func, leaves, dims)
         raw = not any(isinstance(leaf, Tensor) for leaf in leaves)
         tensors = [
-            asarray(leaf) if dim is not None or _is_array(leaf) else leaf
+            leaf
+            if isinstance(leaf, Tensor)
+            else asarray(leaf)
+            if dim is not None or _is_array(leaf)
+            else leaf
             for leaf, dim in zip(leaves, dims, strict=True)
         ]
         if chunk_size is None or chunk_size >= size:
