@@ -101,10 +101,8 @@ def vmap(
         size = _batch_size(func, leaves, dims)
         raw = not any(isinstance(leaf, Tensor) for leaf in leaves)
         tensors = [
-            leaf
-            if isinstance(leaf, Tensor)
-            else asarray(leaf)
-            if dim is not None or _is_array(leaf)
+            asarray(leaf)
+            if not isinstance(leaf, Tensor) and (dim is not None or _is_array(leaf))
             else leaf
             for leaf, dim in zip(leaves, dims, strict=True)
         ]
