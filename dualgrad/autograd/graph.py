@@ -70,7 +70,7 @@ class Node:
         prim: Primitive,
         params: dict[str, Any],
         inputs: tuple[Tensor, ...],
-        parents: list[Node | Tensor | None],
+        parents: tuple[Node | Tensor | None, ...],
         ans: Any,
         versions: tuple[int, ...],
         broadcasts: bool,
@@ -107,29 +107,66 @@ def record(
 ) -> None:
     """Put ``out`` on the tape: a Node that sends its cotangent to the inputs that need one."""
     # Where each input's cotangent goes: its tape node, or the tensor itself (a leaf, or a value
-    # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through).
-    # One pass per input gathers the parents and the versions the vjp will check.
-    parents: list[Node | Tensor | None] = []
-    versions: list[int] = []
+    # computed in forward mode, whose tangent blocks the engine pulls the cotangent back through),
+    # and the versions the vjp will check. Both are tuples: one allocation each where a list
+    # takes two, and a tuple of ints is one the cyclic GC stops tracking (the tape's nodes
+    # survive many collections, and every tracked object is walked at each).
     rules = None if prim.variadic else prim.vjp  # prim.differentiable(i), without the call
     array = out._array
-    # Elementwise primitives broadcast their inputs themselves: note whether a differentiable
-    # input's shape differs from the output's, so that the engine looks only then.
-    shape = array.shape if prim.elementwise and len(inputs) > 1 else None
     broadcasts = False
-    traced_dtype = None
-    for i, tensor in enumerate(inputs):
-        versions.append(tensor._version)
-        if tensor._requires_grad and (rules is None or rules[i] is not None):
-            node = tensor._node
-            parents.append(node if type(node) is Node else tensor)
-            traced_dtype = tensor._array.dtype
-            if shape is not None and tensor._array.shape != shape:
-                broadcasts = True
-        else:
-            parents.append(None)
-    if traced_dtype is None:
-        return
+    # One and two inputs, most operations, spelled out: the loop and the lists of the general
+    # case cost a third of recording a node.
+    if len(inputs) == 1:
+        tensor = inputs[0]
+        if not tensor._requires_grad or (rules is not None and rules[0] is None):
+            return
+        node = tensor._node
+        parents: tuple[Node | Tensor | None, ...] = (node if type(node) is Node else tensor,)
+        versions: tuple[int, ...] = (tensor._version,)
+        traced_dtype = tensor._array.dtype
+    elif len(inputs) == 2 and rules is not None:
+        x, y = inputs
+        traced_dtype = None
+        x_parent = y_parent = None
+        if x._requires_grad and rules[0] is not None:
+            node = x._node
+            x_parent = node if type(node) is Node else x
+            traced_dtype = x._array.dtype
+        if y._requires_grad and rules[1] is not None:
+            node = y._node
+            y_parent = node if type(node) is Node else y
+            traced_dtype = y._array.dtype
+        if traced_dtype is None:
+            return
+        # Elementwise primitives broadcast their inputs themselves: note whether a
+        # differentiable input's shape differs from the output's, so that the engine looks
+        # only then.
+        if prim.elementwise:
+            shape = array.shape
+            broadcasts = (x_parent is not None and x._array.shape != shape) or (
+                y_parent is not None and y._array.shape != shape
+            )
+        parents = (x_parent, y_parent)
+        versions = (x._version, y._version)
+    else:
+        shape = array.shape if prim.elementwise else None
+        gathered: list[Node | Tensor | None] = []
+        seen: list[int] = []
+        traced_dtype = None
+        for i, tensor in enumerate(inputs):
+            seen.append(tensor._version)
+            if tensor._requires_grad and (rules is None or rules[i] is not None):
+                node = tensor._node
+                gathered.append(node if type(node) is Node else tensor)
+                traced_dtype = tensor._array.dtype
+                if shape is not None and tensor._array.shape != shape:
+                    broadcasts = True
+            else:
+                gathered.append(None)
+        if traced_dtype is None:
+            return
+        parents = tuple(gathered)
+        versions = tuple(seen)
     # Integer and bool results, and masks, never carry gradients. (An output of a traced
     # input's dtype is floating or complex, as every traced input is: that comparison is the
     # cheap one, and NumPy's dtypes are mostly one object per dtype, cheaper still to compare
@@ -137,9 +174,7 @@ def record(
     dtype = array.dtype
     if dtype is not traced_dtype and dtype != traced_dtype and not out.dtype.is_inexact:
         return
-    # The versions as a tuple of ints, which the cyclic GC stops tracking: the tape's nodes
-    # survive many collections, and every tracked object is walked at each.
-    out._node = Node(prim, params, inputs, parents, array, tuple(versions), broadcasts)
+    out._node = Node(prim, params, inputs, parents, array, versions, broadcasts)
     out._requires_grad = True
 
 
