@@ -162,12 +162,18 @@ def _namespace_function(name: str, nin: int) -> Rule:
 
 
 def unary(
-    name: str, d: Rule, *, forward: Rule | None = None, grad_fn: str | None = None
+    name: str,
+    d: Rule,
+    *,
+    forward: Rule | None = None,
+    grad_fn: str | None = None,
+    reads_ans: bool = True,
 ) -> Primitive:
     """An elementwise function of one input with derivative ``d(xp, x, ans)``.
 
     vjp is ``g * d`` and jvp is ``t * d``; both broadcast over leading batch axes. ``forward``
-    defaults to the namespace function of the same name.
+    defaults to the namespace function of the same name. ``reads_ans=False``: ``d`` never
+    reads ``ans`` (``Primitive``'s ``vjp_reads_ans``).
     """
     return Primitive(
         name,
@@ -176,6 +182,7 @@ def unary(
         jvp=(lambda xp, t, ans, x: t * d(xp, x, ans),),
         elementwise=True,
         grad_fn=grad_fn,
+        vjp_reads_ans=reads_ans,
     )
 
 
@@ -187,9 +194,11 @@ def binary(
     forward: Rule | None = None,
     grad_fn: str | None = None,
     reads: tuple[tuple[int, ...] | None, ...] | None = None,
+    reads_ans: bool = True,
 ) -> Primitive:
     """An elementwise function of two inputs with partials ``dx(xp, x, y, ans)`` and ``dy``;
-    ``reads`` is ``Primitive``'s ``vjp_reads``."""
+    ``reads`` is ``Primitive``'s ``vjp_reads``; ``reads_ans=False``: neither partial reads
+    ``ans`` (its ``vjp_reads_ans``)."""
     return Primitive(
         name,
         forward=forward or _namespace_function(name, 2),
@@ -204,6 +213,7 @@ def binary(
         elementwise=True,
         grad_fn=grad_fn,
         vjp_reads=reads,
+        vjp_reads_ans=reads_ans,
     )
 
 
