@@ -59,11 +59,15 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
         isinstance(x1, Tensor)
         and isinstance(x2, Tensor)
         and x1._backend is x2._backend
-        and x1._array.ndim == 2 == x2._array.ndim
+        and x1._array.ndim == 2
         and x1._array.dtype == x2._array.dtype
         and x1._array.shape[1] == x2._array.shape[0]
     ):
-        return apply(ops.matmul, (x1, x2), {})  # two aligned matrices: nothing to prepare
+        # A matrix times an aligned matrix or vector of its dtype: nothing to prepare.
+        if x2._array.ndim == 2:
+            return apply(ops.matmul, (x1, x2), {})
+        if x2._array.ndim == 1:
+            return apply(ops.matvec, (x1, x2), {})
     x1, x2 = promoted([as_tensor(x1, "matmul"), as_tensor(x2, "matmul")])
     if x1.ndim == 2 and x2.ndim == 1 and x1.shape[1] == x2.shape[0]:
         return apply(ops.matvec, (x1, x2), {})
