@@ -539,7 +539,7 @@ def grad(
 
 def cotangents_of(
     output: Tensor,
-    cotangent: Tensor,
+    cotangent: Tensor | None,
     inputs: Sequence[Tensor],
     *,
     create_graph: bool,
@@ -548,8 +548,9 @@ def cotangents_of(
     """For the function transforms: each input's cotangent, keyed like ``run_backward``'s.
 
     With ``batched``, ``cotangent`` carries leading batch axes (a block of cotangents, as
-    ``jacrev`` seeds), which the batch-polymorphic rules carry through in one pass. The graph is
-    kept, so that ``vjp``'s function can be called again.
+    ``jacrev`` seeds), which the batch-polymorphic rules carry through in one pass; None (not
+    batched) stands for 1, for a single-element real output. The graph is kept, so that
+    ``vjp``'s function can be called again.
     """
     if batched:
         seed = cotangent if create_graph else cotangent._array
