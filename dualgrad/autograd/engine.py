@@ -210,8 +210,8 @@ def run_backward(
         else:
             results[target] = results[target] + cotangent if target in results else cotangent
 
-    for root, cotangent in zip(roots, cotangents, strict=True):
-        send(root._node or root, cotangent)
+    for i, root in enumerate(roots):  # one cotangent each (zip's strict check costs more)
+        send(root._node or root, cotangents[i])
 
     anomaly = _settings_used.anomaly and anomaly_mode.is_anomaly_enabled()
     grad_mode_token = grad_mode.set_for_backward(create_graph)
@@ -281,17 +281,19 @@ def run_backward(
                 )
                 if anomaly:
                     anomaly_mode.check_cotangents(node, cotangents_out)
-                for parent, cotangent in zip(node.parents, cotangents_out, strict=True):
-                    if parent is None:
-                        continue
-                    # The common case of send(), inlined: a cotangent for another tape node.
-                    if type(parent) is Node and parent not in pending:
-                        pending[parent] = cotangent
-                        if reached is not None:
-                            heapq.heappush(heap, (-reached.seq, reached))
-                        reached = parent
-                    else:
-                        send(parent, cotangent)
+                # An index, not zip(strict=True), whose end check costs twice the loop; the
+                # cotangents are one per parent (``_rules.input_cotangents``).
+                for i, parent in enumerate(node.parents):
+                    if parent is not None:
+                        cotangent = cotangents_out[i]
+                        # The common case of send(), inlined: a cotangent for another tape node.
+                        if type(parent) is Node and parent not in pending:
+                            pending[parent] = cotangent
+                            if reached is not None:
+                                heapq.heappush(heap, (-reached.seq, reached))
+                            reached = parent
+                        else:
+                            send(parent, cotangent)
             if not retain_graph:
                 node.inputs = node.ans = None
             # A chain's common case: the node just reached is the only one waiting, so it is
@@ -384,10 +386,7 @@ def _root_cotangents(
     if len(grads) != len(roots):
         msg = f"got {len(roots)} outputs but {len(grads)} gradients; pass one per output"
         raise ValueError(msg)
-    return [
-        _root_cotangent(root, gradient, i, create_graph)
-        for i, (root, gradient) in enumerate(zip(roots, grads, strict=True))
-    ]
+    return [_root_cotangent(root, grads[i], i, create_graph) for i, root in enumerate(roots)]
 
 
 def _backward_inside_vmap() -> None:
