@@ -263,10 +263,10 @@ def _w2_pieces() -> list[Piece]:
 
 
 def _w6_pieces() -> list[Piece]:
-    """The Hessian-vector product by autograd.grad twice, and its two halves."""
+    """The Hessian-vector product by autograd.grad twice, and its two halves; by dualgrad.hvp."""
     import dualgrad
 
-    from .w6_hvp import _data, _double_backward
+    from .w6_hvp import _data, _double_backward, _dualgrad_hvp
 
     hvp = _double_backward(dualgrad, quick=False)
     a, x0, v = (dualgrad.tensor(array) for array in _data(quick=False))
@@ -288,6 +288,7 @@ def _w6_pieces() -> list[Piece]:
         ("forward, recorded", forward),
         ("forward and grad(create_graph=True)", first),
         ("forward and both grads", both),
+        ("W6 hvp: dualgrad.hvp", _dualgrad_hvp(quick=False)),
     ]
 
 

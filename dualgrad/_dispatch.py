@@ -33,14 +33,21 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     if len(inputs) == 1:
         traced = x._requires_grad
         dual = x._tangents is not None
-        result = prim.forward(backend.xp, x._array, **params)
+        # Most operations have no params: a call without ``**`` costs a tenth less.
+        if params:
+            result = prim.forward(backend.xp, x._array, **params)
+        else:
+            result = prim.forward(backend.xp, x._array)
     elif len(inputs) == 2:
         y = inputs[1]
         if y._backend is not backend:
             return apply(prim, lifted(prim.name, inputs), params)
         traced = x._requires_grad or y._requires_grad
         dual = x._tangents is not None or y._tangents is not None
-        result = prim.forward(backend.xp, x._array, y._array, **params)
+        if params:
+            result = prim.forward(backend.xp, x._array, y._array, **params)
+        else:
+            result = prim.forward(backend.xp, x._array, y._array)
     else:
         traced = dual = False
         arrays = []

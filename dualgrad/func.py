@@ -339,7 +339,9 @@ def _run_on_tape(
 def _gradients_of(
     out: Tensor, leaves: list[Tensor], cotangent: Any, keep: bool, *, batched: bool = False
 ) -> list[Tensor]:
-    """d out / d leaves contracted with ``cotangent`` (zeros for leaves ``out`` ignores)."""
+    """d out / d leaves contracted with ``cotangent`` (zeros for leaves ``out`` ignores); None
+    for a single-element real ``out``: the seed 1, made as ``backward()`` makes it (cheaper than
+    ``ones_like``)."""
     if not out._requires_grad:
         results: dict[Any, Any] = {}
     else:
@@ -432,7 +434,7 @@ def value_and_grad(
         result, leaves, keep = _run_on_tape(f, call_args, kwargs, positions, differentiated)
         out, aux = _split_aux(result, has_aux, "grad")
         out = _scalar_output(out, "grad")
-        grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep)
+        grads = _gradients_of(out, leaves, None, keep)  # None: the seed 1 (a scalar output)
         # Finished leaf by leaf before the trees are built: no walk of the trees again.
         trees = differentiated.rebuild([_finished(g, raw, keep) for g in grads])
         gradient = trees[0] if single else tuple(trees)
@@ -751,7 +753,7 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     out, leaves, keep = _run_on_tape(f, list(primals), {}, positions, differentiated)
     out = _scalar_output(out, "hvp")
     keep = keep or any(t._requires_grad or t._tangents for t in directions)
-    grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep=True)
+    grads = _gradients_of(out, leaves, None, keep=True)  # None: the seed 1 (a scalar output)
     if len(grads) == 1:
         (gradient,) = grads
         total = _gradients_of(gradient, leaves, _cast(directions[0], gradient.dtype), keep)

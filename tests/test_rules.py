@@ -213,6 +213,29 @@ def test_second_order(case: RuleCase) -> None:
     assert_close(analytical, numerical, tol.fd_rtol, tol.fd_atol, "second-order directional")
 
 
+@pytest.mark.parametrize(
+    "variant", [v for v in DIFFERENTIABLE if not v.spec.prim.vjp_reads_ans], ids=str
+)
+def test_rules_declared_not_to_read_ans_ignore_it(case: RuleCase) -> None:
+    """A primitive declared with ``vjp_reads_ans=False`` is given its output as a constant in a
+    recorded backward (``create_graph=True``), not recomputed from its inputs: its vjp rules
+    must not read the output's values. With an output of NaNs, every cotangent is the same."""
+    prim, xp, params = case.prim, case.backend.xp, case.params
+    arrays = case._arrays(case.primals)
+    ans = prim.forward(xp, *arrays, **params)
+    g = case.backend.from_numpy(case.cotangent().astype(case.ans.dtype))
+
+    def cotangent(i: int, output: Any) -> np.ndarray:
+        if prim.variadic:
+            return case._numpy(prim.vjp(xp, g, output, *arrays, index=i, **params))
+        return case._numpy(prim.vjp[i](xp, g, output, *arrays, **params))
+
+    for i in case.inputs:
+        np.testing.assert_array_equal(
+            cotangent(i, xp.full_like(ans, float("nan"))), cotangent(i, ans), strict=True
+        )
+
+
 @nondifferentiable
 def test_nondifferentiable_output_never_requires_grad(case: RuleCase) -> None:
     floating = [i for i, primal in enumerate(case.primals) if primal.dtype.kind == "f"]

@@ -97,8 +97,11 @@ def function_of(prim: ops.Primitive, nin: int, doc: str | None = None) -> Any:
     if nin == 1:
 
         def function(x: Tensor, /) -> Tensor:
-            # One Tensor has nothing to promote or broadcast: straight to the dispatcher.
-            return apply(prim, (as_tensor(x, prim.name),), {})
+            # One Tensor has nothing to promote or broadcast: straight to the dispatcher
+            # (a Tensor without the call that checks for one, a subclass through it).
+            if type(x) is not Tensor:
+                x = as_tensor(x, prim.name)
+            return apply(prim, (x,), {})
 
     else:
 

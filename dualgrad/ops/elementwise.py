@@ -88,6 +88,7 @@ multiply = binary(
     forward=lambda xp, x, y: x * y,
     grad_fn="Mul",
     reads=((1,), (0,)),  # each partial is the other factor
+    reads_ans=False,
 )
 divide = binary(
     "divide",
@@ -163,13 +164,17 @@ pow_scalar = Primitive(
 )
 
 # --- transcendental -------------------------------------------------------------------------
+# ``reads_ans=False`` where the derivative is a function of ``x`` alone: a recorded backward
+# (``create_graph=True``) then need not recompute the output as a function of the input.
 exp = unary("exp", d=lambda xp, x, ans: ans)
-log = unary("log", d=lambda xp, x, ans: 1.0 / x)
-sin = unary("sin", d=lambda xp, x, ans: xp.cos(x))
-cos = unary("cos", d=lambda xp, x, ans: -xp.sin(x))
+log = unary("log", d=lambda xp, x, ans: 1.0 / x, reads_ans=False)
+sin = unary("sin", d=lambda xp, x, ans: xp.cos(x), reads_ans=False)
+cos = unary("cos", d=lambda xp, x, ans: -xp.sin(x), reads_ans=False)
 tanh = unary("tanh", d=lambda xp, x, ans: 1.0 - ans * ans)
 sqrt = unary("sqrt", d=lambda xp, x, ans: 0.5 / ans)
-square = unary("square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x)
+square = unary(
+    "square", d=lambda xp, x, ans: 2.0 * x, forward=lambda xp, x: x * x, reads_ans=False
+)
 
 
 # The modulus of a complex x is not holomorphic: its tangent is Re(conj(x) t) / |x|, whose
@@ -287,19 +292,19 @@ _LN2 = 0.6931471805599453
 _LN10 = 2.302585092994046
 
 tan = unary("tan", d=lambda xp, x, ans: 1.0 + ans * ans)
-asin = unary("asin", d=lambda xp, x, ans: 1.0 / xp.sqrt((1.0 - x) * (1.0 + x)))
-acos = unary("acos", d=lambda xp, x, ans: -1.0 / xp.sqrt((1.0 - x) * (1.0 + x)))
-atan = unary("atan", d=lambda xp, x, ans: 1.0 / (1.0 + x * x))
-sinh = unary("sinh", d=lambda xp, x, ans: xp.cosh(x))
-cosh = unary("cosh", d=lambda xp, x, ans: xp.sinh(x))
+asin = unary("asin", d=lambda xp, x, ans: 1.0 / xp.sqrt((1.0 - x) * (1.0 + x)), reads_ans=False)
+acos = unary("acos", d=lambda xp, x, ans: -1.0 / xp.sqrt((1.0 - x) * (1.0 + x)), reads_ans=False)
+atan = unary("atan", d=lambda xp, x, ans: 1.0 / (1.0 + x * x), reads_ans=False)
+sinh = unary("sinh", d=lambda xp, x, ans: xp.cosh(x), reads_ans=False)
+cosh = unary("cosh", d=lambda xp, x, ans: xp.sinh(x), reads_ans=False)
 # 1 / sqrt(x^2 + 1) through hypot, which does not overflow for large |x|.
-asinh = unary("asinh", d=lambda xp, x, ans: 1.0 / xp.hypot(x, xp.ones_like(x)))
-acosh = unary("acosh", d=lambda xp, x, ans: 1.0 / xp.sqrt((x - 1.0) * (x + 1.0)))
-atanh = unary("atanh", d=lambda xp, x, ans: 1.0 / ((1.0 - x) * (1.0 + x)))
+asinh = unary("asinh", d=lambda xp, x, ans: 1.0 / xp.hypot(x, xp.ones_like(x)), reads_ans=False)
+acosh = unary("acosh", d=lambda xp, x, ans: 1.0 / xp.sqrt((x - 1.0) * (x + 1.0)), reads_ans=False)
+atanh = unary("atanh", d=lambda xp, x, ans: 1.0 / ((1.0 - x) * (1.0 + x)), reads_ans=False)
 expm1 = unary("expm1", d=lambda xp, x, ans: ans + 1.0)
-log1p = unary("log1p", d=lambda xp, x, ans: 1.0 / (1.0 + x))
-log2 = unary("log2", d=lambda xp, x, ans: 1.0 / (x * _LN2))
-log10 = unary("log10", d=lambda xp, x, ans: 1.0 / (x * _LN10))
+log1p = unary("log1p", d=lambda xp, x, ans: 1.0 / (1.0 + x), reads_ans=False)
+log2 = unary("log2", d=lambda xp, x, ans: 1.0 / (x * _LN2), reads_ans=False)
+log10 = unary("log10", d=lambda xp, x, ans: 1.0 / (x * _LN10), reads_ans=False)
 
 
 # sigmoid: 1 / (1 + exp(-x)) overflows exp for x << 0; with e = exp(-|x|) <= 1 neither branch
