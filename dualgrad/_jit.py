@@ -396,19 +396,22 @@ class _Compiled:
         return grads, packed
 
     def __call__(self, args: tuple[Any, ...]) -> Any:
+        # Every microsecond of Python here costs about two of CPU time (JAX's idle workers
+        # spin meanwhile): no comprehension (a Python call) where its list would be empty.
         self.args = args  # read by _call_with if JAX traces again
-        written, leaves = self.written, self.grad_leaves
+        written, leaves, fed = self.written, self.grad_leaves, self.fed
         old = [t._array for t in written]
-        incoming = [leaf._grad for leaf in self.fed]
-        grads = [None if grad is None else grad._array for grad in incoming]
+        incoming = [leaf._grad for leaf in fed] if fed else []
+        grads = [None if grad is None else grad._array for grad in incoming] if fed else []
         # Rarely true (see _copies), or where a leaf has no .grad (None's count is large). An
         # array also among the arguments or the read state counts once more: it is copied.
         if max(_refcounts(old, incoming, grads), default=0) > _OWNED:
             old, grads = _copies(old, incoming, grads)
-        present = [None if leaf._grad is None else () for leaf in self.unfed]
+        unfed = self.unfed
+        present = [None if leaf._grad is None else () for leaf in unfed] if unfed else []
         out, new, new_grads, packed, _ = self.jitted(
             [args[i]._array for i in self.positions],
-            [t._array for t in self.read],
+            [t._array for t in self.read] if self.read else [],
             old,
             grads,
             present,
@@ -417,7 +420,7 @@ class _Compiled:
             t._array = array
         changed = written.copy()
         backend = self.backend
-        for position, (leaf, grad) in enumerate(zip(leaves, new_grads, strict=True)):
+        for leaf, grad in zip(leaves, new_grads, strict=True):
             if grad is None:
                 leaf._grad = None
             elif type(grad) is not tuple:  # added into the .grad Tensor the leaf has
@@ -425,11 +428,14 @@ class _Compiled:
                 changed.append(leaf._grad)
             elif grad:
                 leaf._grad = Tensor._wrap(grad[0], backend)
-            else:
-                leaf._grad = packed.tensor(position, backend)
+        if packed is not None:  # the leaves marked ()
+            packed.give(leaves, backend)
         if changed:
             bump_versions(changed)  # one time of change for all: see graph.bump_versions
         return _to_tensors(out, backend)
+
+
+_SEQUENCES = (tuple, list)  # not tuple | list, which makes a new object on each call
 
 
 def _refcounts(*groups: list[Any]) -> Iterator[int]:
@@ -503,6 +509,6 @@ def _to_arrays(value: Any) -> Any:
 def _to_tensors(value: Any, backend: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, tuple | list):
+    if isinstance(value, _SEQUENCES):
         return type(value)(_to_tensors(v, backend) for v in value)
     return Tensor._wrap(value, backend)

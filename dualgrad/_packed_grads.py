@@ -34,20 +34,23 @@ class Packed:
         self.plan = plan
         self._arrays: list[Any] | None = None
 
-    def tensor(self, position: int, backend: Any) -> PackedGrad:
-        """The new ``.grad`` of the leaf at ``position``, its array still in the buffers."""
-        grad = _allocate(PackedGrad)
-        grad._packed = self
-        grad._position = position
-        grad._value = None
-        grad._backend = backend
-        grad._grad = None
-        grad._hooks = None
-        grad._node = None
-        grad._requires_grad = False
-        grad._tangents = None
-        grad._version = 0
-        return grad
+    def give(self, leaves: list[Tensor], backend: Any) -> None:
+        """Give each leaf of the plan its new ``.grad``, its array still in the buffers."""
+        for position, place in enumerate(self.plan):
+            if place is None:
+                continue
+            grad = _allocate(PackedGrad)
+            grad._packed = self
+            grad._position = position
+            grad._value = None
+            grad._backend = backend
+            grad._grad = None
+            grad._hooks = None
+            grad._node = None
+            grad._requires_grad = False
+            grad._tangents = None
+            grad._version = 0
+            leaves[position]._grad = grad
 
     def array(self, position: int) -> Any:
         """The gradient of the leaf at ``position``, cutting all of them out the first time."""
