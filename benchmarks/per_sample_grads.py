@@ -7,7 +7,10 @@ NumPy backend, four ways side by side:
 - ``loop``: one ``backward()`` per example, the gradients stacked;
 - ``batched backward``: one ordinary ``backward()`` of the batch's mean loss (one gradient,
   not one per example: the floor vmap is measured against);
-- ``torch.func.vmap`` and PyTorch's batched backward, where PyTorch is installed.
+- ``torch.func.vmap`` and PyTorch's batched backward, where PyTorch is installed;
+- the same two computations written by hand in NumPy, with no autodiff at all: the floor of
+  the ratio, since per-example gradients write 256 weight-shaped outer products where the
+  batched gradient sums them inside one matrix product.
 
 Each round times every variant once, in turn (CPU time, so that the load of a shared machine
 weighs on all alike; one BLAS thread for every peer); ratios are medians of the round-by-round
@@ -68,10 +71,43 @@ def _variants(batch: int, features: int, hidden: int) -> dict[str, Callable[[], 
         "dualgrad vmap": with_vmap,
         "dualgrad loop": loop,
         "dualgrad batched backward": batched_backward,
+        **_by_hand(x_values, y_values, params),
     }
     if importlib.util.find_spec("torch") is not None:
         variants.update(_torch_variants(x_values, y_values, params))
     return variants
+
+
+def _by_hand(x: Any, y: Any, params: Any) -> dict[str, Callable[[], Any]]:
+    """The model's gradients written out in NumPy, per example and batched (mean loss)."""
+    import numpy as np
+
+    w1, b1, w2, b2 = (
+        params[name].numpy() for name in ("0.weight", "0.bias", "2.weight", "2.bias")
+    )
+    onehot = np.eye(w2.shape[0], dtype=x.dtype)[y]
+
+    def cotangents() -> tuple[Any, Any, Any]:
+        """The hidden activations and both layers' output cotangents of each example's loss."""
+        pre = x @ w1.T + b1
+        hidden = np.maximum(pre, 0)
+        logits = hidden @ w2.T + b2
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        d_logits = exp / exp.sum(axis=1, keepdims=True) - onehot
+        d_pre = (d_logits @ w2) * (pre > 0)
+        return hidden, d_logits, d_pre
+
+    def per_example() -> list[Any]:
+        hidden, d_logits, d_pre = cotangents()
+        outer = "bi,bj->bij"
+        return [np.einsum(outer, d_pre, x), d_pre, np.einsum(outer, d_logits, hidden), d_logits]
+
+    def batched() -> list[Any]:
+        hidden, d_logits, d_pre = cotangents()
+        d_logits, d_pre = d_logits / len(x), d_pre / len(x)
+        return [d_pre.T @ x, d_pre.sum(0), d_logits.T @ hidden, d_logits.sum(0)]
+
+    return {"numpy per-example by hand": per_example, "numpy batched by hand": batched}
 
 
 def _torch_variants(x_values: Any, y_values: Any, params: Any) -> dict[str, Callable[[], Any]]:
@@ -105,13 +141,19 @@ def _torch_variants(x_values: Any, y_values: Any, params: Any) -> dict[str, Call
 
 
 def _check(variants: dict[str, Callable[[], Any]]) -> None:
-    """vmap's gradients are the loop's (the figures compare equal work)."""
+    """vmap's gradients are the loop's and the hand-written ones, and the batched backward's
+    are the hand-written batched ones (the figures compare equal work)."""
     import numpy as np
 
     by_vmap = [g.numpy() for g in variants["dualgrad vmap"]().values()]
     by_loop = [g.numpy() for g in variants["dualgrad loop"]()]
-    for ours, reference in zip(by_vmap, by_loop, strict=True):
-        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
+    by_hand = variants["numpy per-example by hand"]()
+    for ours, loop, hand in zip(by_vmap, by_loop, by_hand, strict=True):
+        np.testing.assert_allclose(ours, loop, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(ours, hand, rtol=1e-4, atol=1e-5)
+    batched = [g.numpy() for g in variants["dualgrad batched backward"]()]
+    for ours, hand in zip(batched, variants["numpy batched by hand"](), strict=True):
+        np.testing.assert_allclose(ours, hand, rtol=1e-4, atol=1e-6)
 
 
 def main() -> None:
@@ -141,6 +183,13 @@ def main() -> None:
     for name, samples in times.items():
         ratio = statistics.median(v / t for v, t in zip(vmap_times, samples, strict=True))
         print(f"{name:<28}{statistics.median(samples) * 1e3:>10.2f}{ratio:>15.2f}x")
+    floor = statistics.median(
+        a / b
+        for a, b in zip(
+            times["numpy per-example by hand"], times["numpy batched by hand"], strict=True
+        )
+    )
+    print(f"hand-written NumPy, per-example / batched: {floor:.2f}x (the floor, with no autodiff)")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ __all__ = [
 import contextlib
 import math
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -87,7 +87,7 @@ class BatchedArray:
     """A batch of arrays of one shape: ``value`` (a physical array of the level below) with
     the batch along axis ``bdim``, which ``level`` hides. ``shape`` is one example's shape."""
 
-    __slots__ = ("bdim", "level", "value")
+    __slots__ = ("bdim", "dtype", "level", "ndim", "shape", "value")
     # ``ndarray * batched`` defers to the batched value's reflected operator.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -96,23 +96,16 @@ class BatchedArray:
         self.value = value
         self.bdim = bdim
         self.level = level
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        shape = tuple(self.value.shape)
-        return shape[: self.bdim] + shape[self.bdim + 1 :]
-
-    @property
-    def ndim(self) -> int:
-        return self.value.ndim - 1
+        # One example's shape and the dtype, read once: the rules and the dispatcher read
+        # them often.
+        shape = tuple(value.shape)
+        self.shape = shape[1:] if bdim == 0 else shape[:bdim] + shape[bdim + 1 :]
+        self.ndim = len(shape) - 1
+        self.dtype = value.dtype
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
-
-    @property
-    def dtype(self) -> Any:
-        return self.value.dtype
 
     @property
     def device(self) -> Any:
@@ -261,17 +254,18 @@ def physical(value: Any, level: Level, axis: int | None) -> Any:
         shape = list(moved.shape)
         shape[target] = level.size
         return base.broadcast_to(moved, tuple(shape))  # unmapped: the same for each example
-    expanded = base.expand_dims(value, axis=axis)
-    shape = list(expanded.shape)
-    shape[len(shape) + axis] = level.size
-    return base.broadcast_to(expanded, tuple(shape))
+    shape = tuple(value.shape)
+    at = len(shape) + axis + 1
+    expanded = base.reshape(value, (*shape[:at], 1, *shape[at:]))  # cheaper than expand_dims
+    return base.broadcast_to(expanded, (*shape[:at], level.size, *shape[at:]))
 
 
 def batched(value: Any, level: Level, axis: int | None) -> Any:
     """A physical array of the level below as a batched array of ``level``: the batch along
     ``axis`` (negative); ``None``: unmapped (a batch axis of length 1 in front)."""
     if axis is None:
-        return BatchedArray(level.base.xp.expand_dims(value, axis=0), 0, level)
+        # A reshape: the base's expand_dims can cost several times as much (NumPy's does).
+        return BatchedArray(level.base.xp.reshape(value, (1, *value.shape)), 0, level)
     return BatchedArray(value, value.ndim + axis, level)
 
 
@@ -288,6 +282,16 @@ def _axis(axis: int, ndim: int, name: str) -> int:
         msg = f"vmap: {name}: axis {axis} is out of range for an example of {ndim} dimensions"
         raise ValueError(msg)
     return axis % ndim + 1
+
+
+def _axes(axes: Iterable[int], ndim: int, name: str) -> tuple[int, ...]:
+    """``_axis`` of each of ``axes``, in one loop (no call per axis)."""
+    physical = []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            _axis(axis, ndim, name)  # raises, naming the axis
+        physical.append(axis % ndim + 1)
+    return tuple(physical)
 
 
 # Array API elementwise functions and dualgrad's special functions: their batching rule
@@ -601,7 +605,7 @@ class Namespace:
         if not self._mine(x):
             return self._unmapped(self._base.squeeze(x, axis=axis))
         axes = axis if isinstance(axis, tuple) else (axis,)
-        physical_axes = tuple(_axis(a, x.ndim, "squeeze") for a in axes)
+        physical_axes = _axes(axes, x.ndim, "squeeze")
         return self._wrap(self._base.squeeze(self._front(x), axis=physical_axes))
 
     def moveaxis(self, x: Any, source: Any, destination: Any, /) -> Any:
@@ -609,7 +613,7 @@ class Namespace:
             return self._unmapped(self._base.moveaxis(x, source, destination))
         ndim = x.ndim
         shifted = [
-            tuple(_axis(a, ndim, "moveaxis") for a in axes)
+            _axes(axes, ndim, "moveaxis")
             if isinstance(axes, tuple)
             else _axis(axes, ndim, "moveaxis")
             for axes in (source, destination)
@@ -768,6 +772,9 @@ class Namespace:
         )
 
     def _getitem(self, x: BatchedArray, key: Any) -> Any:
+        parts = key if type(key) is tuple else (key,)
+        if _plain_key(parts):  # x[None], x[..., 0], x[1:]: a full slice takes the batch along
+            return self._wrap(self._front(x)[(slice(None), *parts)])
         key = self._key(key)
         if any(self._mine(part) for part in key):
             msg = (
@@ -830,11 +837,27 @@ class Namespace:
         if axis is None:
             return self.reshape(self.roll(self.reshape(x, (-1,)), shift, axis=0), x.shape)
         physical_axis = (
-            tuple(_axis(a, x.ndim, "roll") for a in axis)
-            if isinstance(axis, tuple)
-            else _axis(axis, x.ndim, "roll")
+            _axes(axis, x.ndim, "roll") if isinstance(axis, tuple) else _axis(axis, x.ndim, "roll")
         )
         return self._wrap(self._base.roll(self._front(x), shift, axis=physical_axis))
+
+
+def _plain_key(parts: tuple[Any, ...]) -> bool:
+    """Whether an index key's parts are all None, Ellipsis, ints and slices of int bounds and
+    positive steps: every namespace takes them as they are, behind a full slice for the batch."""
+    for part in parts:
+        if part is None or part is Ellipsis or type(part) is int:
+            continue
+        if type(part) is not slice:
+            return False
+        start, stop, step = part.start, part.stop, part.step
+        if not (
+            (start is None or type(start) is int)
+            and (stop is None or type(stop) is int)
+            and (step is None or (type(step) is int and step > 0))
+        ):
+            return False
+    return True
 
 
 # --- rules of whole families, one method per function name ------------------------------------
@@ -909,7 +932,7 @@ def _along_axis_rule(name: str) -> Callable[..., Any]:
             else:
                 physical_axis = tuple(range(1, ndim + 1))
         elif isinstance(axis, tuple):
-            physical_axis = tuple(_axis(a, ndim, name) for a in axis)
+            physical_axis = _axes(axis, ndim, name)
         else:
             physical_axis = _axis(axis, ndim, name)
         return self._wrap(function(self._front(x), *args, axis=physical_axis, **kwargs))
@@ -980,7 +1003,7 @@ class _Fft:
             if many:
                 axes = kwargs.get("axes")
                 axes = range(x.ndim) if axes is None else axes
-                kwargs["axes"] = tuple(_axis(a, x.ndim, f"fft.{name}") for a in axes)
+                kwargs["axes"] = _axes(axes, x.ndim, f"fft.{name}")
             else:
                 kwargs["axis"] = _axis(kwargs.get("axis", -1), x.ndim, f"fft.{name}")
             return ns._wrap(base_function(ns._front(x), *args, **kwargs))

@@ -101,7 +101,9 @@ def vmap(
         size = _batch_size(func, leaves, dims)
         raw = not any(isinstance(leaf, Tensor) for leaf in leaves)
         tensors = [
-            asarray(leaf) if dim is not None or _is_array(leaf) else leaf
+            asarray(leaf)
+            if not isinstance(leaf, Tensor) and (dim is not None or _is_array(leaf))
+            else leaf
             for leaf, dim in zip(leaves, dims, strict=True)
         ]
         if chunk_size is None or chunk_size >= size:
@@ -163,15 +165,25 @@ def _arguments(
             f"tuple with one entry per positional argument, got a {type(in_dims).__name__}"
         )
         raise TypeError(msg)
-    try:
-        dims = broadcast_prefix(prefix, args, is_leaf=_none_is_leaf)
-    except ValueError as err:
-        msg = (
-            f"vmap({_name(func)}, in_dims={in_dims!r}): in_dims does not match the structure "
-            f"of the arguments: {err}"
-        )
-        raise ValueError(msg) from err
     leaves, treedef = tree_flatten(args, is_leaf=_none_is_leaf)
+    if isinstance(prefix, int | None):
+        dims = [prefix] * len(leaves)
+    elif all(isinstance(dim, int | None) for dim in prefix):
+        # One dim per argument, repeated over its leaves: no second walk of the arguments.
+        dims = [
+            dim
+            for dim, arg_def in zip(prefix, treedef.children(), strict=True)
+            for _ in range(arg_def.num_leaves)
+        ]
+    else:
+        try:
+            dims = broadcast_prefix(prefix, args, is_leaf=_none_is_leaf)
+        except ValueError as err:
+            msg = (
+                f"vmap({_name(func)}, in_dims={in_dims!r}): in_dims does not match the "
+                f"structure of the arguments: {err}"
+            )
+            raise ValueError(msg) from err
     for index, (leaf, dim) in enumerate(zip(leaves, dims, strict=True)):
         if dim is not None:
             where = _where("args", args, index)

@@ -136,15 +136,16 @@ def _input_leaf(leaf: Any, where: Callable[[], str], name: str) -> Tensor:
             "not differentiated (argnums) or through a closure"
         )
         raise TypeError(msg)
-    if not tensor.dtype.is_inexact:
+    dtype = tensor.dtype
+    if not dtype.is_inexact:
         msg = (
             f"{name}: can only differentiate with respect to floating point or complex "
-            f"tensors, got {tensor.dtype} at {where()}"
+            f"tensors, got {dtype} at {where()}"
         )
         raise TypeError(msg)
-    if tensor.dtype.is_complex and name in _REAL_ONLY:
+    if dtype.is_complex and name in _REAL_ONLY:
         msg = (
-            f"{name}: expected real inputs, got a {tensor.dtype.name} tensor at {where()}; "
+            f"{name}: expected real inputs, got a {dtype.name} tensor at {where()}; "
             "differentiate the real and imaginary parts as separate real inputs, or use vjp "
             "or jvp (as torch.func, which refuses complex Jacobians too)"
         )
@@ -270,13 +271,16 @@ def _split_arguments(
 def _finish(tree: Any, raw: bool, keep: bool) -> Any:
     """Results as handed back: detached unless they must stay differentiable, and backend
     arrays when the arguments held no Tensor (unless nested, where they must stay Tensors)."""
+    if isinstance(tree, Tensor):
+        return _finished(tree, raw, keep)
+    return tree_map(functools.partial(_finished, raw=raw, keep=keep), tree)
 
-    def finish(leaf: Any) -> Any:
-        if not isinstance(leaf, Tensor) or keep:
-            return leaf
-        return leaf.detach().array if raw else leaf.detach()
 
-    return finish(tree) if isinstance(tree, Tensor) else tree_map(finish, tree)
+def _finished(leaf: Any, raw: bool, keep: bool) -> Any:
+    """One leaf of ``_finish``."""
+    if not isinstance(leaf, Tensor) or keep:
+        return leaf
+    return leaf.detach().array if raw else leaf.detach()
 
 
 def _stays_differentiable(inputs: Sequence[Tensor]) -> bool:
@@ -429,10 +433,11 @@ def value_and_grad(
         out, aux = _split_aux(result, has_aux, "grad")
         out = _scalar_output(out, "grad")
         grads = _gradients_of(out, leaves, _functions.ones_like(out.detach()), keep)
-        trees = differentiated.rebuild(grads)
+        # Finished leaf by leaf before the trees are built: no walk of the trees again.
+        trees = differentiated.rebuild([_finished(g, raw, keep) for g in grads])
         gradient = trees[0] if single else tuple(trees)
         value_out = (out, aux) if has_aux else out
-        return _finish(value_out, raw, keep), _finish(gradient, raw, keep)
+        return _finish(value_out, raw, keep), gradient
 
     return value_and_grad_f
 
@@ -507,7 +512,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             total = grads if total is None else [a + b for a, b in zip(total, grads, strict=True)]
         if total is None:  # an output without leaves
             total = [_functions.zeros_like(leaf.detach()) for leaf in leaves]
-        return _finish(tuple(differentiated.rebuild(total)), raw, keep)
+        return tuple(differentiated.rebuild([_finished(g, raw, keep) for g in total]))
 
     results = (_finish(out, raw, keep), vjp_fn)
     return (*results, _finish(aux, raw, keep)) if has_aux else results
