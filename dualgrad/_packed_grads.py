@@ -29,9 +29,10 @@ class Packed:
 
     __slots__ = ("_arrays", "buffers", "plan")
 
-    def __init__(self, buffers: list[Any], plan: tuple[Place | None, ...]) -> None:
-        self.buffers = buffers
+    def __init__(self, plan: tuple[Place | None, ...], buffers: list[Any]) -> None:
+        # (plan, buffers): JAX's order for a pytree's unflatten, so that the class is its own.
         self.plan = plan
+        self.buffers = buffers
         self._arrays: list[Any] | None = None
 
     def give(self, leaves: list[Tensor], backend: Any) -> None:
@@ -116,7 +117,7 @@ def pack(grads: list[Any]) -> Packed:
         sizes[grad.dtype] = start + grad.size
         plan.append((list(groups).index(grad.dtype), start, start + grad.size, grad.shape))
         group.append(grad.reshape(-1))
-    return Packed([jnp.concatenate(group) for group in groups.values()], tuple(plan))
+    return Packed(tuple(plan), [jnp.concatenate(group) for group in groups.values()])
 
 
 @functools.cache
@@ -138,6 +139,4 @@ def register() -> None:
     """Make ``Packed`` a JAX pytree (once): its buffers are the arrays, its plan is static."""
     import jax
 
-    jax.tree_util.register_pytree_node(
-        Packed, lambda p: (p.buffers, p.plan), lambda plan, buffers: Packed(list(buffers), plan)
-    )
+    jax.tree_util.register_pytree_node(Packed, lambda p: (p.buffers, p.plan), Packed)
