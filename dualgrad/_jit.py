@@ -12,13 +12,19 @@ A training step reads and updates state that lives outside its arguments: parame
    and returns the results and the new arrays of the state the step writes, which go back into
    the same Tensors; the leaves' new gradients go into new ``.grad`` Tensors or into the ones
    they had, as the eager step would (``zero_grad()`` then ``backward()`` makes new ones).
-   XLA writes the new arrays over the memory of those they replace (it is given them, "donated"),
-   except where something else still holds one: those are copied first.
+   A leaf's incoming ``.grad`` is an input only where the step reads it (``backward()`` adds
+   into it, say): a step that drops it first (``zero_grad()``, ``p.grad = None``) never gets
+   it. Several new ``.grad`` Tensors come back packed into one buffer, cut out when one of them
+   is first read (see ``_packed_grads``). XLA writes the new arrays over the memory of those
+   they replace (it is given them, "donated"), except where something else still holds one:
+   those are copied first.
 
-A call of a compiled step costs one dictionary lookup on the arguments' abstract values (shape,
-dtype), a reference count of each array it replaces, a few list comprehensions around the
-compiled call, a new Tensor for each new ``.grad`` and one version bump for all it writes: the
-Python around it is kept to that.
+Every array that goes in or out of a compiled call costs a little (JAX checks it, or makes a
+buffer and an ``Array`` for it), about as much, on a small model, as the step's arithmetic on
+it; hence no unread inputs and the packed gradients. A call of a compiled step costs one
+dictionary lookup on the arguments' abstract values (shape, dtype), a reference count of each
+array it replaces, a few list comprehensions around the compiled call, a new Tensor for each
+new ``.grad`` and one version bump for all it writes: the Python around it is kept to that.
 
 The tape, the backward walk and the update all run inside the trace, so the compiled step is
 one XLA program. This is why the engine never branches on array values and never pulls arrays
@@ -47,7 +53,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import _recorder, config
+from . import _packed_grads, _recorder, config
 from .autograd.graph import bump_versions
 from .tensor import Tensor
 
@@ -214,7 +220,10 @@ class _Recorder:
         self.existing = existing
         self.state: dict[int, Tensor] = {}  # read or updated: its array is an input
         self.written: set[int] = set()  # state whose array the call replaced: also an output
-        self.grad_leaves: dict[int, Tensor] = {}  # their .grad is an input and output
+        self.grad_leaves: dict[int, Tensor] = {}  # their .grad is an output
+        # Grad leaves whose .grad the call replaced without reading it (zero_grad(), then
+        # backward()): that .grad is no input. The others' is, as state apart.
+        self.replaced_unread: set[int] = set()
         self._undo: dict[int, tuple[Tensor, tuple[Any, ...]]] = {}
 
     def read(self, tensors: tuple[Tensor, ...]) -> None:
@@ -226,22 +235,32 @@ class _Recorder:
     def write(self, t: Tensor) -> None:
         self.read((t,))
 
-    def write_grad(self, leaf: Tensor) -> None:
+    def write_grad(self, leaf: Tensor, adds: bool) -> None:
+        """``leaf``'s ``.grad`` changes: ``adds`` to the one it has, or is replaced."""
         if id(leaf) in self.existing and id(leaf) not in self.grad_leaves:
             self._remember(leaf)
             self.grad_leaves[id(leaf)] = leaf
-            if leaf._grad is not None:
-                self.read((leaf._grad,))
+        if adds and leaf._grad is not None:
+            self.read((leaf._grad,))
 
     def _remember(self, t: Tensor) -> None:
         if id(t) not in self._undo:
             self._undo[id(t)] = (t, _snapshot(t))
 
     def undo(self) -> None:
-        """Put every Tensor back as it was, noting which state the call gave a new array."""
+        """Put every Tensor back as it was, noting which state the call gave a new array and
+        which leaves' ``.grad`` it replaced unread."""
         for t, snapshot in self._undo.values():
             if id(t) in self.state and t._array is not snapshot[0]:
                 self.written.add(id(t))
+            before = snapshot[1]  # the leaf's .grad when the call began
+            if (
+                id(t) in self.grad_leaves
+                and before is not None
+                and id(before) not in self.state
+                and t._grad is not before
+            ):
+                self.replaced_unread.add(id(t))
             _restore(t, snapshot)
 
 
@@ -257,10 +276,11 @@ class _Compiled:
     """One traced and compiled step, for one signature of arguments.
 
     The compiled function takes the arrays of the Tensor arguments, of the state the step only
-    reads, of the state it writes and of the leaves' incoming ``.grad`` (None where a leaf has
-    none); it returns the step's results, the new arrays of the written state, the leaves' new
-    gradients (see ``_new_grad``) and the donated arrays no result could reuse (see
-    ``_unmatched``). The last two groups of inputs are donated.
+    reads, of the state it writes and of the fed leaves' incoming ``.grad`` (None where a leaf
+    has none), and whether each unfed leaf has a ``.grad`` (no array: see ``_pure``); it
+    returns the step's results, the new arrays of the written state, the leaves' new gradients
+    and the packed ones (see ``_new_grads``) and the donated arrays no result could reuse (see
+    ``_unmatched``). The written state's arrays and the fed leaves' ``.grad`` are donated.
     """
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], backend: Any) -> None:
@@ -295,8 +315,16 @@ class _Compiled:
         state = [t for t in recorder.state.values() if id(t) not in grads]  # passed once
         self.read = [t for t in state if id(t) not in recorder.written]
         self.written = [t for t in state if id(t) in recorder.written]
-        # The arrays a call replaces (the written state's, the leaves' incoming .grad) go to XLA
-        # to reuse for the new ones, kept even where the step does not read them (zero_grad()).
+        # The leaves whose incoming .grad is an input (the step adds to it or reads it, or the
+        # leaf had none when traced), and those whose .grad the step replaces unread.
+        self.fed = [g for g in self.grad_leaves if id(g) not in recorder.replaced_unread]
+        self.unfed = [g for g in self.grad_leaves if id(g) in recorder.replaced_unread]
+        # Several new .grad arrays come back packed (see _packed_grads), unless a leaf is
+        # split over devices: its gradient stays split as it is.
+        self.pack = all(leaf._array.sharding.is_fully_replicated for leaf in self.grad_leaves)
+        _packed_grads.register()
+        # The arrays a call replaces (the written state's, the fed leaves' incoming .grad) go
+        # to XLA to reuse for the new ones.
         self.jitted = jax.jit(self._pure, donate_argnums=(2, 3), keep_unused=True)
 
     def _call_with(self, arrays: list[Any]) -> Any:
@@ -314,16 +342,22 @@ class _Compiled:
         read: list[Any],
         written: list[Any],
         grads: list[Any],
+        present: list[tuple[()] | None],
     ) -> Any:
+        """The step as a function of arrays. ``grads``: the fed leaves' incoming ``.grad``
+        arrays (None where a leaf has none); ``present``: for each unfed leaf, whether it has
+        a ``.grad`` (``()``) or not (None), which is no array, but a change of it traces the
+        step again, as one of ``grads`` does."""
+        del present
         incoming = [leaf._grad for leaf in self.grad_leaves]
-        touched = self.read + self.written + self.grad_leaves
-        saved = [(t, _snapshot(t)) for t in touched + [g for g in incoming if g is not None]]
+        fed = [leaf._grad for leaf in self.fed if leaf._grad is not None]
+        touched = self.read + self.written + self.grad_leaves + fed
+        saved = [(t, _snapshot(t)) for t in touched]
         try:
             for t, array in zip(self.read + self.written, read + written, strict=True):
                 t._array = array
-            for grad, array in zip(incoming, grads, strict=True):
-                if grad is not None:
-                    grad._array = array
+            for grad, array in zip(fed, [g for g in grads if g is not None], strict=True):
+                grad._array = array
             out = _to_arrays(self._call_with(arrays))
             for t, array in zip(self.read, read, strict=True):
                 if t._array is not array:
@@ -334,48 +368,74 @@ class _Compiled:
                         "values or on state that changes between calls)"
                     )
                     raise RuntimeError(msg)
-            results = (
-                out,
-                [t._array for t in self.written],
-                [
-                    _new_grad(leaf, before)
-                    for leaf, before in zip(self.grad_leaves, incoming, strict=True)
-                ],
-            )
+            new_grads, packed = self._new_grads(incoming)
+            results = (out, [t._array for t in self.written], new_grads, packed)
             donated = written + [g for g in grads if g is not None]
             return (*results, _unmatched(donated, results))
         finally:
             for t, snapshot in saved:
                 _restore(t, snapshot)
 
+    def _new_grads(self, incoming: list[Tensor | None]) -> tuple[list[Any], Any]:
+        """The leaves' gradients after the step, as the compiled function returns them: for
+        each leaf None, its array if the step added into the .grad Tensor the leaf had, or,
+        if the step gave the leaf a new .grad Tensor (as ``zero_grad()`` then ``backward()``
+        do), the array in a 1-tuple, or ``()`` where it is in the ``Packed`` buffers (the
+        second result, else None)."""
+        after = [leaf._grad for leaf in self.grad_leaves]
+        new = [g is not None and g is not b for g, b in zip(after, incoming, strict=True)]
+        packed = None
+        if self.pack and sum(new) > 1:
+            packed = _packed_grads.pack(
+                [g._array if is_new else None for g, is_new in zip(after, new, strict=True)]
+            )
+        grads = [
+            None if g is None else g._array if not is_new else () if packed else (g._array,)
+            for g, is_new in zip(after, new, strict=True)
+        ]
+        return grads, packed
+
     def __call__(self, args: tuple[Any, ...]) -> Any:
+        # Every microsecond of Python here costs about two of CPU time (JAX's idle workers
+        # spin meanwhile): no comprehension (a Python call) where its list would be empty.
         self.args = args  # read by _call_with if JAX traces again
-        written, leaves = self.written, self.grad_leaves
+        written, leaves, fed = self.written, self.grad_leaves, self.fed
         old = [t._array for t in written]
-        incoming = [leaf._grad for leaf in leaves]
-        grads = [None if grad is None else grad._array for grad in incoming]
+        incoming = [leaf._grad for leaf in fed] if fed else []
+        grads = [None if grad is None else grad._array for grad in incoming] if fed else []
         # Rarely true (see _copies), or where a leaf has no .grad (None's count is large). An
         # array also among the arguments or the read state counts once more: it is copied.
         if max(_refcounts(old, incoming, grads), default=0) > _OWNED:
             old, grads = _copies(old, incoming, grads)
-        out, new, new_grads, _ = self.jitted(
-            [args[i]._array for i in self.positions], [t._array for t in self.read], old, grads
+        unfed = self.unfed
+        present = [None if leaf._grad is None else () for leaf in unfed] if unfed else []
+        out, new, new_grads, packed, _ = self.jitted(
+            [args[i]._array for i in self.positions],
+            [t._array for t in self.read] if self.read else [],
+            old,
+            grads,
+            present,
         )
         for t, array in zip(written, new, strict=True):
             t._array = array
         changed = written.copy()
         backend = self.backend
-        for leaf, grad, before in zip(leaves, new_grads, incoming, strict=True):
-            if type(grad) is tuple:
-                leaf._grad = Tensor._wrap(grad[0], backend)
-            elif grad is None:
+        for leaf, grad in zip(leaves, new_grads, strict=True):
+            if grad is None:
                 leaf._grad = None
-            else:
-                before._array = grad
-                changed.append(before)
+            elif type(grad) is not tuple:  # added into the .grad Tensor the leaf has
+                leaf._grad._array = grad
+                changed.append(leaf._grad)
+            elif grad:
+                leaf._grad = Tensor._wrap(grad[0], backend)
+        if packed is not None:  # the leaves marked ()
+            packed.give(leaves, backend)
         if changed:
             bump_versions(changed)  # one time of change for all: see graph.bump_versions
         return _to_tensors(out, backend)
+
+
+_SEQUENCES = (tuple, list)  # not tuple | list, which makes a new object on each call
 
 
 def _refcounts(*groups: list[Any]) -> Iterator[int]:
@@ -425,16 +485,6 @@ def _unmatched(donated: list[Any], results: Any) -> list[Any]:
     return unmatched
 
 
-def _new_grad(leaf: Tensor, before: Tensor | None) -> Any:
-    """A leaf's gradient after the step, as the compiled function returns it: None, its array
-    if the step accumulated into the .grad Tensor the leaf had, or the array in a 1-tuple if
-    the step gave the leaf a new .grad Tensor (as ``zero_grad()`` then ``backward()`` do)."""
-    grad = leaf._grad
-    if grad is None:
-        return None
-    return grad._array if grad is before else (grad._array,)
-
-
 def _like(template: Tensor, array: Any) -> Tensor:
     t = Tensor._wrap(array, template._backend)
     t._requires_grad = template._requires_grad and template._node is None
@@ -459,6 +509,6 @@ def _to_arrays(value: Any) -> Any:
 def _to_tensors(value: Any, backend: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, tuple | list):
+    if isinstance(value, _SEQUENCES):
         return type(value)(_to_tensors(v, backend) for v in value)
     return Tensor._wrap(value, backend)

@@ -283,7 +283,7 @@ class Tensor:
                 )
                 raise TypeError(msg)
         if _recorder.recorder is not None:
-            _recorder.recorder.write_grad(self)
+            _recorder.recorder.write_grad(self, adds=False)
         self._grad = value
 
     @property

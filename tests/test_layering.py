@@ -74,6 +74,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad._vmap",
             "dualgrad._functional_call",
             "dualgrad.tree_util",
+            "dualgrad._packed_grads",
             "dualgrad._jit",
             "dualgrad._state",
             "dualgrad._generator",

@@ -369,7 +369,7 @@ _GRAD_LOCKS = tuple(threading.Lock() for _ in range(64))
 def _accumulate(tensor: Tensor, cotangent: Any, create_graph: bool) -> None:
     """Add a cotangent into ``tensor.grad`` (in place on the existing grad, as PyTorch does)."""
     if _recorder.recorder is not None:
-        _recorder.recorder.write_grad(tensor)
+        _recorder.recorder.write_grad(tensor, adds=True)
     with _GRAD_LOCKS[(id(tensor) >> 4) % len(_GRAD_LOCKS)]:  # id >> 4: objects are 16-aligned
         if create_graph:
             tensor._grad = cotangent if tensor._grad is None else tensor._grad + cotangent
