@@ -12,6 +12,8 @@ works wherever PyTorch has it (CPU and CUDA; Apple's MPS has none). Random numbe
 
 from __future__ import annotations
 
+import types
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,6 +37,7 @@ class TorchBackend(Backend):
     def __init__(self) -> None:
         super().__init__(compat_torch)
         self.xp.unique_all = _unique_all  # array-api-compat has none for torch
+        self.xp.fft = _fft_namespace()
         # PyTorch's uint16/32/64 are storage types (no arithmetic kernels): not offered here
         for name in ("uint16", "uint32", "uint64"):
             self._dtype_of.pop(self._native.pop(BY_NAME[name], None), None)
@@ -104,3 +107,29 @@ def _unique_all(x: Any) -> _UniqueAll:
     indices = torch.full(values.shape, size, dtype=torch.int64, device=x.device)
     indices = indices.scatter_reduce(0, inverse, positions, reduce="amin")
     return _UniqueAll(values, indices, inverse.reshape(x.shape), counts)
+
+
+def _fft_namespace() -> types.SimpleNamespace:
+    """``xp.fft`` for the rules: array-api-compat's, with the n-dimensional transforms taking
+    an array with no elements (an empty batch of tangents or examples) as NumPy does."""
+    fft = compat_torch.fft
+    functions = {name: getattr(fft, name) for name in dir(fft) if not name.startswith("_")}
+    for name in ("fftn", "ifftn", "rfftn", "irfftn"):
+        functions[name] = _empty_batches_allowed(functions[name])
+    return types.SimpleNamespace(**functions)
+
+
+def _empty_batches_allowed(transform: Callable[..., Any]) -> Callable[..., Any]:
+    """``transform`` for arrays with no elements along axes it does not transform, which
+    PyTorch's FFTs (MKL's) refuse outright: the transform of one zero per such axis, then
+    none of it. An empty transformed axis is left to PyTorch's own error, as NumPy raises."""
+
+    def call(x: Any, /, *, axes: Any = None, **kwargs: Any) -> Any:
+        if x.numel() or axes is None or any(x.shape[axis] == 0 for axis in axes):
+            return transform(x, axes=axes, **kwargs)
+        stand_in = x.new_zeros([n or 1 for n in x.shape])
+        out = transform(stand_in, axes=axes, **kwargs)
+        return out[tuple(slice(0, 0) if n == 0 else slice(None) for n in x.shape)]
+
+    call.__name__ = call.__qualname__ = transform.__name__
+    return call
