@@ -55,26 +55,24 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
         >>> (a @ dualgrad.ones(3)).shape
         torch.Size([2])
     """
-    if (
+    if not (
         isinstance(x1, Tensor)
         and isinstance(x2, Tensor)
         and x1._backend is x2._backend
         and x1._array.dtype == x2._array.dtype
     ):
-        # Matrices and vectors of one dtype, aligned: the operations the general path below
-        # reaches, without its checks (a matrix-vector product's vjp is a vector times a
-        # matrix, which a recorded backward runs here).
-        a, b = x1._array, x2._array
-        if a.ndim == 2 and b.ndim in (1, 2) and a.shape[1] == b.shape[0]:
-            return apply(ops.matmul if b.ndim == 2 else ops.matvec, (x1, x2), {})
-        if a.ndim == 1 and b.ndim == 2 and a.shape[0] == b.shape[0]:
-            # As a row, the product, the row squeezed out.
-            row = apply(ops.reshape, (x1,), {"shape": (1, a.shape[0])})
-            product = apply(ops.matmul, (row, x2), {})
-            return apply(ops.reshape, (product,), {"shape": (b.shape[1],)})
-    x1, x2 = promoted([as_tensor(x1, "matmul"), as_tensor(x2, "matmul")])
-    if x1.ndim == 2 and x2.ndim == 1 and x1.shape[1] == x2.shape[0]:
-        return apply(ops.matvec, (x1, x2), {})
+        x1, x2 = promoted([as_tensor(x1, "matmul"), as_tensor(x2, "matmul")])
+    # Matrices and vectors, aligned: the operations the general path below reaches, without
+    # its checks (a matrix-vector product's vjp is a vector times a matrix, which a recorded
+    # backward runs here).
+    a, b = x1._array, x2._array
+    if a.ndim == 2 and b.ndim in (1, 2) and a.shape[1] == b.shape[0]:
+        return apply(ops.matmul if b.ndim == 2 else ops.matvec, (x1, x2), {})
+    if a.ndim == 1 and b.ndim == 2 and a.shape[0] == b.shape[0]:
+        # As a row, the product, the row squeezed out.
+        row = apply(ops.reshape, (x1,), {"shape": (1, a.shape[0])})
+        product = apply(ops.matmul, (row, x2), {})
+        return apply(ops.reshape, (product,), {"shape": (b.shape[1],)})
     if x1.ndim == 0 or x2.ndim == 0:
         msg = (
             "matmul: operands must have at least 1 dimension, "
