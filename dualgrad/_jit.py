@@ -381,7 +381,7 @@ class _Compiled:
         each leaf None, its array if the step added into the .grad Tensor the leaf had, or,
         if the step gave the leaf a new .grad Tensor (as ``zero_grad()`` then ``backward()``
         do), the array in a 1-tuple, or ``()`` where it is in the ``Packed`` buffers (the
-        second result, else None)."""
+        second result, else None); None for the whole list where every leaf's is packed."""
         after = [leaf._grad for leaf in self.grad_leaves]
         new = [g is not None and g is not b for g, b in zip(after, incoming, strict=True)]
         packed = None
@@ -389,6 +389,8 @@ class _Compiled:
             packed = _packed_grads.pack(
                 [g._array if is_new else None for g, is_new in zip(after, new, strict=True)]
             )
+        if packed is not None and packed.complete:
+            return None, packed
         grads = [
             None if g is None else g._array if not is_new else () if packed else (g._array,)
             for g, is_new in zip(after, new, strict=True)
@@ -396,17 +398,23 @@ class _Compiled:
         return grads, packed
 
     def __call__(self, args: tuple[Any, ...]) -> Any:
-        # Every microsecond of Python here costs about two of CPU time (JAX's idle workers
-        # spin meanwhile): no comprehension (a Python call) where its list would be empty.
+        # Every microsecond of Python here costs three to four of CPU time (JAX's idle workers
+        # spin meanwhile): no comprehension (a Python call) where its list would be empty, and
+        # no keyword argument to a builtin (``zip(strict=True)``, ``max(default=)``: a dict
+        # built per call) where the lengths are known.
         self.args = args  # read by _call_with if JAX traces again
         written, leaves, fed = self.written, self.grad_leaves, self.fed
         old = [t._array for t in written]
-        incoming = [leaf._grad for leaf in fed] if fed else []
-        grads = [None if grad is None else grad._array for grad in incoming] if fed else []
+        grads: list[Any] = []
         # Rarely true (see _copies), or where a leaf has no .grad (None's count is large). An
         # array also among the arguments or the read state counts once more: it is copied.
-        if max(_refcounts(old, incoming, grads), default=0) > _OWNED:
-            old, grads = _copies(old, incoming, grads)
+        if fed:
+            incoming = [leaf._grad for leaf in fed]
+            grads = [None if grad is None else grad._array for grad in incoming]
+            if max(_refcounts(old, incoming, grads)) > _OWNED:
+                old, grads = _copies(old, incoming, grads)
+        elif old and max(map(sys.getrefcount, old)) > _OWNED:
+            old, grads = _copies(old, [], [])
         unfed = self.unfed
         present = [None if leaf._grad is None else () for leaf in unfed] if unfed else []
         out, new, new_grads, packed, _ = self.jitted(
@@ -416,18 +424,19 @@ class _Compiled:
             grads,
             present,
         )
-        for t, array in zip(written, new, strict=True):
+        for t, array in zip(written, new):  # as many as written: the compiled step's outputs
             t._array = array
         changed = written.copy()
         backend = self.backend
-        for leaf, grad in zip(leaves, new_grads, strict=True):
-            if grad is None:
-                leaf._grad = None
-            elif type(grad) is not tuple:  # added into the .grad Tensor the leaf has
-                leaf._grad._array = grad
-                changed.append(leaf._grad)
-            elif grad:
-                leaf._grad = Tensor._wrap(grad[0], backend)
+        if new_grads is not None:  # None: every leaf's new gradient is packed
+            for leaf, grad in zip(leaves, new_grads):
+                if grad is None:
+                    leaf._grad = None
+                elif type(grad) is not tuple:  # added into the .grad Tensor the leaf has
+                    leaf._grad._array = grad
+                    changed.append(leaf._grad)
+                elif grad:
+                    leaf._grad = Tensor._wrap(grad[0], backend)
         if packed is not None:  # the leaves marked ()
             packed.give(leaves, backend)
         if changed:

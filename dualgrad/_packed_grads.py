@@ -35,6 +35,11 @@ class Packed:
         self.buffers = buffers
         self._arrays: list[Any] | None = None
 
+    @property
+    def complete(self) -> bool:
+        """Whether every leaf of the step has its gradient here."""
+        return None not in self.plan
+
     def give(self, leaves: list[Tensor], backend: Any) -> None:
         """Give each leaf of the plan its new ``.grad``, its array still in the buffers."""
         for position, place in enumerate(self.plan):
