@@ -400,8 +400,8 @@ class _Compiled:
     def __call__(self, args: tuple[Any, ...]) -> Any:
         # Every microsecond of Python here costs three to four of CPU time (JAX's idle workers
         # spin meanwhile): no comprehension (a Python call) where its list would be empty, and
-        # no keyword argument to a builtin (``zip(strict=True)``, ``max(default=)``: a dict
-        # built per call) where the lengths are known.
+        # no keyword argument to a builtin (``zip(strict=...)``, ``max(default=)``: parsed per
+        # call) where the lengths are known.
         self.args = args  # read by _call_with if JAX traces again
         written, leaves, fed = self.written, self.grad_leaves, self.fed
         old = [t._array for t in written]
@@ -424,12 +424,13 @@ class _Compiled:
             grads,
             present,
         )
-        for t, array in zip(written, new):  # as many as written: the compiled step's outputs
-            t._array = array
+        for i, t in enumerate(written):  # new: as many arrays, the compiled step's outputs
+            t._array = new[i]
         changed = written.copy()
         backend = self.backend
         if new_grads is not None:  # None: every leaf's new gradient is packed
-            for leaf, grad in zip(leaves, new_grads):
+            for i, leaf in enumerate(leaves):  # new_grads: one for each leaf
+                grad = new_grads[i]
                 if grad is None:
                     leaf._grad = None
                 elif type(grad) is not tuple:  # added into the .grad Tensor the leaf has

@@ -252,6 +252,13 @@ CATALOGUE: list[Misuse] = [
         r"time and CosBackward0\(1 inputs\) now",
         setup=CHANGES_WHEN_RERUN,
     ),
+    Misuse(
+        "A class weight of cross_entropy that requires grad",
+        X + "w = dualgrad.ones(2, requires_grad=True)\n"
+        "dualgrad.nn.functional.cross_entropy(x[None], dualgrad.tensor([1]), weight=w)",
+        RuntimeError,
+        r"cross_entropy: not differentiable with respect to weight; pass weight\.detach\(\)",
+    ),
     # --- in place -----------------------------------------------------------------------------
     Misuse(
         "In-place update of a leaf that requires grad",

@@ -92,6 +92,11 @@ def _run_step(frame: Frame, step: Step, values: list[Any], rng: np.random.Genera
         if x0.dtype.kind != "f":
             inputs.append(frame.const(x0) if source is None else values[source])
             continue
+        if not variant.spec.prim.differentiable(len(inputs)):
+            # A float without rules (nll_loss's class weight) is a constant: finite differences
+            # would see through it where the gradient stops by design.
+            inputs.append(frame.const(x0.astype(frame.dtype)))
+            continue
         x0 = x0.astype(frame.dtype)
         pull = frame.cast(frame.tanh(_fit(frame, values[source], shape)))
         inputs.append(frame.const(x0) + frame.const(_radius(variant, arg, x0)) * pull)

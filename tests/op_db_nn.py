@@ -248,3 +248,57 @@ SPECS.append(
         ),
     )
 )
+
+
+def _nll_loss_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndarray:
+    x, target, weight = arrays
+    axis, ignore_index = params["axis"], params["ignore_index"]
+    counted = target != ignore_index
+    safe = np.where(counted, target, 0)
+    picked = np.squeeze(np.take_along_axis(x, np.expand_dims(safe, axis), axis=axis), axis)
+    weights = np.where(counted, weight[safe], 0.0)
+    losses = np.where(counted, -weights * picked, 0.0)
+    if params["reduction"] == "none":
+        return losses
+    return losses.sum() / (weights.sum() if params["reduction"] == "mean" else 1.0)
+
+
+def _nll_loss_cases() -> list[tuple[tuple[tuple[int, ...], ...], Params]]:
+    """Inputs (classes along ``axis``), class-index targets and class weights; four classes.
+    An ``ignore_index`` among the classes drops the targets of that class."""
+    shapes = [((5, 4), (5,), (4,)), ((3, 4, 2), (3, 2), (4,)), ((4,), (), (4,))]
+    cases = [
+        (case, {"axis": -len(case[0]) + (1 if len(case[0]) > 1 else 0), "ignore_index": -100})
+        for case in shapes
+    ]
+    cases.append((shapes[0], {"axis": -1, "ignore_index": 1}))
+    return [
+        (case, {**params, "reduction": reduction})
+        for case, params in cases
+        for reduction in ("mean", "sum", "none")
+    ]
+
+
+SPECS.append(
+    OpSpec(
+        ops.nll_loss,
+        cases=_nll_loss_cases(),
+        args=(Arg(low=-3.0, high=0.0), Arg("int64", 0, 4), Arg(low=0.5, high=2.0)),
+        # the weight is a constant (PyTorch refuses one that requires grad)
+        call=lambda tensors, params: F.nll_loss(
+            tensors[0],
+            tensors[1],
+            weight=tensors[2].detach(),
+            ignore_index=params["ignore_index"],
+            reduction=params["reduction"],
+        ),
+        reference=_nll_loss_reference,
+        torch=lambda torch, ts, params: torch.nn.functional.nll_loss(
+            ts[0],
+            ts[1],
+            weight=ts[2].detach(),
+            ignore_index=params["ignore_index"],
+            reduction=params["reduction"],
+        ),
+    )
+)

@@ -346,10 +346,14 @@ def _reduction(name: str) -> Callable[..., Any]:
 TORCH_SAME_NAMES = (
     "add", "subtract", "multiply", "divide", "pow", "exp", "log", "sin", "cos", "tanh", "sqrt",
     "square", "abs", "negative", "positive", "sign", "floor", "ceil", "trunc", "round",
-    "remainder", "maximum", "minimum", "clip", "where", "matmul",
+    "remainder", "maximum", "minimum", "where", "matmul",
 )  # fmt: skip
 TORCH_OPS: dict[str, Callable[..., Any]] = {
     **{name: _same_name(name) for name in TORCH_SAME_NAMES},
+    # Bounds broadcast first: PyTorch's clamp backward fails when a bound has fewer axes than
+    # the result but more than the input ("output with shape [1, 1] doesn't match the
+    # broadcast shape [1, 1, 1]" for shapes (), (1, 1, 1), (1, 1)).
+    "clip": lambda torch, ts, params: torch.clip(*torch.broadcast_tensors(*ts)),
     "sum": _reduction("sum"),
     "mean": _reduction("mean"),
     "max": _reduction("amax"),

@@ -12,7 +12,7 @@ Example:
     >>> logits = dualgrad.tensor([[1000.0, -1000.0]], requires_grad=True)
     >>> loss = F.cross_entropy(logits, dualgrad.tensor([1]))
     >>> loss
-    tensor(2000., grad_fn=<DivBackward0>)
+    tensor(2000., grad_fn=<NllLossBackward0>)
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ import numpy as np
 
 from .. import functions as _functions
 from .. import ops, special
-from .._dispatch import elementwise
+from .._dispatch import apply, elementwise
 from .._dtypes import int64
+from ..autograd.grad_mode import is_grad_enabled
 from ..functions._args import as_tensor, require_floating
 from ..functions.nn import torch_dim
 from ..tensor import Tensor
@@ -466,9 +467,9 @@ def _class_weight(weight: Any, x: Tensor, axis: int, name: str) -> Tensor | None
     return _functions.reshape(weight, (classes,) + (1,) * (x.ndim - axis - 1))
 
 
-def _picked(x: Tensor, target: Tensor, weight: Any, ignore_index: int, name: str) -> Any:
-    """Per target: ``x`` at the target class, that class's weight (0 where ignored), and the
-    mask of targets that count. ``x`` has its class axis at 1 (or 0 if 1-D)."""
+def _class_target(x: Tensor, target: Any, ignore_index: int, name: str) -> Tensor:
+    """The checked class-index target of ``x`` (its class axis at 1, or 0 if 1-D); an unsigned
+    one as the default integer, to compare with class labels."""
     axis = _class_axis(x, name)
     target = as_tensor(target, name)
     if target.dtype.kind not in "iu":
@@ -488,21 +489,40 @@ def _picked(x: Tensor, target: Tensor, weight: Any, ignore_index: int, name: str
         if bad.size:
             msg = f"Target {int(bad.flat[0])} is out of bounds for {classes} classes."
             raise IndexError(msg)
-    backend = x._backend
-    native = backend.native_dtype(target.dtype if target.dtype.kind == "i" else int64)
-    labels = Tensor._wrap(backend.namespace.arange(classes, dtype=native), backend)
-    labels = _functions.reshape(labels, (classes,) + (1,) * (x.ndim - axis - 1))
-    one_hot = _functions.expand_dims(target, axis) == labels
-    valid = target != ignore_index
-    # where(), not multiplication by the one-hot mask: log-probabilities may be -inf.
-    picked = _functions.sum(_functions.where(one_hot, x, 0.0), axis=axis)
-    class_weight = _class_weight(weight, x, axis, name)
-    if class_weight is None:
-        weights = _functions.astype(valid, x.dtype)
-    else:
-        chosen = _functions.sum(_functions.where(one_hot, class_weight, 0.0), axis=axis)
-        weights = _functions.where(valid, chosen, 0.0)
-    return picked, weights, valid
+    if target.dtype.kind == "u":
+        return _functions.astype(target, x._backend.native_dtype(int64))
+    return target
+
+
+def _constant_class_weight(weight: Any, x: Tensor, name: str) -> Tensor:
+    """``weight`` (one per class, ones when None), checked; a constant, as in PyTorch, which
+    refuses a weight that requires grad."""
+    classes = x.shape[_class_axis(x, name)]
+    if weight is None:
+        backend = x._backend
+        return Tensor._wrap(backend.namespace.ones(classes, dtype=x._array.dtype), backend)
+    weight = as_tensor(weight, name)
+    if weight.requires_grad and is_grad_enabled():
+        msg = f"{name}: not differentiable with respect to weight; pass weight.detach()"
+        raise RuntimeError(msg)
+    if weight.shape != (classes,):
+        msg = (
+            f"{name}: weight must have shape ({classes},), "
+            f"one per class, got {tuple(weight.shape)}"
+        )
+        raise ValueError(msg)
+    weight = weight.detach()
+    return weight if weight.dtype == x.dtype else _functions.astype(weight, x.dtype)
+
+
+def _nll(
+    x: Tensor, target: Tensor, weight: Any, ignore_index: int, reduction: str, name: str
+) -> Tensor:
+    """``nll_loss`` of log-probabilities ``x``: the checks, then one primitive."""
+    target = _class_target(x, target, ignore_index, name)
+    weight = _constant_class_weight(weight, x, name)
+    params = {"axis": _class_axis(x, name) - x.ndim, "ignore_index": ignore_index}
+    return apply(ops.nll_loss, (x, target, weight), {**params, "reduction": reduction})
 
 
 def nll_loss(
@@ -519,7 +539,7 @@ def nll_loss(
     Args:
         input: log-probabilities, ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
         target: class indices, ``()``, ``(N,)`` or ``(N, d1, ...)``.
-        weight: one weight per class.
+        weight: one weight per class, a constant (no gradient reaches it, as in PyTorch).
         ignore_index: targets equal to it contribute nothing, to the sum or to the count.
         reduction: ``'mean'`` divides by the summed weights of the counted targets (NaN when
             none counts), ``'sum'`` adds, ``'none'`` keeps one loss per target.
@@ -528,14 +548,11 @@ def nll_loss(
         TypeError: the target is not integer.
         ValueError: shapes do not fit.
         IndexError: a target is outside ``[0, C)`` and not ``ignore_index``.
+        RuntimeError: ``weight`` requires grad (while grad mode is on).
     """
     reduction = _reduction(size_average, reduce, reduction)
     x = require_floating(input, "nll_loss")
-    picked, weights, valid = _picked(x, target, weight, ignore_index, "nll_loss")
-    losses = _functions.where(valid, -(weights * picked), 0.0)
-    if reduction == "mean":
-        return _functions.sum(losses) / _functions.sum(weights)
-    return _reduce(losses, reduction)
+    return _nll(x, target, weight, ignore_index, reduction, "nll_loss")
 
 
 def cross_entropy(
@@ -556,7 +573,8 @@ def cross_entropy(
         input: unnormalized logits, ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
         target: class indices (integer, ``input``'s shape without the class axis) or class
             probabilities (floating, ``input``'s shape).
-        weight: one weight per class.
+        weight: one weight per class; with class indices a constant (no gradient reaches it,
+            as in PyTorch).
         ignore_index: for class indices, targets equal to it count for nothing.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``. With class indices, ``'mean'`` divides
             by the summed weights of the counted targets; with probabilities, by the number of
@@ -568,6 +586,7 @@ def cross_entropy(
         ValueError: shapes that do not fit, ``label_smoothing`` outside [0, 1], or an
             ``ignore_index`` >= 0 with probabilities.
         IndexError: a class index outside ``[0, C)`` and not ``ignore_index``.
+        RuntimeError: with class indices, ``weight`` requires grad (while grad mode is on).
     """
     reduction = _reduction(size_average, reduce, reduction)
     x = require_floating(input, "cross_entropy")
@@ -578,18 +597,25 @@ def cross_entropy(
     axis = _class_axis(x, "cross_entropy")
     classes = x.shape[axis]
     log_probs = _functions.log_softmax(x, axis=axis)
-    class_weight = _class_weight(weight, x, axis, "cross_entropy")
     if target.dtype.is_floating_point:
+        class_weight = _class_weight(weight, x, axis, "cross_entropy")
         return _cross_entropy_probabilities(
             log_probs, target, class_weight, axis, ignore_index, reduction, label_smoothing
         )
-    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = _nll(log_probs, target, weight, ignore_index, reduction, "cross_entropy")
     if label_smoothing == 0.0:
         return nll
     # PyTorch: (1 - eps) * nll + eps / C * (the loss against the uniform distribution)
-    _, weights, valid = _picked(log_probs, target, weight, ignore_index, "cross_entropy")
-    weighted = log_probs if class_weight is None else log_probs * class_weight
-    smooth = _functions.where(valid, -_functions.sum(weighted, axis=axis), 0.0)
+    target = _class_target(x, target, ignore_index, "cross_entropy")
+    class_weight = _constant_class_weight(weight, x, "cross_entropy")
+    counted = target != ignore_index
+    weights = _functions.where(counted, class_weight[_functions.where(counted, target, 0)], 0.0)
+    weighted = (
+        log_probs
+        if weight is None
+        else log_probs * _class_weight(class_weight, x, axis, "cross_entropy")
+    )
+    smooth = _functions.where(counted, -_functions.sum(weighted, axis=axis), 0.0)
     if reduction == "mean":
         smooth = _functions.sum(smooth) / _functions.sum(weights)
     else:

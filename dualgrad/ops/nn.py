@@ -13,6 +13,7 @@ __all__ = [
     "fold",
     "log_sigmoid",
     "log_softmax",
+    "nll_loss",
     "relu",
     "softmax",
     "softplus",
@@ -124,6 +125,84 @@ log_sigmoid = unary(
     d=lambda xp, x, ans: _sigmoid(xp, -x),
     forward=lambda xp, x: -_softplus_of(xp, -x),
     grad_fn="LogSigmoid",
+)
+
+
+# --- nll_loss -------------------------------------------------------------------------------
+# Each counted target's log-probability, negated and weighted by its class's weight, then summed
+# or averaged, in one node (PyTorch's NllLossBackward0): the loss of every classifier that ends
+# in cross_entropy. Composed of one-hot masks, where, sum and divide it dispatched thirteen
+# operations and recorded eight nodes. The loss is linear in ``x``: both rules are the same pick
+# (and its transpose), so they read only the target and the weights.
+# Inputs: ``x`` (classes along ``axis``), ``target`` (class indices: ``x``'s shape without that
+# axis; ``ignore_index`` marks those that count for nothing) and ``weight`` (one per class; not
+# differentiable, as in PyTorch). ``reduction`` "mean" divides by the counted targets' weights.
+def _along_classes(xp, a, axis):
+    """``a`` (one value per target) with a class axis of length 1 at ``axis``."""
+    return a[(..., None) + (slice(None),) * (-axis - 1)]
+
+
+def _hits(xp, x, target, axis, ignore_index):
+    """True where each counted target's class lies along ``axis`` of ``x`` (``x``'s shape)."""
+    classes = x.shape[axis]
+    labels = xp.arange(classes)
+    if axis != -1:
+        labels = xp.reshape(labels, (classes,) + (1,) * (-axis - 1))
+    hits = _along_classes(xp, target, axis) == labels
+    if 0 <= ignore_index < classes:  # an ignored target would hit a class
+        hits = hits & _along_classes(xp, target != ignore_index, axis)
+    return hits
+
+
+def _class_values(xp, weight, axis):
+    """``weight`` (one per class) along ``axis``."""
+    return weight if axis == -1 else xp.reshape(weight, weight.shape + (1,) * (-axis - 1))
+
+
+def _picked(xp, hits, values, axis):
+    """The values at the hits, one per target (0 where none: an ignored target)."""
+    return xp.sum(xp.where(hits, values, xp.zeros_like(values)), axis=axis)
+
+
+def _nll_pick(xp, values, target, weight, *, axis, ignore_index, reduction):
+    """The loss as a function of ``values`` of ``x``'s shape (with any leading batch axes):
+    the forward on ``x``, the jvp on a tangent."""
+    hits = _hits(xp, values, target, axis, ignore_index)
+    weights = _picked(xp, hits, _class_values(xp, weight, axis), axis)
+    # where(): 0, not -0, for an ignored target, as PyTorch gives
+    counted = target != ignore_index
+    losses = xp.where(
+        counted, -(weights * _picked(xp, hits, values, axis)), xp.zeros_like(weights)
+    )
+    if reduction == "none":
+        return losses
+    total = xp.sum(losses, axis=tuple(range(-target.ndim, 0))) if target.ndim else losses
+    return total / xp.sum(weights) if reduction == "mean" else total
+
+
+def _nll_vjp(xp, g, ans, x, target, weight, *, axis, ignore_index, reduction):
+    hits = _hits(xp, x, target, axis, ignore_index)
+    weights = _picked(xp, hits, _class_values(xp, weight, axis), axis)
+    if reduction != "none":  # g has the leading batch axes only: spread it over the targets
+        g = xp.reshape(g, g.shape + (1,) * target.ndim)
+        if reduction == "mean":
+            g = g / xp.sum(weights)
+    spread = _along_classes(xp, -(g * weights), axis)
+    return xp.where(hits, spread, xp.zeros_like(spread))
+
+
+def _nll_jvp(xp, t, ans, x, target, weight, **params):
+    return _nll_pick(xp, t, target, weight, **params)
+
+
+nll_loss = Primitive(
+    "nll_loss",
+    forward=_nll_pick,
+    vjp=(_nll_vjp, None, None),
+    jvp=(_nll_jvp, None, None),
+    vjp_reads=((1, 2), None, None),
+    vjp_reads_ans=False,
+    grad_fn="NllLoss",
 )
 
 
