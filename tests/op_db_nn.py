@@ -256,7 +256,7 @@ def _nll_loss_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndar
     counted = target != ignore_index
     safe = np.where(counted, target, 0)
     picked = np.squeeze(np.take_along_axis(x, np.expand_dims(safe, axis), axis=axis), axis)
-    weights = np.where(counted, weight[safe], 0.0)
+    weights = np.where(counted, weight[safe] if params["weighted"] else 1.0, 0.0)
     losses = np.where(counted, -weights * picked, 0.0)
     if params["reduction"] == "none":
         return losses
@@ -265,15 +265,18 @@ def _nll_loss_reference(arrays: Sequence[np.ndarray], params: Params) -> np.ndar
 
 def _nll_loss_cases() -> list[tuple[tuple[tuple[int, ...], ...], Params]]:
     """Inputs (classes along ``axis``), class-index targets and class weights; four classes.
-    An ``ignore_index`` among the classes drops the targets of that class."""
+    An ``ignore_index`` among the classes drops the targets of that class; unweighted, the
+    weights are not read (ones)."""
     shapes = [((5, 4), (5,), (4,)), ((3, 4, 2), (3, 2), (4,)), ((4,), (), (4,))]
     cases = [
         (case, {"axis": -len(case[0]) + (1 if len(case[0]) > 1 else 0), "ignore_index": -100})
         for case in shapes
     ]
     cases.append((shapes[0], {"axis": -1, "ignore_index": 1}))
+    cases.append((shapes[0], {"axis": -1, "ignore_index": -100, "weighted": False}))
+    cases.append((shapes[1], {"axis": -2, "ignore_index": 2, "weighted": False}))
     return [
-        (case, {**params, "reduction": reduction})
+        (case, {"weighted": True, **params, "reduction": reduction})
         for case, params in cases
         for reduction in ("mean", "sum", "none")
     ]
@@ -288,7 +291,7 @@ SPECS.append(
         call=lambda tensors, params: F.nll_loss(
             tensors[0],
             tensors[1],
-            weight=tensors[2].detach(),
+            weight=tensors[2].detach() if params["weighted"] else None,
             ignore_index=params["ignore_index"],
             reduction=params["reduction"],
         ),
@@ -296,7 +299,7 @@ SPECS.append(
         torch=lambda torch, ts, params: torch.nn.functional.nll_loss(
             ts[0],
             ts[1],
-            weight=ts[2].detach(),
+            weight=ts[2].detach() if params["weighted"] else None,
             ignore_index=params["ignore_index"],
             reduction=params["reduction"],
         ),

@@ -520,9 +520,14 @@ def _nll(
 ) -> Tensor:
     """``nll_loss`` of log-probabilities ``x``: the checks, then one primitive."""
     target = _class_target(x, target, ignore_index, name)
+    params = {
+        "axis": _class_axis(x, name) - x.ndim,
+        "ignore_index": ignore_index,
+        "reduction": reduction,
+        "weighted": weight is not None,
+    }
     weight = _constant_class_weight(weight, x, name)
-    params = {"axis": _class_axis(x, name) - x.ndim, "ignore_index": ignore_index}
-    return apply(ops.nll_loss, (x, target, weight), {**params, "reduction": reduction})
+    return apply(ops.nll_loss, (x, target, weight), params)
 
 
 def nll_loss(

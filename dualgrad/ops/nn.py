@@ -136,7 +136,8 @@ log_sigmoid = unary(
 # (and its transpose), so they read only the target and the weights.
 # Inputs: ``x`` (classes along ``axis``), ``target`` (class indices: ``x``'s shape without that
 # axis; ``ignore_index`` marks those that count for nothing) and ``weight`` (one per class; not
-# differentiable, as in PyTorch). ``reduction`` "mean" divides by the counted targets' weights.
+# differentiable, as in PyTorch; ``weighted`` False: ones, not read). ``reduction`` "mean"
+# divides by the counted targets' weights.
 def _along_classes(xp, a, axis):
     """``a`` (one value per target) with a class axis of length 1 at ``axis``."""
     return a[(..., None) + (slice(None),) * (-axis - 1)]
@@ -164,11 +165,19 @@ def _picked(xp, hits, values, axis):
     return xp.sum(xp.where(hits, values, xp.zeros_like(values)), axis=axis)
 
 
-def _nll_pick(xp, values, target, weight, *, axis, ignore_index, reduction):
+def _weights(xp, hits, target, weight, axis, ignore_index, weighted, dtype):
+    """Each target's weight: its class's, 0 where ignored; unweighted, 1 where counted (the
+    same for a weight of ones, without picking it)."""
+    if weighted:
+        return _picked(xp, hits, _class_values(xp, weight, axis), axis)
+    return xp.astype(target != ignore_index, dtype)
+
+
+def _nll_pick(xp, values, target, weight, *, axis, ignore_index, reduction, weighted):
     """The loss as a function of ``values`` of ``x``'s shape (with any leading batch axes):
     the forward on ``x``, the jvp on a tangent."""
     hits = _hits(xp, values, target, axis, ignore_index)
-    weights = _picked(xp, hits, _class_values(xp, weight, axis), axis)
+    weights = _weights(xp, hits, target, weight, axis, ignore_index, weighted, values.dtype)
     # where(): 0, not -0, for an ignored target, as PyTorch gives
     counted = target != ignore_index
     losses = xp.where(
@@ -180,9 +189,9 @@ def _nll_pick(xp, values, target, weight, *, axis, ignore_index, reduction):
     return total / xp.sum(weights) if reduction == "mean" else total
 
 
-def _nll_vjp(xp, g, ans, x, target, weight, *, axis, ignore_index, reduction):
+def _nll_vjp(xp, g, ans, x, target, weight, *, axis, ignore_index, reduction, weighted):
     hits = _hits(xp, x, target, axis, ignore_index)
-    weights = _picked(xp, hits, _class_values(xp, weight, axis), axis)
+    weights = _weights(xp, hits, target, weight, axis, ignore_index, weighted, x.dtype)
     if reduction != "none":  # g has the leading batch axes only: spread it over the targets
         g = xp.reshape(g, g.shape + (1,) * target.ndim)
         if reduction == "mean":
