@@ -33,6 +33,14 @@ SPECS: list[OpSpec] = [
     ),
     OpSpec(ops.matmul, shapes=[((3, 4), (4, 2))], args=(COMPLEX, COMPLEX), label="-complex"),
     OpSpec(
+        ops.linear,
+        shapes=[((2, 3, 4), (5, 4))],
+        args=(COMPLEX, COMPLEX),
+        call=lambda tensors, params: dualgrad.nn.functional.linear(*tensors),
+        reference=lambda arrays, params: arrays[0] @ arrays[1].T,
+        label="-complex",
+    ),
+    OpSpec(
         ops.matvec,
         shapes=[((3, 4), (4,))],
         args=(COMPLEX, COMPLEX),

@@ -427,3 +427,14 @@ SPECS += [
     )
     for prim, field in ((ops.svd_u, 0), (ops.svd_vh, 2))
 ]
+
+# A layer's product with its weight (F.linear): any leading axes of x, 1-D and empty ones too.
+SPECS.append(
+    OpSpec(
+        ops.linear,
+        shapes=[((3, 4), (5, 4)), ((2, 3, 4), (5, 4)), ((4,), (5, 4)), ((0, 4), (2, 4))],
+        call=lambda tensors, params: dualgrad.nn.functional.linear(*tensors),
+        reference=lambda arrays, params: arrays[0] @ arrays[1].T,
+        torch=lambda torch, ts, params: torch.nn.functional.linear(*ts),
+    )
+)

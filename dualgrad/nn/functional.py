@@ -243,7 +243,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         torch.Size([2, 4])
     """
     x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
-    out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)
+    if w.ndim == 2 and x.ndim >= 1 and x.shape[-1] == w.shape[1] and x.dtype == w.dtype:
+        out = apply(ops.linear, (x, w), {})  # one node for the product with the transpose
+    else:  # the general path promotes, or says what does not fit
+        out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)
     return out if bias is None else out + as_tensor(bias, "linear")
 
 

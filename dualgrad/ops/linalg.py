@@ -8,6 +8,7 @@ __all__ = [
     "eigh_eigenvectors",
     "eigvalsh",
     "inv",
+    "linear",
     "matmul",
     "matvec",
     "qr_q",
@@ -19,6 +20,8 @@ __all__ = [
     "svd_vh",
     "svdvals",
 ]
+
+import math
 
 from ._primitive import Primitive
 
@@ -62,6 +65,37 @@ matvec = Primitive(
     vjp=(_matvec_vjp_x, _matvec_vjp_y),
     jvp=(lambda xp, t, ans, x, y: t @ y, lambda xp, t, ans, x, y: t @ xp.matrix_transpose(x)),
     grad_fn="Mv",
+    vjp_reads_ans=False,
+)
+
+
+# A layer's product with its weight, ``x @ w.T`` (``F.linear``, ``nn.Linear``): one node, where
+# the general path records the weight's transpose and then the product. ``x`` is (..., n) with
+# any leading axes (1-D too), ``w`` (m, n); the rules carry leading batch axes of ``g`` and
+# ``t`` in front of those. The weight's cotangent sums over every leading axis of ``x``: the
+# rows of ``x`` become one matrix, and a batch of cotangents one stack of products.
+def _rows(xp, x):
+    """``x`` as a matrix: one row per position of its leading axes (one row if 1-D)."""
+    return xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
+
+
+def _linear_vjp_w(xp, g, ans, x, w):
+    batch = g.shape[: g.ndim - x.ndim]  # the leading batch axes of g, in front of x's
+    rows = xp.reshape(g, (*batch, math.prod(x.shape[:-1]), g.shape[-1]))
+    return xp.matrix_transpose(rows) @ _rows(xp, x)
+
+
+def _linear_jvp_w(xp, t, ans, x, w):
+    batch = t.shape[:-2]  # the leading batch axes of t, in front of w's
+    return xp.reshape(_rows(xp, x) @ xp.matrix_transpose(t), (*batch, *ans.shape))
+
+
+linear = Primitive(
+    "linear",
+    forward=lambda xp, x, w: x @ xp.matrix_transpose(w),
+    vjp=(lambda xp, g, ans, x, w: g @ w, _linear_vjp_w),
+    jvp=(lambda xp, t, ans, x, w: t @ xp.matrix_transpose(w), _linear_jvp_w),
+    grad_fn="Mm",
     vjp_reads_ans=False,
 )
 

@@ -138,7 +138,7 @@ log_sigmoid = unary(
 # axis; ``ignore_index`` marks those that count for nothing) and ``weight`` (one per class; not
 # differentiable, as in PyTorch; ``weighted`` False: ones, not read). ``reduction`` "mean"
 # divides by the counted targets' weights.
-def _along_classes(xp, a, axis):
+def _along_classes(a, axis):
     """``a`` (one value per target) with a class axis of length 1 at ``axis``."""
     return a[(..., None) + (slice(None),) * (-axis - 1)]
 
@@ -149,9 +149,9 @@ def _hits(xp, x, target, axis, ignore_index):
     labels = xp.arange(classes)
     if axis != -1:
         labels = xp.reshape(labels, (classes,) + (1,) * (-axis - 1))
-    hits = _along_classes(xp, target, axis) == labels
+    hits = _along_classes(target, axis) == labels
     if 0 <= ignore_index < classes:  # an ignored target would hit a class
-        hits = hits & _along_classes(xp, target != ignore_index, axis)
+        hits = hits & _along_classes(target != ignore_index, axis)
     return hits
 
 
@@ -196,7 +196,7 @@ def _nll_vjp(xp, g, ans, x, target, weight, *, axis, ignore_index, reduction, we
         g = xp.reshape(g, g.shape + (1,) * target.ndim)
         if reduction == "mean":
             g = g / xp.sum(weights)
-    spread = _along_classes(xp, -(g * weights), axis)
+    spread = _along_classes(-(g * weights), axis)
     return xp.where(hits, spread, xp.zeros_like(spread))
 
 
