@@ -519,17 +519,17 @@ def _constant_class_weight(weight: Any, x: Tensor, name: str) -> Tensor:
 
 
 def _nll(
-    x: Tensor, target: Tensor, weight: Any, ignore_index: int, reduction: str, name: str
+    x: Tensor, target: Tensor, weight: Tensor, weighted: bool, ignore_index: int, reduction: str
 ) -> Tensor:
-    """``nll_loss`` of log-probabilities ``x``: the checks, then one primitive."""
-    target = _class_target(x, target, ignore_index, name)
+    """``nll_loss`` of log-probabilities ``x`` with a target and a class weight already checked
+    (``_class_target``, ``_constant_class_weight``; ``weighted``: one was given): one
+    primitive."""
     params = {
-        "axis": _class_axis(x, name) - x.ndim,
+        "axis": _class_axis(x, "nll_loss") - x.ndim,
         "ignore_index": ignore_index,
         "reduction": reduction,
-        "weighted": weight is not None,
+        "weighted": weighted,
     }
-    weight = _constant_class_weight(weight, x, name)
     return apply(ops.nll_loss, (x, target, weight), params)
 
 
@@ -560,7 +560,9 @@ def nll_loss(
     """
     reduction = _reduction(size_average, reduce, reduction)
     x = require_floating(input, "nll_loss")
-    return _nll(x, target, weight, ignore_index, reduction, "nll_loss")
+    target = _class_target(x, target, ignore_index, "nll_loss")
+    class_weight = _constant_class_weight(weight, x, "nll_loss")
+    return _nll(x, target, class_weight, weight is not None, ignore_index, reduction)
 
 
 def cross_entropy(
@@ -610,12 +612,12 @@ def cross_entropy(
         return _cross_entropy_probabilities(
             log_probs, target, class_weight, axis, ignore_index, reduction, label_smoothing
         )
-    nll = _nll(log_probs, target, weight, ignore_index, reduction, "cross_entropy")
+    target = _class_target(x, target, ignore_index, "cross_entropy")
+    class_weight = _constant_class_weight(weight, x, "cross_entropy")
+    nll = _nll(log_probs, target, class_weight, weight is not None, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
     # PyTorch: (1 - eps) * nll + eps / C * (the loss against the uniform distribution)
-    target = _class_target(x, target, ignore_index, "cross_entropy")
-    class_weight = _constant_class_weight(weight, x, "cross_entropy")
     counted = target != ignore_index
     weights = _functions.where(counted, class_weight[_functions.where(counted, target, 0)], 0.0)
     weighted = (

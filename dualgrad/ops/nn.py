@@ -143,15 +143,16 @@ def _along_classes(a, axis):
     return a[(..., None) + (slice(None),) * (-axis - 1)]
 
 
-def _hits(xp, x, target, axis, ignore_index):
-    """True where each counted target's class lies along ``axis`` of ``x`` (``x``'s shape)."""
+def _hits(xp, x, target, counted, axis, ignore_index):
+    """True where each counted target's class lies along ``axis`` of ``x`` (``x``'s shape);
+    ``counted``: the targets that are not ``ignore_index``."""
     classes = x.shape[axis]
     labels = xp.arange(classes)
     if axis != -1:
         labels = xp.reshape(labels, (classes,) + (1,) * (-axis - 1))
     hits = _along_classes(target, axis) == labels
     if 0 <= ignore_index < classes:  # an ignored target would hit a class
-        hits = hits & _along_classes(target != ignore_index, axis)
+        hits = hits & _along_classes(counted, axis)
     return hits
 
 
@@ -165,21 +166,21 @@ def _picked(xp, hits, values, axis):
     return xp.sum(xp.where(hits, values, xp.zeros_like(values)), axis=axis)
 
 
-def _weights(xp, hits, target, weight, axis, ignore_index, weighted, dtype):
+def _weights(xp, hits, counted, weight, axis, weighted, dtype):
     """Each target's weight: its class's, 0 where ignored; unweighted, 1 where counted (the
     same for a weight of ones, without picking it)."""
     if weighted:
         return _picked(xp, hits, _class_values(xp, weight, axis), axis)
-    return xp.astype(target != ignore_index, dtype)
+    return xp.astype(counted, dtype)
 
 
 def _nll_pick(xp, values, target, weight, *, axis, ignore_index, reduction, weighted):
     """The loss as a function of ``values`` of ``x``'s shape (with any leading batch axes):
     the forward on ``x``, the jvp on a tangent."""
-    hits = _hits(xp, values, target, axis, ignore_index)
-    weights = _weights(xp, hits, target, weight, axis, ignore_index, weighted, values.dtype)
-    # where(): 0, not -0, for an ignored target, as PyTorch gives
     counted = target != ignore_index
+    hits = _hits(xp, values, target, counted, axis, ignore_index)
+    weights = _weights(xp, hits, counted, weight, axis, weighted, values.dtype)
+    # where(): 0, not -0, for an ignored target, as PyTorch gives
     losses = xp.where(
         counted, -(weights * _picked(xp, hits, values, axis)), xp.zeros_like(weights)
     )
@@ -190,8 +191,9 @@ def _nll_pick(xp, values, target, weight, *, axis, ignore_index, reduction, weig
 
 
 def _nll_vjp(xp, g, ans, x, target, weight, *, axis, ignore_index, reduction, weighted):
-    hits = _hits(xp, x, target, axis, ignore_index)
-    weights = _weights(xp, hits, target, weight, axis, ignore_index, weighted, x.dtype)
+    counted = target != ignore_index
+    hits = _hits(xp, x, target, counted, axis, ignore_index)
+    weights = _weights(xp, hits, counted, weight, axis, weighted, x.dtype)
     if reduction != "none":  # g has the leading batch axes only: spread it over the targets
         g = xp.reshape(g, g.shape + (1,) * target.ndim)
         if reduction == "mean":
