@@ -45,6 +45,7 @@ __all__ = [
 import contextlib
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -55,7 +56,7 @@ from ._dispatch import into_level, lift, move, out_of_level
 from ._functional_call import functional_call, stack_module_state
 from ._vmap import vmap
 from .autograd import engine
-from .autograd.grad_mode import enable_grad
+from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .backends import backend_for_array
 from .functions.creation import asarray
 from .tensor import Tensor
@@ -304,6 +305,7 @@ def _fresh_leaves(inputs: Sequence[Tensor]) -> list[Tensor]:
             leaf = Tensor._wrap(x._array, x._backend)
             leaf._tangents = None if x._tangents is None else dict(x._tangents)
             leaf._requires_grad = True
+            _TRANSFORM_LEAVES[id(leaf)] = leaf
         else:
             leaf = _functions.positive(x) if count[id(x)] > 1 else x
         leaves.append(leaf)
@@ -328,12 +330,41 @@ def _run_on_tape(
 ) -> tuple[Any, list[Tensor], bool]:
     """Call ``f`` with fresh leaves for the differentiated arguments, recording the tape."""
     keep = _stays_differentiable(differentiated.leaves)
+    outer_grad = is_grad_enabled()
     with _inside_transform(), config.use_mode("reverse"), enable_grad():
         leaves = _fresh_leaves(differentiated.leaves)
         for i, tree in zip(positions, differentiated.rebuild(leaves), strict=True):
             call_args[i] = tree
         out = f(*call_args, **{k: _passed(v) for k, v in kwargs.items()})
+    if not keep and outer_grad:
+        keep = _reaches_outside(out, leaves)
     return out, leaves, keep
+
+
+# The leaves the transforms make (``_fresh_leaves``), by id: not the user's tensors.
+_TRANSFORM_LEAVES: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+def _reaches_outside(out: Any, leaves: Sequence[Tensor]) -> bool:
+    """Whether ``out`` was computed from a tensor that requires grad and is neither one of
+    ``leaves`` nor a leaf a transform made: a parameter the function reads from a closure or
+    a module. Its derivatives must then stay differentiable in that tensor, as in torch.func
+    (a gradient penalty backpropagates through ``grad`` of the critic into its weights)."""
+    own = {id(leaf) for leaf in leaves}
+    nodes = [t._node for t in tree_leaves(out) if isinstance(t, Tensor) and t._node is not None]
+    seen = set()
+    while nodes:
+        node = nodes.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for parent in getattr(node, "parents", ()):
+            if isinstance(parent, Tensor):
+                if id(parent) not in own and _TRANSFORM_LEAVES.get(id(parent)) is not parent:
+                    return True
+            elif parent is not None:
+                nodes.append(parent)
+    return False
 
 
 def _gradients_of(
@@ -392,7 +423,11 @@ def _scalar_output(out: Any, name: str) -> Tensor:
     if not isinstance(out, Tensor) and (isinstance(out, _NUMBERS) or _is_array(out)):
         out = asarray(out)
     if not isinstance(out, Tensor) or out.numel() != 1 or not out.dtype.is_floating_point:
-        got = f"shape {tuple(out.shape)}" if isinstance(out, Tensor) else type(out).__name__
+        got = (
+            f"{out.dtype} of shape {tuple(out.shape)}"
+            if isinstance(out, Tensor)
+            else type(out).__name__
+        )
         msg = (
             f"{name}: the function must return a floating point scalar Tensor, got {got}; "
             "use jacrev or vjp for other outputs"
@@ -630,6 +665,8 @@ def jvp(
         outputs, out_def = _output_leaves(out, "jvp")
         pairs = [_unpack(output, level, batch=()) for output in outputs]
     keep = _stays_differentiable(inputs)
+    if not keep and is_grad_enabled():  # a closure's parameter: see _reaches_outside
+        keep = _reaches_outside(pairs, inputs)
     primal_out = out_def.unflatten(primal for primal, _ in pairs)
     tangent_out = out_def.unflatten(tangent for _, tangent in pairs)
     results = (_finish(primal_out, raw, keep), _finish(tangent_out, raw, keep))
@@ -685,6 +722,8 @@ def jacfwd(
             out, aux = _split_aux(result, has_aux, "jacfwd")
             outputs, out_def = _output_leaves(out, "jacfwd")
             blocks = [_unpack(output, level, batch=(total,))[1] for output in outputs]
+        if not keep and is_grad_enabled():  # a closure's parameter: see _reaches_outside
+            keep = _reaches_outside(blocks, inputs)
 
         def jacobian_of(block: Tensor) -> Any:
             per_leaf = [

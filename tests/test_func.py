@@ -184,6 +184,38 @@ def test_inner_jvp_over_closure_stays_differentiable(backend, float64):
     assert np.isclose(outer.item(), 2 * c)
 
 
+CLOSURE_TRANSFORMS = {
+    "grad": lambda f, x: dualgrad.grad(lambda v: f(v).sum())(x),
+    "value_and_grad": lambda f, x: dualgrad.value_and_grad(lambda v: f(v).sum())(x)[1],
+    "vjp": lambda f, x: dualgrad.vjp(f, x)[1](dualgrad.ones_like(x))[0],
+    "jvp": lambda f, x: dualgrad.jvp(f, (x,), (dualgrad.ones_like(x),))[1],
+    "jacrev": lambda f, x: dualgrad.jacrev(f)(x),
+    "jacfwd": lambda f, x: dualgrad.jacfwd(f)(x),
+    "hessian": lambda f, x: dualgrad.hessian(lambda v: f(v).sum())(x),
+    "vmap(grad)": lambda f, x: dualgrad.vmap(dualgrad.grad(lambda v: f(v).sum()))(x[None]),
+}
+
+
+@pytest.mark.parametrize("name", list(CLOSURE_TRANSFORMS))
+def test_derivatives_stay_differentiable_in_a_closures_parameters(name, backend, float64):
+    # As torch.func: a transform of a function that reads a parameter (a critic's weight in a
+    # gradient penalty) gives derivatives that backpropagate into that parameter.
+    w = _t([0.5, -1.5, 2.0, 1.0], requires_grad=True)
+    transform = CLOSURE_TRANSFORMS[name]
+    result = transform(lambda v: w * dualgrad.sin(v) * v, _t(X4))
+    assert result.requires_grad
+    result.sum().backward()
+    # Every result is linear in w, its elements w_i times a function of x (a diagonal for the
+    # Jacobians and the Hessian): d/dw_i of their sum is the sum of what w_i multiplies.
+    with dualgrad.no_grad():
+        ones = dualgrad.ones_like(w)
+        at_one = transform(lambda v: ones * dualgrad.sin(v) * v, _t(X4))
+    expected = values(at_one).reshape(-1, 4).sum(axis=0)
+    assert np.allclose(values(w.grad), expected)
+    with dualgrad.no_grad():  # outside the graph, nothing is kept
+        assert not transform(lambda v: w * dualgrad.sin(v) * v, _t(X4)).requires_grad
+
+
 def test_nested_grad_of_vector_function_gives_hessian_diagonal_sum(backend, float64):
     def laplacian_term(x):
         return dualgrad.grad(lambda y: (dualgrad.sin(y) * y).sum())(x).sum()

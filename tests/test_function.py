@@ -508,3 +508,13 @@ def test_save_for_backward_of_non_tensor_raises(backend):
 
     with pytest.raises(TypeError, match="can only save Tensors or None, got float"):
         SavesFloat.apply(_t(X4, requires_grad=True))
+
+
+def test_custom_function_under_vmap_of_grad_and_jacrev(backend, mode, float64):
+    # The rules run on a vmap level's batched arrays: backward sees one Tensor per call, with
+    # the batch hidden, and gives each example's gradient.
+    x = np.array([[0.5, -1.0], [2.0, 0.25], [1.5, 3.0]])
+    per_example = dualgrad.vmap(dualgrad.grad(lambda v: Cube.apply(v).sum()))(_t(x))
+    assert np.allclose(values(per_example), 3 * x**2)
+    jacobians = dualgrad.vmap(dualgrad.jacrev(Cube.apply))(_t(x))
+    assert np.allclose(values(jacobians), [np.diag(3 * row**2) for row in x])

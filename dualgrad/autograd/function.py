@@ -35,7 +35,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import _dispatch
+from .. import _batching, _dispatch
 from .. import functions as _functions
 from ..backends import backend_for_array
 from ..tensor import Tensor
@@ -180,7 +180,11 @@ class _CustomPrimitive:
         return _per_row(one, tangents, [len(x.shape) for x in inputs], backend)[0]
 
     def ctx_backend(self, inputs: Sequence[Any]) -> Any:
-        """The backend of this call's tensors."""
+        """The backend of this call's tensors: a vmap level's, where one holds any of them
+        (the rules then run on its batched arrays, ``vmap(grad(f))``)."""
+        levels = [v.level for v in inputs if type(v) is _batching.BatchedArray]
+        if levels:
+            return max(levels, key=lambda level: level.depth)
         first = inputs[0]
         return first._backend if isinstance(first, Tensor) else backend_for_array(first)
 
