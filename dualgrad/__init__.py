@@ -66,6 +66,7 @@ from ._dtypes import (
 )
 from ._generator import Generator
 from ._jit import jit
+from ._printing import get_printoptions, printoptions, set_printoptions
 from ._size import Size
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
@@ -147,6 +148,7 @@ __all__ = [
     "get_default_device",
     "get_default_dtype",
     "get_mode",
+    "get_printoptions",
     "grad",
     "half",
     "hessian",
@@ -173,6 +175,7 @@ __all__ = [
     "no_grad",
     "optim",
     "pi",
+    "printoptions",
     "remat",
     "result_type",
     "save",
@@ -181,6 +184,7 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "set_mode",
+    "set_printoptions",
     "short",
     "special",
     "testing",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import _batching, _dtypes, _fast, _recorder, _settings_used, config, forward_ad
 from .autograd import anomaly_mode
 from .autograd.grad_mode import is_grad_enabled
@@ -233,6 +235,8 @@ def elementwise(prim: Primitive, *operands: Any) -> Tensor:
         msg = f"{prim.name}: expected at least one Tensor, got {operands!r}"
         raise TypeError(msg)
     backend = tensors[0]._backend
+    if any(isinstance(operand, _NUMPY_VALUES) for operand in operands):
+        operands = tuple(_from_numpy(operand, backend) for operand in operands)
     dtype = _result_dtype(prim, operands)
     prepared = []
     for i, operand in enumerate(operands):
@@ -286,13 +290,40 @@ def _constant(tensor: Tensor, value: float) -> Tensor | None:
     return Tensor._wrap(backend.scalar(value, dtype), backend)
 
 
+def named(tensor: Tensor, grad_fn: str, source: Tensor | None = None) -> Tensor:
+    """``tensor``, its backward node named ``grad_fn`` (``"MseLossBackward0"``): PyTorch's
+    name for the function that made it, where dualgrad composes that function of several
+    primitives. It is what ``.grad_fn`` and printing show; nothing else reads it. ``tensor``
+    is one the caller made, unless it is ``source`` itself (a function that had nothing to do
+    returns its input), which keeps its name."""
+    node = tensor._node
+    if node is not None and tensor is not source:
+        node.label = grad_fn
+    return tensor
+
+
+_NUMPY_VALUES = (np.generic, np.ndarray)
+
+
+def _from_numpy(operand: Any, backend: Any) -> Any:
+    """A NumPy operand as PyTorch takes one: a NumPy scalar as the Python number it holds
+    (weakly typed: ``x * np.float32(2)`` keeps ``x``'s dtype), a numeric NumPy array as a
+    Tensor of its dtype on ``backend``. Anything else is returned as it is."""
+    if isinstance(operand, np.generic):
+        return operand.item() if operand.dtype.kind in "biufc" else operand
+    if isinstance(operand, np.ndarray) and operand.dtype.kind in "biufc":
+        return Tensor._wrap(backend.from_numpy(operand), backend)
+    return operand
+
+
 def _check_scalar(prim: Primitive, value: Any) -> Any:
     if type(value) not in _dtypes.SCALAR_KIND and not isinstance(
         value, bool | int | float | complex
     ):
         msg = (
             f"{prim.name}: unsupported operand of type {type(value).__name__}; "
-            "expected a Tensor or a Python number (wrap arrays with dualgrad.asarray)"
+            "expected a Tensor, a Python or NumPy number or a NumPy array (wrap other arrays "
+            "with dualgrad.asarray)"
         )
         raise TypeError(msg)
     return value

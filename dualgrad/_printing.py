@@ -2,12 +2,16 @@
 
 Follows the layout rules of PyTorch's printer (precision 4, line width 80, integer-valued floats
 printed as ``2.``, scientific notation for wide ranges, summarizing past 1000 elements with
-3 edge items) so that programs print what they print under PyTorch.
+3 edge items, all changed by ``set_printoptions``) so that programs print what they print under
+PyTorch.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,10 +21,79 @@ from . import _dtypes, config
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-PRECISION = 4
-LINEWIDTH = 80
-THRESHOLD = 1000
-EDGEITEMS = 3
+
+@dataclasses.dataclass
+class PrintOptions:
+    """PyTorch's print options (``set_printoptions``), with its defaults. ``sci_mode`` None
+    lets the printer choose scientific notation by the values' range."""
+
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
+
+
+OPTIONS = PrintOptions()
+_PROFILES = {
+    "default": PrintOptions(),
+    "short": PrintOptions(precision=2, edgeitems=2),
+    "full": PrintOptions(threshold=math.inf),
+}
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """Set how tensors print, as ``torch.set_printoptions``: digits after the point
+    (``precision``), the element count past which a tensor is summarized (``threshold``) with
+    ``edgeitems`` at each end, the line width, scientific notation (``sci_mode``: True, False,
+    or None to choose by the values), or a ``profile`` ("default", "short", "full") whose
+    settings the other arguments then override.
+
+    Raises:
+        ValueError: ``profile`` is none of those three.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.set_printoptions(precision=2)
+        >>> dualgrad.tensor([1.23456, 2.0])
+        tensor([1.23, 2.00])
+        >>> dualgrad.set_printoptions(profile="default")
+    """
+    if profile is not None:
+        if profile not in _PROFILES:
+            msg = f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}"
+            raise ValueError(msg)
+        for field in ("precision", "threshold", "edgeitems", "linewidth"):
+            setattr(OPTIONS, field, getattr(_PROFILES[profile], field))
+    given = {"precision": precision, "threshold": threshold}
+    given |= {"edgeitems": edgeitems, "linewidth": linewidth}
+    for field, value in given.items():
+        if value is not None:
+            setattr(OPTIONS, field, value)
+    OPTIONS.sci_mode = sci_mode
+
+
+def get_printoptions() -> dict[str, Any]:
+    """The print options, as keyword arguments of ``set_printoptions``."""
+    return dataclasses.asdict(OPTIONS)
+
+
+@contextlib.contextmanager
+def printoptions(**options: Any) -> Iterator[None]:
+    """Print with ``options`` (``set_printoptions``'s) inside the block, as before after it."""
+    before = get_printoptions()
+    set_printoptions(**options)
+    try:
+        yield
+    finally:
+        set_printoptions(**before)
 
 
 class _Formatter:
@@ -43,26 +116,29 @@ class _Formatter:
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
         wide = high / low > 1000.0 or high > 1.0e8
         self.sci_mode = wide if self.int_mode else wide or low < 1.0e-4
+        if OPTIONS.sci_mode is not None:
+            self.sci_mode = OPTIONS.sci_mode
+        precision = OPTIONS.precision
         for value in finite.tolist():
             if self.sci_mode:
-                width = len(f"{value:.{PRECISION}e}")
+                width = len(f"{value:.{precision}e}")
             elif self.int_mode:
                 width = len(f"{value:.0f}") + 1
             else:
-                width = len(f"{value:.{PRECISION}f}")
+                width = len(f"{value:.{precision}f}")
             self.max_width = max(self.max_width, width)
 
     def format(self, value: Any) -> str:
         if not self.floating:
             text = str(value)
         elif self.sci_mode:
-            text = f"{value:{self.max_width}.{PRECISION}e}"
+            text = f"{value:{self.max_width}.{OPTIONS.precision}e}"
         elif self.int_mode:
             text = f"{value:.0f}"
             if not (math.isinf(value) or math.isnan(value)):
                 text += "."
         else:
-            text = f"{value:.{PRECISION}f}"
+            text = f"{value:.{OPTIONS.precision}f}"
         return (self.max_width - len(text)) * " " + text
 
 
@@ -85,8 +161,9 @@ def _summarized(values: np.ndarray) -> np.ndarray:
     """The elements that will be shown: edge items only, along every axis that is too long."""
     if values.ndim == 0:
         return values
-    if values.shape[0] > 2 * EDGEITEMS:
-        values = np.concatenate([values[:EDGEITEMS], values[-EDGEITEMS:]])
+    edge = OPTIONS.edgeitems
+    if values.shape[0] > 2 * edge:
+        values = np.concatenate([values[:edge], values[-edge:]])
     return np.stack([_summarized(row) for row in values]) if values.ndim > 1 else values
 
 
@@ -96,24 +173,25 @@ def _body(
     if values.ndim == 0:
         return formatter.format(values.item())
     length = values.shape[0]
-    show_edges = summarize and length > 2 * EDGEITEMS
+    edge = OPTIONS.edgeitems
+    show_edges = summarize and length > 2 * edge
     if values.ndim == 1:
         items = values.tolist()
         if show_edges:
-            data = [formatter.format(v) for v in items[:EDGEITEMS]] + [" ..."]
-            data += [formatter.format(v) for v in items[-EDGEITEMS:]]
+            data = [formatter.format(v) for v in items[:edge]] + [" ..."]
+            data += [formatter.format(v) for v in items[-edge:]]
         else:
             data = [formatter.format(v) for v in items]
-        per_line = max(1, (LINEWIDTH - indent) // (formatter.max_width + 2))
+        per_line = max(1, (OPTIONS.linewidth - indent) // (formatter.max_width + 2))
         lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
         return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
-    rows = range(EDGEITEMS) if show_edges else range(length)
+    rows = range(edge) if show_edges else range(length)
     parts = [_body(values[i], indent + 1, summarize, formatter) for i in rows]
     if show_edges:
         parts.append("...")
         parts += [
             _body(values[i], indent + 1, summarize, formatter)
-            for i in range(length - EDGEITEMS, length)
+            for i in range(length - edge, length)
         ]
     return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
@@ -125,7 +203,7 @@ def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
         # Break lines where PyTorch breaks them: measure ``dtype=dualgrad.float64`` as PyTorch's
         # shorter ``dtype=torch.float64``, so the output differs from PyTorch's in that name only.
         width = len(suffix.replace("dualgrad.", "torch."))
-        if last_line_length + width + 2 > LINEWIDTH:
+        if last_line_length + width + 2 > OPTIONS.linewidth:
             pieces.append(",\n" + " " * indent + suffix)
             last_line_length = indent + width
         else:
@@ -154,7 +232,7 @@ def tensor_repr(tensor: Tensor) -> str:
     else:
         if shows_dtype:
             suffixes.append(f"dtype={dtype!r}")
-        summarize = values.size > THRESHOLD
+        summarize = values.size > OPTIONS.threshold
         shown = _summarized(values) if summarize else values
         formatter = (
             _ComplexFormatter(shown.reshape(-1))

@@ -24,6 +24,13 @@ class Size(tuple):  # type: ignore[type-arg]
 
     __str__ = __repr__
 
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item  # shape[1:] is a Size too
+
+    def __add__(self, other: tuple) -> Size:  # type: ignore[override,type-arg]
+        return Size(tuple.__add__(self, other))
+
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""
         count = 1

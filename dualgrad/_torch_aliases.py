@@ -8,46 +8,197 @@ the function here accepts PyTorch's; the Array API's own keep theirs in ``dualgr
 from __future__ import annotations
 
 __all__ = [
+    "add",
     "allclose",
+    "amax",
+    "amin",
     "bmm",
     "cat",
     "clamp",
+    "clone",
     "div",
     "dot",
+    "eq",
+    "flip",
+    "gather",
+    "ge",
+    "gt",
+    "hstack",
+    "index_add",
+    "index_select",
     "is_floating_point",
     "is_tensor",
     "isclose",
+    "le",
     "log_softmax",
+    "lt",
+    "masked_fill",
+    "masked_select",
     "matmul",
     "mm",
     "mul",
+    "nan_to_num",
+    "narrow",
+    "ne",
     "neg",
     "norm",
     "numel",
     "permute",
     "relu",
+    "repeat_interleave",
+    "round",
+    "rsqrt",
+    "scatter",
+    "scatter_add",
     "softmax",
     "sub",
     "transpose",
+    "tril",
+    "triu",
     "unsqueeze",
+    "vstack",
+    "where",
 ]
 
 from collections.abc import Sequence
 from typing import Any
 
+from . import _array_api
 from . import functions as fn
+from ._dispatch import named
 from .functions import linalg as _linalg
 from .functions import nn as _nn
 from .functions._args import as_tensor
+from .functions._methods import in_place
 from .tensor import Tensor, method
 
-mul = fn.multiply
-sub = fn.subtract
-div = fn.divide
 neg = fn.negative
 clamp = fn.clip
-unsqueeze = fn.expand_dims
 relu = _nn.relu
+eq, ne, lt, le, gt, ge = (
+    fn.equal,
+    fn.not_equal,
+    fn.less,
+    fn.less_equal,
+    fn.greater,
+    fn.greater_equal,
+)
+gather = Tensor.gather  # type: ignore[attr-defined]
+index_select = Tensor.index_select  # type: ignore[attr-defined]
+masked_fill = Tensor.masked_fill  # type: ignore[attr-defined]
+masked_select = Tensor.masked_select  # type: ignore[attr-defined]
+scatter = Tensor.scatter  # type: ignore[attr-defined]
+scatter_add = Tensor.scatter_add  # type: ignore[attr-defined]
+index_add = Tensor.index_add  # type: ignore[attr-defined]
+clone = Tensor.clone  # type: ignore[attr-defined]
+rsqrt = Tensor.rsqrt  # type: ignore[attr-defined]
+amax = Tensor.amax  # type: ignore[attr-defined]
+amin = Tensor.amin  # type: ignore[attr-defined]
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """``input`` with a new axis of length 1 at ``dim`` (``expand_dims``)."""
+    return fn.expand_dims(input, axis=dim)
+
+
+def _written(out: Tensor | None, result: Tensor) -> Tensor:
+    """PyTorch's ``out=``: ``result`` copied into ``out`` (which keeps its identity), else
+    ``result``."""
+    if out is None:
+        return result
+    return out.copy_(result)  # type: ignore[attr-defined, no-any-return]
+
+
+def add(x1: Any, x2: Any, /, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """``x1 + alpha * x2`` (Array API ``add``, with PyTorch's ``alpha`` and ``out``)."""
+    return _written(out, fn.add(x1, x2 if alpha == 1 else alpha * x2))
+
+
+def sub(x1: Any, x2: Any, /, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """``x1 - alpha * x2`` (``subtract``, with PyTorch's ``alpha`` and ``out``)."""
+    return _written(out, fn.subtract(x1, x2 if alpha == 1 else alpha * x2))
+
+
+def mul(x1: Any, x2: Any, /, *, out: Tensor | None = None) -> Tensor:
+    """``x1 * x2`` (``multiply``, with PyTorch's ``out``)."""
+    return _written(out, fn.multiply(x1, x2))
+
+
+def div(
+    x1: Any, x2: Any, /, *, rounding_mode: str | None = None, out: Tensor | None = None
+) -> Tensor:
+    """``x1 / x2`` as ``torch.div``: true division, or rounded toward zero
+    (``rounding_mode="trunc"``) or down (``"floor"``), where integer tensors stay integers.
+
+    Raises:
+        ValueError: ``rounding_mode`` is none of None, "trunc" and "floor".
+    """
+    if rounding_mode is None:
+        result = fn.divide(x1, x2)
+    elif rounding_mode == "floor":
+        result = fn.floor_divide(x1, x2)
+    elif rounding_mode == "trunc":
+        quotient = fn.floor_divide(x1, x2)
+        if quotient.dtype.is_floating_point:
+            result = fn.trunc(fn.divide(x1, x2))
+        else:  # integers: floor, moved up by one where the signs differ and it did not divide
+            inexact = fn.not_equal(fn.remainder(x1, x2), 0)
+            result = fn.where(inexact & fn.less(quotient, 0), quotient + 1, quotient)
+    else:
+        msg = f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        raise ValueError(msg)
+    return _written(out, result)
+
+
+def round(x: Tensor, /, *, decimals: int = 0) -> Tensor:
+    """``x`` rounded half to even (Array API ``round``), to ``decimals`` decimal places as
+    ``torch.round``: ``round(x * 10**decimals) / 10**decimals``."""
+    if decimals == 0:
+        return fn.round(x)
+    scale = 10.0**decimals
+    return fn.round(as_tensor(x, "round") * scale) / scale
+
+
+def triu(x: Tensor, /, diagonal: int = 0, *, k: int | None = None) -> Tensor:
+    """The upper triangle from the ``diagonal`` (PyTorch) or ``k`` (Array API) on."""
+    return fn.triu(x, k=diagonal if k is None else k)
+
+
+def tril(x: Tensor, /, diagonal: int = 0, *, k: int | None = None) -> Tensor:
+    """The lower triangle up to the ``diagonal`` (PyTorch) or ``k`` (Array API)."""
+    return fn.tril(x, k=diagonal if k is None else k)
+
+
+def flip(x: Tensor, /, dims: Any = None, *, axis: Any = None) -> Tensor:
+    """``x`` reversed along ``dims`` (PyTorch, also positional) or ``axis`` (Array API)."""
+    return fn.flip(x, axis=dims if axis is None else axis)
+
+
+def where(condition: Any, x1: Any = None, x2: Any = None, /) -> Any:
+    """``x1`` where ``condition`` holds, else ``x2`` (Array API ``where``); with ``condition``
+    alone, PyTorch's ``where(condition)``: ``nonzero(condition, as_tuple=True)``.
+
+    Raises:
+        TypeError: only one of ``x1`` and ``x2`` is given.
+    """
+    if x1 is None and x2 is None:
+        return fn.nonzero(as_tensor(condition, "where"), as_tuple=True)
+    if x1 is None or x2 is None:
+        msg = "where: give both x1 and x2, or the condition alone"
+        raise TypeError(msg)
+    return fn.where(condition, x1, x2)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along the columns: axis 1, or axis 0 for 1-d tensors, as ``torch.hstack``."""
+    tensors = [as_tensor(t, "hstack") for t in tensors]
+    return fn.concat(tensors, axis=0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along the rows (axis 0), 1-d tensors as rows, as ``torch.vstack``."""
+    tensors = [as_tensor(t, "vstack") for t in tensors]
+    return fn.concat([t if t.ndim > 1 else fn.reshape(t, (1, -1)) for t in tensors], axis=0)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
@@ -89,9 +240,10 @@ def matmul(
     *,
     input: Tensor | None = None,
     other: Tensor | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The matrix product (``linalg.matmul``), its operands positionally (Array API) or as
-    PyTorch's ``input=`` and ``other=``.
+    PyTorch's ``input=`` and ``other=``, written into ``out`` if given.
 
     Raises:
         TypeError: an operand missing or given twice.
@@ -99,7 +251,7 @@ def matmul(
     if (x1 is None) == (input is None) or (x2 is None) == (other is None):
         msg = "matmul: give two operands, positionally or as input= and other="
         raise TypeError(msg)
-    return _linalg.matmul(input if x1 is None else x1, other if x2 is None else x2)
+    return _written(out, _linalg.matmul(input if x1 is None else x1, other if x2 is None else x2))
 
 
 def mm(x1: Tensor, x2: Tensor) -> Tensor:
@@ -126,7 +278,7 @@ def dot(x1: Tensor, x2: Tensor) -> Tensor:
     Raises:
         ValueError: an operand is not 1-dimensional.
     """
-    return _checked_product("dot", 1, x1, x2)
+    return named(_checked_product("dot", 1, x1, x2), "DotBackward0")
 
 
 def _checked_product(name: str, ndim: int, x1: Any, x2: Any) -> Tensor:
@@ -239,7 +391,69 @@ def _norm_method(
     return norm(self, p, dim, keepdim, dtype)
 
 
+def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    """Each element (slice along ``dim``) repeated ``repeats`` times, as
+    ``torch.repeat_interleave``; the flattened tensor without ``dim``."""
+    return x.repeat_interleave(repeats, dim)  # type: ignore[attr-defined, no-any-return]
+
+
+def nan_to_num(
+    x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    """``x`` with NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the
+    dtype's largest and lowest finite values by default), as ``torch.nan_to_num``; the
+    gradient flows where ``x`` was finite."""
+    x = as_tensor(x, "nan_to_num")
+    if not x.dtype.is_floating_point:
+        return fn.astype(x, x.dtype, copy=True)
+    info = _array_api.finfo(x.dtype)
+    high = info.max if posinf is None else posinf
+    low = info.min if neginf is None else neginf
+    replaced = fn.where(fn.isnan(x), nan, x)
+    return fn.where(x == float("inf"), high, fn.where(x == float("-inf"), low, replaced))
+
+
+def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice ``start:start + length`` along ``dim``, as ``torch.narrow``."""
+    axis = dim % self.ndim if self.ndim else dim
+    return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+
+def _type_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self`` in ``other``'s dtype."""
+    return self.to(other.dtype)  # type: ignore[attr-defined, no-any-return]
+
+
+def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``where(condition, self, other)``."""
+    return fn.where(condition, self, other)
+
+
+def _round_method(self: Tensor, decimals: int = 0) -> Tensor:
+    """``round(self, decimals=decimals)``."""
+    return round(self, decimals=decimals)
+
+
+def _div_method(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``div(self, other, rounding_mode=rounding_mode)``."""
+    return div(self, other, rounding_mode=rounding_mode)
+
+
 method(_equal, "equal")
+method(add, "add")
+method(sub, "sub", "subtract")
+method(_div_method, "div", "divide")
+method(_round_method, "round")
+method(in_place(_round_method, "round_"), "round_")
+method(unsqueeze, "unsqueeze")
+method(nan_to_num)
+method(narrow)
+method(_type_as, "type_as")
+method(_where_method, "where")
+method(Tensor.transpose, "swapaxes", "swapdims")  # type: ignore[attr-defined]
+method(Tensor.numel, "nelement")
+method(lambda self: self.dtype.itemsize, "element_size")
+method(lambda self: True, "is_contiguous")  # every tensor holds an array of its own
 method(_norm_method, "norm")
 method(isclose)
 method(allclose)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["RemovableHandle", "Tensor", "array_of", "data_alias", "method", "same_backend"]
 
+import copy
 import operator
 import warnings
 import weakref
@@ -201,6 +202,39 @@ class Tensor:
             )
             raise RuntimeError(msg)
         return self._backend.to_numpy(self._array)
+
+    # --- copying and pickling (copy.deepcopy of a model, DataLoader workers) ---------------------
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """A new leaf with a copy of the values, ``requires_grad`` and ``.grad`` (and a
+        subclass's attributes), as PyTorch's; only leaves can be copied, as in PyTorch.
+
+        Raises:
+            RuntimeError: the tensor is not a leaf, or carries forward-mode tangents.
+        """
+        self._check_copyable("deepcopy")
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        Tensor.__init__(new, self._backend.xp.asarray(self._array, copy=True), self._backend)
+        new._requires_grad = self._requires_grad
+        new._grad = copy.deepcopy(self._grad, memo)
+        if hasattr(self, "__dict__"):
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # The values travel as NumPy and land on a backend of the same name when unpickled.
+        self._check_copyable("pickle")
+        values = self._backend.to_numpy(self._array)
+        state = (self._backend.name, values, self._requires_grad, self._grad)
+        return (_unpickle, (type(self), *state), getattr(self, "__dict__", None))
+
+    def _check_copyable(self, how: str) -> None:
+        if self._node is not None or self._tangents is not None:
+            msg = (
+                f"Only Tensors created explicitly by the user (graph leaves) support {how}; "
+                "copy t.detach() instead, or the module before it computes"
+            )
+            raise RuntimeError(msg)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
         # NumPy conversion would silently drop forward-mode tangents, as it would a graph.
@@ -477,9 +511,11 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self.ndim == 0 and spec:
+        # PyTorch's: a 0-d tensor formats as its number (f"{loss}" prints 0.25), others as
+        # str() with no format spec, and a spec for them is a TypeError, as for any object.
+        if self.ndim == 0:
             return format(self.item(), spec)
-        return repr(self) if not spec else format(repr(self), spec)
+        return object.__format__(self, spec)
 
     # --- Python protocols -------------------------------------------------------------------
     __hash__ = object.__hash__
@@ -605,3 +641,17 @@ def method(function: F, /, *names: str, adapt: Callable[[F], Any] | None = None)
     for name in names or (function.__name__,):  # type: ignore[attr-defined]
         setattr(Tensor, name, value)
     return function
+
+
+def _unpickle(
+    kind: type[Tensor], backend_name: str, values: Any, requires_grad: bool, grad: Tensor | None
+) -> Tensor:
+    """A pickled Tensor (``Tensor.__reduce_ex__``) rebuilt."""
+    from .backends import get_backend_by_name
+
+    backend = get_backend_by_name(backend_name)
+    new = kind.__new__(kind)
+    Tensor.__init__(new, backend.from_numpy(values), backend)
+    new._requires_grad = requires_grad
+    new._grad = grad
+    return new

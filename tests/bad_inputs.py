@@ -213,7 +213,8 @@ CATALOGUE: list[Misuse] = [
         "A transform's function with a non-scalar output",
         "f = dualgrad.grad(lambda v: v * 2)\nf(dualgrad.tensor([1.0, 2.0]))",
         TypeError,
-        r"must return a floating point scalar Tensor, got shape \(2,\); use jacrev or vjp",
+        r"must return a floating point scalar Tensor, got dualgrad.float32 of shape \(2,\); "
+        r"use jacrev or vjp",
     ),
     Misuse(
         "jvp with a tangent of the wrong shape",

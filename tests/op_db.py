@@ -468,6 +468,8 @@ OP_DB: list[OpSpec] = [
             index_added((3, 4, 5), 0, slice(None), COLUMNS),
         ],
         reference=_index_add_reference,
+        # The primitive itself: dualgrad.index_add is PyTorch's (dim, index, source) form.
+        call=_apply(ops.index_add),
     ),
     # no gradients: comparisons, logic, bits, tests, integer division, boolean reductions
     OpSpec(ops.equal, shapes=BINARY),

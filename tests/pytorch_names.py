@@ -101,6 +101,11 @@ SIZE_AND_DEVICES = [
     Name("torch.Size", "str(torch.Size([2, 3]))"),
     Name("torch.Tensor.shape", "str(x.shape)", form="str(Tensor.shape)"),
     Name("torch.Tensor.shape", "x.shape[1]", form="Tensor.shape[i]"),
+    Name(
+        "torch.Tensor.shape",
+        "(str(x.shape[1:]), str(x.shape + (4,)))",
+        form="Tensor.shape[i:] and shape + tuple",
+    ),
     Name("torch.Tensor.size", "(x.size(), x.size(0), x.size(-1))"),
     Name(
         "torch.Size.numel",
@@ -337,10 +342,103 @@ FUNCTIONS = [
     Name("torch.linalg.norm", "torch.linalg.norm(x)"),
     Name("torch.linalg.vector_norm", "torch.linalg.vector_norm(x)"),
     Name("torch.linalg.inv", "torch.linalg.inv(torch.eye(2) * 2)"),
+    Name(
+        "torch.sqrt",
+        "(torch.sqrt(torch.arange(4)), torch.exp(torch.tensor([1, 2], dtype=torch.uint8)))",
+        form="torch.sqrt(integer tensor) (computed in the default float dtype)",
+    ),
+    Name(
+        "torch.unsqueeze", "torch.unsqueeze(x, dim=1).shape", form="torch.unsqueeze(input, dim=)"
+    ),
+    Name("torch.flip", "(torch.flip(x, [0]), torch.flip(x, dims=(0, 1)))"),
+    Name("torch.triu", "(torch.triu(x), torch.triu(x, diagonal=1), torch.tril(x, -1))"),
+    Name("torch.add", "(torch.add(x, 1, alpha=2), torch.sub(x, x, alpha=0.5))", form="alpha="),
+    Name(
+        "torch.div",
+        "a, b = torch.tensor([-7, 7, 5]), torch.tensor([2, 2, -2])\n"
+        "(torch.div(a, b, rounding_mode='trunc'), torch.div(a, b, rounding_mode='floor'),\n"
+        " torch.div(x, 4, rounding_mode='trunc'), x.div(4, rounding_mode='floor'))",
+        form="torch.div(input, other, rounding_mode=)",
+    ),
+    Name(
+        "torch.round",
+        "(torch.round(x / 3, decimals=2), (x / 7).round(decimals=1))",
+        form="torch.round(input, decimals=)",
+    ),
+    Name(
+        "torch.mul",
+        "y, z = torch.zeros(2, 3), torch.zeros(2, 2)\n"
+        "torch.mul(x, x, out=y)\ntorch.matmul(x, x.T, out=z)\n(y, z)",
+        form="out=",
+    ),
+    Name(
+        "torch.where",
+        "torch.where(x > 0)",
+        form="torch.where(condition)",
+    ),
+    Name(
+        "torch.nonzero",
+        "torch.nonzero(x > 0, as_tuple=False)",
+        form="torch.nonzero(input, as_tuple=False)",
+    ),
+    Name(
+        "torch.nonzero",
+        "torch.nonzero(x > 0)",
+        "dualgrad.nonzero(x) is the Array API's: a tuple of index tensors, one per axis (as "
+        "PyTorch's as_tuple=True); as_tuple=False and the method x.nonzero() give PyTorch's "
+        "(count, ndim) tensor",
+        form="torch.nonzero(input)",
+    ),
+    Name(
+        "torch.meshgrid",
+        "torch.meshgrid(torch.arange(2), torch.arange(3), indexing='ij')[0]",
+        form="torch.meshgrid(..., indexing='ij')",
+    ),
+    Name(
+        "torch.meshgrid",
+        "torch.meshgrid(torch.arange(2), torch.arange(3))[0]",
+        "without indexing=, dualgrad.meshgrid is the Array API's, whose default is 'xy' "
+        "(PyTorch's is 'ij', with a warning); pass indexing= to say which",
+        form="torch.meshgrid(...) without indexing=",
+    ),
+    Name("torch.hstack", "(torch.hstack([x, x]), torch.hstack([x[0], x[1]]))"),
+    Name("torch.vstack", "(torch.vstack([x, x]), torch.vstack([x[0], x[1]]))"),
+    Name("torch.gather", "torch.gather(x, 1, torch.tensor([[0], [2]]))"),
+    Name("torch.index_select", "torch.index_select(x, 1, torch.tensor([2, 0]))"),
+    Name("torch.masked_fill", "torch.masked_fill(x, x < 0, 0.0)"),
+    Name("torch.masked_select", "torch.masked_select(x, x > 0)"),
+    Name("torch.scatter", "torch.scatter(torch.zeros(2, 3), 1, torch.tensor([[2], [0]]), x)"),
+    Name("torch.clone", "torch.clone(x)"),
+    Name("torch.eq", "(torch.eq(x, 3.0), torch.gt(x, 0), torch.le(x, x))"),
+    Name("torch.amax", "(torch.amax(x, 1), torch.amin(x, dim=0))"),
+    Name("torch.rsqrt", "torch.rsqrt(torch.abs(x))"),
+    Name(
+        "torch.nan_to_num",
+        "torch.nan_to_num(torch.tensor([float('nan'), float('inf'), -float('inf'), 1.0]), "
+        "nan=0.5, neginf=-9.0)",
+    ),
+    Name("torch.narrow", "(torch.narrow(x, 1, 1, 2), x.narrow(0, 1, 1))"),
+    Name("torch.repeat_interleave", "torch.repeat_interleave(x, 2, dim=0)"),
+    Name("torch.einsum", "torch.einsum('ij,kj->ik', [x, x])", form="torch.einsum(eq, [operands])"),
+    Name(
+        "torch.Tensor.type_as",
+        "(x.type_as(torch.tensor([1])), x.where(x > 0, -x), x.swapaxes(0, 1))",
+        form="Tensor.type_as, Tensor.where, Tensor.swapaxes",
+    ),
+    Name(
+        "torch.Tensor.nelement",
+        "(x.nelement(), x.element_size(), x.is_contiguous())",
+        form="Tensor.nelement, element_size, is_contiguous",
+    ),
 ]
 
 # --- comparison, utility and grad mode --------------------------------------------------------
 UTILITY = [
+    Name(
+        "torch.set_printoptions",
+        "torch.set_printoptions(precision=2, sci_mode=False)\na = repr(x / 3e3)\n"
+        "torch.set_printoptions(profile='short')\n(a, repr(torch.arange(2000.0)))",
+    ),
     Name("torch.allclose", "torch.allclose(x, x + 1e-9)"),
     Name("torch.isclose", "torch.isclose(x, x + 1e-9)"),
     Name(
@@ -468,6 +566,45 @@ TENSOR = [
         "torch.Tensor.scatter_add",
         "torch.zeros(3).scatter_add(0, torch.tensor([0, 2, 0]), torch.ones(3))",
     ),
+    Name(
+        "torch.Tensor.scatter_",
+        "torch.zeros(3, 4).scatter_(1, torch.tensor([[2], [0], [1]]), 1.0)",
+        form="Tensor.scatter_(dim, index, value) (one-hot)",
+    ),
+    Name(
+        "torch.Tensor.scatter",
+        "torch.zeros(3, 3).scatter(0, torch.tensor([[0, 1, 2], [2, 0, 1]]), x)",
+    ),
+    Name(
+        "torch.Tensor.scatter_add_",
+        "y = torch.zeros(3)\ny.scatter_add_(0, torch.tensor([0, 2, 0]), torch.ones(3))\ny",
+    ),
+    Name(
+        "torch.Tensor.index_add_",
+        "y = torch.ones(4, 3)\ny.index_add_(0, torch.tensor([0, 3]), x, alpha=2)\ny",
+    ),
+    Name("torch.Tensor.index_fill_", "x.clone().index_fill_(1, torch.tensor([0, 2]), -1.0)"),
+    Name("torch.Tensor.masked_fill_", "y = x.clone()\ny.masked_fill_(y < 0, 0.0)\ny"),
+    Name(
+        "torch.Tensor.masked_fill",
+        "torch.tensor([1, 2, 3]).masked_fill(torch.tensor([True, False, True]), 0.5)",
+        form="Tensor.masked_fill of an integer tensor with a float",
+    ),
+    Name("torch.Tensor.masked_select", "x.masked_select(x > 0)"),
+    Name(
+        "torch.Tensor.exp_",
+        "y = x.clone()\ny.abs_().sqrt_().exp_().neg_().pow_(2).clamp_max_(9e5)\ny",
+        form="in-place math (abs_, sqrt_, exp_, neg_, pow_, clamp_max_, ...)",
+    ),
+    Name("torch.Tensor.relu_", "y = x.clone()\ny.relu_()\ny"),
+    Name("torch.Tensor.clamp_min", "(x.clamp_min(0), x.clamp_max(1))"),
+    Name("torch.Tensor.rsqrt", "x.abs().rsqrt()"),
+    Name(
+        "torch.Tensor.__mul__",
+        "(x * np.float32(2), np.int64(2) * x, x > np.float32(1), x + np.ones(3))",
+        form="a Tensor and NumPy scalars or arrays",
+    ),
+    Name("torch.Tensor.__format__", "f'{x.sum()} {x[0, 0]:.2f} {x}'"),
     Name("torch.Tensor.clamp", "x.clamp(min=-1, max=4)"),
     Name("torch.Tensor.clamp_", "y = x.clone()\ny.clamp_(min=0)\ny"),
     Name("torch.Tensor.copy_", "y = torch.zeros(2, 3)\ny.copy_(x)\ny"),
@@ -519,6 +656,11 @@ TENSOR = [
     Name("torch.Tensor.nonzero", "(x > 0).nonzero()"),
     Name("torch.Tensor.topk", "x.topk(2, dim=1)"),
     Name("torch.Tensor.sort", "x.sort(dim=1)"),
+    Name(
+        "torch.Tensor.max",
+        "(repr(x.max(1)), str(torch.sort(x, 1)), repr(x.topk(1)))",
+        form="printing (values, indices) results",
+    ),
     Name("torch.Tensor.matmul", "(x.matmul(x.T), x @ x.T, x.mm(x.T))"),
 ]
 
@@ -840,6 +982,19 @@ FUNCTIONAL = [
 
 # --- nn.init, nn.utils, Module methods --------------------------------------------------------
 MODULE = [
+    Name(
+        "torch.nn.Module.load_state_dict",
+        "m = torch.nn.Linear(2, 1)\n"
+        "(repr(m.load_state_dict(m.state_dict())),\n"
+        " repr(m.load_state_dict({'weight': m.weight.detach()}, strict=False)))",
+        form="printing what load_state_dict returns",
+    ),
+    Name(
+        "torch.Tensor.__deepcopy__",
+        "import copy\nm = torch.nn.Linear(2, 1)\nc = copy.deepcopy(m)\n"
+        "(c.weight is m.weight, bool((c.weight == m.weight).all()), c.weight.requires_grad)",
+        form="copy.deepcopy(module)",
+    ),
     Name("torch.nn.init.zeros_", "torch.nn.init.zeros_(torch.empty(2, 3))"),
     Name("torch.nn.init.ones_", "torch.nn.init.ones_(torch.empty(2))"),
     Name("torch.nn.init.constant_", "torch.nn.init.constant_(torch.empty(2), 0.3)"),

@@ -134,9 +134,11 @@ def output_difference(actual: str, expected: str, rtol: float, atol: float) -> s
 
 
 def restore_defaults(library: object) -> None:
-    """Undo what a program may have set globally (default dtype and device, grad mode)."""
+    """Undo what a program may have set globally (default dtype and device, grad mode, print
+    options)."""
     library.set_default_dtype(library.float32)
     library.set_grad_enabled(True)
+    library.set_printoptions(profile="default")
     if hasattr(library, "set_default_device"):
         library.set_default_device(None)
 

@@ -169,6 +169,11 @@ def test_float64_on_jax_without_64_bit_mode_says_how_to_enable_it() -> None:
                 dualgrad.ones(2, dtype=dualgrad.float64)
             except TypeError as error:
                 print(error)
+            for convert in (dualgrad.ones(2).double, dualgrad.nn.Linear(2, 1).double):
+                try:  # a conversion asks for float64 too, and never gets float32 silently
+                    convert()
+                except TypeError as error:
+                    print(error)
         """
     )
     result = subprocess.run(
@@ -178,10 +183,37 @@ def test_float64_on_jax_without_64_bit_mode_says_how_to_enable_it() -> None:
         text=True,
         check=True,
     )
-    first, message = result.stdout.splitlines()
+    first, *messages = result.stdout.splitlines()
     assert first == "dualgrad.float32"
-    assert "jax_enable_x64" in message
-    assert "JAX_ENABLE_X64=1" in message
+    assert len(messages) == 3
+    for message in messages:
+        assert "jax_enable_x64" in message
+        assert "JAX_ENABLE_X64=1" in message
+
+
+def test_integer_draws_on_jax_without_64_bit_mode_need_no_float64() -> None:
+    # randint and randperm (a shuffling DataLoader's) draw uniform floats first: in float32
+    # where JAX holds no float64, never an error about a dtype the user did not ask for.
+    pytest.importorskip("jax", reason="the jax backend needs JAX: pip install 'dualgrad[jax]'")
+    code = textwrap.dedent(
+        """
+        import warnings
+        import dualgrad
+        warnings.simplefilter("ignore")  # JAX's note that int64 is int32 without 64-bit mode
+        with dualgrad.use_backend("jax"):
+            print(sorted(dualgrad.randperm(5).tolist()))
+            draws = dualgrad.randint(2, 5, (100,))
+            print(min(draws.tolist()) >= 2, max(draws.tolist()) <= 4)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(REPO_ROOT), "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines() == ["[0, 1, 2, 3, 4]", "True True"]
 
 
 def test_manual_seed_repeats_draws_on_every_backend(backend: Any) -> None:

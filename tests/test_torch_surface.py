@@ -305,6 +305,7 @@ def test_allclose_and_tensor_equal_give_one_bool(backend):
 
 # --- Tensor methods, against PyTorch (values and gradients) ------------------------------------
 INDEX = np.array([[2, 0], [1, 1]])
+DISTINCT = np.array([[2, 0], [0, 1]])  # where a repeat's winner is unspecified (scatter)
 METHODS = [
     ("gather", lambda x: x.gather(1, _index(x, INDEX))),
     ("index_select", lambda x: x.index_select(1, _index(x, np.array([2, 0])))),
@@ -318,6 +319,19 @@ METHODS = [
     ("unbind", lambda x: x.unbind(1)[2]),
     ("expand_as", lambda x: x[:1].expand_as(x)),
     ("view_as", lambda x: x.view_as(x.T)),
+    ("scatter", lambda x: (x * 0).scatter(1, _index(x, DISTINCT), x[:, 1:] * 3)),
+    ("scatter value", lambda x: x.scatter(1, _index(x, DISTINCT), 0.5)),
+    ("index_add", lambda x: x.index_add(1, _index(x, np.array([2, 2])), x[:, :2], alpha=2)),
+    ("index_fill", lambda x: x.index_fill(1, _index(x, np.array([0])), -1.0)),
+    ("masked_select", lambda x: x.masked_select(x > 0)),
+    ("scatter_ in place", lambda x: (x * 1).scatter_(1, _index(x, DISTINCT), x[:, :2] ** 2)),
+    ("masked_fill_ in place", lambda x: (x * 1).masked_fill_(x > 2, 0.0)),
+    ("index_add_ in place", lambda x: (x * 1).index_add_(0, _index(x, np.array([1])), x[:1])),
+    ("abs_ sqrt_ in place", lambda x: (x * 1).abs_().sqrt_()),
+    ("neg_ sigmoid_ pow_ in place", lambda x: (x * 1).neg_().sigmoid_() + (x * 2).pow_(2)),
+    ("clamp_min", lambda x: x.clamp_min(0.5) + (x * 1).clamp_max_(1.0)),
+    ("rsqrt", lambda x: (x * x).rsqrt()),
+    ("round decimals", lambda x: (x / 3).round(decimals=2) * x),
 ]
 
 
@@ -534,3 +548,61 @@ def test_inference_mode_records_nothing(backend):
     assert not y.requires_grad
     with dualgrad.inference_mode(False):
         assert (dualgrad.ones(1, requires_grad=True) * 2).requires_grad
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "sqrt", "rsqrt"])
+def test_integer_tensors_go_through_math_in_the_default_float(name, backend):
+    for dtype in ("int64", "int32", "int8", "uint8", "bool"):
+        x = dualgrad.asarray(np.array([1, 2, 3]).astype(dtype))
+        result = getattr(x, name)()
+        assert result.dtype is dualgrad.get_default_dtype()
+        expected = getattr(np, name)(np.array([1.0, 2.0, 3.0])) if name != "rsqrt" else None
+        if expected is not None and dtype != "bool":
+            assert_close(result, expected, 1e-6, 1e-6)
+
+
+def test_numpy_scalars_are_weak_and_numpy_arrays_strong_operands(backend):
+    x = dualgrad.ones(2, dtype=dualgrad.float32)
+    assert (x * np.float32(2)).dtype is dualgrad.float32
+    assert (np.float64(2) * x).dtype is dualgrad.float32
+    assert values(np.int64(3) - x).tolist() == [2.0, 2.0]
+    assert values(x > np.float32(0.5)).tolist() == [True, True]
+    assert (dualgrad.ones(2, dtype=dualgrad.int32) * np.int64(2)).dtype is dualgrad.int32
+    if backend.name != "jax":  # float64 data on JAX needs its 64-bit mode
+        assert (x + np.ones(2)).dtype is dualgrad.float64
+    with pytest.raises(TypeError, match="unsupported operand of type ndarray"):
+        x + np.array(["a", "b"])
+
+
+def test_a_0d_tensor_formats_as_its_number(backend):
+    loss = (dualgrad.tensor([1.0, 2.0], requires_grad=True) ** 2).sum()
+    assert f"loss: {loss}" == "loss: 5.0" and f"{loss:.2f}" == "5.00"
+    assert f"{dualgrad.tensor(3)}" == "3"
+    assert f"{dualgrad.ones(2)}" == str(dualgrad.ones(2))
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{dualgrad.ones(2):.2f}"
+
+
+def test_deepcopy_and_pickle_copy_leaves_and_modules(backend):
+    import copy
+    import pickle
+
+    leaf = dualgrad.tensor([1.0, 2.0], requires_grad=True)
+    leaf.grad = dualgrad.ones(2)
+    for clone in (copy.deepcopy(leaf), pickle.loads(pickle.dumps(leaf))):
+        assert clone is not leaf and clone.requires_grad and clone.is_leaf
+        assert values(clone).tolist() == [1.0, 2.0] and values(clone.grad).tolist() == [1.0, 1.0]
+        assert clone._backend is leaf._backend
+    model = dualgrad.nn.Sequential(dualgrad.nn.Linear(2, 3), dualgrad.nn.Tanh())
+    target = copy.deepcopy(model)  # a DQN's target network, an ensemble's members
+    assert isinstance(target[0].weight, dualgrad.nn.Parameter)
+    with dualgrad.no_grad():
+        target[0].weight.add_(1.0)
+    assert not bool((target[0].weight == model[0].weight).any())
+    restored = pickle.loads(pickle.dumps(model))
+    x = dualgrad.ones(4, 2)
+    assert_close(restored(x), values(model(x)), 0, 0)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(leaf * 2)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        pickle.dumps(leaf * 2)

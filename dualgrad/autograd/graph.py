@@ -48,8 +48,8 @@ def bump_versions(tensors: list[Tensor]) -> None:
 class Node:
     """One recorded operation: what its vjp needs, and where the cotangents go.
 
-    Made by ``record`` alone, which sets every field (allocating and filling the node there
-    costs a tenth less than calling the class):
+    Made by ``record`` alone, which sets every field but ``label`` (allocating and filling the
+    node there costs a tenth less than calling the class):
 
     - ``prim``, ``params``: the operation.
     - ``inputs``: the input Tensors, None once the graph is freed; ``ans``: the output's array.
@@ -61,6 +61,8 @@ class Node:
       rules read no values (a linear primitive).
     - ``broadcasts``: an elementwise primitive broadcast a differentiable input itself; the
       engine sums that input's cotangent back to its shape (``_rules.input_cotangents``).
+    - ``label``: unset, or PyTorch's name for the function that made the output, where
+      dualgrad composes that function of several primitives (``_dispatch.named``).
     - ``pre_hooks``: the output tensor's ``register_hook`` functions, or None.
     - ``retained_by``: a weakref to the output tensor after ``retain_grad()``, or None.
     """
@@ -70,6 +72,7 @@ class Node:
         "ans",
         "broadcasts",
         "inputs",
+        "label",
         "params",
         "parents",
         "pre_hooks",
@@ -91,8 +94,12 @@ class Node:
     retained_by: Any
 
     def name(self) -> str:
-        """PyTorch's name for this node's backward function, e.g. ``MulBackward0``."""
-        return self.prim.grad_fn_name
+        """PyTorch's name for this node's backward function, e.g. ``MulBackward0``: its
+        primitive's, or the ``label`` of the function that composed it (``_dispatch.named``)."""
+        try:
+            return self.label  # type: ignore[no-any-return]
+        except AttributeError:  # not set: the primitive's own name
+            return self.prim.grad_fn_name
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
@@ -198,15 +205,19 @@ class ForwardNode:
     second backward without ``retain_graph`` fails as it does in reverse mode.
     """
 
-    __slots__ = ("consumed", "prim")
+    __slots__ = ("consumed", "label", "prim")
 
     def __init__(self, prim: Primitive) -> None:
         self.prim = prim
         self.consumed = False
 
     def name(self) -> str:
-        """PyTorch's name for this node's backward function, e.g. ``MulBackward0``."""
-        return self.prim.grad_fn_name
+        """PyTorch's name for this node's backward function, e.g. ``MulBackward0``: its
+        primitive's, or the ``label`` of the function that composed it (``_dispatch.named``)."""
+        try:
+            return self.label  # type: ignore[no-any-return]
+        except AttributeError:  # not set: the primitive's own name
+            return self.prim.grad_fn_name
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"

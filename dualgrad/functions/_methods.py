@@ -17,6 +17,7 @@ __all__ = [
     "reflected",
     "shape_args",
     "statistic",
+    "values_indices",
 ]
 
 from collections.abc import Callable
@@ -29,10 +30,27 @@ Function = Callable[..., Tensor]
 
 class ValuesIndices(NamedTuple):
     """``(values, indices)``, as PyTorch's ``max(x, dim)``, ``min``, ``sort`` and ``topk``
-    return them."""
+    return them (``values_indices`` makes them, named after the function, as PyTorch's
+    ``torch.return_types.max`` print)."""
 
     values: Tensor
     indices: Tensor
+
+    def __repr__(self) -> str:
+        name = getattr(type(self), "function", "ValuesIndices")
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+_VALUES_INDICES: dict[str, type[ValuesIndices]] = {}
+
+
+def values_indices(function: str, values: Tensor, indices: Tensor) -> ValuesIndices:
+    """``ValuesIndices(values, indices)`` of a subclass that prints as ``function``'s result."""
+    kind = _VALUES_INDICES.get(function)
+    if kind is None:
+        kind = type(function, (ValuesIndices,), {"__slots__": (), "function": function})
+        _VALUES_INDICES[function] = kind
+    return kind(values, indices)
 
 
 def reflected(function: Function) -> Function:
@@ -41,17 +59,19 @@ def reflected(function: Function) -> Function:
 
 
 def in_place(function: Function, name: str) -> Function:
-    """The in-place operator (``__ipow__``): ``function(self, other)`` swapped into ``self``.
+    """The in-place form (``__ipow__``, ``exp_``, ``scatter_``): ``function(self, ...)`` swapped
+    into ``self``.
 
     Through Tensor's in-place protocol, as ``+=`` goes: the tensor keeps its shape and dtype (a
     result that would change either raises and changes nothing), its version is bumped, and
     autograd follows PyTorch (a leaf that requires grad refuses outside ``no_grad()``).
     """
 
-    def method(self: Tensor, other: Any) -> Tensor:
-        return self._update(lambda before: function(before, other), name)
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._update(lambda before: function(before, *args, **kwargs), name)
 
-    method.__name__ = name
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``{name.strip('_')}`` in place."
     return method
 
 

@@ -85,7 +85,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from .._dispatch import apply, elementwise
+from .._dispatch import apply, elementwise, named
 from ..tensor import Tensor, method
 from ._args import as_dtype, as_tensor, floating, is_inexact
 from ._methods import in_place, reflected
@@ -120,7 +120,10 @@ def unary(prim: ops.Primitive, doc: str) -> Any:
     tensors are computed in the default float dtype."""
 
     def function(x: Tensor, /) -> Tensor:
-        return elementwise(prim, floating(as_tensor(x, prim.name)))
+        # One Tensor has nothing to promote or broadcast: straight to the dispatcher.
+        if type(x) is not Tensor:
+            x = as_tensor(x, prim.name)
+        return apply(prim, (floating(x),), {})
 
     function.__name__ = function.__qualname__ = prim.name
     function.__doc__ = doc
@@ -217,6 +220,9 @@ for _function, _name, _reflected in (
     (pow, "__pow__", "__rpow__"),
 ):
     _operator(_function, _name, _reflected)
+# PyTorch's names for a number minus a tensor and a number to a tensor's power.
+method(lambda self, other: named(subtract(other, self), "RsubBackward1"), "__rsub__")
+method(lambda self, other: named(pow(other, self), "PowBackward2"), "__rpow__")
 method(add, "add")
 method(subtract, "sub", "subtract")
 method(multiply, "mul", "multiply")
@@ -229,12 +235,12 @@ method(positive, "__pos__")
 method(abs, "__abs__", "abs")
 
 # --- exponentials, logarithms, powers, trigonometry ---------------------------------------------
-exp = method(function_of(ops.exp, 1))
-log = method(function_of(ops.log, 1))
-sin = method(function_of(ops.sin, 1))
-cos = method(function_of(ops.cos, 1))
-tanh = method(function_of(ops.tanh, 1))
-sqrt = method(function_of(ops.sqrt, 1))
+exp = method(unary(ops.exp, unary_doc("exponential", "everywhere")))
+log = method(unary(ops.log, unary_doc("natural logarithm", "for x > 0")))
+sin = method(unary(ops.sin, unary_doc("sine", "everywhere")))
+cos = method(unary(ops.cos, unary_doc("cosine", "everywhere")))
+tanh = method(unary(ops.tanh, unary_doc("hyperbolic tangent", "everywhere")))
+sqrt = method(unary(ops.sqrt, unary_doc("square root", "for x > 0")))
 square = method(function_of(ops.square, 1))
 tan = method(unary(ops.tan, unary_doc("tangent", "away from the poles")))
 asin = method(unary(ops.asin, unary_doc("inverse sine", "on (-1, 1)")), "asin", "arcsin")
@@ -464,7 +470,10 @@ def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:
         info = np.iinfo(dtype.name) if dtype.kind != "b" else None
         low = (info.min if info else False) if min is None else min
         high = (info.max if info else True) if max is None else max
-    return elementwise(ops.clip, x, low, high)
+    clipped = elementwise(ops.clip, x, low, high)
+    # PyTorch's clamp with number bounds is ClampBackward1
+    bounded_by_numbers = not isinstance(min, Tensor) and not isinstance(max, Tensor)
+    return named(clipped, "ClampBackward1") if bounded_by_numbers else clipped
 
 
 method(clip, "clip", "clamp")
@@ -477,12 +486,25 @@ def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 def _masked_fill(self: Tensor, mask: Tensor, value: Any) -> Tensor:
     """``self`` with ``value`` where ``mask`` is true, as PyTorch's ``masked_fill``."""
-    fill = value.astype(self.dtype) if isinstance(value, Tensor) else value
-    return where(mask, fill, self)
+    if isinstance(value, Tensor):
+        fill = value.astype(self.dtype)
+    elif self.dtype.kind == "b":
+        fill = bool(value)
+    elif self.dtype.kind in "iu" and isinstance(value, float):
+        fill = int(value)  # converted to the tensor's dtype, as PyTorch does: 0.5 fills 0
+    else:
+        fill = value
+    return named(where(mask, fill, self), "MaskedFillBackward0")
+
+
+def _masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``masked_fill`` in place."""
+    return self._update(lambda x: _masked_fill(x, mask, value), "masked_fill_")
 
 
 method(_clamp_, "clamp_", "clip_")
 method(_masked_fill, "masked_fill")
+method(_masked_fill_, "masked_fill_")
 
 
 # --- dtypes -------------------------------------------------------------------------------------
@@ -501,6 +523,7 @@ def astype(x: Tensor, dtype: Any, /, *, copy: bool = True, device: Any = None) -
     dtype = as_dtype(dtype)
     if dtype is x.dtype and not copy:
         return x
+    x._backend.native_dtype(dtype)  # a dtype the backend cannot hold raises here, as on creation
     if x.dtype.is_complex and not dtype.is_complex:
         x = apply(ops.real, (x,), {})  # the real part, as PyTorch keeps (NumPy would warn)
         if dtype is x.dtype:
@@ -512,8 +535,50 @@ def _clone(self: Tensor) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to ``self``)."""
     if self.dtype.kind == "b":  # the standard's positive has no bool; bool carries no graph
         return astype(self, self.dtype, copy=True)
-    return positive(self)
+    return named(positive(self), "CloneBackward0")
 
 
 method(astype)
 method(_clone, "clone")
+
+
+# --- PyTorch's in-place forms and one-sided clamps ----------------------------------------------
+def _clamp_min(self: Tensor, min: Any) -> Tensor:
+    """``clamp(min=min)``."""
+    return clip(self, min, None)
+
+
+def _clamp_max(self: Tensor, max: Any) -> Tensor:
+    """``clamp(max=max)``."""
+    return clip(self, None, max)
+
+
+def _rsqrt(x: Tensor) -> Tensor:
+    """``1 / sqrt(x)``, as ``torch.rsqrt``."""
+    return reciprocal(sqrt(x))
+
+
+method(_clamp_min, "clamp_min")
+method(_clamp_max, "clamp_max")
+method(_rsqrt, "rsqrt")
+for _function, _name in (
+    (abs, "abs"),
+    (negative, "neg"),
+    (exp, "exp"),
+    (log, "log"),
+    (sqrt, "sqrt"),
+    (_rsqrt, "rsqrt"),
+    (sin, "sin"),
+    (cos, "cos"),
+    (tanh, "tanh"),
+    (sigmoid, "sigmoid"),
+    (reciprocal, "reciprocal"),
+    (square, "square"),
+    (floor, "floor"),
+    (ceil, "ceil"),
+    (trunc, "trunc"),
+    (pow, "pow"),
+    (_clamp_min, "clamp_min"),
+    (_clamp_max, "clamp_max"),
+):
+    method(in_place(_function, f"{_name}_"), f"{_name}_")

@@ -37,12 +37,12 @@ import numpy as np
 from array_api_compat import array_namespace
 
 from .. import ops
-from .._dispatch import apply
+from .._dispatch import apply, named
 from ..ops.index import _basic, _positions
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method, same_backend
 from ._args import as_tensor, axis_index, axis_indices, normalize_axes
-from ._methods import ValuesIndices
+from ._methods import ValuesIndices, in_place, values_indices
 from .elementwise import astype, where
 from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape
 
@@ -53,7 +53,35 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     mask = _lone_scalar_mask(key, x)
     if mask is not None:  # a new leading axis, kept (True) or emptied (False), as NumPy has it
         return getitem(expand_dims(x, axis=0), reshape(mask, (1,)))
-    return apply(ops.getitem, (x,), {"key": _canonical_key(key, x)})
+    out = apply(ops.getitem, (x,), {"key": _canonical_key(key, x)})
+    if out._node is None:  # nothing recorded, nothing to name
+        return out
+    name = _torch_index_name(key)
+    return out if name is None else named(out, name)
+
+
+def _torch_index_name(key: Any) -> str | None:
+    """PyTorch's name for the backward of ``x[key]`` with a basic key (ints, slices, None,
+    Ellipsis): its last step's that does something (``x[1:, 0]`` selects last). None for an
+    advanced key: the primitive's own ``IndexBackward0``."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if not builtins.all(
+        part is None or part is Ellipsis or type(part) is slice or _is_int(part) for part in parts
+    ):
+        return None
+    for part in reversed(parts):
+        if part is None:
+            return "UnsqueezeBackward0"
+        if _is_int(part):
+            return "SelectBackward0"
+        # (fields compared by identity: a bound may be a Tensor, whose == is elementwise)
+        if type(part) is slice and not (part.start is part.stop is part.step is None):
+            return "SliceBackward0"
+    return "SliceBackward0"  # x[:] and x[...]
+
+
+def _is_int(part: Any) -> bool:
+    return isinstance(part, int | np.integer) and not isinstance(part, builtins.bool | np.bool_)
 
 
 def _lone_scalar_mask(key: Any, x: Tensor) -> Tensor | None:
@@ -398,7 +426,7 @@ def flip(x: Tensor, /, *, axis: int | Sequence[int] | None = None) -> Tensor:
     if not axes:
         return x
     key = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))
-    return getitem(x, key)
+    return named(getitem(x, key), "FlipBackward0")
 
 
 def roll(
@@ -460,7 +488,10 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
         msg = "unstack: expected a tensor with at least 1 dimension, got a 0-d tensor"
         raise ValueError(msg)
     axis = axis_index(axis, x.ndim, "unstack")
-    return tuple(getitem(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
+    return tuple(
+        named(getitem(x, (slice(None),) * axis + (i,)), "UnbindBackward0")
+        for i in range(x.shape[axis])
+    )
 
 
 def unbind(x: Tensor, /, dim: int = 0) -> tuple[Tensor, ...]:
@@ -483,7 +514,9 @@ def split(x: Tensor, split_size_or_sections: Any, /, dim: int = 0) -> tuple[Tens
     x = as_tensor(x, "split")
     axis = axis_index(dim, x.ndim, "split")
     length = x.shape[axis]
+    name = "SplitWithSizesBackward0"
     if isinstance(split_size_or_sections, int | np.integer):
+        name = "SplitBackward0"
         size = int(split_size_or_sections)
         if size <= 0:
             msg = f"split: the size of a piece must be positive, got {size}"
@@ -496,7 +529,8 @@ def split(x: Tensor, split_size_or_sections: Any, /, dim: int = 0) -> tuple[Tens
             raise ValueError(msg)
     pieces, start = [], 0
     for size in sizes or [0]:
-        pieces.append(getitem(x, (slice(None),) * axis + (slice(start, start + size),)))
+        piece = getitem(x, (slice(None),) * axis + (slice(start, start + size),))
+        pieces.append(named(piece, name))
         start += size
     return tuple(pieces)
 
@@ -657,7 +691,8 @@ def _sort(
     """``(values, indices)`` sorted along ``dim``, as PyTorch's ``sort``; the values carry the
     gradient through the permutation."""
     indices = argsort(self, axis=dim, descending=descending, stable=stable)
-    return ValuesIndices(take_along_axis(self, indices, axis=dim), indices)
+    values = named(take_along_axis(self, indices, axis=dim), "SortBackward0")
+    return values_indices("sort", values, indices)
 
 
 def topk(
@@ -672,7 +707,9 @@ def topk(
     Example:
         >>> import dualgrad
         >>> dualgrad.topk(dualgrad.tensor([1.0, 5.0, 3.0]), 2)
-        ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
+        torch.return_types.topk(
+        values=tensor([5., 3.]),
+        indices=tensor([1, 2]))
     """
     x = as_tensor(x, "topk")
     length = x.shape[axis_index(dim, x.ndim, "topk")] if x.ndim else 1
@@ -682,7 +719,8 @@ def topk(
     values, indices = _sort(x, dim, descending=largest, stable=True)
     axis = axis_index(dim, x.ndim, "topk") if x.ndim else 0
     first = (slice(None),) * axis + (slice(0, k),)
-    return ValuesIndices(getitem(values, first), getitem(indices, first))
+    values = named(getitem(values, first), "TopkBackward0")
+    return values_indices("topk", values, getitem(indices, first))
 
 
 method(_argsort, "argsort")
@@ -696,7 +734,7 @@ method(lambda self, indices: take(reshape(self, (-1,)), indices, axis=0), "take"
 # --- PyTorch's gather and scatter along one axis -------------------------------------------
 def _index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     """The slices of ``self`` at ``index`` (1-D) along ``dim``, as PyTorch's ``index_select``."""
-    return take(self, index, axis=dim)
+    return named(take(self, index, axis=dim), "IndexSelectBackward0")
 
 
 def _along_index(x: Tensor, dim: int, index: Tensor, op_name: str) -> tuple[Any, ...]:
@@ -727,7 +765,7 @@ def _gather(self: Tensor, dim: int, index: Any) -> Tensor:
     """``out[i][j] = self[i][index[i][j]]`` (for ``dim=1``), as PyTorch's ``gather``; the
     gradient scatters back, adding repeats."""
     index = _int_tensor(index, self, "gather")
-    return getitem(self, _along_index(self, dim, index, "gather"))
+    return named(getitem(self, _along_index(self, dim, index, "gather")), "GatherBackward0")
 
 
 def _scatter_add(self: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
@@ -740,6 +778,67 @@ def _scatter_add(self: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     return index_add(self, _canonical_key(key, self), astype(used, self.dtype))
 
 
+def _scatter(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """A copy of ``self`` with ``src``'s elements (or the number ``value``) written at
+    ``index`` along ``dim``, as PyTorch's ``scatter``: ``out[i][index[i][j]] = src[i][j]`` for
+    ``dim=1``. Where an index repeats, the last write wins (PyTorch leaves it unspecified).
+    Differentiable in ``self`` (zero where written) and ``src``.
+
+    Raises:
+        TypeError: neither or both of ``src`` and ``value`` are given.
+    """
+    if (src is None) == (value is None):
+        msg = "scatter: give the values to write as src (a Tensor or a number) or as value="
+        raise TypeError(msg)
+    index = _int_tensor(index, self, "scatter")
+    key = _along_index(self, dim, index, "scatter")
+    if isinstance(src, Tensor):
+        same_backend("scatter", (self, src))
+        src = getitem(src, tuple(slice(0, n) for n in index.shape))
+    return index_put(self, key, value if src is None else src)
+
+
+def _index_key(x: Tensor, dim: int, index: Any, op_name: str) -> tuple[Any, ...]:
+    """The key of ``x``'s slices at ``index`` (1-d) along ``dim``."""
+    index = _int_tensor(index, x, op_name)
+    if index.ndim > 1:
+        msg = f"{op_name}: index must be 0-d or 1-d, got shape {tuple(index.shape)}"
+        raise ValueError(msg)
+    return (slice(None),) * axis_index(dim, x.ndim, op_name) + (index,)
+
+
+def _index_add(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """A copy of ``self`` with ``alpha * source`` added to its slices at ``index`` along
+    ``dim`` (repeats add up), as PyTorch's ``index_add``; differentiable in both tensors."""
+    key = _canonical_key(_index_key(self, dim, index, "index_add"), self)
+    source = as_tensor(source, "index_add")
+    if alpha != 1:
+        source = source * alpha
+    return index_add(self, key, astype(source, self.dtype, copy=False))
+
+
+def _index_fill(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """A copy of ``self`` with its slices at ``index`` along ``dim`` set to ``value``, as
+    PyTorch's ``index_fill``."""
+    return index_put(self, _index_key(self, dim, index, "index_fill"), value)
+
+
+def _masked_select(self: Tensor, mask: Any) -> Tensor:
+    """The elements of ``self`` where ``mask`` (broadcast with it) is true, as a 1-d Tensor, as
+    PyTorch's ``masked_select``; the gradient goes back to those positions."""
+    mask = as_tensor(mask, "masked_select")
+    shape = broadcast_shapes("masked_select", self.shape, mask.shape)
+    return getitem(broadcast_to(self, shape), broadcast_to(mask, shape))
+
+
 method(_index_select, "index_select")
 method(_gather, "gather")
-method(_scatter_add, "scatter_add")
+method(_masked_select, "masked_select")
+for _function, _name in (
+    (_scatter_add, "scatter_add"),
+    (_scatter, "scatter"),
+    (_index_add, "index_add"),
+    (_index_fill, "index_fill"),
+):
+    method(_function, _name)
+    method(in_place(_function, f"{_name}_"), f"{_name}_")

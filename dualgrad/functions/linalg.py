@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import ops
-from .._dispatch import apply
+from .._dispatch import apply, named
 from ..autograd.grad_mode import is_grad_enabled
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
@@ -148,7 +148,7 @@ def tril(x: Tensor, /, *, k: int = 0) -> Tensor:
         tensor([[1., 0.],
                 [1., 1.]])
     """
-    return _triangle(x, operator.index(k), "tril", lower=True)
+    return named(_triangle(x, operator.index(k), "tril", lower=True), "TrilBackward0")
 
 
 def triu(x: Tensor, /, *, k: int = 0) -> Tensor:
@@ -170,7 +170,7 @@ def triu(x: Tensor, /, *, k: int = 0) -> Tensor:
         tensor([[1., 1.],
                 [0., 1.]])
     """
-    return _triangle(x, operator.index(k), "triu", lower=False)
+    return named(_triangle(x, operator.index(k), "triu", lower=False), "TriuBackward0")
 
 
 method(tril)
@@ -330,7 +330,8 @@ def einsum(subscripts: str, /, *operands: Tensor) -> Tensor:
         subscripts: the operands' labels separated by commas, optionally ``->`` and the output's
             labels (implicit mode, without ``->``: the labels seen once, in alphabetical order).
             ``...`` stands for broadcast axes.
-        *operands: the tensors, one per label group.
+        *operands: the tensors, one per label group (or one list of them, as PyTorch also
+            takes them).
 
     Returns:
         The tensor the subscripts describe.
@@ -347,6 +348,8 @@ def einsum(subscripts: str, /, *operands: Tensor) -> Tensor:
     if not isinstance(subscripts, str):
         msg = f"einsum: expected the subscripts string first, got {type(subscripts).__name__}"
         raise TypeError(msg)
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])  # torch.einsum("ij,jk", [a, b])
     tensors = promoted([as_tensor(t, "einsum") for t in operands]) if operands else []
     spec = subscripts.replace(" ", "")
     inputs_spec, arrow, output_spec = spec.partition("->")
@@ -784,7 +787,8 @@ def vector_norm(
     if ord == 1:
         return sum(magnitude, axis=axes, keepdims=keepdims)
     if ord == 2:
-        return apply(ops.euclidean_norm, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+        out = apply(ops.euclidean_norm, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+        return named(out, "LinalgVectorNormBackward0")
     return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
 
 

@@ -30,6 +30,7 @@ from .. import ops
 from .._dispatch import apply
 from ..tensor import Tensor, method
 from ._args import as_tensor, floating, normalize_axes, require_floating
+from ._methods import in_place
 
 
 def relu(x: Tensor, /) -> Tensor:
@@ -179,5 +180,6 @@ def _log_softmax_method(self: Tensor, dim: int | None) -> Tensor:
 
 
 method(relu)
+method(in_place(relu, "relu_"), "relu_")
 method(_softmax_method, "softmax")
 method(_log_softmax_method, "log_softmax")

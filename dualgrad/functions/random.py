@@ -149,9 +149,19 @@ def randint(
         msg = f"randint: the range [{low}, {high}) is empty; give low < high"
         raise ValueError(msg)
     backend = config.get_backend()
-    uniform = _draw(backend, "rand", _shape((size,)), _dtypes.float64, generator)
+    uniform = _draw(backend, "rand", _shape((size,)), _widest_float(backend), generator)
     draws = backend.xp.floor(uniform * (high - low)) + low
     return _finish(_integers(backend, draws, dtype), backend, requires_grad, device)
+
+
+def _widest_float(backend: Any) -> _dtypes.DType:
+    """float64 where ``backend`` holds it, else float32 (JAX outside its 64-bit mode): the
+    dtype of the uniform draws behind integer samples, which the user never sees."""
+    try:
+        backend.native_dtype(_dtypes.float64)
+    except TypeError:
+        return _dtypes.float32
+    return _dtypes.float64
 
 
 def randperm(
@@ -170,7 +180,7 @@ def randperm(
         [0, 1, 2, 3]
     """
     backend = config.get_backend()
-    keys = _draw(backend, "rand", (int(n),), _dtypes.float64, generator)
+    keys = _draw(backend, "rand", (int(n),), _widest_float(backend), generator)
     order = backend.xp.argsort(keys)
     return _finish(_integers(backend, order, dtype), backend, requires_grad, device)
 

@@ -36,11 +36,11 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, ops
-from .._dispatch import apply
+from .._dispatch import apply, named
 from .._dtypes import int64
 from ..tensor import Tensor, method
 from ._args import AxisError, as_dtype, as_tensor, axis_index, normalize_axes, require_floating
-from ._methods import ValuesIndices, axis_args, cumulative, reduction, statistic
+from ._methods import axis_args, cumulative, reduction, statistic, values_indices
 from .elementwise import astype, maximum, minimum, not_equal
 from .index import diagonal, getitem
 from .shape import concat, reshape
@@ -53,7 +53,18 @@ def _reduces_an_empty_axis(x: Tensor, axes: tuple[int, ...]) -> bool:
     return builtins.any(x.shape[axis] == 0 for axis in axes)
 
 
+# PyTorch's names for these reductions, over every axis and along some (``SumBackward1``).
+_TORCH_NAMES = {
+    "sum": (None, "SumBackward1"),
+    "mean": (None, "MeanBackward1"),
+    "max": ("MaxBackward1", "AmaxBackward0"),
+    "min": ("MinBackward1", "AminBackward0"),
+}
+
+
 def _reduction(prim: ops.Primitive, floating_only: bool) -> Any:
+    whole, along = _TORCH_NAMES.get(prim.name, (None, None))
+
     def function(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x, prim.name)
         if floating_only and not x.dtype.is_floating_point:
@@ -63,7 +74,9 @@ def _reduction(prim: ops.Primitive, floating_only: bool) -> Any:
         if prim in (ops.max, ops.min) and _reduces_an_empty_axis(x, axes):
             msg = f"{prim.name}: cannot reduce a tensor with no elements"
             raise ValueError(msg)
-        return apply(prim, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+        out = apply(prim, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
+        name = whole if axis is None else along
+        return out if name is None else named(out, name)
 
     function.__name__ = function.__qualname__ = prim.name
     function.__doc__ = (
@@ -168,7 +181,8 @@ def _extreme(
         raise TypeError(msg)
     values = reduce(x, axis=dim, keepdims=keepdims)
     finder = argmax if name == "max" else argmin
-    return ValuesIndices(values, finder(x, axis=dim, keepdims=keepdims))
+    values = named(values, "MaxBackward0" if name == "max" else "MinBackward0")
+    return values_indices(name, values, finder(x, axis=dim, keepdims=keepdims))
 
 
 def max(
@@ -350,7 +364,7 @@ def var(
     count = math.prod(x.shape[a] for a in axes)
     deviations = x - _mean(x, axis=axes, keepdims=True)
     squares = _sum(deviations * deviations, axis=axes, keepdims=keepdims)
-    return squares / builtins.max(count - correction, 0.0)
+    return named(squares / builtins.max(count - correction, 0.0), "VarBackward0")
 
 
 def _statistic_args(
@@ -419,7 +433,7 @@ def std(
     deviations = x - _mean(x, axis=axes, keepdims=True)
     params = {"axis": axes, "keepdims": builtins.bool(keepdims)}
     norm = apply(ops.euclidean_norm, (deviations,), params)
-    return norm / math.sqrt(builtins.max(count - correction, 0.0))
+    return named(norm / math.sqrt(builtins.max(count - correction, 0.0)), "StdBackward0")
 
 
 # --- cumulative sums and products -----------------------------------------------------------

@@ -22,12 +22,16 @@ from ..tensor import Tensor, method
 from ._args import as_tensor
 from .index import getitem, take
 from .reduce import any
-from .shape import reshape, stack
+from .shape import permute_dims, reshape
 
 
 # --- searching --------------------------------------------------------------------------------
-def nonzero(x: Tensor, /) -> tuple[Tensor, ...]:
-    """The indices of the non-zero elements, one int64 tensor per axis.
+def nonzero(x: Tensor, /, *, as_tuple: bool | None = None) -> Any:
+    """The indices of the non-zero elements, one int64 tensor per axis (Array API).
+
+    PyTorch's ``as_tuple`` picks its face: ``as_tuple=True`` is the standard's tuple too,
+    ``as_tuple=False`` PyTorch's ``(count, ndim)`` tensor, which the method ``x.nonzero()``
+    gives by default. (``dualgrad.nonzero(x)`` alone is the standard's.)
 
     Raises:
         ValueError: ``x`` is 0-d (the standard leaves it undefined).
@@ -38,15 +42,15 @@ def nonzero(x: Tensor, /) -> tuple[Tensor, ...]:
         raise ValueError(msg)
     x._backend.check_static_shape("nonzero", "compute the tensor's values first")
     stacked = apply(ops.nonzero, (x,), {})
+    if as_tuple is False:
+        return permute_dims(stacked, (1, 0))
     return tuple(getitem(stacked, (i, ...)) for i in range(x.ndim))
 
 
 def _nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Any:
     """PyTorch's ``nonzero``: the indices as one ``(count, ndim)`` tensor, or a tuple of them
     per axis with ``as_tuple=True``."""
-    if as_tuple:
-        return nonzero(self)
-    return stack(nonzero(self), axis=1)
+    return nonzero(self, as_tuple=bool(as_tuple))
 
 
 method(_nonzero_method, "nonzero")

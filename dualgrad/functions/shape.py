@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from .._dispatch import apply
+from .._dispatch import apply, named
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
 from ._args import AxisError, as_tensor, axis_index, axis_indices, normalize_axes, promoted
@@ -93,7 +93,7 @@ def expand_dims(x: Tensor, /, axis: int = 0) -> Tensor:
         msg = f"expand_dims: axis {axis} is out of range for a tensor with {x.ndim} dimensions"
         raise AxisError(msg)
     position = axis if axis >= 0 else x.ndim + 1 + axis
-    return reshape(x, (*x.shape[:position], 1, *x.shape[position:]))
+    return named(reshape(x, (*x.shape[:position], 1, *x.shape[position:])), "UnsqueezeBackward0")
 
 
 def squeeze(x: Tensor, /, axis: Any = None, *, dim: Any = None) -> Tensor:
@@ -150,7 +150,7 @@ def _transpose(self: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap axes ``dim0`` and ``dim1`` (PyTorch's ``transpose``)."""
     axes = list(range(self.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return permute_dims(self, axes)
+    return named(permute_dims(self, axes), "TransposeBackward0", self)
 
 
 def _reversed_axes(self: Tensor) -> Tensor:
@@ -161,7 +161,7 @@ def _reversed_axes(self: Tensor) -> Tensor:
 method(_reshape, "reshape", "view")
 method(_permute, "permute")
 method(_transpose, "transpose")
-method(_reversed_axes, "t")
+method(lambda self: named(_reversed_axes(self), "TBackward0", self), "t")
 method(property(_reversed_axes), "T")
 method(flatten)
 
@@ -275,7 +275,7 @@ def _expand(self: Tensor, *sizes: Any) -> Tensor:
 
 def _tile(self: Tensor, *repetitions: Any) -> Tensor:
     """``tile``, with the repetitions as separate arguments too (PyTorch's ``repeat``)."""
-    return tile(self, shape_args(repetitions))
+    return named(tile(self, shape_args(repetitions)), "RepeatBackward0", self)
 
 
 def _copy_(self: Tensor, source: Any) -> Tensor:
@@ -336,4 +336,4 @@ def stack(arrays: Sequence[Tensor], /, dim: int | None = None, *, axis: int = 0)
         shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         msg = f"stack: expected tensors of one shape, got {shapes}"
         raise ValueError(msg)
-    return concat([expand_dims(t, axis) for t in tensors], axis=axis)
+    return named(concat([expand_dims(t, axis) for t in tensors], axis=axis), "StackBackward0")

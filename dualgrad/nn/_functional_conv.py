@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import functions as fn
+from .._dispatch import named
 from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
 from ._args import ntuple, pair
@@ -345,7 +346,7 @@ def _convolve(
     out = fn.reshape(fn.matmul(kernels, columns), (batch, out_channels, oh, ow))
     if bias is not None:
         out = out + fn.reshape(bias, (out_channels, 1, 1))
-    return out
+    return named(out, "ConvolutionBackward0")
 
 
 def conv2d(

@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from .. import functions as fn
+from .._dispatch import named
 from ..autograd.grad_mode import no_grad
 from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
@@ -125,4 +126,4 @@ def embedding(
         factor = keep if factor is None else factor * keep
     if factor is not None:
         rows = _with_gradient_scaled(rows, fn.reshape(factor, (-1, 1)))
-    return fn.reshape(rows, (*indices.shape, weight.shape[1]))
+    return named(fn.reshape(rows, (*indices.shape, weight.shape[1])), "EmbeddingBackward0")

@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from .. import functions as fn
+from .._dispatch import named
 from ..autograd.grad_mode import no_grad
 from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
@@ -78,7 +79,7 @@ def layer_norm(
     bias = _check_parameter(bias, shape, "bias", "layer_norm")
     axis = tuple(range(-len(shape), 0))
     y = fn.nn.standardize(x, axis=axis, eps=eps)
-    return _affine(y, weight, bias, shape)
+    return named(_affine(y, weight, bias, shape), "NativeLayerNormBackward0")
 
 
 def batch_norm(
@@ -139,7 +140,7 @@ def batch_norm(
             raise ValueError(msg)
         inverse_std = 1.0 / fn.sqrt(fn.reshape(running_var, shape) + eps)
         y = (x - fn.reshape(running_mean, shape)) * inverse_std
-        return _affine(y, weight, bias, shape)
+        return named(_affine(y, weight, bias, shape), "NativeBatchNormBackward0")
     count = math.prod(x.shape) // channels if channels else 0
     if count <= 1:
         msg = (
@@ -151,7 +152,7 @@ def batch_norm(
     if running_mean is not None or running_var is not None:
         _update_running_stats(x, axis, running_mean, running_var, momentum)
     y = fn.nn.standardize(x, axis=axis, eps=eps)
-    return _affine(y, weight, bias, shape)
+    return named(_affine(y, weight, bias, shape), "NativeBatchNormBackward0")
 
 
 def _update_running_stats(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import functions as fn
+from .._dispatch import named
 from .._dtypes import int64
 from ..functions._args import require_floating
 from ..tensor import Tensor
@@ -135,7 +136,7 @@ def max_pool2d(
     positions = constant_on(x, np.arange(kh * kw).reshape(-1, 1), int64)
     chosen = positions == fn.expand_dims(first_max, axis=-2)
     pooled = fn.sum(fn.where(chosen, columns, 0.0), axis=-2)
-    pooled = fn.reshape(pooled, (*x.shape[:-2], *out))
+    pooled = named(fn.reshape(pooled, (*x.shape[:-2], *out)), "MaxPool2DWithIndicesBackward0")
     if not return_indices:
         return pooled
     return pooled, _max_indices(input, first_max, params, out)
@@ -221,11 +222,14 @@ def avg_pool2d(
     sums = fn.sum(_columns(padded, params, out), axis=-2)
     sums = fn.reshape(sums, (*x.shape[:-2], *out))
     if divisor_override is not None:
-        return sums / divisor_override
-    divisors = _divisors(size, params, out, count_include_pad)
-    if np.all(divisors == divisors.flat[0]):
-        return sums / float(divisors.flat[0])
-    return sums / constant_on(x, divisors, x.dtype)
+        averages = sums / divisor_override
+    else:
+        divisors = _divisors(size, params, out, count_include_pad)
+        if np.all(divisors == divisors.flat[0]):
+            averages = sums / float(divisors.flat[0])
+        else:
+            averages = sums / constant_on(x, divisors, x.dtype)
+    return named(averages, "AvgPool2DBackward0")
 
 
 def _averaging_matrix(size: int, out: int) -> np.ndarray:

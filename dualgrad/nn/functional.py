@@ -62,7 +62,7 @@ import numpy as np
 
 from .. import functions as _functions
 from .. import ops, special
-from .._dispatch import apply, elementwise
+from .._dispatch import apply, elementwise, named
 from .._dtypes import int64
 from ..autograd.grad_mode import is_grad_enabled
 from ..functions._args import as_tensor, require_floating
@@ -75,14 +75,15 @@ from ._functional_norm import batch_norm, layer_norm
 from ._functional_pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 
-def _applied(x: Tensor, inplace: bool, compute: Any) -> Tensor:
-    """``compute(x)``; with ``inplace``, ``x`` overwritten with it, as PyTorch's ``relu_`` etc.
+def _applied(x: Tensor, inplace: bool, compute: Any, grad_fn: str | None = None) -> Tensor:
+    """``compute(x)``, its node named ``grad_fn`` if given (``_dispatch.named``); with
+    ``inplace``, ``x`` overwritten with it, as PyTorch's ``relu_`` etc.
 
     The value is computed from a copy, so the operation's saved input is not the tensor that
     the in-place update then changes (a leaf that requires grad still refuses the update).
     """
     if not inplace:
-        return compute(x)
+        return compute(x) if grad_fn is None else named(compute(x), grad_fn)
     return x.copy_(compute(x.clone()))
 
 
@@ -103,7 +104,9 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``negative_slope * input`` (slope at 0, as in PyTorch)."""
     x = as_tensor(input, "leaky_relu")
-    return _applied(x, inplace, lambda v: _functions.where(v > 0, v, v * negative_slope))
+    return _applied(
+        x, inplace, lambda v: _functions.where(v > 0, v, v * negative_slope), "LeakyReluBackward0"
+    )
 
 
 def _expm1_nonpositive(x: Tensor) -> Tensor:
@@ -122,7 +125,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         negative_side = alpha * _expm1_nonpositive(_functions.where(nonpositive, v, 0.0))
         return _functions.where(nonpositive, negative_side, v)
 
-    return _applied(x, inplace, compute)
+    return _applied(x, inplace, compute, "EluBackward0")
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -141,10 +144,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     x = require_floating(input, "gelu")
     if approximate == "none":
-        return x * 0.5 * (1.0 + _functions.erf(x * _SQRT_HALF))
+        return named(x * 0.5 * (1.0 + _functions.erf(x * _SQRT_HALF)), "GeluBackward0")
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-        return 0.5 * x * (1.0 + _functions.tanh(inner))
+        return named(0.5 * x * (1.0 + _functions.tanh(inner)), "GeluBackward0")
     msg = f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}"
     raise ValueError(msg)
 
@@ -157,7 +160,7 @@ def sigmoid(input: Tensor) -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)``."""
     x = require_floating(input, "silu")
-    return _applied(x, inplace, lambda v: v * sigmoid(v))
+    return _applied(x, inplace, lambda v: v * sigmoid(v), "SiluBackward0")
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -247,7 +250,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         out = apply(ops.linear, (x, w), {})  # one node for the product with the transpose
     else:  # the general path promotes, or says what does not fit
         out = _functions.matmul(x, _functions.matrix_transpose(w) if w.ndim >= 2 else w)
-    return out if bias is None else out + as_tensor(bias, "linear")
+    if bias is None:
+        return out
+    # PyTorch's names: one addmm for a batch of rows, a product reshaped otherwise.
+    return named(
+        out + as_tensor(bias, "linear"), "AddmmBackward0" if x.ndim == 2 else "ViewBackward0"
+    )
 
 
 # --- losses: reductions ---------------------------------------------------------------------
@@ -305,7 +313,7 @@ def mse_loss(
     """Squared error; with ``weight``, ``'mean'`` divides by the sum of the weights."""
     reduction = _reduction(size_average, reduce, reduction)
     loss, weight = _pointwise_loss("mse_loss", input, target, weight, reduction, _square)
-    return _weighted(loss, weight, reduction)
+    return named(_weighted(loss, weight, reduction), "MseLossBackward0")
 
 
 def l1_loss(
@@ -343,7 +351,9 @@ def huber_loss(
         return _functions.where(size <= delta, 0.5 * d * d, delta * (size - 0.5 * delta))
 
     loss, weight = _pointwise_loss("huber_loss", input, target, weight, reduction, huber)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return named(
+        _reduce(loss if weight is None else loss * weight, reduction), "HuberLossBackward0"
+    )
 
 
 def smooth_l1_loss(
@@ -378,7 +388,7 @@ def smooth_l1_loss(
         return _functions.where(size < beta, (0.5 / beta) * d * d, size - 0.5 * beta)
 
     loss, _ = _pointwise_loss("smooth_l1_loss", input, target, None, reduction, smooth_l1)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
 
 
 _KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
@@ -702,7 +712,7 @@ def binary_cross_entropy(
     loss = elementwise(ops.binary_cross_entropy, x, y)
     if weight is not None:
         loss = loss * as_tensor(weight, "binary_cross_entropy")
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(
@@ -740,4 +750,4 @@ def binary_cross_entropy_with_logits(
         loss = (1.0 - y) * x - log_weight * log_sig
     if weight is not None:
         loss = loss * as_tensor(weight, "binary_cross_entropy_with_logits")
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")

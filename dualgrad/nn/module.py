@@ -31,6 +31,15 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        # As PyTorch prints it (``print(model.load_state_dict(state))`` is a common line).
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
+
 
 # Both errors are also RuntimeErrors: PyTorch raises RuntimeError here, and ported code
 # catches that.

@@ -196,8 +196,9 @@ def _nll_vjp(xp, g, ans, x, target, weight, *, axis, ignore_index, reduction, we
     weights = _weights(xp, hits, counted, weight, axis, weighted, x.dtype)
     if reduction != "none":  # g has the leading batch axes only: spread it over the targets
         g = xp.reshape(g, g.shape + (1,) * target.ndim)
-        if reduction == "mean":
-            g = g / xp.sum(weights)
+        if reduction == "mean":  # a total weight of 0 (every target ignored) hits nothing
+            total = xp.sum(weights)
+            g = g / xp.where(total == 0, xp.ones_like(total), total)
     spread = _along_classes(-(g * weights), axis)
     return xp.where(hits, spread, xp.zeros_like(spread))
 
