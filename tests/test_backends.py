@@ -191,7 +191,7 @@ def test_float64_on_jax_without_64_bit_mode_says_how_to_enable_it() -> None:
         assert "JAX_ENABLE_X64=1" in message
 
 
-def test_integer_draws_on_jax_without_64_bit_mode_need_no_float64() -> None:
+def test_integers_on_jax_without_64_bit_mode_draw_and_print_as_pytorchs() -> None:
     # randint and randperm (a shuffling DataLoader's) draw uniform floats first: in float32
     # where JAX holds no float64, never an error about a dtype the user did not ask for.
     pytest.importorskip("jax", reason="the jax backend needs JAX: pip install 'dualgrad[jax]'")
@@ -204,6 +204,8 @@ def test_integer_draws_on_jax_without_64_bit_mode_need_no_float64() -> None:
             print(sorted(dualgrad.randperm(5).tolist()))
             draws = dualgrad.randint(2, 5, (100,))
             print(min(draws.tolist()) >= 2, max(draws.tolist()) <= 4)
+            # int32 is this mode's default integer: printed without a dtype, as int64 is
+            print(dualgrad.tensor([1, 2]), dualgrad.tensor([1, 2], dtype=dualgrad.int16))
         """
     )
     result = subprocess.run(
@@ -213,7 +215,11 @@ def test_integer_draws_on_jax_without_64_bit_mode_need_no_float64() -> None:
         text=True,
         check=True,
     )
-    assert result.stdout.splitlines() == ["[0, 1, 2, 3, 4]", "True True"]
+    assert result.stdout.splitlines() == [
+        "[0, 1, 2, 3, 4]",
+        "True True",
+        "tensor([1, 2]) tensor([1, 2], dtype=dualgrad.int16)",
+    ]
 
 
 def test_manual_seed_repeats_draws_on_every_backend(backend: Any) -> None:
