@@ -351,7 +351,8 @@ FUNCTIONS = [
         "torch.unsqueeze", "torch.unsqueeze(x, dim=1).shape", form="torch.unsqueeze(input, dim=)"
     ),
     Name("torch.flip", "(torch.flip(x, [0]), torch.flip(x, dims=(0, 1)))"),
-    Name("torch.triu", "(torch.triu(x), torch.triu(x, diagonal=1), torch.tril(x, -1))"),
+    Name("torch.triu", "(torch.triu(x), torch.triu(x, diagonal=1))"),
+    Name("torch.tril", "(torch.tril(torch.ones(3, 3)), torch.tril(x, -1))"),
     Name("torch.add", "(torch.add(x, 1, alpha=2), torch.sub(x, x, alpha=0.5))", form="alpha="),
     Name(
         "torch.div",
@@ -1119,6 +1120,14 @@ _SCHEDULE = (
     "    lrs.append(sched.get_last_lr()[0])\nlrs"
 )
 OPTIM = [
+    Name(
+        "torch.optim.Optimizer.__repr__",
+        "repr(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))",
+        expected="SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n    maximize: False\n"
+        "    momentum: 0\n    nesterov: False\n    weight_decay: 0\n)",
+        note="PyTorch's layout; PyTorch also lists its implementation switches (foreach, fused, "
+        "differentiable), which dualgrad has none of",
+    ),
     Name(
         "torch.optim.SGD",
         _STEPS.format(

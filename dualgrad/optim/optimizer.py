@@ -55,6 +55,15 @@ class Optimizer(abc.ABC):
         for group in groups:
             self.add_param_group(group)
 
+    def __repr__(self) -> str:
+        # PyTorch's layout: each group's options in key order, the parameters left out.
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines += [""] if i else []  # a blank line between groups
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"
+
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (the defaults fill the rest)."""
         params = group["params"]
