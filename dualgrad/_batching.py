@@ -1044,6 +1044,9 @@ class Level:
     def dtype_of(self, array: Any) -> Any:
         return self.base.dtype_of(array.value if type(array) is BatchedArray else array)
 
+    def readable(self, array: Any) -> bool:
+        return type(array) is not BatchedArray and self.base.readable(array)
+
     def to_numpy(self, array: Any) -> Any:
         if type(array) is BatchedArray and array.level is self:
             return array._host(

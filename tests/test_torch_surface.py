@@ -606,3 +606,31 @@ def test_deepcopy_and_pickle_copy_leaves_and_modules(backend):
         copy.deepcopy(leaf * 2)
     with pytest.raises(RuntimeError, match="graph leaves"):
         pickle.dumps(leaf * 2)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [[3], [0, -4], (slice(None), [5]), ([1], [0, 4])],
+    ids=["row 3", "row -4", "column 5", "pair"],
+)
+def test_an_index_array_out_of_range_raises_on_every_backend(key, backend):
+    # JAX would clamp, CuPy wrap around: dualgrad checks where the library does not.
+    x = dualgrad.asarray(np.arange(12.0).reshape(3, 4))
+    tensor_key = tuple(
+        dualgrad.asarray(np.array(part)) if isinstance(part, list) else part
+        for part in (key if isinstance(key, tuple) else (key,))
+    )
+    with pytest.raises(IndexError, match="out of (bounds|range)"):  # the torch backend's own
+        x[tensor_key]
+    with pytest.raises(IndexError, match="out of (bounds|range)"):
+        x.index_select(0, dualgrad.asarray(np.array([0, 3])))
+
+
+def test_a_mask_of_the_wrong_shape_raises(backend):
+    x = dualgrad.asarray(np.arange(6.0).reshape(3, 2))
+    with pytest.raises(IndexError, match="shape of the mask"):
+        x[dualgrad.asarray(np.array([True, False]))]
+    assert values(x[dualgrad.asarray(np.array([True, False, True]))]).tolist() == [
+        [0.0, 1.0],
+        [4.0, 5.0],
+    ]

@@ -38,6 +38,9 @@ class Backend(abc.ABC):
     # only where arrays are plain host memory. A JAX array a trace closes over becomes an
     # argument of the compiled program, so sharing one between traces is not harmless there.
     shares_constants: bool = False
+    # Whether the library raises for an integer index array out of range: JAX clamps or fills
+    # instead, CuPy wraps around; for them dualgrad checks the values it can read.
+    checks_index_bounds: bool = True
 
     def __init__(self, namespace: Any) -> None:
         # The rules' namespace: the standard's functions plus dualgrad's few extras, copied into
@@ -122,6 +125,10 @@ class Backend(abc.ABC):
     def erf(self, x: Array) -> Array:
         """The error function, elementwise, in ``x``'s dtype."""
         return self.from_numpy(_numpy_erf(self.to_numpy(x)))
+
+    def readable(self, array: Array) -> bool:
+        """Whether ``array``'s values can be read now (not one a compiler is tracing)."""
+        return not self.lazy
 
     def check_static_shape(self, operation: str, hint: str) -> None:
         """Raise before ``operation``, whose result's shape depends on values, on a lazy backend.

@@ -28,6 +28,7 @@ class CuPyBackend(Backend):
     """``cupy`` as a backend."""
 
     name = "cupy"
+    checks_index_bounds = False  # out-of-range indices wrap around
 
     def __init__(self) -> None:
         super().__init__(compat_cupy)

@@ -33,6 +33,7 @@ class JaxBackend(Backend):
     """``jax.numpy`` as a backend."""
 
     name = "jax"
+    checks_index_bounds = False  # out-of-range gathers clamp
 
     def __init__(self) -> None:
         super().__init__(jnp)
@@ -41,6 +42,9 @@ class JaxBackend(Backend):
 
     def owns(self, obj: object) -> bool:
         return isinstance(obj, jax.Array)
+
+    def readable(self, array: Any) -> bool:
+        return not isinstance(array, jax.core.Tracer)  # values exist outside a trace only
 
     def dtype_of(self, array: Any) -> DType:
         return self._by_name[array.dtype.name]

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 import builtins
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -188,7 +189,31 @@ def _check_integer_bounds(key: tuple[Any, ...], x: Tensor) -> None:
                 raise IndexError(msg)
             axis += 1
         else:
+            if not isinstance(part, slice):
+                _check_array_part(part, axis, x)
             axis += _indexed_axes((part,), x)
+
+
+def _check_array_part(part: Any, axis: int, x: Tensor) -> None:
+    """IndexError for a mask whose shape is not that of the axes it indexes, and for an integer
+    array with an index out of range where the backend would not raise itself (JAX clamps)
+    and its values can be read."""
+    backend = x._backend
+    if backend.dtype_of(part).kind == "b":
+        indexed = tuple(x.shape[axis : axis + part.ndim])
+        if tuple(part.shape) != indexed:
+            msg = (
+                f"the shape of the mask {tuple(part.shape)} at axis {axis} does not match the "
+                f"shape {indexed} of the indexed tensor's axes there (shape {tuple(x.shape)})"
+            )
+            raise IndexError(msg)
+    elif not backend.checks_index_bounds and backend.readable(part) and math.prod(part.shape):
+        values = np.asarray(backend.to_numpy(part))
+        length = x.shape[axis]
+        outside = values[(values < -length) | (values >= length)]
+        if outside.size:
+            msg = f"index {outside[0]} is out of bounds for axis {axis} with size {length}"
+            raise IndexError(msg)
 
 
 def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:
