@@ -158,6 +158,18 @@ def test_empty_environment_values_mean_the_defaults() -> None:
     assert result.stdout.split() == ["numpy", "reverse"]
 
 
+def _run_without_jax_64_bit_mode(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter, where JAX starts in its default 32-bit mode (this
+    process's tests turn 64-bit mode on)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(REPO_ROOT), "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
 def test_float64_on_jax_without_64_bit_mode_says_how_to_enable_it() -> None:
     pytest.importorskip("jax", reason="the jax backend needs JAX: pip install 'dualgrad[jax]'")
     code = textwrap.dedent(
@@ -176,13 +188,7 @@ def test_float64_on_jax_without_64_bit_mode_says_how_to_enable_it() -> None:
                     print(error)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(REPO_ROOT), "JAX_PLATFORMS": "cpu"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _run_without_jax_64_bit_mode(code)
     first, *messages = result.stdout.splitlines()
     assert first == "dualgrad.float32"
     assert len(messages) == 3
@@ -208,13 +214,7 @@ def test_integers_on_jax_without_64_bit_mode_draw_and_print_as_pytorchs() -> Non
             print(dualgrad.tensor([1, 2]), dualgrad.tensor([1, 2], dtype=dualgrad.int16))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(REPO_ROOT), "JAX_PLATFORMS": "cpu"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _run_without_jax_64_bit_mode(code)
     assert result.stdout.splitlines() == [
         "[0, 1, 2, 3, 4]",
         "True True",
