@@ -34,7 +34,8 @@ class LayerNorm(Module):
         >>> norm
         LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)
         >>> norm(dualgrad.tensor([[1.0, 2.0, 3.0, 4.0]]))
-        tensor([[-1.3416, -0.4472,  0.4472,  1.3416]], grad_fn=<AddBackward0>)
+        tensor([[-1.3416, -0.4472,  0.4472,  1.3416]],
+               grad_fn=<NativeLayerNormBackward0>)
     """
 
     def __init__(
