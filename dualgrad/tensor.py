@@ -212,11 +212,10 @@ class Tensor:
             RuntimeError: the tensor is not a leaf, or carries forward-mode tangents.
         """
         self._check_copyable("deepcopy")
-        new = type(self).__new__(type(self))
+        array = self._backend.xp.asarray(self._array, copy=True)
+        grad = copy.deepcopy(self._grad, memo)
+        new = _leaf(type(self), array, self._backend, self._requires_grad, grad)
         memo[id(self)] = new
-        Tensor.__init__(new, self._backend.xp.asarray(self._array, copy=True), self._backend)
-        new._requires_grad = self._requires_grad
-        new._grad = copy.deepcopy(self._grad, memo)
         if hasattr(self, "__dict__"):
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
@@ -650,8 +649,16 @@ def _unpickle(
     from .backends import get_backend_by_name
 
     backend = get_backend_by_name(backend_name)
+    return _leaf(kind, backend.from_numpy(values), backend, requires_grad, grad)
+
+
+def _leaf(
+    kind: type[Tensor], array: Any, backend: Any, requires_grad: bool, grad: Tensor | None
+) -> Tensor:
+    """A new leaf of class ``kind`` (a Parameter stays one) holding ``array``: what a copy or
+    an unpickled Tensor is."""
     new = kind.__new__(kind)
-    Tensor.__init__(new, backend.from_numpy(values), backend)
+    Tensor.__init__(new, array, backend)
     new._requires_grad = requires_grad
     new._grad = grad
     return new
