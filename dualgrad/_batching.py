@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from .ops.index import _gather, _scatter_add
+from .ops.index import _gather, _index_dtype, _is_array, _positions, _scatter_add
 from .ops.shape import broadcast_shapes
 
 _levels: ContextVar[tuple[Level, ...]] = ContextVar("dualgrad_vmap_levels", default=())
@@ -777,23 +777,56 @@ class Namespace:
             return self._wrap(self._front(x)[(slice(None), *parts)])
         key = self._key(key)
         if any(self._mine(part) for part in key):
-            msg = (
-                "vmap: indexing with a batched index array is not supported; pick with a "
-                "one-hot mask (dualgrad.where) or take_along_axis instead"
-            )
-            raise NotImplementedError(msg)
+            # Each example's own index arrays: its flat positions, taken from its flat x.
+            positions = self._positions(key, x.shape)
+            taken = self.take(self.reshape(x, (-1,)), self.reshape(positions, (-1,)))
+            return self.reshape(taken, positions.shape)
         return self._wrap(_gather(self._base, self._front(x), key, x.shape))
+
+    def _positions(self, key: tuple[Any, ...], shape: tuple[int, ...]) -> BatchedArray:
+        """Each example's flat positions of ``x[key]`` in an ``x`` of ``shape`` (NumPy's rules,
+        ``ops.index._positions``, run on this namespace), for a key holding batched arrays."""
+        # Unmapped index arrays as this level's too, so that one namespace reads them all.
+        # (No mask meets a batched index: a level refuses masks, whose shapes depend on values.)
+        parts = tuple(
+            self._unmapped(part) if _is_array(part) and not self._mine(part) else part
+            for part in key
+        )
+        return _positions(parts, shape)  # type: ignore[no-any-return]
 
     def take(self, x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
         indices = indices if mapped(indices, self._level) else self._plain(indices)
+        axis = 0 if axis is None else axis
         if self._mine(indices):
-            return self._missing("take", "take() with batched indices")(indices)
+            return self._take_batched(x, indices, _axis(axis, x.ndim, "take") - 1)
         if not self._mine(x):
             return self._unmapped(self._base.take(x, indices, axis=axis))
-        axis = 0 if axis is None else axis
         return self._wrap(
             self._base.take(self._front(x), indices, axis=_axis(axis, x.ndim, "take"))
         )
+
+    def _take_batched(self, x: Any, indices: BatchedArray, axis: int) -> BatchedArray:
+        """``take`` with each example's own 1-d indices: one take of the base."""
+        base, size = self._base, self._level.size
+        flat = base.reshape(self._front(indices), (-1,))
+        if not mapped(x, self._level):
+            # One x for all: take every example's indices at once; the batch stays where the
+            # indices' axis lands.
+            taken = base.take(self._plain(x), flat, axis=axis)
+            shape = (*x.shape[:axis], size, indices.shape[0], *x.shape[axis + 1 :])
+            return self._wrap(base.reshape(taken, shape), axis)
+        # Rows of the flattened batch: each example's indices offset by its place in it. Taken
+        # from an arange first, so that negative indices wrap and an index out of range raises
+        # as take() does, instead of reaching the next example's rows.
+        length = x.shape[axis]
+        wrapped = base.take(base.arange(length, dtype=_index_dtype(base)), flat)
+        starts = base.arange(size, dtype=wrapped.dtype) * length
+        rows = base.reshape(base.reshape(wrapped, (size, -1)) + starts[:, None], (-1,))
+        moved = self._front(x) if axis == 0 else _moveaxis(base, self._front(x), axis + 1, 1)
+        rest = moved.shape[2:]
+        taken = base.take(base.reshape(moved, (size * length, *rest)), rows, axis=0)
+        taken = base.reshape(taken, (size, indices.shape[0], *rest))
+        return self._wrap(taken if axis == 0 else _moveaxis(base, taken, 1, axis + 1))
 
     def take_along_axis(self, x: Any, indices: Any, /, *, axis: int = -1) -> Any:
         if not (self._mine(x) or self._mine(indices)):
@@ -807,7 +840,7 @@ class Namespace:
     def index_add(self, x: Any, key: Any, values: Any) -> Any:
         key = self._key(key)
         if any(self._mine(part) for part in key):
-            return self._missing("index_add", "index_add() with a batched index")(*key)
+            return self._index_add_batched(x, key, values)
         if not (self._mine(x) or self._mine(values)):
             return self._unmapped(self._base.index_add(x, key, values))
         block = self._filled(x)
@@ -817,6 +850,24 @@ class Namespace:
         indexed = _gather(self._base, block[:1, ...], key, x.shape)
         values = self._base.broadcast_to(values, (block.shape[0], *indexed.shape[1:]))
         return self._wrap(_scatter_add(self._base, block, key, values, x.shape))
+
+    def _index_add_batched(self, x: Any, key: tuple[Any, ...], values: Any) -> BatchedArray:
+        """``index_add`` with each example's own index arrays: one scatter-add of the base into
+        the flattened batch, each example's positions offset by its place in it."""
+        base, size = self._base, self._level.size
+        positions = self._positions(key, x.shape)
+        block = self._filled(x)
+        starts = base.arange(size, dtype=positions.dtype) * math.prod(x.shape)
+        located = self._front(positions) + base.reshape(starts, (size, *(1,) * positions.ndim))
+        if self._mine(values):
+            values = self._stack(values, positions.ndim)
+        values = base.broadcast_to(values, (size, *positions.shape))
+        added = base.index_add(
+            base.reshape(block, (-1,)),
+            (base.reshape(located, (-1,)),),
+            base.reshape(values, (-1,)),
+        )
+        return self._wrap(base.reshape(added, block.shape))
 
     def searchsorted(self, x1: Any, x2: Any, /, **kwargs: Any) -> Any:
         if mapped(x1, self._level) or mapped(kwargs.get("sorter"), self._level):

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 from array_api_compat import array_namespace
 
-from .. import ops
-from .._dispatch import apply, named
+from .. import _batching, ops
+from .._dispatch import apply, lift, lifted, named
 from ..ops.index import _basic, _positions
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method, same_backend
@@ -51,6 +51,7 @@ from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape
 # --- x[key] -----------------------------------------------------------------------------------
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]`` with NumPy's indexing rules; the gradient scatters back (adding repeats)."""
+    x = _lifted_to_key(x, key)
     mask = _lone_scalar_mask(key, x)
     if mask is not None:  # a new leading axis, kept (True) or emptied (False), as NumPy has it
         return getitem(expand_dims(x, axis=0), reshape(mask, (1,)))
@@ -59,6 +60,20 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         return out
     name = _torch_index_name(key)
     return out if name is None else named(out, name)
+
+
+def _lifted_to_key(x: Tensor, key: Any) -> Tensor:
+    """``x`` as a value of the vmap level of the key's index arrays (Tensors, or a canonical
+    key's arrays) where that level is above ``x``'s: each example picks from its own ``x``."""
+    for part in key if isinstance(key, tuple) else (key,):
+        if isinstance(part, Tensor):
+            if part._backend is not x._backend:
+                x = lifted("index", (x, part))[0]
+        elif type(part) is _batching.BatchedArray and part.level.depth > _batching.depth(
+            x._backend
+        ):
+            x = lift(x, part.level)
+    return x
 
 
 def _torch_index_name(key: Any) -> str | None:
@@ -137,6 +152,8 @@ def _index_part(part: Any, x: Tensor) -> Any:
         if part.dtype.kind == "b" and part.ndim == 0:
             return builtins.bool(part)  # a 0-d mask indexes as True or False does
         return part._array
+    if type(part) is _batching.BatchedArray:
+        return part  # inside vmap, a canonical key's array again (checked when it became one)
     values = np.asarray(part)
     if values.dtype.kind not in "iub":
         msg = (
@@ -207,7 +224,11 @@ def _check_array_part(part: Any, axis: int, x: Tensor) -> None:
                 f"shape {indexed} of the indexed tensor's axes there (shape {tuple(x.shape)})"
             )
             raise IndexError(msg)
-    elif not backend.checks_index_bounds and backend.readable(part) and math.prod(part.shape):
+        return
+    # Inside vmap, every example's indices at once: the arrays below the levels.
+    while type(part) is _batching.BatchedArray:
+        part, backend = part.value, part.level.base
+    if not backend.checks_index_bounds and backend.readable(part) and math.prod(part.shape):
         values = np.asarray(backend.to_numpy(part))
         length = x.shape[axis]
         outside = values[(values < -length) | (values >= length)]
@@ -218,7 +239,7 @@ def _check_array_part(part: Any, axis: int, x: Tensor) -> None:
 
 def index_add(x: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:
     """A copy of ``x`` with ``values`` added at ``x[key]`` (the transpose of ``getitem``)."""
-    return apply(ops.index_add, (x, values), {"key": key})
+    return apply(ops.index_add, (_lifted_to_key(x, key), values), {"key": key})
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -240,7 +261,7 @@ def index_put(x: Tensor, key: Any, values: Any, /) -> Tensor:
         >>> dualgrad.index_put(dualgrad.zeros(4), dualgrad.tensor([1, 3]), 1.0)
         tensor([0., 1., 0., 1.])
     """
-    x = as_tensor(x, "index_put")
+    x = _lifted_to_key(as_tensor(x, "index_put"), key)
     mask = _lone_scalar_mask(key, x)
     if mask is not None:  # all of x, or none of it
         if not isinstance(values, Tensor):

@@ -52,6 +52,12 @@ def _standard(key, ndim):
 _SPLIT = object()
 
 
+def _index_dtype(ns):
+    """The namespace's default integer dtype: int64, or int32 where 64-bit integers are off (JAX
+    by default, whose int64 would be truncated with a warning)."""
+    return ns.arange(0).dtype
+
+
 def _positions(key, shape):
     """Flat positions, in a C-ordered array of ``shape``, of the elements ``array[key]`` picks.
 
@@ -62,6 +68,7 @@ def _positions(key, shape):
     # The key's own namespace builds the positions: it holds raw arrays even when a rule's ``xp``
     # is dualgrad's differentiable namespace.
     ns = array_namespace(*(part for part in key if _is_array(part)))
+    integer = _index_dtype(ns)
     parts = []
     for part in key:
         parts.extend(ns.nonzero(part) if _is_mask(part) else (part,))
@@ -83,12 +90,12 @@ def _positions(key, shape):
             continue
         if isinstance(part, slice):
             steps = range(*part.indices(shape[axis]))
-            offsets = ns.arange(steps.start, steps.stop, steps.step, dtype=ns.int64)
+            offsets = ns.arange(steps.start, steps.stop, steps.step, dtype=integer)
             others.append((k, len(steps), offsets * strides[axis]))
         else:
             # take() checks the bounds and wraps negative indices, as indexing would.
-            index = ns.asarray(part, dtype=ns.int64)
-            wrapped = ns.take(ns.arange(shape[axis], dtype=ns.int64), ns.reshape(index, (-1,)))
+            index = ns.asarray(part, dtype=integer)
+            wrapped = ns.take(ns.arange(shape[axis], dtype=integer), ns.reshape(index, (-1,)))
             advanced.append(k)
             indices.append(ns.reshape(wrapped, index.shape) * strides[axis])
         axis += 1
@@ -100,7 +107,7 @@ def _positions(key, shape):
     lead = sum(k < advanced[0] for k, _, _ in others) if adjacent else 0
     sizes = [n for _, n, _ in others]
     result = (*sizes[:lead], *broadcast, *sizes[lead:])
-    positions = ns.zeros(result, dtype=ns.int64)
+    positions = ns.zeros(result, dtype=integer)
     for j, (_, n, offsets) in enumerate(others):
         if offsets is not None:
             place = j if j < lead else j + len(broadcast)
@@ -116,7 +123,7 @@ def _flat_positions(key, batch, shape):
     """Positions, in a flattened ``batch + shape`` block, of ``block[..., *key]``'s elements."""
     positions = _positions(key, shape)
     ns = array_namespace(positions)
-    starts = ns.arange(math.prod(batch), dtype=ns.int64) * math.prod(shape)
+    starts = ns.arange(math.prod(batch), dtype=positions.dtype) * math.prod(shape)
     flat = ns.reshape(starts, (-1, 1)) + ns.reshape(positions, (1, -1))
     return ns.reshape(flat, (-1,)), positions.shape
 
