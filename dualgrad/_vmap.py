@@ -8,6 +8,13 @@ the batch along ``out_dims``. Entering and leaving are operations with derivativ
 dispatcher's moves), so vmap composes with every transform, in either order: ``grad`` inside
 vmap gives per-example gradients, ``jacrev`` of a vmapped function differentiates through the
 batch.
+
+An in-place change of a mapped argument inside the function (``x.add_(1)``, ``x[0] = 5.0``, a
+BatchNorm's running statistics) is written back into the caller's Tensor when the function
+returns, as ``torch.func.vmap`` does: the changed values are moved out of the level, batch
+along the argument's in_dim, and swapped into the caller's Tensor as an in-place operation
+(recorded, its version bumped). Which arguments changed is read from the moved-in Tensors'
+versions and arrays, so a function that changes nothing pays one comparison per argument.
 """
 
 from __future__ import annotations
@@ -61,7 +68,9 @@ def vmap(
             ``None``: the whole batch at once.
 
     Returns:
-        The mapped function.
+        The mapped function. A mapped Tensor argument that ``func`` changes in place
+        (``x.add_(1)``, ``x[0] = 5.0``, ``x.copy_(y)``) is changed in the caller's Tensor too,
+        for each example, as in ``torch.func.vmap``; an unmapped one changes as usual.
 
     Raises:
         ValueError: a bad ``randomness`` or ``chunk_size``; at call time ``in_dims`` or
@@ -69,7 +78,10 @@ def vmap(
             batch axes of different sizes, or no argument to map over.
         TypeError: an int in ``in_dims`` for an argument that is not an array.
         RuntimeError: inside ``func``, reading a batched value on the host (``item()``,
-            ``if x > 0:``) or a random draw with ``randomness="error"``.
+            ``if x > 0:``), a random draw with ``randomness="error"`` or an in-place update
+            of an unmapped tensor with values that differ from example to example; once
+            ``func`` returns, an in-place change of a mapped argument that is a leaf requiring
+            grad, outside ``no_grad()`` (as any in-place operation on such a leaf).
         NotImplementedError: an operation that has no batching rule (its name is given).
 
     Example:
@@ -80,6 +92,10 @@ def vmap(
         >>> dualgrad.vmap(dualgrad.grad(lambda row: (row ** 3).sum()))(x)
         tensor([[ 3., 12.],
                 [27., 48.]])
+        >>> _ = dualgrad.vmap(lambda row: row.mul_(row.sum()))(x)
+        >>> x
+        tensor([[ 3.,  6.],
+                [21., 28.]])
     """
     if randomness not in _batching.RANDOMNESS:
         msg = (
@@ -265,9 +281,42 @@ def _map(
         )
         for x, dim in zip(tensors, dims, strict=True)
     ]
+    # Each moved-in Tensor's array, to tell afterwards which ones the function changed.
+    entered = [
+        (index, dim, inner[index]._array) for index, dim in enumerate(dims) if dim is not None
+    ]
     with _batching.entered(level), _creating_on(level):
         out = func(*treedef.unflatten(inner), **kwargs)
-    return _outputs(func, out, out_dims, level)
+    result = _outputs(func, out, out_dims, level)  # checked before anything is written back
+    for index, dim, array in entered:
+        moved = inner[index]
+        # Every in-place operation bumps the version; ``x.data = ...`` only swaps the array.
+        if moved._version or moved._array is not array:
+            target = tensors[index]
+            axis = dim % target.ndim - target.ndim
+            changed = move(out_of_level, moved, {"level": level, "axis": axis}, level.base)
+            _write_back(func, target, changed, _where("args", treedef.unflatten(tensors), index))
+    return result
+
+
+def _write_back(
+    func: Callable[..., Any], target: Tensor, changed: Tensor, where: Callable[[], str]
+) -> None:
+    """Swap ``changed``, a mapped argument's new value with its batch axis, into the caller's
+    ``target`` as an in-place operation: recorded, versioned, and refused for a leaf that
+    requires grad (outside ``no_grad()``) as any in-place operation is."""
+    # A tensor of a lower level than the outer vmap's (a plain one mapped by a nested vmap)
+    # gets the value moved down through the levels that do not map it; one that does map it
+    # stays, and ``_update`` raises its error for batched values in an unmapped tensor.
+    level: Any = changed._backend
+    while (
+        level is not target._backend
+        and type(level) is _batching.Level
+        and not _batching.mapped(changed._array, level)
+    ):
+        changed = move(out_of_level, changed, {"level": level, "axis": None}, level.base)
+        level = changed._backend
+    target._update(lambda _: changed, f"vmap({_name(func)}) writing back {where()}")
 
 
 @contextlib.contextmanager
@@ -358,6 +407,7 @@ def _chunked(
     """``_map`` over consecutive chunks of the batch, the outputs concatenated."""
     states = get_rng_states() if randomness == "same" else None
     chunks = []
+    parts = []
     for start in range(0, size, chunk_size):
         if states is not None:
             set_rng_states(states)  # one draw for the whole batch, whatever the chunks
@@ -369,6 +419,13 @@ def _chunked(
             for x, dim in zip(tensors, dims, strict=True)
         ]
         chunks.append(_map(func, part, dims, treedef, kwargs, count, out_dims, randomness))
+        parts.append(part)
+    # A mapped argument that some chunk changed in place (its slice, written back by
+    # ``_map``, has a new version) gets every chunk's slice back, in one in-place update.
+    for index, (x, dim) in enumerate(zip(tensors, dims, strict=True)):
+        if dim is not None and any(part[index]._version for part in parts):
+            joined_slices = concat([part[index] for part in parts], axis=dim)
+            _write_back(func, x, joined_slices, _where("args", treedef.unflatten(tensors), index))
     first, out_def = tree_flatten(chunks[0], is_leaf=_none_is_leaf)
     per_chunk = [tree_flatten(chunk, is_leaf=_none_is_leaf)[0] for chunk in chunks]
     if isinstance(out_dims, int | None):

@@ -276,6 +276,205 @@ def test_backward_inside_vmap_raises():
     assert w.grad is None
 
 
+# --- in-place changes of the arguments, written back as torch.func does -------------------------
+def _set_first(x, y):
+    x[0] = 5.0
+    return x.sum()
+
+
+def _add_assign(x, y):
+    x += y
+    return x.sum()
+
+
+# Each changes its first argument in place, spelled for dualgrad and torch alike.
+IN_PLACE = {
+    "add_": lambda x, y: x.add_(1.0).sum(),
+    "mul_": lambda x, y: x.mul_(2.0).sum(),
+    "setitem": _set_first,
+    "copy_ of a batched value": lambda x, y: x.copy_(y).sum(),
+    "+= of a batched value": _add_assign,
+    "zero_": lambda x, y: x.zero_().sum(),
+    "clamp_": lambda x, y: x.clamp_(-0.5, 0.5).sum(),
+}
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_an_in_place_change_of_a_mapped_argument_is_written_back_as_a_loop_does(name):
+    change = IN_PLACE[name]
+    x = leaf(X)
+    out = dualgrad.vmap(change)(x, leaf(V))
+    rows = [leaf(X[i]) for i in range(4)]
+    expected_out = [values(change(row, leaf(V[i]))) for i, row in enumerate(rows)]
+    assert_close(x, np.stack([values(row) for row in rows]), 1e-12, 1e-12)
+    assert_close(out, np.stack(expected_out), 1e-12, 1e-12)
+    assert x._version == 1
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_changes_of_mapped_arguments_match_torch_func(name, torch):
+    ours, theirs = leaf(X), torch.tensor(X)
+    dualgrad.vmap(IN_PLACE[name])(ours, leaf(V))
+    torch.func.vmap(IN_PLACE[name])(theirs, torch.tensor(V))
+    assert_close(ours, theirs, 1e-12, 1e-12, name)
+
+
+def test_a_function_that_changes_nothing_leaves_its_arguments_as_they_were():
+    x = leaf(X)
+    array = x.array
+    dualgrad.vmap(lambda a: a * 2.0)(x)
+    assert x.array is array
+    assert x._version == 0
+
+
+def test_an_in_place_change_is_written_back_along_the_arguments_in_dim():
+    columns = leaf(X.T)  # the batch along axis 1
+    dualgrad.vmap(lambda column, v: column.add_(v), in_dims=(1, 0))(columns, leaf(V))
+    assert_close(columns, (X + V).T, 1e-12, 1e-12)
+
+
+def test_nested_vmap_writes_in_place_changes_back_through_both_levels():
+    a = RNG.standard_normal((2, 3, 4))
+    b = RNG.standard_normal((2, 4, 3))
+    x = leaf(a)
+    inner = dualgrad.vmap(lambda column, v: column.add_(v), in_dims=(1, 0))
+    dualgrad.vmap(inner)(x, leaf(b))
+    assert_close(x, a + b.transpose(0, 2, 1), 1e-12, 1e-12)
+
+
+def test_an_inner_vmap_writes_back_into_a_tensor_from_outside_the_outer_one():
+    x = leaf(X)
+    out = dualgrad.vmap(lambda s: dualgrad.vmap(lambda row: row.mul_(2.0).sum())(x) * s)(
+        leaf([1.0, 2.0])
+    )
+    assert_close(x, 2 * X, 1e-12, 1e-12)
+    assert_close(out, np.outer([1.0, 2.0], 2 * X.sum(1)), 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 4, 10])
+def test_chunk_size_writes_back_every_chunk(chunk_size):
+    x = leaf(X)
+    out = dualgrad.vmap(lambda a, v: a.add_(v).sum(), chunk_size=chunk_size)(x, leaf(V))
+    assert_close(x, X + V, 1e-12, 1e-12)
+    assert_close(out, (X + V).sum(1), 1e-12, 1e-12)
+
+
+def test_an_unmapped_argument_changed_with_an_unmapped_value_is_changed_once():
+    total = leaf(np.zeros(3))
+    out = dualgrad.vmap(lambda a, t: a + t.add_(1.0), in_dims=(0, None))(leaf(X), total)
+    assert_close(total, np.ones(3), 0, 0)
+    assert_close(out, X + 1.0, 1e-12, 1e-12)
+
+
+def test_an_unmapped_argument_changed_with_batched_values_raises():
+    total = leaf(np.zeros(3))
+    with pytest.raises(RuntimeError, match="in-place operation would write values that differ"):
+        dualgrad.vmap(lambda a, t: t.add_(a), in_dims=(0, None))(leaf(X), total)
+    assert_close(total, np.zeros(3), 0, 0)
+
+
+def test_a_written_back_change_is_differentiable():
+    def f(a):
+        t = a * 1.0
+        dualgrad.vmap(lambda row: row.mul_(3.0))(t)
+        return (t**2).sum()
+
+    assert_close(dualgrad.grad(f)(leaf(X)), 18.0 * X, 1e-12, 1e-12)
+
+
+def test_a_written_back_change_invalidates_values_saved_for_backward():
+    with dualgrad.use_mode("reverse"):  # forward mode saves no values: nothing to invalidate
+        a = leaf(X, requires_grad=True)
+        t = a * 1.0
+        saved = (t * t).sum()
+        dualgrad.vmap(lambda row: row.mul_(2.0))(t)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            saved.backward()
+
+
+def test_an_in_place_change_of_a_leaf_that_requires_grad_raises_outside_no_grad():
+    x = leaf(X, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad is being used in an"):
+        dualgrad.vmap(lambda a: a.add_(1.0))(x)
+    assert_close(x, X, 0, 0)
+    with dualgrad.no_grad():
+        dualgrad.vmap(lambda a: a.add_(1.0))(x)
+    assert_close(x, X + 1.0, 0, 0)
+    assert x.is_leaf
+    assert x.requires_grad
+
+
+def test_vmap_of_grad_of_a_function_that_changes_its_input_raises_as_torch_func_does():
+    def f(a):
+        a.mul_(2.0)  # grad's input is a leaf that requires grad
+        return (a**2).sum()
+
+    x = leaf(X)
+    with pytest.raises(RuntimeError, match="mul_: a leaf tensor that requires grad"):
+        dualgrad.vmap(dualgrad.grad(f))(x)
+    assert_close(x, X, 0, 0)
+
+
+def test_vmap_of_grad_writes_back_a_change_of_an_argument_it_does_not_differentiate():
+    def f(w, x):
+        x.mul_(3.0)
+        return (w * x).sum()
+
+    x = leaf(X)
+    gradients = dualgrad.vmap(dualgrad.grad(f))(leaf(V), x)
+    assert_close(gradients, 3.0 * X, 1e-12, 1e-12)
+    assert_close(x, 3.0 * X, 1e-12, 1e-12)
+
+
+def _batch_norm_ensemble(lib, models, x, steps):
+    """An ensemble of models with BatchNorm, in training mode, run ``steps`` times under vmap
+    over their stacked state: the outputs, and the stacked buffers."""
+    params, buffers = lib.func.stack_module_state(models)
+
+    def one_model(params, buffers, x):
+        return lib.func.functional_call(models[0], (params, buffers), (x,))
+
+    for _ in range(steps):
+        out = lib.func.vmap(one_model, in_dims=(0, 0, None))(params, buffers, x)
+    return out, buffers
+
+
+def _batch_norm_models(lib):
+    nn_ = lib.nn
+    return [
+        nn_.Sequential(nn_.Linear(3, 5, dtype=lib.float64), nn_.BatchNorm1d(5, dtype=lib.float64))
+        for _ in range(3)
+    ]
+
+
+def test_a_batch_norm_ensemble_updates_each_models_running_statistics():
+    dualgrad.manual_seed(0)
+    models = _batch_norm_models(dualgrad)
+    out, buffers = _batch_norm_ensemble(dualgrad, models, leaf(X), steps=2)
+    for k, model in enumerate(models):
+        for _ in range(2):
+            expected = model(leaf(X))  # each model's own buffers, updated the same way
+        assert_close(out[k], expected, 1e-12, 1e-12, f"model {k}")
+        for name, buffer in model.named_buffers():
+            assert_close(buffers[name][k], buffer, 1e-12, 1e-12, f"model {k}: {name}")
+    assert values(buffers["1.num_batches_tracked"]).tolist() == [2, 2, 2]
+
+
+def test_a_batch_norm_ensemble_updates_running_statistics_as_torch_func(torch):
+    dualgrad.manual_seed(0)
+    models, torch_models = _batch_norm_models(dualgrad), _batch_norm_models(torch)
+    with torch.no_grad():
+        for model, torch_model in zip(models, torch_models, strict=True):
+            for ours, theirs in zip(model.parameters(), torch_model.parameters(), strict=True):
+                theirs.copy_(torch.tensor(values(ours)))
+    out, buffers = _batch_norm_ensemble(dualgrad, models, leaf(X), steps=2)
+    torch_out, torch_buffers = _batch_norm_ensemble(torch, torch_models, torch.tensor(X), steps=2)
+    assert_close(out, torch_out, 1e-10, 1e-12, "outputs")
+    assert set(buffers) == set(torch_buffers)
+    for name, buffer in buffers.items():
+        assert_close(buffer, torch_buffers[name], 1e-10, 1e-12, name)
+
+
 # --- compositions ------------------------------------------------------------------------------
 def _compositions(lib, func):
     """The same compositions, spelled with one library's transforms (``func``)."""
