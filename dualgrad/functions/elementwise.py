@@ -115,13 +115,6 @@ def function_of(prim: ops.Primitive, nin: int, doc: str | None = None) -> Any:
     return function
 
 
-# Whether a backend's array dtype is floating or complex: a dict lookup on the array's own
-# dtype costs a third of asking the Tensor for its dualgrad dtype, on every sin, exp, tanh.
-# One dict per dtype class: dtypes of different libraries may hash alike and then compare
-# (array_api_strict's warn when compared with NumPy's).
-_INEXACT: dict[type, dict[Any, bool]] = {}
-
-
 def unary(prim: ops.Primitive, doc: str) -> Any:
     """The public function of a one-input primitive defined on real numbers: integer and bool
     tensors are computed in the default float dtype."""
@@ -130,11 +123,11 @@ def unary(prim: ops.Primitive, doc: str) -> Any:
         # One Tensor has nothing to promote or broadcast: straight to the dispatcher.
         if type(x) is not Tensor:
             x = as_tensor(x, prim.name)
-        dtype = x._array.dtype
-        known = _INEXACT.get(type(dtype))
-        inexact = None if known is None else known.get(dtype)
+        # (Per backend: dtypes of two libraries may hash alike, and array_api_strict's warn
+        # when compared with NumPy's.)
+        inexact = x._backend.inexact.get(x._array.dtype)
         if inexact is None:
-            inexact = _INEXACT.setdefault(type(dtype), {})[dtype] = x.dtype.is_inexact
+            inexact = x._backend.inexact[x._array.dtype] = x.dtype.is_inexact
         if not inexact:
             x = floating(x)
         return apply(prim, (x,), {})
