@@ -871,12 +871,36 @@ class Namespace:
 
     def searchsorted(self, x1: Any, x2: Any, /, **kwargs: Any) -> Any:
         if mapped(x1, self._level) or mapped(kwargs.get("sorter"), self._level):
-            return self._missing("searchsorted", "searchsorted() of a batched sorted sequence")(x1)
+            return self._searchsorted_batched(x1, x2, **kwargs)
         x1 = self._plain(x1)
         kwargs = {k: self._plain(v) for k, v in kwargs.items()}
         if not self._mine(x2):
             return self._unmapped(self._base.searchsorted(x1, x2, **kwargs))
         return self._wrap(self._base.searchsorted(x1, x2.value, **kwargs), x2.bdim)
+
+    def _searchsorted_batched(
+        self, x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None
+    ) -> BatchedArray:
+        """``searchsorted`` into each example's own sorted sequence: an insertion point is
+        how many of the sequence's elements go before the value, counted for every example at
+        once (memory of batch x sequence x values)."""
+        base, size = self._base, self._level.size
+        if sorter is not None:
+            x1 = self.take(x1, sorter)
+        sequences = base.reshape(self._filled(x1), (size, 1, -1))
+        values = self._filled(x2) if self._mine(x2) else base.broadcast_to(x2, (size, *x2.shape))
+        column = base.reshape(values, (size, -1, 1))
+        # NumPy's order, which searchsorted follows, puts NaN after every number.
+        if side == "left":
+            before = sequences < column
+            if base.isdtype(sequences.dtype, "real floating"):
+                before = before | (base.isnan(column) & ~base.isnan(sequences))
+        else:
+            before = sequences <= column
+            if base.isdtype(sequences.dtype, "real floating"):
+                before = before | base.isnan(column)
+        counts = base.sum(base.astype(before, _index_dtype(base)), axis=-1)
+        return self._wrap(base.reshape(counts, (size, *x2.shape)))
 
     def roll(self, x: Any, /, shift: Any, *, axis: Any = None) -> Any:
         if not self._mine(x) or self._mine(shift):

@@ -238,10 +238,35 @@ def test_a_value_dependent_shape_raises():
         dualgrad.vmap(lambda a: a[a > 0])(leaf(X))
 
 
-def test_an_operation_without_a_batching_rule_names_itself():
-    sorted_rows = leaf(np.sort(X, axis=1))
-    with pytest.raises(NotImplementedError, match=r"no batching rule for searchsorted\(\)"):
-        dualgrad.vmap(lambda s: dualgrad.searchsorted(s, leaf(0.5)))(sorted_rows)
+def test_searchsorted_into_each_examples_sequence_is_a_loops_with_nan_last():
+    sorted_rows = np.sort(X, axis=1)
+    sorted_rows[1, -1] = np.nan  # NumPy's order: NaN after every number
+    points = np.stack([sorted_rows[:, 1], np.full(4, np.nan), np.zeros(4)], axis=1)
+    for side in ("left", "right"):
+
+        def search(s, v, side=side):
+            return dualgrad.searchsorted(s, v, side=side)
+
+        got = dualgrad.vmap(search)(leaf(sorted_rows), leaf(points))
+        expected = [
+            np.searchsorted(s, v, side=side) for s, v in zip(sorted_rows, points, strict=True)
+        ]
+        np.testing.assert_array_equal(values(got), np.stack(expected), err_msg=side)
+        got = dualgrad.vmap(search, in_dims=(0, None))(leaf(sorted_rows), leaf(0.5))
+        expected = [np.searchsorted(s, 0.5, side=side) for s in sorted_rows]
+        np.testing.assert_array_equal(values(got), expected, err_msg=side)
+
+
+def test_a_namespace_function_without_a_batching_rule_names_itself():
+    """Every primitive batches (tests/test_vmap_ops.py); a function of the level's namespace
+    that none of them calls (NumPy's ``tile``) raises rather than loop over the batch."""
+
+    def tiled(row):
+        level_namespace = row._array.__array_namespace__()
+        return level_namespace.tile(row._array, (2,))
+
+    with pytest.raises(NotImplementedError, match=r"no batching rule for tile\(\)"):
+        dualgrad.vmap(tiled)(leaf(X))
 
 
 def test_batched_output_with_out_dims_none_raises():
