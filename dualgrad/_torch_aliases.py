@@ -68,7 +68,7 @@ from . import functions as fn
 from ._dispatch import named
 from .functions import linalg as _linalg
 from .functions import nn as _nn
-from .functions._args import as_tensor
+from .functions._args import as_tensor, axis_index
 from .functions._methods import in_place
 from .tensor import Tensor, method
 
@@ -414,8 +414,29 @@ def nan_to_num(
 
 
 def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
-    """The slice ``start:start + length`` along ``dim``, as ``torch.narrow``."""
-    axis = dim % self.ndim if self.ndim else dim
+    """The ``length`` elements from ``start`` along ``dim``, as ``torch.narrow``; a negative
+    ``start`` counts from the end.
+
+    Raises:
+        ValueError: a 0-d tensor, a negative ``length``, or more elements than there are.
+        IndexError: ``dim`` or ``start`` out of range.
+    """
+    if self.ndim == 0:
+        msg = "narrow() cannot be applied to a 0-dim tensor"
+        raise ValueError(msg)
+    axis = axis_index(dim, self.ndim, "narrow")
+    size = self.shape[axis]
+    if not -size <= start <= size:
+        msg = f"narrow: start {start} is out of range for a dimension of size {size}"
+        raise IndexError(msg)
+    if start < 0:
+        start += size
+    if length < 0:
+        msg = f"narrow: length must be non-negative, got {length}"
+        raise ValueError(msg)
+    if start + length > size:
+        msg = f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})"
+        raise ValueError(msg)
     return self[(slice(None),) * axis + (slice(start, start + length),)]
 
 

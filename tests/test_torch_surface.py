@@ -332,6 +332,7 @@ METHODS = [
     ("clamp_min", lambda x: x.clamp_min(0.5) + (x * 1).clamp_max_(1.0)),
     ("rsqrt", lambda x: (x * x).rsqrt()),
     ("round decimals", lambda x: (x / 3).round(decimals=2) * x),
+    ("narrow", lambda x: x.narrow(1, -2, 2) * x.narrow(-1, 0, 2) + x.narrow(0, 1, 1)[:, 1:]),
 ]
 
 
@@ -348,6 +349,24 @@ def _torch_index(array):
 @pytest.mark.parametrize(("name", "call"), METHODS, ids=[name for name, _ in METHODS])
 def test_tensor_method_matches_pytorch_with_gradients(name, call, backend, mode):
     compare(backend, call, call, [DATA.copy()])
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((2, 0, 1), IndexError),  # dim
+        ((1, -4, 1), IndexError),  # start
+        ((1, 3, 0), None),  # an empty end slice
+        ((1, 1, -1), ValueError),  # length
+        ((1, 2, 2), ValueError),  # past the end (PyTorch's RuntimeError: docs/errors.md)
+    ],
+)
+def test_narrow_checks_its_range_as_pytorch(args, error, backend):
+    if error is None:
+        assert _x().narrow(*args).shape == (2, 0)
+        return
+    with pytest.raises(error, match="narrow"):
+        _x().narrow(*args)
 
 
 def test_clamp_in_place_and_nonzero(backend):
