@@ -854,24 +854,60 @@ NN = [
     Name(
         "torch.nn.RNN",
         "torch.nn.RNN(3, 4, batch_first=True)(torch.ones(2, 5, 3))[0].shape",
-        _missing(),
     ),
     Name(
         "torch.nn.LSTM",
         "torch.nn.LSTM(3, 4, batch_first=True)(torch.ones(2, 5, 3))[0].shape",
-        _missing(),
     ),
     Name(
         "torch.nn.GRU",
         "torch.nn.GRU(3, 4, batch_first=True)(torch.ones(2, 5, 3))[0].shape",
-        _missing(),
+    ),
+    Name(
+        "torch.nn.RNNCell",
+        LINEAR_ONES.format(layer="torch.nn.RNNCell(3, 2)") + "m(x)",
+    ),
+    Name(
+        "torch.nn.LSTMCell",
+        LINEAR_ONES.format(layer="torch.nn.LSTMCell(3, 2)") + "m(x)",
+    ),
+    Name(
+        "torch.nn.GRUCell",
+        LINEAR_ONES.format(layer="torch.nn.GRUCell(3, 2)") + "m(x)",
     ),
     Name(
         "torch.nn.MultiheadAttention",
         "m = torch.nn.MultiheadAttention(4, 2, batch_first=True)\ny = torch.ones(1, 3, 4)\n"
         "m(y, y, y)[0].shape",
-        _missing(),
     ),
+    Name(
+        "torch.nn.MultiheadAttention",
+        "m = torch.nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True, "
+        "add_zero_attn=True)\n"
+        "q, k, v = torch.ones(3, 1, 4), torch.ones(2, 1, 3), torch.ones(2, 1, 5)\n"
+        "mask = torch.tensor([[False, True]])\n"
+        "out, w = m(q, k, v, key_padding_mask=mask, average_attn_weights=False)\n"
+        "(repr(m), [(n, p.shape) for n, p in m.named_parameters()], out.shape, w.shape)",
+        form="MultiheadAttention with kdim, vdim, add_bias_kv, add_zero_attn",
+    ),
+    Name(
+        "torch.nn.TransformerEncoderLayer",
+        "m = torch.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, batch_first=True)\n"
+        "(repr(m), list(m.state_dict()), m(torch.ones(1, 3, 4)).shape)",
+    ),
+    Name(
+        "torch.nn.TransformerEncoder",
+        "layer = torch.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0)\n"
+        "m = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)\n"
+        "with torch.no_grad():\n    for p in m.parameters():\n        p.fill_(0.1)\n"
+        "causal = torch.triu(torch.full((3, 3), float('-inf')), 1)\n"
+        "(repr(m), m(torch.arange(12.0).reshape(3, 1, 4), mask=causal, is_causal=True))",
+        note="dualgrad has no nested tensors: with batch_first, in evaluation under no_grad "
+        "and with a src_key_padding_mask, PyTorch's fast path gives padded positions zeros, "
+        "dualgrad computes them as any other",
+    ),
+    Name("torch.nn.GroupNorm", "(repr(torch.nn.GroupNorm(1, 3)), torch.nn.GroupNorm(1, 3)(x))"),
+    Name("torch.nn.CosineSimilarity", "torch.nn.CosineSimilarity()(x, x.flip(0))"),
     # activations
     Name("torch.nn.ReLU", "torch.nn.ReLU()(x)"),
     Name("torch.nn.LeakyReLU", "torch.nn.LeakyReLU(0.1)(x)"),
@@ -952,20 +988,30 @@ FUNCTIONAL = [
     Name(
         "torch.nn.functional.one_hot",
         "torch.nn.functional.one_hot(torch.tensor([0, 2]), 3)",
-        _missing(),
     ),
     Name("torch.nn.functional.pad", "torch.nn.functional.pad(x, (1, 1))"),
-    Name("torch.nn.functional.normalize", "torch.nn.functional.normalize(x, dim=1)", _missing()),
+    Name("torch.nn.functional.normalize", "torch.nn.functional.normalize(x, dim=1)"),
     Name(
         "torch.nn.functional.cosine_similarity",
         "torch.nn.functional.cosine_similarity(x, x.flip(0), dim=1)",
-        _missing(),
     ),
     Name(
         "torch.nn.functional.embedding",
         "torch.nn.functional.embedding(torch.tensor([1, 0]), x)",
     ),
     Name("torch.nn.functional.layer_norm", "torch.nn.functional.layer_norm(x, (3,))"),
+    Name(
+        "torch.nn.functional.group_norm",
+        "torch.nn.functional.group_norm(torch.arange(12.0).reshape(2, 6), 3)",
+    ),
+    Name(
+        "torch.nn.functional.scaled_dot_product_attention",
+        "q = torch.arange(24.0).reshape(1, 2, 3, 4) / 10\n"
+        "mask = torch.tensor([[True, False, True], [True, True, False], [False, False, False]])\n"
+        "(torch.nn.functional.scaled_dot_product_attention(q, q.flip(2), q, is_causal=True),\n"
+        " torch.nn.functional.scaled_dot_product_attention(q, q, q.flip(3), attn_mask=mask, "
+        "scale=0.5))",
+    ),
     Name(
         "torch.nn.functional.conv2d",
         "image = torch.arange(16.0).reshape(1, 1, 4, 4)\n"
@@ -1014,8 +1060,13 @@ MODULE = [
         "torch.nn.init.orthogonal_",
         "w = torch.nn.init.orthogonal_(torch.empty(3, 3))\n"
         "torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)",
-        _missing(),
     ),
+    Name(
+        "torch.nn.init.trunc_normal_",
+        "w = torch.nn.init.trunc_normal_(torch.empty(1000), std=0.02, a=-0.04, b=0.04)\n"
+        "bool((w.abs() <= 0.04).all())",
+    ),
+    Name("torch.nn.init.eye_", "torch.nn.init.eye_(torch.empty(2, 3))"),
     Name(
         "torch.nn.utils.clip_grad_norm_",
         "p = torch.tensor([3.0, 4.0], requires_grad=True)\n(p * p).sum().backward()\n"
@@ -1034,6 +1085,26 @@ MODULE = [
         "torch.nn.utils.vector_to_parameters",
         "m = torch.nn.Linear(2, 1)\ntorch.nn.utils.vector_to_parameters(torch.arange(3.0), "
         "m.parameters())\n(m.weight, m.bias)",
+    ),
+    Name(
+        "torch.nn.utils.rnn.pad_sequence",
+        "torch.nn.utils.rnn.pad_sequence([torch.ones(3), torch.ones(1)], batch_first=True)",
+    ),
+    Name(
+        "torch.nn.utils.rnn.pack_padded_sequence",
+        "p = torch.nn.utils.rnn.pack_padded_sequence(x.T, [1, 2], enforce_sorted=False)\n"
+        "(p.data, p.batch_sizes, p.sorted_indices, p.unsorted_indices)",
+    ),
+    Name(
+        "torch.nn.utils.rnn.pad_packed_sequence",
+        "p = torch.nn.utils.rnn.pack_sequence([torch.ones(3, 2), torch.ones(1, 2)])\n"
+        "torch.nn.utils.rnn.pad_packed_sequence(p, batch_first=True)",
+    ),
+    Name(
+        "torch.nn.utils.rnn.pack_sequence",
+        LINEAR_ONES.format(layer="torch.nn.LSTM(2, 3)")
+        + "p = torch.nn.utils.rnn.pack_sequence([torch.ones(1, 2), torch.ones(3, 2)], False)\n"
+        "out, (h, c) = m(p)\n(out.data, h, c)",
     ),
     Name(
         "torch.nn.Module.parameters",

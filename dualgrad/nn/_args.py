@@ -4,7 +4,7 @@ and pooling, and constants on a tensor's backend."""
 
 from __future__ import annotations
 
-__all__ = ["constant_on", "ntuple", "pair", "values_of"]
+__all__ = ["InputTypeError", "InputValueError", "constant_on", "ntuple", "pair", "values_of"]
 
 import operator
 from typing import Any
@@ -56,3 +56,12 @@ def constant_on(x: Tensor, values: Any, dtype: Any) -> Tensor:
     whichever backend is active."""
     with config.use_backend(x.backend.name):
         return asarray(values, dtype=dtype)
+
+
+class InputValueError(ValueError, RuntimeError):
+    """A bad value or shape where PyTorch raises RuntimeError: ``except ValueError`` (dualgrad's
+    convention) and ``except RuntimeError`` (ported PyTorch code) both catch it."""
+
+
+class InputTypeError(TypeError, RuntimeError):
+    """A bad dtype where PyTorch raises RuntimeError; caught as TypeError or RuntimeError."""

@@ -1,4 +1,4 @@
-"""Normalization, as ``torch.nn.functional``: ``layer_norm`` and ``batch_norm``.
+"""Normalization, as ``torch.nn.functional``: ``layer_norm``, ``batch_norm`` and ``group_norm``.
 
 Both standardize over some axes with one primitive (``dualgrad.ops.standardize``: ``(x - mean)
 / sqrt(var + eps)`` with the biased variance, and its one-pass derivative), then scale and
@@ -8,7 +8,7 @@ place, with the unbiased variance, as PyTorch does; in evaluation it normalizes 
 
 from __future__ import annotations
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "group_norm", "layer_norm"]
 
 import math
 from typing import Any
@@ -18,6 +18,7 @@ from .._dispatch import named
 from ..autograd.grad_mode import no_grad
 from ..functions._args import as_tensor, require_floating
 from ..tensor import Tensor
+from ._args import InputValueError
 
 
 def _affine(
@@ -80,6 +81,53 @@ def layer_norm(
     axis = tuple(range(-len(shape), 0))
     y = fn.nn.standardize(x, axis=axis, eps=eps)
     return named(_affine(y, weight, bias, shape), "NativeLayerNormBackward0")
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize each sample's channels in ``num_groups`` groups (each group over its
+    channels and every further axis), then ``* weight + bias`` per channel, as
+    ``torch.nn.functional.group_norm`` (Wu & He, 2018).
+
+    Args:
+        input: ``(N, C, ...)``, floating point, ``C`` divisible by ``num_groups``.
+        num_groups: how many groups the channels split into.
+        weight, bias: ``(C,)`` (None: 1 and 0).
+        eps: added to the (biased) variance.
+
+    Raises:
+        ValueError: fewer than 2 axes, ``C`` not divisible by ``num_groups`` (both also
+            RuntimeErrors, as PyTorch's), or weight or bias of another shape.
+
+    Example:
+        >>> import dualgrad
+        >>> import dualgrad.nn.functional as F
+        >>> F.group_norm(dualgrad.tensor([[1.0, 3.0, 0.0, 4.0]]), 2)
+        tensor([[-1.0000,  1.0000, -1.0000,  1.0000]])
+    """
+    x = require_floating(input, "group_norm")
+    if x.ndim < 2:
+        msg = f"Expected at least 2 dimensions for input tensor but received {x.ndim}"
+        raise InputValueError(msg)
+    batch, channels = x.shape[:2]
+    if num_groups <= 0 or channels % num_groups:
+        msg = (
+            "Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(x.shape)} and num_groups={num_groups}"
+        )
+        raise InputValueError(msg)
+    weight = _check_parameter(weight, (channels,), "weight", "group_norm")
+    bias = _check_parameter(bias, (channels,), "bias", "group_norm")
+    group_size = channels // num_groups * math.prod(x.shape[2:])
+    grouped = fn.reshape(x, (batch, num_groups, group_size))
+    y = fn.reshape(fn.nn.standardize(grouped, axis=(-1,), eps=eps), x.shape)
+    shape = (channels,) + (1,) * (x.ndim - 2)
+    return named(_affine(y, weight, bias, shape), "NativeGroupNormBackward0")
 
 
 def batch_norm(

@@ -17,10 +17,13 @@ from __future__ import annotations
 __all__ = [
     "calculate_gain",
     "constant_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -29,6 +32,8 @@ __all__ = [
 
 import math
 
+from .. import functions as fn
+from .. import special
 from ..autograd.grad_mode import no_grad
 from ..functions._args import require_floating
 from ..tensor import Tensor
@@ -202,3 +207,93 @@ def kaiming_normal_(
     """
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return _fill(tensor, "randn", 0.0, std)
+
+
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill with samples from N(mean, std**2) truncated to [a, b], by inverting the normal CDF
+    of uniform samples between those of ``a`` and ``b``, as PyTorch draws them.
+
+    Raises:
+        ValueError: a negative ``std``, or ``a > b``.
+
+    Example:
+        >>> import dualgrad
+        >>> w = dualgrad.nn.init.trunc_normal_(dualgrad.empty(1000), std=0.02, a=-0.04, b=0.04)
+        >>> bool((w.abs() <= 0.04).all())
+        True
+    """
+    require_floating(tensor, "nn.init.trunc_normal_")
+    if std < 0 or a > b:
+        msg = f"nn.init.trunc_normal_: needs std >= 0 and a <= b, got std={std}, a={a}, b={b}"
+        raise ValueError(msg)
+
+    def cdf(value: float) -> float:  # the standard normal's
+        return (1.0 + math.erf(value / math.sqrt(2.0))) / 2.0
+
+    if std == 0:
+        return constant_(tensor, min(max(mean, a), b))
+    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
+    _fill(tensor, "rand", 2 * low - 1, 2 * (high - low))
+    with no_grad():
+        drawn = special.erfinv(tensor) * (std * math.sqrt(2.0)) + mean
+        tensor.copy_(fn.clip(drawn, min=a, max=b))
+    return tensor
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix, as in Saxe et al. (2013): the Q of the QR
+    decomposition of a normal sample, its columns' signs fixed by R's diagonal, times ``gain``;
+    a tensor of more than 2 axes is filled as its ``(shape[0], -1)`` flattening.
+
+    Raises:
+        ValueError: a tensor with fewer than 2 dimensions.
+
+    Example:
+        >>> import dualgrad
+        >>> w = dualgrad.nn.init.orthogonal_(dualgrad.empty(3, 5))
+        >>> bool(dualgrad.allclose(w @ w.T, dualgrad.eye(3), atol=1e-5))
+        True
+    """
+    require_floating(tensor, "nn.init.orthogonal_")
+    if tensor.ndim < 2:
+        msg = (
+            f"nn.init.orthogonal_: only tensors with 2 or more dimensions are supported, got "
+            f"shape {tuple(tensor.shape)}"
+        )
+        raise ValueError(msg)
+    if tensor.numel() == 0:
+        return tensor  # nothing to fill
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        flattened = _fill(fn.empty_like(tensor).reshape(rows, cols), "randn", 0.0, 1.0)
+        if rows < cols:
+            flattened = flattened.T
+        q, r = fn.linalg.qr(flattened)
+        q = q * fn.sign(fn.diagonal(r))
+        if rows < cols:
+            q = q.T
+        tensor.copy_(fn.reshape(q, tensor.shape) * gain)
+    return tensor
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix (ones on the main diagonal of a rectangular
+    one), which keeps the inputs of a ``Linear`` layer.
+
+    Raises:
+        ValueError: a tensor that is not 2-D.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.nn.init.eye_(dualgrad.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    if tensor.ndim != 2:
+        msg = f"nn.init.eye_: only tensors with 2 dimensions are supported, got {tensor.ndim}"
+        raise ValueError(msg)
+    with no_grad():
+        return tensor.copy_(fn.eye(*tensor.shape, dtype=tensor.dtype))

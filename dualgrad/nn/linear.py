@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Identity", "Linear"]
+__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear"]
 
 import math
 from typing import Any
@@ -86,3 +86,9 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A ``Linear`` under the name PyTorch gives ``MultiheadAttention.out_proj`` (it marks the
+    layer for PyTorch's quantization tools); here only the name differs, so models print as
+    PyTorch's."""

@@ -1,9 +1,9 @@
-"""Normalization layers: ``LayerNorm``, ``BatchNorm1d`` and ``BatchNorm2d``, over
-``dualgrad.nn.functional``'s ``layer_norm`` and ``batch_norm``."""
+"""Normalization layers: ``LayerNorm``, ``GroupNorm``, ``BatchNorm1d`` and ``BatchNorm2d``,
+over ``dualgrad.nn.functional``'s ``layer_norm``, ``group_norm`` and ``batch_norm``."""
 
 from __future__ import annotations
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
 
 from typing import Any
 
@@ -17,7 +17,31 @@ from .module import Module
 from .parameter import Parameter
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """A normalization followed by a learned elementwise scale and shift (``weight`` from 1,
+    ``bias`` from 0): what ``LayerNorm`` and ``GroupNorm`` share."""
+
+    def _affine_parameters(
+        self, shape: tuple[int, ...], learned: bool, bias: bool, device: Any, dtype: Any
+    ) -> None:
+        if learned:
+            self.weight = Parameter(_creation.ones(shape, dtype=dtype, device=device))
+            self.bias = (
+                Parameter(_creation.zeros(shape, dtype=dtype, device=device)) if bias else None
+            )
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight back to 1 and bias to 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_AffineNorm):
     """Normalize over the trailing ``normalized_shape`` axes of each sample, then scale and
     shift elementwise, as ``torch.nn.LayerNorm`` (Ba et al., 2016).
 
@@ -53,25 +77,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(
-                _creation.ones(self.normalized_shape, dtype=dtype, device=device)
-            )
-            self.bias = (
-                Parameter(_creation.zeros(self.normalized_shape, dtype=dtype, device=device))
-                if bias
-                else None
-            )
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight back to 1 and bias to 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine_parameters(self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -80,6 +86,61 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(_AffineNorm):
+    """Normalize each sample's channels in ``num_groups`` groups, then scale and shift per
+    channel, as ``torch.nn.GroupNorm`` (Wu & He, 2018); the same in training and evaluation.
+
+    Args:
+        num_groups: how many groups the channels split into.
+        num_channels: C, of inputs ``(N, C, ...)``; divisible by ``num_groups``.
+        eps: added to the variance.
+        affine: learn a per-channel weight (starting at 1) and bias (at 0).
+        dtype: the parameters' dtype.
+        bias: with ``affine``, learn the bias too.
+
+    Raises:
+        ValueError: ``num_channels`` not divisible by ``num_groups``.
+
+    Example:
+        >>> import dualgrad
+        >>> norm = dualgrad.nn.GroupNorm(2, 4)
+        >>> norm
+        GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
+        >>> norm(dualgrad.randn(3, 4, 5)).shape
+        torch.Size([3, 4, 5])
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            msg = f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            raise ValueError(msg)
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        self._affine_parameters((num_channels,), affine, bias, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
         )
 
 

@@ -1,8 +1,9 @@
-"""Helpers for training loops, as ``torch.nn.utils``: gradient clipping, and parameters as one
-vector."""
+"""Helpers for training loops, as ``torch.nn.utils``: gradient clipping, parameters as one
+vector, and (in ``rnn``) padding and packing sequences of different lengths."""
 
 from __future__ import annotations
 
+from . import rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
@@ -10,5 +11,6 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
 ]
