@@ -352,3 +352,21 @@ def test_matrix_rank_and_pinv_of_empty_stacks_match_numpy(shape: tuple[int, ...]
     assert rank.dtype is dualgrad.int64
     assert_close(rank, np.linalg.matrix_rank(np.ones(shape)), 0, 0, "matrix_rank")
     assert_close(dualgrad.linalg.pinv(x), np.linalg.pinv(np.ones(shape)), 0, 0, "pinv")
+
+
+@pytest.mark.parametrize("order", [3.0, 1.5, 0.5, -1.0, -2.5])
+def test_p_norm_gradient_is_pytorchs_at_zero_elements_and_zero_vectors(
+    order: float, backend: Any, mode: Any
+) -> None:
+    """The power rules have no derivative at 0 (|x|**p for p < 1, the norm's 1/p power at a
+    zero norm); PyTorch's gradient there is 0, and the others are the p-norm's."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the reference: pip install torch")
+    data = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, -2.0], [0.5, 1.0, -2.0]])
+    x = make_tensor(backend, data, "float64", requires_grad=True)
+    norm = dualgrad.linalg.vector_norm(x, ord=order, axis=1)
+    norm.sum().backward()
+    t = torch.tensor(data, requires_grad=True)
+    expected = torch.linalg.vector_norm(t, ord=order, dim=1)
+    expected.sum().backward()
+    assert_close(norm, expected.detach().numpy(), 1e-12, 1e-12, "norm")
+    assert_close(x.grad, t.grad.numpy(), 1e-12, 1e-12, "gradient")

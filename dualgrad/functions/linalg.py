@@ -789,7 +789,19 @@ def vector_norm(
     if ord == 2:
         out = apply(ops.euclidean_norm, (x,), {"axis": axes, "keepdims": builtins.bool(keepdims)})
         return named(out, "LinalgVectorNormBackward0")
-    return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+    return _p_norm(magnitude, ord, axes, keepdims)
+
+
+def _p_norm(magnitude: Tensor, ord: float, axes: Any, keepdims: bool) -> Tensor:
+    """``sum(magnitude**ord)**(1/ord)`` with PyTorch's gradient of 0 where the power rules have
+    none: at a zero element (``|x|**ord`` for ``ord < 1``) and at a zero norm (its power
+    ``1/ord``). A zero element makes a negative order's sum infinite and its norm 0. Each
+    singular point is kept out of both ``where`` branches' derivatives, not only the value."""
+    zero = magnitude == 0
+    terms = where(zero, 0.0, where(zero, 1.0, magnitude) ** ord)
+    total = sum(terms, axis=axes, keepdims=keepdims)
+    singular = total == 0 if ord > 0 else reduce.any(zero, axis=axes, keepdims=keepdims)
+    return where(singular, 0.0, where(singular, 1.0, total) ** (1.0 / ord))
 
 
 def norm(

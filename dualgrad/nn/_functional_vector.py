@@ -5,7 +5,6 @@ from __future__ import annotations
 
 __all__ = ["cosine_similarity", "normalize", "one_hot"]
 
-import math
 import operator
 
 import numpy as np
@@ -90,12 +89,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     """
     x = require_floating(input, "normalize")
     axis = axis_index(dim, x.ndim, "normalize")
-    if p in (1, 2, math.inf):
-        norm = fn.linalg.vector_norm(x, ord=p, axis=axis, keepdims=True)
-    else:  # a p-norm's derivative at a zero vector is 0/0; PyTorch's is 0, as here
-        zero = fn.all(x.detach() == 0, axis=axis, keepdims=True)
-        norm = fn.linalg.vector_norm(fn.where(zero, 1.0, x), ord=p, axis=axis, keepdims=True)
-        norm = fn.where(zero, 0.0, norm)
+    norm = fn.linalg.vector_norm(x, ord=p, axis=axis, keepdims=True)
     return x / fn.clip(norm, min=eps)
 
 
