@@ -55,6 +55,7 @@ __all__ = [
     "transpose",
     "tril",
     "triu",
+    "unique",
     "unsqueeze",
     "vstack",
     "where",
@@ -62,6 +63,8 @@ __all__ = [
 
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from . import _array_api
 from . import functions as fn
@@ -440,6 +443,52 @@ def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
     return self[(slice(None),) * axis + (slice(start, start + length),)]
 
 
+def unique(
+    input: Any,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct elements of ``input`` (with ``dim``, its distinct slices along ``dim``),
+    ascending, as ``torch.unique``; with ``return_inverse`` also each element's (slice's) index
+    among them, with ``return_counts`` how often each occurs. Never differentiable. ``sorted``
+    is accepted; the result is always ascending, as PyTorch's is on the CPU.
+
+    Raises:
+        NotImplementedError: on a lazy backend (the result's size depends on the values).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.unique(dualgrad.tensor([3, 1, 3, 2]), return_counts=True)
+        (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    x = as_tensor(input, "unique")
+    if dim is None:
+        found = fn.unique_all(x)
+        # The standard leaves the order to the library: ascending, as PyTorch's.
+        order = fn.argsort(found.values)
+        values, counts = fn.take(found.values, order), fn.take(found.counts, order)
+        rank = fn.argsort(order)
+        inverse = fn.reshape(fn.take(rank, fn.reshape(found.inverse_indices, (-1,))), x.shape)
+    else:
+        axis = axis_index(dim, x.ndim, "unique")
+        x._backend.check_static_shape("unique", "compute the tensor's values first")
+        # Slices compare as wholes, which no standard function does: NumPy's, on the values.
+        found_np = np.unique(
+            np.asarray(x._backend.to_numpy(x._array)),
+            axis=axis,
+            return_inverse=True,
+            return_counts=True,
+        )
+        values, inverse, counts = (
+            Tensor._wrap(x._backend.from_numpy(part), x._backend)
+            for part in (found_np[0], found_np[1].reshape(-1), found_np[2])
+        )
+    extras = [t for t, wanted in ((inverse, return_inverse), (counts, return_counts)) if wanted]
+    return (values, *extras) if extras else values
+
+
 def _type_as(self: Tensor, other: Tensor) -> Tensor:
     """``self`` in ``other``'s dtype."""
     return self.to(other.dtype)  # type: ignore[attr-defined, no-any-return]
@@ -469,6 +518,7 @@ method(in_place(_round_method, "round_"), "round_")
 method(unsqueeze, "unsqueeze")
 method(nan_to_num)
 method(narrow)
+method(unique)
 method(_type_as, "type_as")
 method(_where_method, "where")
 method(Tensor.transpose, "swapaxes", "swapdims")  # type: ignore[attr-defined]

@@ -300,7 +300,18 @@ FUNCTIONS = [
     Name("torch.sort", "torch.sort(x, dim=1)", form="torch.sort(input, dim)"),
     Name("torch.argsort", "torch.argsort(x, dim=1)", form="torch.argsort(input, dim)"),
     Name("torch.topk", "torch.topk(x.flatten(), 2)"),
-    Name("torch.unique", "torch.unique(torch.tensor([3, 1, 3, 2]))", _missing()),
+    Name("torch.unique", "torch.unique(torch.tensor([3, 1, 3, 2]))"),
+    Name(
+        "torch.unique",
+        "torch.unique(x.round(), return_inverse=True, return_counts=True)",
+        form="torch.unique(input, return_inverse=True, return_counts=True)",
+    ),
+    Name(
+        "torch.unique",
+        "torch.unique(torch.tensor([[1, 2], [1, 2], [0, 5]]), dim=0, return_inverse=True)",
+        form="torch.unique(input, dim=...)",
+    ),
+    Name("torch.Tensor.unique", "torch.tensor([2, 2, 1]).unique()"),
     Name("torch.cat", "(torch.cat((x, x)).shape, torch.cat([x, x], dim=1).shape)"),
     Name("torch.stack", "torch.stack((x, x)).shape", form="torch.stack(tensors)"),
     Name(

@@ -369,6 +369,28 @@ def test_narrow_checks_its_range_as_pytorch(args, error, backend):
         _x().narrow(*args)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, t: lib.unique(t),
+        lambda lib, t: lib.unique(t, return_inverse=True, return_counts=True),
+        lambda lib, t: lib.unique(t, sorted=False, return_counts=True),
+        lambda lib, t: lib.unique(t, dim=0, return_inverse=True, return_counts=True),
+        lambda lib, t: lib.unique(t, dim=-1, return_inverse=True),
+        lambda lib, t: t.unique(return_inverse=True),
+    ],
+    ids=["values", "inverse and counts", "unsorted", "dim=0", "dim=-1", "method"],
+)
+def test_unique_is_pytorchs(call, backend):
+    torch = torch_or_skip()
+    data = np.array([[3, 1, 3], [2, 2, 0], [3, 1, 3]])
+    ours, theirs = call(dualgrad, dualgrad.asarray(data)), call(torch, torch.from_numpy(data))
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    assert len(ours) == len(theirs)
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(values(mine), expected.numpy())
+
+
 def test_clamp_in_place_and_nonzero(backend):
     y = _x().clone()
     y.clamp_(min=0)

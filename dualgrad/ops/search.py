@@ -1,6 +1,7 @@
 """Searching and set primitives: indices and counts, which never carry gradients.
 
-Results are int64 on every backend (JAX would give int32 outside its 64-bit mode). ``nonzero``
+Results are the default integer dtype: int64, or int32 where 64-bit integers are off (JAX
+outside its 64-bit mode, which would truncate int64 with a warning). ``nonzero``
 returns its index arrays stacked as one ``(ndim, count)`` array (a primitive has one output);
 the ``unique_*`` primitives each return one field of the backend's ``unique_all``.
 """
@@ -17,13 +18,16 @@ __all__ = [
 ]
 
 from ._primitive import Primitive
+from .index import _index_dtype
 
 
 def _indices(name, nin, forward):
-    """A primitive of ``nin`` inputs whose int64 result never carries gradients."""
+    """A primitive of ``nin`` inputs whose integer result never carries gradients."""
     return Primitive(
         name,
-        forward=lambda xp, *inputs, **params: xp.astype(forward(xp, *inputs, **params), xp.int64),
+        forward=lambda xp, *inputs, **params: xp.astype(
+            forward(xp, *inputs, **params), _index_dtype(xp)
+        ),
         vjp=(None,) * nin,
         jvp=(None,) * nin,
     )
