@@ -21,7 +21,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     ``torch.nn.functional.one_hot``: an int64 tensor of shape ``(*tensor.shape, num_classes)``.
 
     Args:
-        tensor: int64 class indices, each in ``[0, num_classes)``.
+        tensor: int64 class indices (int32 where the backend's integers are 32-bit, as JAX's
+            by default), each in ``[0, num_classes)``.
         num_classes: the length of the rows; -1 takes the largest index plus one.
 
     Raises:
@@ -37,7 +38,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                 [0, 0, 1]])
     """
     x = as_tensor(tensor, "one_hot")
-    if x.dtype != int64:
+    # int64, or int32 where the backend has 64-bit integers off (JAX by default: its .long()
+    # and from_numpy of int64 data are int32)
+    if x.dtype not in (int64, x._backend.dtype_of(x._backend.namespace.arange(0))):
         msg = (
             f"one_hot is only applicable to index tensor of type LongTensor, got {x.dtype}; "
             "convert it with .long()"
