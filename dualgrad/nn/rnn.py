@@ -231,6 +231,21 @@ class RNNBase(Module):
             raise InputValueError(msg)
 
     # --- the loop -------------------------------------------------------------------------------
+    def _step(
+        self,
+        w: dict[str, Any],
+        gi: Tensor,
+        h: Tensor,
+        c: Tensor | None,
+        activation: Callable[..., Tensor],
+    ) -> tuple[Tensor, Tensor | None]:
+        """One time step of this layer's kind: the new ``h`` and (for the LSTM) ``c``."""
+        if self.mode == "LSTM":
+            return _lstm_step(gi, h, c, w["weight_hh"], w["bias_hh"], w["weight_hr"])
+        if self.mode == "GRU":
+            return _gru_step(gi, h, w["weight_hh"], w["bias_hh"]), None
+        return _rnn_step(gi, h, w["weight_hh"], w["bias_hh"], activation), None
+
     def _run(
         self, input: Tensor, hidden: list[Tensor], cells: list[Tensor] | None
     ) -> tuple[Tensor, list[Tensor], list[Tensor] | None]:
@@ -254,14 +269,7 @@ class RNNBase(Module):
                 c = cells[index] if cells is not None else None
                 out: list[Tensor | None] = [None] * len(gi)
                 for t in reversed(steps) if direction == 1 else steps:
-                    if self.mode == "LSTM":
-                        h, c = _lstm_step(
-                            gi[t], h, c, w["weight_hh"], w["bias_hh"], w["weight_hr"]
-                        )
-                    elif self.mode == "GRU":
-                        h = _gru_step(gi[t], h, w["weight_hh"], w["bias_hh"])
-                    else:
-                        h = _rnn_step(gi[t], h, w["weight_hh"], w["bias_hh"], activation)
+                    h, c = self._step(w, gi[t], h, c, activation)
                     out[t] = h
                 outputs.append(fn.stack(out, axis=0))
                 final_h.append(h)
@@ -302,15 +310,10 @@ class RNNBase(Module):
                 for t in reversed(steps) if direction == 1 else steps:
                     size, full = batch_sizes[t], h.shape[0]
                     gi = gates_in[offsets[t] : offsets[t + 1]]
-                    if self.mode == "LSTM":
-                        new_h, new_c = _lstm_step(
-                            gi, h[:size], c[:size], w["weight_hh"], w["bias_hh"], w["weight_hr"]
-                        )
+                    running_c = None if c is None else c[:size]
+                    new_h, new_c = self._step(w, gi, h[:size], running_c, activation)
+                    if c is not None:
                         c = new_c if size == full else fn.concat([new_c, c[size:]], axis=0)
-                    elif self.mode == "GRU":
-                        new_h = _gru_step(gi, h[:size], w["weight_hh"], w["bias_hh"])
-                    else:
-                        new_h = _rnn_step(gi, h[:size], w["weight_hh"], w["bias_hh"], activation)
                     h = new_h if size == full else fn.concat([new_h, h[size:]], axis=0)
                     out[t] = new_h
                 outputs.append(fn.concat(out, axis=0))
