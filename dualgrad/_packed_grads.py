@@ -71,7 +71,6 @@ class Packed:
 
 
 _allocate = object.__new__
-_TENSOR_SLOTS = tuple(name for name in Tensor.__slots__ if name != "__weakref__")
 
 
 class PackedGrad(Tensor):
@@ -100,10 +99,7 @@ class PackedGrad(Tensor):
         self._packed = None
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        plain = _allocate(Tensor)
-        for name in _TENSOR_SLOTS:
-            setattr(plain, name, getattr(self, name))
-        return plain.__reduce_ex__(protocol)
+        return self._plain().__reduce_ex__(protocol)
 
 
 def pack(grads: list[Any]) -> Packed:

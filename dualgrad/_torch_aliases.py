@@ -50,6 +50,7 @@ __all__ = [
     "rsqrt",
     "scatter",
     "scatter_add",
+    "select",
     "softmax",
     "sub",
     "transpose",
@@ -73,6 +74,7 @@ from .functions import linalg as _linalg
 from .functions import nn as _nn
 from .functions._args import as_tensor, axis_index
 from .functions._methods import in_place
+from .functions.shape import permuted_view, reshaped_view
 from .tensor import Tensor, method
 
 neg = fn.negative
@@ -100,8 +102,8 @@ amin = Tensor.amin  # type: ignore[attr-defined]
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    """``input`` with a new axis of length 1 at ``dim`` (``expand_dims``)."""
-    return fn.expand_dims(input, axis=dim)
+    """``input`` with a new axis of length 1 at ``dim`` (``expand_dims``): a view."""
+    return reshaped_view(fn.expand_dims(input, axis=dim), input)
 
 
 def _written(out: Tensor | None, result: Tensor) -> Tensor:
@@ -210,8 +212,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
-    """Reorder the axes (``permute_dims``)."""
-    return fn.permute_dims(x, dims)
+    """Reorder the axes (``permute_dims``): a view."""
+    return permuted_view(x, dims)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -443,6 +445,27 @@ def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
     return self[(slice(None),) * axis + (slice(start, start + length),)]
 
 
+def select(self: Tensor, dim: int, index: int) -> Tensor:
+    """``self`` at ``index`` along ``dim``, that axis gone, as ``torch.select``: a view; a
+    negative ``index`` counts from the end.
+
+    Raises:
+        IndexError: ``dim`` or ``index`` out of range, or a 0-d tensor.
+    """
+    if self.ndim == 0:
+        msg = "select() cannot be applied to a 0-dim tensor."
+        raise IndexError(msg)
+    axis = axis_index(dim, self.ndim, "select")
+    size = self.shape[axis]
+    if not -size <= index < size:
+        msg = (
+            f"select(): index {index} out of range for tensor of size "
+            f"{list(self.shape)} at dimension {dim}"
+        )
+        raise IndexError(msg)
+    return self[(slice(None),) * axis + (int(index),)]
+
+
 def unique(
     input: Any,
     sorted: bool = True,
@@ -518,6 +541,7 @@ method(in_place(_round_method, "round_"), "round_")
 method(unsqueeze, "unsqueeze")
 method(nan_to_num)
 method(narrow)
+method(select)
 method(unique)
 method(_type_as, "type_as")
 method(_where_method, "where")

@@ -281,7 +281,7 @@ def _finished(leaf: Any, raw: bool, keep: bool) -> Any:
     """One leaf of ``_finish``."""
     if not isinstance(leaf, Tensor) or keep:
         return leaf
-    return leaf.detach().array if raw else leaf.detach()
+    return leaf._array if raw else leaf._detached()
 
 
 def _stays_differentiable(inputs: Sequence[Tensor]) -> bool:
@@ -383,11 +383,11 @@ def _gradients_of(
         value = results.get(leaf._node if leaf._node is not None else leaf)
         if value is None:
             value = _functions.zeros_like(
-                _functions.broadcast_to(leaf.detach(), batch + leaf.shape)
+                _functions.broadcast_to(leaf._detached(), batch + leaf.shape)
                 if batch
-                else leaf.detach()
+                else leaf._detached()
             )
-        grads.append(value if keep else value.detach())
+        grads.append(value if keep else value._detached())
     return grads
 
 
@@ -745,7 +745,7 @@ def _jacobian_of_block(block: Tensor, x: Tensor, keep: bool) -> Tensor:
     """A tangent block ``(x.numel(), *out.shape)`` as a Jacobian ``out.shape + x.shape``."""
     moved = _functions.permute_dims(block, (*range(1, block.ndim), 0))
     jacobian = _functions.reshape(moved, block.shape[1:] + x.shape)
-    return jacobian if keep else jacobian.detach()
+    return jacobian if keep else jacobian._detached()
 
 
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:

@@ -3,8 +3,9 @@
 The array inside is never mutated: in-place operations (``x -= ...``, ``add_``, ``zero_``)
 compute a new array and swap it in, bumping the version counter. That works the same on
 immutable arrays (JAX) and keeps every saved value valid, so the version check below exists
-only to report what PyTorch reports. Tensors never alias each other: ``detach()`` and ``reshape``
-share the array object but a later in-place change to one leaves the other as it was.
+only to report what PyTorch reports. A tensor made by a view operation (``x[0]``, ``reshape``,
+``t()``, ``detach()``) shares no array with its base, but writes an in-place change back into it
+(``dualgrad._views``); ``.data`` is the one alias.
 """
 
 from __future__ import annotations
@@ -227,6 +228,14 @@ class Tensor:
         state = (self._backend.name, values, self._requires_grad, self._grad)
         return (_unpickle, (type(self), *state), getattr(self, "__dict__", None))
 
+    def _plain(self) -> Tensor:
+        """A plain Tensor with this one's fields: what a subclass that only changes how its
+        values are kept (a view, a packed gradient) copies and pickles as."""
+        plain = _allocate(Tensor)
+        for name in _TENSOR_SLOTS:
+            setattr(plain, name, getattr(self, name))
+        return plain
+
     def _check_copyable(self, how: str) -> None:
         if self._node is not None or self._tangents is not None:
             msg = (
@@ -384,8 +393,11 @@ class Tensor:
         same_backend("data", (self, value))
         self._array = value._array
 
-    def detach(self) -> Tensor:
-        """The same values, cut from the graph and from every tangent: a constant leaf."""
+    # ``detach()``, a view of this tensor, is defined with the views (dualgrad._views).
+
+    def _detached(self) -> Tensor:
+        """``detach()`` without the view: a new constant leaf with these values, which later
+        in-place changes to either leave the other as it is (a copy, at no cost)."""
         return Tensor._wrap(self._array, self._backend)
 
     def detach_(self) -> Tensor:
@@ -587,6 +599,8 @@ def data_alias(tensor: Tensor) -> Tensor:
     alias._version = 0
     return alias
 
+
+_TENSOR_SLOTS = tuple(name for name in Tensor.__slots__ if name != "__weakref__")
 
 # Each Tensor's array, for map(): no Python frame per Tensor in the engines' per-op loops.
 array_of: Callable[[Tensor], Any] = operator.attrgetter("_array")

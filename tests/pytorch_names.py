@@ -542,14 +542,36 @@ TENSOR = [
     Name("torch.Tensor.numpy", "x.numpy()"),
     Name("torch.Tensor.clone", "x.clone()"),
     Name("torch.Tensor.norm", "(x.norm(), x.norm(1), x.norm(dim=1))"),
-    Name("torch.Tensor.view", "x.view(3, 2)", note="a view is a new tensor: see the next row"),
+    Name("torch.Tensor.view", "x.view(3, 2)"),
     Name(
         "torch.Tensor.view",
         "y = x.view(-1)\ny[0] = 10.0\nx[0, 0].item()",
-        "dualgrad tensors own their arrays (JAX's are immutable): writing to a view does not "
-        "change the tensor it was taken from",
         form="Tensor.view (writes through the view)",
+        note="written back into the base, which owns its own array (JAX's are immutable)",
     ),
+    Name(
+        "torch.Tensor.view",
+        "y = x.view(-1)\nx.add_(1.0)\ny[0].item()",
+        "a view read after its base changed in place keeps the values it was made with "
+        "(reading does not look at the base; a change through the view catches up first)",
+        form="Tensor.view (reads the base's later changes)",
+    ),
+    Name(
+        "torch.Tensor.__getitem__",
+        "x[0].fill_(0.0)\nx[:, 1].mul_(10.0)\nx.t()[2].add_(1.0)\nx",
+        form="in-place changes through x[0], x[:, 1], x.t()",
+    ),
+    Name(
+        "torch.Tensor.detach",
+        "w = torch.ones(2, requires_grad=True)\nw.detach().mul_(3.0)\nw",
+        form="Tensor.detach (in-place changes reach the tensor)",
+    ),
+    Name(
+        "torch.Tensor.data",
+        "w = torch.ones(4, requires_grad=True)\nw.data[1:3].fill_(5.0)\nw",
+        form="w.data[a:b].fill_ (the forget-gate bias idiom)",
+    ),
+    Name("torch.Tensor.select", "(x.select(1, 2), torch.select(x, 0, -1))"),
     Name("torch.Tensor.view_as", "x.view_as(torch.zeros(3, 2)).shape"),
     Name("torch.Tensor.reshape", "x.reshape(-1)"),
     Name("torch.Tensor.flatten", "torch.ones(2, 3, 4).flatten(1).shape"),

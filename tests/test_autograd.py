@@ -258,13 +258,16 @@ def test_detach_gives_leaf_without_grad_with_same_values(backend):
     assert not (d * 2).requires_grad
 
 
-def test_inplace_change_to_detached_tensor_leaves_original_unchanged(backend):
-    # dualgrad has no views (README, "How it differs from PyTorch").
+def test_inplace_change_to_detached_tensor_changes_the_original(backend):
+    # detach() is a view, as PyTorch's (tests/test_views.py has the rest).
     x = dualgrad.tensor([1.0, 2.0])
     d = x.detach()
     d += 10
-    assert_close(x, [1.0, 2.0])
+    assert_close(x, [11.0, 12.0])
     assert_close(d, [11.0, 12.0])
+    c = x.clone()
+    c += 1
+    assert_close(x, [11.0, 12.0])
 
 
 # --- in-place operations on non-leaves ------------------------------------------------------

@@ -46,7 +46,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad.autograd.nan_safe_mode",
         ),
     ),
-    ("tensor and tape", ("dualgrad.autograd.graph", "dualgrad._printing", "dualgrad.tensor")),
+    (
+        "tensor and tape",
+        ("dualgrad.autograd.graph", "dualgrad._printing", "dualgrad.tensor", "dualgrad._views"),
+    ),
     (
         "engines",
         (

@@ -286,13 +286,15 @@ def test_custom_module_repr_matches_live_pytorch():
 
 
 # --- state_dict / load_state_dict -----------------------------------------------------------
-def test_state_dict_holds_detached_snapshots(backend):
+def test_state_dict_holds_detached_views(backend):
     block = Block()
     state = block.state_dict()
     assert list(state) == ["scale", "calls", "first.weight", "first.bias", "second.weight"]
-    assert all(type(v) is dualgrad.Tensor and not v.requires_grad for v in state.values())
+    assert all(isinstance(v, dualgrad.Tensor) and not v.requires_grad for v in state.values())
     kept = block.state_dict(keep_vars=True)
     assert kept["first.weight"] is block.first.weight
+    state["first.bias"].fill_(2.0)  # as PyTorch's: an in-place change reaches the parameter
+    assert (values(block.first.bias) == 2.0).all() and block.first.bias.requires_grad
 
 
 def test_state_dict_keys_match_pytorchs():

@@ -41,7 +41,7 @@ def _outputs(
     """``func`` recorded on the tape at copies of ``values``: the copies and the flat outputs."""
     from ..tree_util import tree_leaves
 
-    inputs = [value.detach().requires_grad_() for value in values]
+    inputs = [value._detached().requires_grad_() for value in values]
     return inputs, [out for out in tree_leaves(func(*inputs)) if isinstance(out, Tensor)]
 
 
@@ -133,7 +133,7 @@ def _kept(tree: Any, create_graph: bool) -> Any:
     """The results detached, unless the caller differentiates them again."""
     if isinstance(tree, tuple | list):
         return type(tree)(_kept(item, create_graph) for item in tree)
-    return tree if create_graph or not isinstance(tree, Tensor) else tree.detach()
+    return tree if create_graph or not isinstance(tree, Tensor) else tree._detached()
 
 
 def _unwrap(result: Any, inputs_tuple: bool, outputs_tuple: bool) -> Any:

@@ -39,6 +39,7 @@ from array_api_compat import array_namespace
 
 from .. import _batching, ops
 from .._dispatch import apply, lift, lifted, named
+from .._views import view
 from ..ops.index import _basic, _positions
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method, same_backend
@@ -315,11 +316,61 @@ def _last_writes(key: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
 
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
     """``self[key] = value``, recorded in the graph: the gradient reaches both the overwritten
-    tensor (zero where overwritten) and ``value``."""
-    self._update(lambda x: index_put(x, key, value), "__setitem__")
+    tensor (zero where overwritten) and ``value``. PyTorch writes a basic key through a view
+    (its grad_fn is then ``CopySlices``), any other with ``index_put_``."""
+    if _is_view_key(key):
+        self._update(lambda x: named(index_put(x, key, value), "CopySlices"), "__setitem__")
+    else:
+        self._update(lambda x: index_put(x, key, value), "__setitem__")
 
 
-method(getitem, "__getitem__")
+class _Indexed:
+    """How ``base[key]`` is made as a view of ``base``, and written back (see ``_views``).
+    ``one_of``: for a piece of ``unbind``, ``split`` or ``chunk``, the function's name as
+    PyTorch's errors give it and the piece's place among its outputs (PyTorch refuses recorded
+    changes to those)."""
+
+    __slots__ = ("key", "one_of")
+
+    def __init__(self, key: Any, one_of: tuple[str, int] | None = None) -> None:
+        self.key = key
+        self.one_of = one_of
+
+    def make(self, base: Tensor) -> Tensor:
+        return getitem(base, self.key)
+
+    def write(self, base: Tensor, values: Tensor) -> None:
+        _setitem(base, self.key, values)
+
+
+def indexed_view(
+    out: Tensor, base: Tensor, key: Any, one_of: tuple[str, int] | None = None
+) -> Tensor:
+    """``out``, which is ``base[key]``, as a view of ``base`` (see ``_Indexed``)."""
+    return view(out, base, _Indexed(key, one_of))
+
+
+def _is_view_key(key: Any) -> bool:
+    """Whether ``x[key]`` is a view in PyTorch: basic indexing (integers, 0-d integer tensors,
+    slices, None and ``...``); indexing with arrays, lists or masks copies."""
+    for part in key if type(key) is tuple else (key,):
+        if type(part) in _BASIC_PARTS or isinstance(part, np.integer):
+            continue  # bool is no basic part: NumPy reads x[True] as a mask
+        if not (isinstance(part, Tensor) and part.ndim == 0 and part.dtype.kind in "iu"):
+            return False
+    return True
+
+
+_BASIC_PARTS = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
+def _getitem_method(self: Tensor, key: Any) -> Tensor:
+    """``self[key]``: a view of ``self`` where ``key`` is basic (see ``_is_view_key``)."""
+    out = getitem(self, key)
+    return indexed_view(out, self, key) if _is_view_key(key) else out
+
+
+method(_getitem_method, "__getitem__")
 method(_setitem, "__setitem__")
 
 
@@ -541,13 +592,17 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple[Tensor, ...]:
 
 
 def unbind(x: Tensor, /, dim: int = 0) -> tuple[Tensor, ...]:
-    """PyTorch's ``unstack``: the slices of ``x`` along ``dim``."""
-    return unstack(x, axis=dim)
+    """PyTorch's ``unstack``: the slices of ``x`` along ``dim``, views of ``x``."""
+    pieces = unstack(x, axis=dim)
+    lead = (slice(None),) * axis_index(dim, x.ndim, "unbind")
+    return tuple(
+        indexed_view(piece, x, (*lead, i), ("Unbind", i)) for i, piece in enumerate(pieces)
+    )
 
 
 def split(x: Tensor, split_size_or_sections: Any, /, dim: int = 0) -> tuple[Tensor, ...]:
     """``x`` cut along ``dim`` into pieces of ``split_size_or_sections`` elements (the last
-    may be shorter), or of the listed sizes, as ``torch.split``.
+    may be shorter), or of the listed sizes, as ``torch.split``: views of ``x``.
 
     Raises:
         ValueError: a non-positive size, or sizes that do not add up to the axis length.
@@ -575,8 +630,9 @@ def split(x: Tensor, split_size_or_sections: Any, /, dim: int = 0) -> tuple[Tens
             raise ValueError(msg)
     pieces, start = [], 0
     for size in sizes or [0]:
-        piece = getitem(x, (slice(None),) * axis + (slice(start, start + size),))
-        pieces.append(named(piece, name))
+        key = (slice(None),) * axis + (slice(start, start + size),)
+        one_of = (name.removesuffix("Backward0"), len(pieces))
+        pieces.append(indexed_view(named(getitem(x, key), name), x, key, one_of))
         start += size
     return tuple(pieces)
 

@@ -42,7 +42,16 @@ from .elementwise import abs, astype, where
 from .index import getitem
 from .numbers import conj
 from .reduce import max, min, sum
-from .shape import broadcast_to, concat, expand_dims, permute_dims, reshape, squeeze, stack
+from .shape import (
+    broadcast_to,
+    concat,
+    expand_dims,
+    permute_dims,
+    permuted_view,
+    reshape,
+    squeeze,
+    stack,
+)
 
 
 # --- matmul -----------------------------------------------------------------------------------
@@ -104,16 +113,21 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
 def matrix_transpose(x: Tensor, /) -> Tensor:
     """Swap the last two axes."""
     x = as_tensor(x, "matrix_transpose")
+    return permute_dims(x, _matrix_axes(x))
+
+
+def _matrix_axes(x: Tensor) -> tuple[int, ...]:
+    """The axes of ``matrix_transpose(x)``, as ``permute_dims`` takes them."""
     if x.ndim < 2:
         msg = f"matrix_transpose: expected at least 2 dimensions, got shape {tuple(x.shape)}"
         raise ValueError(msg)
-    return permute_dims(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+    return (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
 
 
 method(matmul, "__matmul__", "matmul", "mm")
 method(matmul, "__rmatmul__", adapt=reflected)
 method(in_place(matmul, "__imatmul__"), "__imatmul__")
-method(property(matrix_transpose), "mT")
+method(property(lambda self: permuted_view(self, _matrix_axes(self))), "mT")
 
 
 # --- triangles ------------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def normal(
         )
         backend = like._backend
         noise = Tensor._wrap(_draw(backend, "randn", shape, like.dtype, generator), backend)
-        return (mean + std * noise).detach().requires_grad_(requires_grad)
+        return (mean + std * noise)._detached().requires_grad_(requires_grad)
     if size is None:
         msg = "normal: with a number for mean and std, give the size"
         raise TypeError(msg)

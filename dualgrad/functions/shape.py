@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import ops
 from .._dispatch import apply, named
+from .._views import view
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor, method
 from ._args import AxisError, as_tensor, axis_index, axis_indices, normalize_axes, promoted
@@ -136,34 +137,88 @@ def _squeeze_method(self: Tensor, dim: Any = None) -> Tensor:
     return squeeze(self, axis=tuple(a for a in axes if self.shape[a] == 1))
 
 
+# --- the methods PyTorch documents as views (see dualgrad._views) ---------------------------
+class _Reshaped:
+    """How a view of another shape is made from its base, and written back into it."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def make(self, base: Tensor) -> Tensor:
+        return reshape(base, self.shape)
+
+    def write(self, base: Tensor, values: Tensor) -> None:
+        _copy_(base, reshape(values, base.shape))
+
+
+class _Permuted:
+    """How a view with its base's axes reordered is made, and written back."""
+
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: Sequence[int], ndim: int) -> None:
+        self.axes = tuple(int(a) % ndim for a in axes) if ndim else ()
+
+    def make(self, base: Tensor) -> Tensor:
+        return permute_dims(base, self.axes)
+
+    def write(self, base: Tensor, values: Tensor) -> None:
+        inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
+        _copy_(base, permute_dims(values, inverse))
+
+
+def reshaped_view(out: Tensor, base: Tensor) -> Tensor:
+    """``out``, ``base`` with another shape, as a view of ``base``."""
+    return view(out, base, _Reshaped(tuple(out.shape)))
+
+
+def permuted_view(base: Tensor, axes: Sequence[int], name: str | None = None) -> Tensor:
+    """``permute_dims(base, axes)`` as a view of ``base``; ``name``: its grad_fn's."""
+    out = permute_dims(base, axes)
+    return view(out if name is None else named(out, name, base), base, _Permuted(axes, base.ndim))
+
+
+def _reshaping(function: Any) -> Any:
+    """The method of a function that gives its first argument another shape: a view."""
+
+    def viewing(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return reshaped_view(function(self, *args, **kwargs), self)
+
+    viewing.__name__ = viewing.__qualname__ = function.__name__
+    viewing.__doc__ = function.__doc__
+    return viewing
+
+
 def _reshape(self: Tensor, *shape: Any) -> Tensor:
     """``self`` with a new shape; ``reshape(2, 3)`` and ``reshape((2, 3))`` both work."""
     return reshape(self, shape_args(shape))
 
 
 def _permute(self: Tensor, *dims: Any) -> Tensor:
-    """Reorder the axes (PyTorch's ``permute``)."""
-    return permute_dims(self, shape_args(dims))
+    """Reorder the axes (PyTorch's ``permute``): a view."""
+    return permuted_view(self, shape_args(dims))
 
 
 def _transpose(self: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
-    """Swap axes ``dim0`` and ``dim1`` (PyTorch's ``transpose``)."""
+    """Swap axes ``dim0`` and ``dim1`` (PyTorch's ``transpose``): a view."""
     axes = list(range(self.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return named(permute_dims(self, axes), "TransposeBackward0", self)
+    return permuted_view(self, axes, "TransposeBackward0")
 
 
 def _reversed_axes(self: Tensor) -> Tensor:
-    """All axes reversed (``.T``)."""
-    return permute_dims(self, tuple(reversed(range(self.ndim))))
+    """All axes reversed (``.T``): a view."""
+    return permuted_view(self, tuple(reversed(range(self.ndim))))
 
 
-method(_reshape, "reshape", "view")
+method(_reshaping(_reshape), "reshape", "view")
 method(_permute, "permute")
 method(_transpose, "transpose")
-method(lambda self: named(_reversed_axes(self), "TBackward0", self), "t")
+method(lambda self: permuted_view(self, tuple(reversed(range(self.ndim))), "TBackward0"), "t")
 method(property(_reversed_axes), "T")
-method(flatten)
+method(flatten, adapt=_reshaping)
 
 
 # --- reordering -----------------------------------------------------------------------------
@@ -182,16 +237,10 @@ def permute_dims(x: Tensor, /, axes: Sequence[int]) -> Tensor:
     return apply(ops.permute_dims, (x,), {"axes": normalized})
 
 
-def moveaxis(
-    x: Tensor, source: int | Sequence[int], destination: int | Sequence[int], /
-) -> Tensor:
-    """``x`` with the axes ``source`` moved to the positions ``destination``, others in order.
-
-    Example:
-        >>> import dualgrad
-        >>> dualgrad.moveaxis(dualgrad.ones(2, 3, 4), 0, -1).shape
-        torch.Size([3, 4, 2])
-    """
+def _moved_order(
+    x: Tensor, source: int | Sequence[int], destination: int | Sequence[int]
+) -> list[int]:
+    """The axes of ``moveaxis(x, source, destination)``, as ``permute_dims`` takes them."""
     x = as_tensor(x, "moveaxis")
     sources, destinations = (
         axis_indices(source, x.ndim, "moveaxis"),
@@ -206,11 +255,29 @@ def moveaxis(
     order = [a for a in range(x.ndim) if a not in sources]
     for dest, src in sorted(zip(destinations, sources, strict=True)):
         order.insert(dest, src)
-    return permute_dims(x, order)
+    return order
 
 
-method(permute_dims)
-method(moveaxis, "moveaxis", "movedim")
+def moveaxis(
+    x: Tensor, source: int | Sequence[int], destination: int | Sequence[int], /
+) -> Tensor:
+    """``x`` with the axes ``source`` moved to the positions ``destination``, others in order.
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.moveaxis(dualgrad.ones(2, 3, 4), 0, -1).shape
+        torch.Size([3, 4, 2])
+    """
+    x = as_tensor(x, "moveaxis")
+    return permute_dims(x, _moved_order(x, source, destination))
+
+
+method(lambda self, axes: permuted_view(self, axes), "permute_dims")
+method(
+    lambda self, source, destination: permuted_view(self, _moved_order(self, source, destination)),
+    "moveaxis",
+    "movedim",
+)
 
 
 # --- broadcasting -----------------------------------------------------------------------------
@@ -283,12 +350,12 @@ def _copy_(self: Tensor, source: Any) -> Tensor:
     return self._update(lambda x: broadcast_to(source, x.shape), "copy_")
 
 
-method(_squeeze_method, "squeeze")
-method(lambda self, other: reshape(self, other.shape), "view_as", "reshape_as")
+method(_reshaping(_squeeze_method), "squeeze")
+method(_reshaping(lambda self, other: reshape(self, other.shape)), "view_as", "reshape_as")
 method(lambda self, other: broadcast_to(self, other.shape), "expand_as")
 # Every dualgrad tensor is a whole array of its own: contiguous already.
 method(lambda self, memory_format=None: self, "contiguous")
-method(expand_dims, "expand_dims", "unsqueeze")
+method(expand_dims, "expand_dims", "unsqueeze", adapt=_reshaping)
 method(broadcast_to)
 method(_expand, "expand")
 method(_tile, "tile", "repeat")  # PyTorch's repeat tiles

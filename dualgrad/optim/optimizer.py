@@ -287,7 +287,7 @@ def check_update(p: Tensor, update: Tensor) -> None:
     """Raise now whatever ``p.sub_(update)`` would raise, before any parameter changes."""
     if update.backend is p.backend and update.shape == p.shape and p.dtype.is_floating_point:
         return  # the common case: nothing can fail
-    p.detach().sub_(update)  # a trial on a detached copy: it raises, or p stays as it is
+    p._detached().sub_(update)  # a trial on a detached copy: it raises, or p stays as it is
 
 
 def _loaded(param: Tensor, index: Any, key: str, value: Any) -> Any:

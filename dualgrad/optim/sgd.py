@@ -75,7 +75,7 @@ class SGD(Optimizer):
         if momentum != 0:
             previous = self.state.get(p, {}).get("momentum_buffer")
             buffer = (
-                g.detach()
+                g._detached()
                 if previous is None
                 else momentum * previous + (1 - group["dampening"]) * g
             )
