@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from op_db import VARIANTS, Variant
 from op_db_linalg import MatrixArg
 from rule_checks import make_tensor, to_backend
+from tensors import values as tensor_values
 
 import dualgrad
 from dualgrad import backends
@@ -321,9 +322,21 @@ def _step(draw: Any, pool: Sequence[Variant], values: list[Any], frame: Frame) -
                 tuple(value.shape) == shape
                 or (variant.spec.prim.elementwise and broadcasts_to(tuple(value.shape), shape))
             )
+            and _within(variant, arg, value)
         ]
         sources.append(draw(st.sampled_from([None, *fits])))
     return Step(variant.id, step_shapes, tuple(sources))
+
+
+def _within(variant: Variant, arg: Any, value: Any) -> bool:
+    """Whether an earlier integer value lies in the interval ``arg`` draws from: a class index
+    or a count out of it would fail by design, not find a bug."""
+    if not arg.dtype.startswith("int"):
+        return True
+    low = variant.spec.low if arg.low is None else arg.low
+    high = variant.spec.high if arg.high is None else arg.high
+    found = tensor_values(value)
+    return bool(found.size == 0 or (found.min() >= low and found.max() < high))
 
 
 @st.composite
