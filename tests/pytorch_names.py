@@ -939,6 +939,29 @@ NN = [
         "and with a src_key_padding_mask, PyTorch's fast path gives padded positions zeros, "
         "dualgrad computes them as any other",
     ),
+    Name(
+        "torch.nn.TransformerDecoderLayer",
+        "m = torch.nn.TransformerDecoderLayer(4, 2, dim_feedforward=8, batch_first=True)\n"
+        "(repr(m), list(m.state_dict()), m(torch.ones(1, 3, 4), torch.ones(1, 2, 4)).shape)",
+    ),
+    Name(
+        "torch.nn.TransformerDecoder",
+        "layer = torch.nn.TransformerDecoderLayer(4, 2, dim_feedforward=8, dropout=0.0)\n"
+        "m = torch.nn.TransformerDecoder(layer, 2, norm=torch.nn.LayerNorm(4))\n"
+        "with torch.no_grad():\n    for i, p in enumerate(m.parameters()):\n"
+        "        p.fill_(0.1 * (i % 3 - 1))\n"
+        "memory = torch.arange(8.0).reshape(2, 1, 4)\n"
+        "(repr(m), m(torch.arange(12.0).reshape(3, 1, 4), memory))",
+    ),
+    Name(
+        "torch.nn.Transformer",
+        "m = torch.nn.Transformer(4, 2, 1, 1, dim_feedforward=8, batch_first=True)\n"
+        "(repr(m), len(m.state_dict()), m(torch.ones(2, 5, 4), torch.ones(2, 3, 4)).shape)",
+    ),
+    Name(
+        "torch.nn.Transformer.generate_square_subsequent_mask",
+        "torch.nn.Transformer.generate_square_subsequent_mask(3)",
+    ),
     Name("torch.nn.GroupNorm", "(repr(torch.nn.GroupNorm(1, 3)), torch.nn.GroupNorm(1, 3)(x))"),
     Name("torch.nn.CosineSimilarity", "torch.nn.CosineSimilarity()(x, x.flip(0))"),
     # activations

@@ -326,6 +326,104 @@ def test_transformer_encoder_matches_pytorch_in_float32_and_eval(backend: Any) -
     _run_both(ours, theirs, [x], backend, ENCODER_CASES["encoder_with_norm"][2], 1e-5)
 
 
+MEMORY_PADDING = _bools([[0, 0, 1, 1], [0, 0, 0, 0], [1, 0, 0, 0]])
+MEMORY_MASK = np.triu(np.ones((5, 4), dtype=bool), 2)
+DECODER_CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Any]] = {
+    "decoder_layer_causal_memory_padding": (
+        lambda m: m.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
+        [SEQ, SRC],
+        lambda lib: {
+            "tgt_mask": _mask_on(lib, CAUSAL_FLOAT),
+            "tgt_is_causal": True,
+            "memory_key_padding_mask": _mask_on(lib, MEMORY_PADDING),
+        },
+    ),
+    "decoder_layer_pre_norm_gelu_batch_first": (
+        lambda m: m.TransformerDecoderLayer(
+            8, 2, 16, dropout=0.0, activation="gelu", norm_first=True, batch_first=True
+        ),
+        [BATCH, (3, 4, 8)],
+        lambda lib: {
+            "tgt_key_padding_mask": _mask_on(lib, PADDING),
+            "memory_mask": _mask_on(lib, MEMORY_MASK),
+        },
+    ),
+    "decoder_with_norm": (
+        lambda m: m.TransformerDecoder(
+            m.TransformerDecoderLayer(8, 4, 12, dropout=0.0, bias=False), 2, norm=m.LayerNorm(8)
+        ),
+        [SEQ, SRC],
+        lambda lib: {"tgt_mask": _mask_on(lib, CAUSAL_BOOL)},
+    ),
+    "transformer": (
+        lambda m: m.Transformer(8, 2, 2, 1, 16, dropout=0.0),
+        [SRC, SEQ],
+        lambda lib: {
+            "tgt_mask": lib.nn.Transformer.generate_square_subsequent_mask(5).double(),
+            "src_key_padding_mask": _mask_on(lib, MEMORY_PADDING),
+            "memory_key_padding_mask": _mask_on(lib, MEMORY_PADDING),
+        },
+    ),
+    "transformer_batch_first_pre_norm": (
+        lambda m: m.Transformer(
+            8, 2, 1, 2, 16, dropout=0.0, batch_first=True, norm_first=True, activation="gelu"
+        ),
+        [(3, 4, 8), BATCH],
+        lambda lib: {"src_mask": _mask_on(lib, np.triu(np.ones((4, 4), dtype=bool), 1))},
+    ),
+}
+
+
+NESTED_TENSOR_WARNING = "ignore:enable_nested_tensor is True:UserWarning"  # PyTorch's
+
+
+@pytest.mark.filterwarnings(NESTED_TENSOR_WARNING)
+@pytest.mark.parametrize("name", DECODER_CASES)
+def test_transformer_decoder_matches_pytorch(name: str, backend: Any) -> None:
+    build, shapes, kwargs = DECODER_CASES[name]
+    ours, theirs = _both(build)
+    _run_both(ours, theirs, [RNG.standard_normal(shape) for shape in shapes], backend, kwargs)
+
+
+@pytest.mark.filterwarnings(NESTED_TENSOR_WARNING)
+@pytest.mark.parametrize("name", ["decoder_with_norm", "transformer"])
+def test_transformer_decoder_gradients_in_both_modes(name: str, backend: Any, mode: Any) -> None:
+    build, shapes, kwargs = DECODER_CASES[name]
+    ours, theirs = _both(build)
+    _run_both(ours, theirs, [RNG.standard_normal(shape) for shape in shapes], backend, kwargs)
+
+
+@pytest.mark.filterwarnings(NESTED_TENSOR_WARNING)
+def test_transformer_reprs_keys_mask_and_errors() -> None:
+    torch = torch_or_skip()
+    for build in (
+        lambda m: m.Transformer(8, 2, 1, 1, 16),
+        lambda m: m.TransformerDecoderLayer(8, 2),
+    ):
+        ours, theirs = build(nn), build(torch.nn)
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        assert [tuple(p.shape) for p in ours.parameters()] == [
+            tuple(p.shape) for p in theirs.parameters()
+        ]
+    for size in (1, 4):
+        mask = nn.Transformer.generate_square_subsequent_mask(size)
+        expected = torch.nn.Transformer.generate_square_subsequent_mask(size)
+        assert mask.dtype == dualgrad.float32
+        np.testing.assert_array_equal(values(mask), expected.numpy())
+    double = nn.Transformer.generate_square_subsequent_mask(3, dtype=dualgrad.float64)
+    assert double.dtype == dualgrad.float64
+    model, theirs = nn.Transformer(8, 2, 1, 1, 16), torch.nn.Transformer(8, 2, 1, 1, 16)
+    matrices = [p for p in model.parameters() if p.ndim > 1]
+    assert all(abs(values(p)).max() <= np.sqrt(6 / sum(p.shape)) for p in matrices)  # Xavier
+    for src, tgt in (((4, 3, 8), (5, 2, 8)), ((4, 3, 8), (5, 3, 6))):
+        for lib, module in ((dualgrad, model), (torch, theirs)):
+            with pytest.raises(RuntimeError, match="must be equal"):
+                module(lib.zeros(*src), lib.zeros(*tgt))
+    with pytest.raises(ValueError, match="activation should be relu/gelu"):
+        nn.TransformerDecoderLayer(8, 2, activation="tanh")
+
+
 def test_encoder_layer_dropout_is_active_in_training_only(backend: Any) -> None:
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
     x = make_tensor(backend, RNG.standard_normal(SEQ), "float32")
