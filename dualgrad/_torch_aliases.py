@@ -8,10 +8,22 @@ the function here accepts PyTorch's; the Array API's own keep theirs in ``dualgr
 from __future__ import annotations
 
 __all__ = [
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "ComplexDoubleTensor",
+    "ComplexFloatTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
     "add",
     "allclose",
     "amax",
     "amin",
+    "bincount",
     "bmm",
     "cat",
     "clamp",
@@ -74,10 +86,24 @@ from .functions import linalg as _linalg
 from .functions import nn as _nn
 from .functions._args import as_tensor, axis_index
 from .functions._methods import in_place
+from .functions.conversion import LEGACY_TYPES
 from .functions.shape import permuted_view, reshaped_view
+from .nn._args import InputTypeError, InputValueError
 from .tensor import Tensor, method
 
 neg = fn.negative
+# PyTorch's legacy typed constructors: torch.LongTensor([1, 2]), isinstance(x, torch.FloatTensor).
+FloatTensor = LEGACY_TYPES["FloatTensor"]
+DoubleTensor = LEGACY_TYPES["DoubleTensor"]
+HalfTensor = LEGACY_TYPES["HalfTensor"]
+LongTensor = LEGACY_TYPES["LongTensor"]
+IntTensor = LEGACY_TYPES["IntTensor"]
+ShortTensor = LEGACY_TYPES["ShortTensor"]
+CharTensor = LEGACY_TYPES["CharTensor"]
+ByteTensor = LEGACY_TYPES["ByteTensor"]
+BoolTensor = LEGACY_TYPES["BoolTensor"]
+ComplexFloatTensor = LEGACY_TYPES["ComplexFloatTensor"]
+ComplexDoubleTensor = LEGACY_TYPES["ComplexDoubleTensor"]
 clamp = fn.clip
 relu = _nn.relu
 eq, ne, lt, le, gt, ge = (
@@ -512,6 +538,51 @@ def unique(
     return (values, *extras) if extras else values
 
 
+def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
+    """How often each value ``0 .. max(input)`` occurs in the 1-d non-negative integer
+    ``input`` (at least ``minlength`` bins), as ``torch.bincount``; with ``weights`` (one per
+    element) the sum of the weights in each bin instead, in float64 unless the weights are
+    float32, differentiable with respect to them (PyTorch's is not).
+
+    Raises:
+        ValueError: ``input`` not 1-d or with a negative value, a negative ``minlength``, or
+            ``weights`` of another shape (a RuntimeError too, as PyTorch's).
+        TypeError: ``input`` not of an integer dtype (a RuntimeError too).
+        NotImplementedError: on a lazy backend (the result's size depends on the values).
+
+    Example:
+        >>> import dualgrad
+        >>> dualgrad.bincount(dualgrad.tensor([0, 3, 3, 1]), minlength=5)
+        tensor([1, 1, 0, 2, 0])
+    """
+    x = as_tensor(input, "bincount")
+    if x.dtype.kind not in "iu":
+        msg = f"bincount only supports 1-d non-negative integral inputs, got {x.dtype}"
+        raise InputTypeError(msg)
+    if minlength < 0:
+        msg = "minlength should be >= 0"
+        raise InputValueError(msg)
+    x._backend.check_static_shape("bincount", "compute the tensor's values first")
+    found = np.asarray(x._backend.to_numpy(x._array))
+    if x.ndim != 1 or (found < 0).any():
+        msg = "bincount only supports 1-d non-negative integral inputs."
+        raise InputValueError(msg)
+    if weights is None:
+        backend = x._backend
+        default_integer = backend.dtype_of(backend.xp.arange(0)).name  # int32: JAX's 32-bit mode
+        counts = np.bincount(found, minlength=minlength).astype(default_integer)
+        return Tensor._wrap(backend.from_numpy(counts), backend)
+    weights = as_tensor(weights, "bincount")
+    if weights.shape != x.shape:
+        msg = "weights should be 1-d and have the same length as input"
+        raise InputValueError(msg)
+    if weights.dtype is not fn.float32:
+        weights = fn.astype(weights, fn.float64)
+    length = max(minlength, int(found.max()) + 1 if found.size else 0)
+    bins = fn.zeros((length,), dtype=weights.dtype)
+    return bins.index_add(0, x, weights)  # type: ignore[attr-defined, no-any-return]
+
+
 def _type_as(self: Tensor, other: Tensor) -> Tensor:
     """``self`` in ``other``'s dtype."""
     return self.to(other.dtype)  # type: ignore[attr-defined, no-any-return]
@@ -543,6 +614,7 @@ method(nan_to_num)
 method(narrow)
 method(select)
 method(unique)
+method(bincount)
 method(_type_as, "type_as")
 method(_where_method, "where")
 method(Tensor.transpose, "swapaxes", "swapdims")  # type: ignore[attr-defined]

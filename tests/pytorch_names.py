@@ -302,6 +302,21 @@ FUNCTIONS = [
     Name("torch.topk", "torch.topk(x.flatten(), 2)"),
     Name("torch.unique", "torch.unique(torch.tensor([3, 1, 3, 2]))"),
     Name(
+        "torch.bincount",
+        "(torch.bincount(torch.tensor([0, 3, 3])),\n"
+        " torch.bincount(torch.tensor([1, 1]), torch.tensor([0.5, 2.0]), minlength=3))",
+    ),
+    Name(
+        "torch.LongTensor",
+        "(torch.LongTensor([1.7, -2.2]), torch.LongTensor(2).shape,\n"
+        " isinstance(torch.tensor([1]), torch.LongTensor))",
+    ),
+    Name(
+        "torch.FloatTensor",
+        "(torch.FloatTensor([[1, 2]]), isinstance(x, torch.FloatTensor),\n"
+        " x.type(torch.DoubleTensor).dtype == torch.float64)",
+    ),
+    Name(
         "torch.unique",
         "torch.unique(x.round(), return_inverse=True, return_counts=True)",
         form="torch.unique(input, return_inverse=True, return_counts=True)",

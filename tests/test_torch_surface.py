@@ -391,6 +391,48 @@ def test_unique_is_pytorchs(call, backend):
         np.testing.assert_array_equal(values(mine), expected.numpy())
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, t, w: lib.bincount(t),
+        lambda lib, t, w: lib.bincount(t, minlength=9),
+        lambda lib, t, w: t.bincount(w),
+        lambda lib, t, w: lib.bincount(t, weights=w.float(), minlength=2),
+        lambda lib, t, w: lib.bincount(t[:0]),
+        lambda lib, t, w: lib.bincount(t, weights=lib.ones(t.shape, dtype=lib.int32)),
+    ],
+)
+def test_bincount_is_pytorchs(call, backend):
+    torch = torch_or_skip()
+    data, weights = np.array([3, 1, 3, 0, 5, 3]), np.linspace(-1.0, 1.0, 6)
+    ours = call(dualgrad, dualgrad.asarray(data), dualgrad.asarray(weights))
+    theirs = call(torch, torch.from_numpy(data), torch.from_numpy(weights))
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    np.testing.assert_allclose(values(ours), theirs.numpy(), rtol=1e-6)
+
+
+def test_bincount_weights_gradient_and_errors(backend, mode):
+    torch = torch_or_skip()
+    index = dualgrad.asarray(np.array([2, 0, 2]))
+    weights = dualgrad.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    (dualgrad.bincount(index, weights) * dualgrad.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert_close(weights.grad, [100.0, 1.0, 100.0])
+    bad_calls = [
+        (lambda lib: lib.bincount(lib.tensor([-1])), ValueError),
+        (lambda lib: lib.bincount(lib.tensor([[1]])), ValueError),
+        (lambda lib: lib.bincount(lib.tensor([1, 2]), minlength=-1), ValueError),
+        (lambda lib: lib.bincount(lib.tensor([1, 2]), weights=lib.ones(3)), ValueError),
+        (lambda lib: lib.bincount(lib.tensor([1.0])), TypeError),
+    ]
+    for bad, kind in bad_calls:
+        with pytest.raises(kind):
+            bad(dualgrad)
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            bad(torch)
+        with pytest.raises(RuntimeError):  # ported code's except clause catches ours too
+            bad(dualgrad)
+
+
 def test_clamp_in_place_and_nonzero(backend):
     y = _x().clone()
     y.clamp_(min=0)

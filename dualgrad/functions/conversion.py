@@ -9,7 +9,7 @@ data), as PyTorch programs do.
 
 from __future__ import annotations
 
-__all__ = ["parse_to_args"]
+__all__ = ["LEGACY_TYPES", "LegacyTensorType", "parse_to_args"]
 
 from typing import Any
 
@@ -17,7 +17,7 @@ from .. import _device
 from .._dtypes import BY_NAME, DType
 from ..tensor import Tensor, data_alias, method
 from ._args import as_dtype
-from .creation import full, tensor
+from .creation import full, legacy_tensor, tensor
 from .elementwise import astype
 
 # PyTorch's legacy tensor type names, as ``Tensor.type()`` gives them.
@@ -148,7 +148,33 @@ def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
         return prefix + _TYPE_NAMES[self.dtype.name]
     if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _DTYPE_OF_TYPE_NAME:
         dtype = _DTYPE_OF_TYPE_NAME[dtype.rsplit(".", 1)[-1]]
+    if isinstance(dtype, LegacyTensorType):
+        dtype = dtype.dtype
     return astype(self, as_dtype(dtype), copy=False)
+
+
+class LegacyTensorType(type):
+    """The type of ``torch.FloatTensor``, ``torch.LongTensor`` and their kin: calling one makes
+    a tensor of its dtype from data or sizes, as ``torch.Tensor(...)`` does in the default
+    dtype (``torch.LongTensor([1, 2])``, ``torch.FloatTensor(2, 3)``); ``isinstance`` checks a
+    tensor's dtype; ``x.type(torch.LongTensor)`` converts."""
+
+    dtype: DType
+
+    def __call__(cls, *args: Any) -> Tensor:  # type: ignore[override]
+        return legacy_tensor(args, cls.dtype)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor) and instance.dtype is cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+LEGACY_TYPES = {
+    name: LegacyTensorType(name, (), {"dtype": BY_NAME[dtype], "__module__": "torch"})
+    for dtype, name in _TYPE_NAMES.items()
+}
 
 
 def _is_floating_point(self: Tensor) -> bool:

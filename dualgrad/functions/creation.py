@@ -160,10 +160,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return asarray(array, copy=True)
 
 
-def legacy_tensor(args: tuple[Any, ...]) -> Tensor:
-    """``torch.Tensor(data)`` (the data in the default dtype) or ``torch.Tensor(*sizes)`` (a
-    tensor of that shape, zero-filled where PyTorch leaves it uninitialized)."""
-    dtype = config.get_default_dtype()
+def legacy_tensor(args: tuple[Any, ...], dtype: DType | None = None) -> Tensor:
+    """``torch.Tensor(data)`` (the data in the default dtype, or ``dtype``: ``LongTensor``'s)
+    or ``torch.Tensor(*sizes)`` (a tensor of that shape, zero-filled where PyTorch leaves it
+    uninitialized)."""
+    dtype = dtype or config.get_default_dtype()
     if not args:
         return empty(0, dtype=dtype)
     if all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in args):
