@@ -208,15 +208,15 @@ def _transpose(self: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     return permuted_view(self, axes, "TransposeBackward0")
 
 
-def _reversed_axes(self: Tensor) -> Tensor:
-    """All axes reversed (``.T``): a view."""
-    return permuted_view(self, tuple(reversed(range(self.ndim))))
+def _reversed_axes(self: Tensor, name: str | None = None) -> Tensor:
+    """All axes reversed (``.T``, ``t()``): a view; ``name``: its grad_fn's."""
+    return permuted_view(self, tuple(reversed(range(self.ndim))), name)
 
 
 method(_reshaping(_reshape), "reshape", "view")
 method(_permute, "permute")
 method(_transpose, "transpose")
-method(lambda self: permuted_view(self, tuple(reversed(range(self.ndim))), "TBackward0"), "t")
+method(lambda self: _reversed_axes(self, "TBackward0"), "t")
 method(property(_reversed_axes), "T")
 method(flatten, adapt=_reshaping)
 

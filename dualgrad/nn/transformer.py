@@ -44,7 +44,23 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
     return activation
 
 
-class TransformerEncoderLayer(Module):
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share: the self-attention block (attention, then
+    ``dropout1``) and the feed-forward network ``linear2(dropout(activation(linear1(x))))``.
+    Each layer makes its own sub-modules, in PyTorch's order (its state-dict keys)."""
+
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        """The self-attention block, before the residual connection."""
+        return self.dropout1(_attend(self.self_attn, x, x, attn_mask, key_padding_mask, is_causal))
+
+    def _feed_forward(self, x: Tensor) -> Tensor:
+        """The feed-forward network, before its last dropout."""
+        return self.linear2(self.dropout(self.activation(self.linear1(x))))
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention, then a feed-forward network ``linear2(dropout(activation(linear1(x))))``,
     each added back to its input and layer-normalized, as ``torch.nn.TransformerEncoderLayer``
     (Vaswani et al., 2017).
@@ -120,16 +136,9 @@ class TransformerEncoderLayer(Module):
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff_block(x))
 
-    def _sa_block(
-        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
-    ) -> Tensor:
-        """The self-attention block, before the residual connection."""
-        return self.dropout1(_attend(self.self_attn, x, x, attn_mask, key_padding_mask, is_causal))
-
     def _ff_block(self, x: Tensor) -> Tensor:
         """The feed-forward block, before the residual connection."""
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return self.dropout2(self._feed_forward(x))
 
 
 class TransformerEncoder(Module):
@@ -194,7 +203,7 @@ class TransformerEncoder(Module):
         return output
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention over the target, attention over the encoder's output (``memory``), then
     the feed-forward network, each added back to its input and layer-normalized, as
     ``torch.nn.TransformerDecoderLayer``. The arguments are ``TransformerEncoderLayer``'s.
@@ -268,11 +277,6 @@ class TransformerDecoderLayer(Module):
         )
         return self.norm3(x + self._ff_block(x))
 
-    def _sa_block(
-        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
-    ) -> Tensor:
-        return self.dropout1(_attend(self.self_attn, x, x, attn_mask, key_padding_mask, is_causal))
-
     def _mha_block(
         self,
         x: Tensor,
@@ -285,7 +289,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(attended)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout3(self._feed_forward(x))
 
 
 def _attend(
