@@ -1,6 +1,6 @@
 """Where the time of W8, W3, W2 and W6 goes, piece by piece.
 
-Run ``python -m benchmarks.where_time_goes W8`` (or W3, W2, W6).
+Run ``python -m benchmarks.where_time_goes W8`` (or W3, W3jit, W2, W6).
 
 Each piece (one epoch, the forward pass recorded or not, the backward pass, one vjp rule, the
 update, ``zero_()``, one node's creation, ...) is run many times in a row, and its cost is
@@ -225,6 +225,66 @@ def _w3_pieces() -> list[Piece]:
     ]
 
 
+def _w3_jit_pieces() -> list[Piece]:
+    """The small MLP's step compiled, by dualgrad.jit and by jax.jit, and the call inside.
+
+    Count the main thread's instructions (``--measure instructions`` does): XLA runs the step
+    on a worker thread, whose busy-waiting depends on timing; the Python around the compiled
+    call, the part dualgrad's code decides, runs on the main thread.
+    """
+    import inspect
+    from sys import getrefcount
+
+    from dualgrad import _jit
+    from dualgrad.autograd.graph import bump_versions
+
+    from . import _mlp
+    from .w3_small_mlp import SPEC
+
+    dualgrad_step, _ = _mlp.dualgrad_step(SPEC, jit=True)
+    jax_step, _ = _mlp.jax_step(SPEC, jit=True)
+    for _ in range(3):  # eager, traced, compiled
+        dualgrad_step()
+    jitted = inspect.getclosurevars(dualgrad_step).nonlocals["compiled"]
+    (compiled,) = inspect.getclosurevars(jitted).nonlocals["compiled"].values()
+    x, y = compiled.args
+    present = [()] * len(compiled.unfed)
+
+    def compiled_call() -> None:
+        arrays = [t._array for t in compiled.written]
+        out, new, *_ = compiled.jitted([x._array, y._array], [], arrays, [], present)
+        for i, t in enumerate(compiled.written):
+            t._array = new[i]
+        out.block_until_ready()
+
+    # The pieces of the Python around the compiled call (see _Compiled.__call__), one by one.
+    # None holds a state array: the step would copy each array held elsewhere before giving
+    # it to XLA to reuse.
+    written, leaves, backend = compiled.written, compiled.grad_leaves, compiled.backend
+    packed = leaves[0]._grad._packed
+    stand_ins = [object() for _ in written]
+
+    def write_back() -> None:
+        for t in written:
+            t._array = t._array  # as the step writes each its new array
+        bump_versions(written)
+
+    return [
+        ("W3 step under jax.jit (value_and_grad and the update)", jax_step),
+        ("W3 step under dualgrad.jit", dualgrad_step),
+        ("  the compiled call alone (arrays in, back into the Tensors)", compiled_call),
+        ("  the arguments' signature (the compiled step's key)", lambda: _jit._signature((x, y))),
+        ("  the arguments' arrays", lambda: [(x, y)[i]._array for i in compiled.positions]),
+        ("  the state's arrays", lambda: [t._array for t in written]),
+        ("  no one else holds them (XLA reuses them)", lambda: max(map(getrefcount, stand_ins))),
+        ("  whether each leaf has a .grad", lambda: [p._grad is None or () for p in leaves]),
+        ("  the new arrays and versions back into the Tensors", write_back),
+        ("  the leaves' new .grad Tensors (Packed.give)", lambda: packed.give(leaves, backend)),
+        ("  the result Tensor", lambda: _jit._to_tensors(x._array, backend)),
+        ("nothing (the cost of calling a piece)", lambda: None),
+    ]
+
+
 def _w2_pieces() -> list[Piece]:
     """The 200-op chain's pass and the per-op costs inside it (0-d float64)."""
     import dualgrad
@@ -292,8 +352,17 @@ def _w6_pieces() -> list[Piece]:
     ]
 
 
+WORKLOADS = ("W8", "W3", "W3jit", "W2", "W6")
+
+
 def _pieces(workload: str) -> list[Piece]:
-    return {"W8": _w8_pieces, "W3": _w3_pieces, "W2": _w2_pieces, "W6": _w6_pieces}[workload]()
+    return {
+        "W8": _w8_pieces,
+        "W3": _w3_pieces,
+        "W3jit": _w3_jit_pieces,
+        "W2": _w2_pieces,
+        "W6": _w6_pieces,
+    }[workload]()
 
 
 def _run_marked(workload: str, calls: int) -> None:
@@ -317,6 +386,7 @@ def _instructions(workload: str, calls: int) -> list[tuple[str, float]]:
             "valgrind",
             "--tool=callgrind",
             "--dump-before=zlib_crc32",
+            "--separate-threads=yes",
             f"--callgrind-out-file={out}",
             sys.executable,
             "-m",
@@ -328,9 +398,10 @@ def _instructions(workload: str, calls: int) -> list[tuple[str, float]]:
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         names = json.loads(done.stdout.strip().splitlines()[-1])
         counts = []
-        # Part 1 is everything before the first marker; part k + 1 is piece k.
+        # Part 1 is everything before the first marker; part k + 1 is piece k. Thread 1, the
+        # main thread, runs every piece (JAX's workers run compiled steps).
         for k in range(len(names) + 1):
-            text = (Path(f"{out}.{k + 1}")).read_text()
+            text = (Path(f"{out}.{k + 1}-01")).read_text()
             summary = next(line for line in text.splitlines() if line.startswith("summary:"))
             counts.append(int(summary.split()[1]))
     return [(name, counts[k + 1] / calls) for k, name in enumerate(names)]
@@ -353,7 +424,9 @@ def _cpu(workload: str, calls: int, repeats: int = 7) -> list[tuple[str, float]]
 def main(argv: list[str] | None = None) -> int:
     """Print each piece's cost per call."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.where_time_goes")
-    parser.add_argument("workload", choices=("W8", "W3", "W2", "W6"), nargs="?", default="W8")
+    parser.add_argument(
+        "workload", choices=("W8", "W3", "W3jit", "W2", "W6"), nargs="?", default="W8"
+    )
     parser.add_argument("--measure", choices=("instructions", "cpu"), default=None)
     parser.add_argument("--calls", type=int, default=None, help="calls per piece")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -365,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     measure = options.measure or ("instructions" if shutil.which("valgrind") else "cpu")
     if measure == "instructions" and not shutil.which("valgrind"):
         parser.error("--measure instructions needs valgrind (apt-get install valgrind)")
-    calls = options.calls or {"W8": 100, "W3": 20, "W2": 5, "W6": 5}[options.workload]
+    calls = options.calls or {"W8": 100, "W3": 20, "W3jit": 40, "W2": 5, "W6": 5}[options.workload]
     if measure == "instructions":
         rows, unit = _instructions(options.workload, calls), "instructions"
     else:
