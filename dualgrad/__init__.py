@@ -16,6 +16,7 @@ import sys
 # ``autograd`` comes first (sorted so): its engine imports ``tensor``, which imports autograd's
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
 from . import (
+    accelerator,
     autograd,
     cuda,
     fft,
@@ -119,6 +120,7 @@ __all__ = [
     "Tensor",
     "__array_api_version__",
     "__array_namespace_info__",
+    "accelerator",
     "autograd",
     "bool",
     "broadcast_shapes",

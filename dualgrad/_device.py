@@ -26,8 +26,16 @@ from typing import Any
 from .backends import Backend
 
 _PATTERN = re.compile(r"^([a-z]+)(?::(\d+))?$")
-# What JAX calls a platform, as PyTorch names the device type.
-_PLATFORM_TYPES = {"gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "cpu": "cpu", "tpu": "tpu"}
+# What JAX calls a platform (lower-cased: its Metal plugin says "METAL"), as PyTorch names the
+# device type.
+_PLATFORM_TYPES = {
+    "gpu": "cuda",
+    "cuda": "cuda",
+    "rocm": "cuda",
+    "cpu": "cpu",
+    "tpu": "tpu",
+    "metal": "mps",
+}
 
 
 class device:
@@ -88,7 +96,7 @@ def _as_torch_device(native: Any) -> device:
         return native
     platform = getattr(native, "platform", None)  # JAX
     if platform is not None:
-        kind = _PLATFORM_TYPES.get(platform, platform)
+        kind = _PLATFORM_TYPES.get(platform.lower(), platform.lower())
         named = device(kind, None if kind == "cpu" else native.id)
     elif isinstance(getattr(native, "type", None), str):  # torch.device
         named = device(native.type, getattr(native, "index", None))

@@ -150,18 +150,31 @@ SIZE_AND_DEVICES = [
         expected=False,
     ),
     Name("torch.cuda.device_count", "torch.cuda.device_count()", expected=0),
+    Name("torch.backends.mps.is_available", "torch.backends.mps.is_available()", expected=False),
+    Name("torch.backends.mps.is_built", "torch.backends.mps.is_built()", expected=False),
     Name(
-        "torch.backends.mps.is_available",
-        "torch.backends.mps.is_available()",
-        _missing("dualgrad.backends is dualgrad's own backend registry, with no mps"),
-        expected=False,
+        "torch.backends.cudnn.benchmark",
+        "torch.backends.cudnn.benchmark = True\ntorch.backends.cudnn.deterministic = True\n"
+        "b = (torch.backends.cudnn.benchmark, torch.backends.cudnn.is_available())\n"
+        "torch.backends.cudnn.benchmark = torch.backends.cudnn.deterministic = False\nb",
+        expected=(True, False),
+        note="settable, as on PyTorch's CPU builds; dualgrad never calls cuDNN",
     ),
     Name(
-        "torch.accelerator.is_available",
-        "torch.accelerator.is_available()",
-        _missing(),
-        expected=False,
+        "torch.backends.cuda.matmul.allow_tf32",
+        "torch.backends.cuda.matmul.allow_tf32 = True\n"
+        "a = torch.backends.cuda.matmul.allow_tf32\n"
+        "torch.backends.cuda.matmul.allow_tf32 = False\na",
+        note="settable, as on PyTorch's CPU builds; dualgrad has no CUDA kernels of its own",
     ),
+    Name("torch.accelerator.is_available", "torch.accelerator.is_available()", expected=False),
+    Name(
+        "torch.accelerator.current_accelerator",
+        "torch.accelerator.current_accelerator().type "
+        "if torch.accelerator.is_available() else 'cpu'",
+        expected="cpu",
+    ),
+    Name("torch.accelerator.device_count", "torch.accelerator.device_count()", expected=0),
     Name(
         "torch.set_default_device",
         "torch.set_default_device('cpu')\ny = torch.zeros(1)\ntorch.set_default_device(None)\n"
@@ -1412,9 +1425,24 @@ DATA = [
     ),
     Name(
         "torch.load",
-        "b = io.BytesIO()\ntorch.save({'w': x}, b)\nb.seek(0)\ntorch.load(b, map_location='cpu')",
-        "load() takes no map_location= (TypeError)",
-        form="torch.load(f, map_location=...)",
+        "b = io.BytesIO()\ntorch.save({'w': x}, b)\nb.seek(0)\n"
+        "(torch.load(b, map_location='cpu'), b.seek(0), torch.load(b, torch.device('cpu')))",
+        form="torch.load(f, map_location=device)",
+    ),
+    Name(
+        "torch.load",
+        "b = io.BytesIO()\ntorch.save({'w': x}, b)\nb.seek(0)\n"
+        "torch.load(b, map_location={'cuda:0': 'cpu'})",
+        form="torch.load(f, map_location={saved: device})",
+        note="a dualgrad file does not record where its tensors were saved: the dict's values "
+        "must all name one device (TypeError otherwise)",
+    ),
+    Name(
+        "torch.load",
+        "b = io.BytesIO()\ntorch.save({'w': x}, b)\nb.seek(0)\n"
+        "torch.load(b, map_location=lambda storage, location: storage)",
+        "dualgrad has no storages to hand a function (TypeError): pass the device to load onto",
+        form="torch.load(f, map_location=function)",
     ),
 ]
 

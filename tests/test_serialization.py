@@ -601,3 +601,41 @@ def test_load_rejects_a_weights_only_that_is_not_a_bool(tmp_path):
     dualgrad.save({"x": dualgrad.ones(1)}, path)
     with pytest.raises(TypeError, match="weights_only must be True, False or None"):
         dualgrad.load(path, weights_only="yes")
+
+
+# --- map_location, as torch.load takes it ------------------------------------------------
+def test_load_onto_the_device_map_location_names(backend):
+    model, _ = _trained_model_and_optimizer()
+    buffer = io.BytesIO()
+    dualgrad.save(model.state_dict(), buffer)
+    host = dualgrad.ones(1).device
+    for map_location in ("cpu", host, str(host), {"cuda:0": "cpu", "cuda:1": host}, {}, None):
+        for positional in (True, False):
+            buffer.seek(0)
+            loaded = (
+                dualgrad.load(buffer, map_location)
+                if positional
+                else dualgrad.load(buffer, map_location=map_location)
+            )
+            _assert_same_structure(loaded, dict(model.state_dict()))
+            assert all(t.device == host for t in loaded.values())
+
+
+@pytest.mark.parametrize(
+    ("map_location", "error", "match"),
+    [
+        ("cuda", RuntimeError, "'cuda' is not available"),
+        (lambda storage, location: storage, TypeError, "a function: dualgrad has no storages"),
+        ({"cuda:0": "cpu", "cuda:1": "cuda:0"}, TypeError, "different devices"),
+        (3.5, TypeError, "got float 3.5"),
+        ("CPU!", TypeError, "expected a device type"),
+        ({"cuda:0": None}, TypeError, "got NoneType"),
+    ],
+)
+def test_load_refuses_a_map_location_it_cannot_follow_before_reading(map_location, error, match):
+    buffer = io.BytesIO()
+    dualgrad.save({"w": dualgrad.ones(2)}, buffer)
+    buffer.seek(0)
+    with dualgrad.use_backend("numpy"), pytest.raises(error, match=match):
+        dualgrad.load(buffer, map_location=map_location)
+    assert buffer.tell() == 0  # nothing read

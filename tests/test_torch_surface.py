@@ -74,6 +74,64 @@ def test_cuda_is_available_answers_for_the_active_backend(backend):
     assert dualgrad.cuda.device_count() == (1 if has_gpu else 0) or has_gpu
 
 
+def test_accelerator_answers_for_the_active_backend_as_pytorch(backend):
+    devices = dualgrad._device.available_devices(backend)  # the torch backend's include "meta"
+    accelerators = [d for d in devices if d.type in ("cuda", "tpu", "mps")]
+    accelerator = dualgrad.accelerator
+    assert accelerator.is_available() == bool(accelerators)
+    if not accelerators:  # PyTorch's CPU build answers the same
+        torch = torch_or_skip()
+        assert accelerator.current_accelerator() is torch.accelerator.current_accelerator()
+        assert accelerator.device_count() == torch.accelerator.device_count() == 0
+        for library in (accelerator, torch.accelerator):
+            with pytest.raises(RuntimeError, match="none is available"):
+                library.current_device_index()
+    device = accelerator.current_accelerator().type if accelerator.is_available() else "cpu"
+    assert dualgrad.ones(1, device=device).device.type == device  # the tutorials' idiom
+
+
+def test_accelerator_names_a_gpu_the_backend_has(backend, monkeypatch):
+    class FakeGpu:  # a JAX device, as JAX's CUDA and Metal builds name them
+        def __init__(self, platform, id):
+            self.platform, self.id = platform, id
+
+    for platform, kind in (("gpu", "cuda"), ("METAL", "mps")):
+        devices = [dualgrad.device("cpu")] + [
+            dualgrad._device._as_torch_device(FakeGpu(platform, i)) for i in (0, 1)
+        ]
+        monkeypatch.setattr(dualgrad._device, "available_devices", lambda _: devices)
+        assert dualgrad.accelerator.is_available()
+        assert dualgrad.accelerator.current_accelerator() == dualgrad.device(kind)
+        assert dualgrad.accelerator.current_accelerator().index is None
+        assert dualgrad.accelerator.device_count() == 2
+        assert dualgrad.accelerator.current_device_index() == 0
+        assert dualgrad.backends.mps.is_available() == (kind == "mps")
+        assert dualgrad.cuda.is_available() == (kind == "cuda")
+
+
+def test_torch_backends_flags_are_pytorchs_cpu_builds(backend):
+    torch = torch_or_skip()
+    for name in ("is_available", "is_built"):
+        assert getattr(dualgrad.backends.mps, name)() is getattr(torch.backends.mps, name)()
+    assert dualgrad.backends.cudnn.is_available() is torch.backends.cudnn.is_available()
+    assert dualgrad.backends.cudnn.version() is torch.backends.cudnn.version() is None
+    assert dualgrad.backends.cuda.is_built() is torch.backends.cuda.is_built()
+    for mine, theirs, names in (
+        (dualgrad.backends.cudnn, torch.backends.cudnn, "enabled benchmark deterministic"),
+        (dualgrad.backends.cuda.matmul, torch.backends.cuda.matmul, "allow_tf32"),
+    ):
+        for name in [*names.split(), "allow_tf32"]:
+            assert getattr(mine, name) == getattr(theirs, name), name
+    # Set as training scripts do; they configure nothing dualgrad runs.
+    before = dualgrad.backends.cudnn.benchmark
+    dualgrad.backends.cudnn.benchmark = True
+    try:
+        assert dualgrad.backends.cudnn.benchmark is True
+        assert_close(dualgrad.ones(2) * 2, [2.0, 2.0])
+    finally:
+        dualgrad.backends.cudnn.benchmark = before
+
+
 @pytest.mark.parametrize("backend_name", ["numpy", "array_api_strict"])
 def test_a_device_the_backend_lacks_raises_and_changes_nothing(backend_name):
     pytest.importorskip(backend_name)

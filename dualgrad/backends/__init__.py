@@ -5,6 +5,9 @@ few things the standard lacks: dtype mapping, conversion from Python data and Nu
 numbers, ``index_add`` (the scatter-add behind ``__getitem__``'s vjp) and the special function
 ``erf``. Everything else goes through ``xp``. Built-in backends are created lazily, on first
 use, so an optional library that is not installed costs nothing until it is asked for.
+
+``cuda``, ``cudnn`` and ``mps`` are ``torch.backends``' modules of those names, for PyTorch
+programs (``torch.backends.mps.is_available()``, ``torch.backends.cudnn.benchmark = True``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ __all__ = [
     "available_backends",
     "backend_for_array",
     "check_backend_name",
+    "cuda",
+    "cudnn",
     "get_backend_by_name",
     "get_rng_states",
+    "mps",
     "register_backend",
     "seed_all",
     "set_rng_states",
@@ -27,6 +33,7 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from . import cuda, cudnn, mps
 from ._base import SPECIAL_FUNCTIONS, Backend
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}

@@ -17,7 +17,9 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from .. import config
+from array_api_compat import to_device
+
+from .. import _device, config
 from .._dtypes import BY_NAME
 from ..backends import Backend, get_backend_by_name
 from ..nn.parameter import Parameter
@@ -29,9 +31,10 @@ from ._format import DEFAULT_MAX_BYTES, FORMAT, MANIFEST, VERSION, PathOrFile
 class _Reader:
     """Turns manifest nodes back into values, checking each against the archive."""
 
-    def __init__(self, archive: Archive, backend: Backend) -> None:
+    def __init__(self, archive: Archive, backend: Backend, location: Any) -> None:
         self.archive = archive
         self.backend = backend
+        self.location = location  # the backend's device to create tensors on; None: default
         self.used: set[str] = set()
 
     def fail(self, what: str) -> Exception:
@@ -106,7 +109,10 @@ class _Reader:
             msg = f"array {entry!r} is {dtype} but marked requires_grad"
             raise self.fail(msg)
         array = self.archive.read_array(entry, dtype, tuple(shape), sha256)
-        tensor = Tensor._wrap(self.backend.from_numpy(array), self.backend)
+        array = self.backend.from_numpy(array)
+        if self.location is not None:
+            array = to_device(array, self.location)
+        tensor = Tensor._wrap(array, self.backend)
         if kind == "parameter":
             return Parameter(tensor, requires_grad=requires_grad)
         return tensor.requires_grad_(True) if requires_grad else tensor
@@ -152,6 +158,7 @@ def _opened(f: PathOrFile, name: str, max_bytes: int | None) -> Iterator[Archive
 
 def load(
     f: PathOrFile,
+    map_location: Any = None,
     *,
     backend: str | Backend | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
@@ -165,6 +172,11 @@ def load(
 
     Args:
         f: a path or a binary file (open for reading, seekable).
+        map_location: the device of ``backend`` the tensors are created on (``"cpu"``,
+            ``"cuda:0"``, a ``dualgrad.device``), as PyTorch's; by default the backend's
+            default device. A dict maps the devices the tensors were saved from to where they
+            go; a dualgrad file does not record the former, so the dict's values must all name
+            one device.
         backend: where the tensors are created (a name or a Backend); by default the active
             backend.
         max_bytes: the most bytes of arrays the file may hold (16 GiB by default); a file
@@ -182,7 +194,9 @@ def load(
             or larger than ``max_bytes``; the message names the file and what is wrong.
         TypeError: ``f`` is open in text mode or cannot seek, or ``backend`` lacks a dtype the
             file holds (float64 on JAX outside its 64-bit mode), or ``weights_only`` is not a
-            bool or None.
+            bool or None, or ``map_location`` is a function (dualgrad has no storages to hand
+            it), a dict whose values name different devices, or not a device.
+        RuntimeError: ``backend`` has no device ``map_location`` names.
     """
     if not isinstance(weights_only, bool | None):
         msg = f"dualgrad.load: weights_only must be True, False or None, got {weights_only!r}"
@@ -205,8 +219,9 @@ def load(
     if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
         msg = f"dualgrad.load: max_bytes must be a non-negative int or None, got {max_bytes!r}"
         raise (ValueError if isinstance(max_bytes, int) else TypeError)(msg)
+    location = _device.native_device(target, _requested_device(map_location))
     with _opened(f, _describe(f), max_bytes) as archive:
-        reader = _Reader(archive, target)
+        reader = _Reader(archive, target, location)
         try:
             result = reader.decode(_manifest(archive)["root"])
         except RecursionError:
@@ -217,6 +232,44 @@ def load(
             msg = f"arrays {sorted(unreferenced)} are not in the manifest"
             raise reader.fail(msg)
     return result
+
+
+def _requested_device(map_location: Any) -> _device.device | None:
+    """The device ``map_location`` names (see ``load``), or None for the default."""
+    if map_location is None:
+        return None
+    if not isinstance(map_location, dict):
+        return _named_device(map_location)
+    targets = {_named_device(place) for place in map_location.values()}
+    if len(targets) > 1:
+        msg = (
+            f"dualgrad.load: map_location={map_location!r} sends tensors to different devices "
+            "by where they were saved, which a dualgrad file does not record; pass the one "
+            "device to load onto (map_location='cpu')"
+        )
+        raise TypeError(msg)
+    return targets.pop() if targets else None
+
+
+def _named_device(place: Any) -> _device.device:
+    if isinstance(place, _device.device):
+        return place
+    if isinstance(place, str):
+        try:
+            return _device.device(place)
+        except ValueError as err:
+            msg = f"dualgrad.load: map_location: {err}"
+            raise TypeError(msg) from None
+    why = (
+        "a function: dualgrad has no storages to hand it"
+        if callable(place)
+        else f"{type(place).__name__} {place!r}"
+    )
+    msg = (
+        "dualgrad.load: map_location must name a device ('cpu', 'cuda:0', a dualgrad.device) "
+        f"or map saved devices to one, got {why}; pass the device to load onto"
+    )
+    raise TypeError(msg)
 
 
 def _manifest(archive: Archive) -> dict[str, Any]:
