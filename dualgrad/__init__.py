@@ -74,6 +74,9 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 # ``torch.autograd.forward_ad`` and ``torch.autograd.functional``, as PyTorch code reaches them
 # (``import torch.autograd.forward_ad as fwAD`` too): the same modules, under autograd.
 from .autograd import functional as _autograd_functional  # noqa: F401
+
+# ``torch.backends.mps``: above the registry it sits in (see dualgrad.backends), so loaded here.
+from .backends import mps as _backends_mps  # noqa: F401
 from .config import (
     get_backend,
     get_default_dtype,

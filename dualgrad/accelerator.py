@@ -18,7 +18,6 @@ __all__ = ["current_accelerator", "current_device_index", "device_count", "is_av
 
 from . import _device, config
 
-
 # The device types PyTorch counts as accelerators, and JAX's TPUs. Not the host, nor a
 # library's devices that hold no data (PyTorch's "meta").
 _KINDS = frozenset({"cuda", "mps", "xpu", "tpu", "hpu", "mtia"})

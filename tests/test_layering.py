@@ -69,6 +69,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad._array_api",
             "dualgrad._torch_aliases",
             "dualgrad.cuda",
+            "dualgrad.accelerator",
             "dualgrad.autograd",
             "dualgrad.autograd.functional",
             "dualgrad.autograd.function",

@@ -99,7 +99,7 @@ def test_accelerator_names_a_gpu_the_backend_has(backend, monkeypatch):
         devices = [dualgrad.device("cpu")] + [
             dualgrad._device._as_torch_device(FakeGpu(platform, i)) for i in (0, 1)
         ]
-        monkeypatch.setattr(dualgrad._device, "available_devices", lambda _: devices)
+        monkeypatch.setattr(dualgrad._device, "available_devices", lambda _, d=devices: d)
         assert dualgrad.accelerator.is_available()
         assert dualgrad.accelerator.current_accelerator() == dualgrad.device(kind)
         assert dualgrad.accelerator.current_accelerator().index is None

@@ -8,6 +8,7 @@ use, so an optional library that is not installed costs nothing until it is aske
 
 ``cuda``, ``cudnn`` and ``mps`` are ``torch.backends``' modules of those names, for PyTorch
 programs (``torch.backends.mps.is_available()``, ``torch.backends.cudnn.benchmark = True``).
+``mps`` asks the active backend's devices, above this registry: the package imports it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ __all__ = [
     "cudnn",
     "get_backend_by_name",
     "get_rng_states",
-    "mps",
     "register_backend",
     "seed_all",
     "set_rng_states",
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from . import cuda, cudnn, mps
+from . import cuda, cudnn
 from ._base import SPECIAL_FUNCTIONS, Backend
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}

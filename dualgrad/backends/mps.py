@@ -5,6 +5,8 @@ from __future__ import annotations
 
 __all__ = ["is_available", "is_built"]
 
+from .. import _device, config
+
 
 def is_available() -> bool:
     """Whether the active backend can put arrays on an Apple GPU.
@@ -15,8 +17,6 @@ def is_available() -> bool:
         ...     dualgrad.backends.mps.is_available()
         False
     """
-    from .. import _device, config
-
     return _device.is_available(config.get_backend(), "mps")
 
 
