@@ -213,12 +213,6 @@ def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     return "".join(pieces)
 
 
-def _default_integer(backend: Any) -> _dtypes.DType:
-    """The dtype ``backend`` gives a Python int (int32 for JAX outside its 64-bit mode), which
-    PyTorch's printer leaves unsaid as it leaves int64. Asked each time: JAX's mode can change."""
-    return backend.dtype_of(backend.xp.asarray(0))  # type: ignore[no-any-return]
-
-
 def tensor_repr(tensor: Tensor) -> str:
     """The string PyTorch would print for a tensor with these values and autograd state."""
     prefix = "tensor("
@@ -229,7 +223,7 @@ def tensor_repr(tensor: Tensor) -> str:
     default = config.get_default_dtype()
     default_complex = _dtypes.complex128 if default is _dtypes.float64 else _dtypes.complex64
     shows_dtype = dtype not in (default, default_complex, _dtypes.int64, _dtypes.bool)
-    if shows_dtype and dtype is _dtypes.int32 and _default_integer(tensor._backend) is dtype:
+    if shows_dtype and dtype is _dtypes.int32 and tensor._backend.default_integer() is dtype:
         shows_dtype = False  # JAX's default integer outside its 64-bit mode: its "long"
     if values.size == 0:
         if values.ndim != 1:

@@ -569,8 +569,7 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
         raise InputValueError(msg)
     if weights is None:
         backend = x._backend
-        default_integer = backend.dtype_of(backend.xp.arange(0)).name  # int32: JAX's 32-bit mode
-        counts = np.bincount(found, minlength=minlength).astype(default_integer)
+        counts = np.bincount(found, minlength=minlength).astype(backend.default_integer().name)
         return Tensor._wrap(backend.from_numpy(counts), backend)
     weights = as_tensor(weights, "bincount")
     if weights.shape != x.shape:

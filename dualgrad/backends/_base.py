@@ -87,6 +87,12 @@ class Backend(abc.ABC):
         """The dualgrad dtype of one of this library's arrays."""
         return self._dtype_of[array.dtype]
 
+    def default_integer(self) -> DType:
+        """The dtype this library gives a Python int and an index: int64, or int32 where 64-bit
+        integers are off (JAX by default). Asked each time: JAX's mode can change. (The rules,
+        handed a namespace rather than a backend, ask ``ops.index._index_dtype``.)"""
+        return self.dtype_of(self.xp.arange(0))
+
     # --- arrays -----------------------------------------------------------------------------
     @abc.abstractmethod
     def owns(self, obj: object) -> bool:

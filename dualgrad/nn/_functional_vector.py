@@ -40,7 +40,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     x = as_tensor(tensor, "one_hot")
     # int64, or int32 where the backend has 64-bit integers off (JAX by default: its .long()
     # and from_numpy of int64 data are int32)
-    if x.dtype not in (int64, x._backend.dtype_of(x._backend.namespace.arange(0))):
+    if x.dtype not in (int64, x._backend.default_integer()):
         msg = (
             f"one_hot is only applicable to index tensor of type LongTensor, got {x.dtype}; "
             "convert it with .long()"
