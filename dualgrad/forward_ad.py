@@ -199,7 +199,17 @@ def seed(leaf: Tensor) -> None:
     n = leaf.numel()
     namespace = leaf._backend.namespace
     dtype = leaf._backend.native_dtype(leaf.dtype)
-    eye = namespace.eye(n, dtype=dtype)
+    try:
+        eye = namespace.eye(n, dtype=dtype)
+    except MemoryError as err:
+        size = n * n * leaf.element_size() / 2**30
+        msg = (
+            f"forward mode carries one tangent per element of each leaf that requires grad: "
+            f"this leaf of {n:,} elements needs a {n:,} x {n:,} identity block ({size:,.1f} "
+            "GiB). Forward mode suits few inputs; for a model's parameters use reverse mode "
+            "(dualgrad.set_mode('reverse'), the default)"
+        )
+        raise MemoryError(msg) from err
     if leaf.dtype.is_complex:
         eye, n = namespace.concat([eye, eye * 1j]), 2 * n
     block = namespace.reshape(eye, (n, *leaf.shape))

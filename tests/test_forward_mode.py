@@ -798,3 +798,18 @@ def test_first_use_of_forward_mode_in_a_process_takes_effect(
     assert type(y.grad_fn) is dualgrad.autograd.graph.ForwardNode
     y.backward()
     assert x.grad.item() == 4.0
+
+
+def test_a_leaf_too_large_for_forward_mode_says_to_use_reverse_mode(monkeypatch):
+    with dualgrad.use_backend("numpy"), dualgrad.use_mode("forward"):
+        weight = dualgrad.ones(512, 784, requires_grad=True)
+        namespace = weight._backend.namespace
+
+        def eye(n, **kwargs):  # as NumPy fails for 401,408 x 401,408 float32 (600 GiB)
+            msg = f"Unable to allocate 600. GiB for an array with shape ({n}, {n})"
+            raise MemoryError(msg)
+
+        monkeypatch.setattr(namespace, "eye", eye)
+        with pytest.raises(MemoryError, match=r"401,408 elements .*\(600\.2 GiB\).*reverse mode"):
+            weight * 2.0
+        assert weight._tangents is None  # nothing seeded

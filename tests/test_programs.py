@@ -44,6 +44,11 @@ NOT_RUN = {
         "tangents through a Function's jvp, which it does not define (PyTorch's forward AD "
         "raises for such a Function too)"
     ),
+    ("build_model", "*", "forward"): (
+        "its model has 669,706 parameters, and forward mode carries one tangent per parameter: "
+        "the first layer's weight alone would take a 401,408 x 401,408 block (a MemoryError "
+        "that says to use reverse mode)"
+    ),
     ("autograd_mechanics", "*", "forward"): (
         "it reads the .grad of a non-leaf (retain_grad), hooks a non-leaf and differentiates "
         "a gradient (create_graph=True): all three need the recorded graph of reverse mode; "
