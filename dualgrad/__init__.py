@@ -17,6 +17,7 @@ import sys
 # grad mode and tape, so autograd must be importing already when ``tensor`` is.
 from . import (
     accelerator,
+    amp,
     autograd,
     cuda,
     fft,
@@ -124,6 +125,7 @@ __all__ = [
     "__array_api_version__",
     "__array_namespace_info__",
     "accelerator",
+    "amp",
     "autograd",
     "bool",
     "broadcast_shapes",

@@ -1366,6 +1366,30 @@ OPTIM = [
         "sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5)\n"
         "for loss in [1.0, 0.9, 0.9, 0.9, 0.9]:\n    sched.step(loss)\nopt.param_groups[0]['lr']",
     ),
+    Name(
+        "torch.amp.GradScaler",
+        "w = torch.tensor([1.0, 2.0], requires_grad=True)\nopt = torch.optim.SGD([w], lr=0.1)\n"
+        "scaler = torch.amp.GradScaler('cpu', init_scale=1024.0, growth_interval=2)\n"
+        "for _ in range(3):\n    opt.zero_grad()\n"
+        "    scaler.scale((w * w).sum() * 2).backward()\n"
+        "    scaler.unscale_(opt)\n    torch.nn.utils.clip_grad_norm_([w], 1.0)\n"
+        "    scaler.step(opt)\n    scaler.update()\n"
+        "(w, scaler.get_scale(), scaler.state_dict())",
+    ),
+    Name(
+        "torch.cuda.amp.GradScaler",
+        "import warnings\nwith warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    scaler = torch.cuda.amp.GradScaler(enabled=torch.cuda.is_available())\n"
+        "(scaler.is_enabled(), scaler.get_scale())",
+        expected=(False, 1.0),
+    ),
+    Name(
+        "torch.amp.autocast",
+        "with torch.amp.autocast(device_type='cpu', dtype=torch.bfloat16):\n"
+        "    y = torch.ones(2, 2) @ torch.ones(2, 2)\ny.dtype == torch.bfloat16",
+        _missing("no autocast (nor bfloat16): a model computes in its parameters' dtype"),
+    ),
 ]
 
 # --- utils.data and serialization -------------------------------------------------------------

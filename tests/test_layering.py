@@ -68,6 +68,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "dualgrad.special",
             "dualgrad._array_api",
             "dualgrad._torch_aliases",
+            "dualgrad.amp",
             "dualgrad.cuda",
             "dualgrad.accelerator",
             "dualgrad.autograd",
