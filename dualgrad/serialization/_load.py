@@ -219,7 +219,8 @@ def load(
     if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
         msg = f"dualgrad.load: max_bytes must be a non-negative int or None, got {max_bytes!r}"
         raise (ValueError if isinstance(max_bytes, int) else TypeError)(msg)
-    location = _device.native_device(target, _requested_device(map_location))
+    requested = _requested_device(map_location)
+    location = None if requested is None else _device.native_device(target, requested)
     with _opened(f, _describe(f), max_bytes) as archive:
         reader = _Reader(archive, target, location)
         try:
