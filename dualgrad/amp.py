@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import _device, config
+from ._dtypes import float16
 from .autograd.grad_mode import no_grad
 from .functions.elementwise import isfinite
 from .tensor import Tensor
@@ -146,7 +147,7 @@ class GradScaler:
         grads = [p.grad for group in optimizer.param_groups for p in group["params"]]
         grads = [g for g in grads if g is not None]
         for grad in grads:
-            if grad.dtype.name == "float16":
+            if grad.dtype is float16:
                 msg = "Attempting to unscale FP16 gradients."
                 raise ValueError(msg)
         inverse = _float32(1.0 / self._scale)  # type: ignore[operator]
